@@ -1,1 +1,15 @@
-export const PROTOCOL_VERSION = 1;
+export * from './errors.ts';
+export * from './frame.ts';
+export * from './encode.ts';
+export * from './decode.ts';
+export * from './head.ts';
+export * from './headers.ts';
+export * from './handshake.ts';
+export * from './auth.ts';
+export * from './upgrade.ts';
+export * from './limits.ts';
+export * from './logger.ts';
+export * from './stream.ts';
+export * from './session.ts';
+export * from './transport/transport.ts';
+export * from './transport/websocket.ts';

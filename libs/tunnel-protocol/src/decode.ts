@@ -1,0 +1,149 @@
+import { LimitError, ProtocolError } from './errors.ts';
+import { FRAME_HEADER_BYTES, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
+
+/** Limits the decoder enforces before buffering a payload. */
+export interface DecoderLimits {
+  /** Largest DATA payload accepted, in bytes. */
+  readonly maxFrameBytes: number;
+  /** Largest OPEN/REPLY payload (an encoded head) accepted, in bytes. */
+  readonly maxHeaderBytes: number;
+}
+
+const FIXED_PAYLOAD: Partial<Record<number, number>> = {
+  [FrameType.WINDOW]: 4,
+  [FrameType.RESET]: 4,
+  [FrameType.GOAWAY]: 4,
+  [FrameType.PING]: 8,
+};
+
+/**
+ * Checks a frame header and returns its payload length. Pure: throws a typed error for a frame
+ * that no peer of ours would send, before a single payload byte is buffered.
+ */
+export function checkHeader(type: number, streamId: number, length: number, limits: DecoderLimits): void {
+  if (type > FrameType.GOAWAY) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown frame type ${type}`);
+  const fixed = FIXED_PAYLOAD[type];
+  if (fixed !== undefined && length !== fixed) {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', `frame type ${type} must carry ${fixed} bytes, got ${length}`);
+  }
+  const sessionLevel = type === FrameType.PING || type === FrameType.GOAWAY;
+  if (sessionLevel !== (streamId === 0)) {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', `frame type ${type} on stream ${streamId}`);
+  }
+  if (type === FrameType.DATA && length > limits.maxFrameBytes) {
+    throw new LimitError('TUN_ERR_FRAME_TOO_LARGE', `DATA frame of ${length} bytes, limit ${limits.maxFrameBytes}`);
+  }
+  if ((type === FrameType.OPEN || type === FrameType.REPLY) && length > limits.maxHeaderBytes) {
+    throw new LimitError('TUN_ERR_HEADERS_TOO_LARGE', `head of ${length} bytes, limit ${limits.maxHeaderBytes}`);
+  }
+}
+
+/**
+ * Buffering frame decoder: feed it chunks of any size, it calls `onFrame` once per whole frame.
+ * Payloads that lie inside one input chunk are zero-copy views of it.
+ * After it throws, the stream is unusable (the session closes).
+ */
+export class FrameDecoder {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private failed = false;
+
+  constructor(
+    private readonly limits: DecoderLimits,
+    private readonly onFrame: (frame: Frame) => void,
+  ) {}
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Feeds bytes; throws {@link ProtocolError} / {@link LimitError} on a bad frame. */
+  write(chunk: Buffer): void {
+    if (this.failed) throw new ProtocolError('TUN_ERR_PROTOCOL', 'decoder used after an error');
+    try {
+      if (this.buffered === 0) {
+        this.drainChunk(chunk);
+      } else {
+        this.chunks.push(chunk);
+        this.buffered += chunk.length;
+        this.drainBuffered();
+      }
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+  }
+
+  /** Fast path: parse frames straight out of one chunk, keep only a trailing partial frame. */
+  private drainChunk(chunk: Buffer): void {
+    let offset = 0;
+    while (chunk.length - offset >= FRAME_HEADER_BYTES) {
+      const type = chunk[offset];
+      const streamId = chunk.readUInt32BE(offset + 2);
+      const length = chunk.readUInt32BE(offset + 6);
+      checkHeader(type, streamId, length, this.limits);
+      const end = offset + FRAME_HEADER_BYTES + length;
+      if (end > chunk.length) break;
+      const payload = chunk.subarray(offset + FRAME_HEADER_BYTES, end);
+      const flags = chunk[offset + 1];
+      offset = end;
+      this.onFrame({ type: type as FrameTypeValue, flags, streamId, payload });
+    }
+    if (offset < chunk.length) {
+      const rest = offset === 0 ? chunk : chunk.subarray(offset);
+      this.chunks.push(rest);
+      this.buffered = rest.length;
+    }
+  }
+
+  private drainBuffered(): void {
+    while (this.buffered >= FRAME_HEADER_BYTES) {
+      const head = this.peek(FRAME_HEADER_BYTES);
+      const type = head[0];
+      const streamId = head.readUInt32BE(2);
+      const length = head.readUInt32BE(6);
+      checkHeader(type, streamId, length, this.limits);
+      if (this.buffered < FRAME_HEADER_BYTES + length) return;
+      this.consume(FRAME_HEADER_BYTES);
+      const payload = this.consume(length);
+      this.onFrame({ type: type as FrameTypeValue, flags: head[1], streamId, payload });
+      // Once the partial frame is whole, continue on the zero-copy path.
+      if (this.chunks.length === 1) {
+        const only = this.chunks.pop() as Buffer;
+        this.buffered = 0;
+        this.drainChunk(only);
+        return;
+      }
+    }
+  }
+
+  /** First `n` buffered bytes without consuming them (copies only if they straddle chunks). */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first.length >= n) return first;
+    return Buffer.concat(this.chunks, n);
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  private consume(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first.length === n) return this.chunks.shift() as Buffer;
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0];
+      const take = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}

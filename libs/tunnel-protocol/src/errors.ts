@@ -1,0 +1,121 @@
+/**
+ * One registry of every error the tunnel can raise. Codes are stable: logs, metrics and
+ * users' scripts key on them. Each message says what to do about it.
+ */
+export const ERROR_CODES = {
+  TUN_ERR_AUTH: 'The token was missing or wrong: give both ends the same token (--token-env / --token-file).',
+  TUN_ERR_VERSION_MISMATCH: 'The two ends speak different protocol versions: upgrade the older one.',
+  TUN_ERR_BAD_HELLO: 'The client hello was malformed or broke a limit: check the client version and its hostnames/ports.',
+  TUN_ERR_BAD_UPGRADE: 'The control request was not a WebSocket upgrade to the tunnel path: point the client at the control port.',
+  TUN_ERR_BAD_WELCOME: 'The server welcome was malformed: check that the URL points at an exit server.',
+  TUN_ERR_PROTOCOL: 'The peer sent a frame that breaks the protocol: the connection is closed; upgrade both ends to the same release.',
+  TUN_ERR_FRAME_TOO_LARGE: 'A frame exceeded the negotiated maximum size (maxFrameBytes): the connection is closed.',
+  TUN_ERR_HEADERS_TOO_LARGE: 'A request or response head exceeded maxHeaderBytes: send smaller headers or raise the limit.',
+  TUN_ERR_TOO_MANY_STREAMS: 'The client has reached its maximum of concurrent streams (maxStreamsPerClient): raise it or add clients.',
+  TUN_ERR_FLOW_CONTROL: 'The peer sent more data than its flow-control window allowed: the connection is closed.',
+  TUN_ERR_STREAM_RESET: 'The peer reset the stream: see the reset reason; other streams are unaffected.',
+  TUN_ERR_STREAM_CLOSED: 'Data arrived for a stream that is already closed.',
+  TUN_ERR_SESSION_CLOSED: 'The tunnel connection closed: in-flight streams fail; the client reconnects by itself.',
+  TUN_ERR_GOING_AWAY: 'The peer is draining and accepts no new streams: retry on another client.',
+  TUN_ERR_IDLE_TIMEOUT: 'Nothing was heard from the peer within idleTimeout: the link is considered dead and is closed.',
+  TUN_ERR_HANDSHAKE_TIMEOUT: 'The tunnel handshake did not finish within handshakeTimeout.',
+  TUN_ERR_UPSTREAM_UNREACHABLE: 'The edge client could not connect to its upstream: check that the local app is running.',
+  TUN_ERR_UPSTREAM_TIMEOUT: 'The upstream did not answer in time: raise --request-timeout or fix the slow app.',
+  TUN_ERR_NO_ROUTE: 'No connected edge client serves this host or port: start a client that declares it.',
+} as const;
+
+/** A stable error code, see {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every tunnel error; `code` is stable, `message` says what to do. */
+export class TunnelError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${detail}. ${ERROR_CODES[code]}` : ERROR_CODES[code], options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The peer broke the wire protocol; the session closes. */
+export class ProtocolError extends TunnelError {}
+
+/** A configured limit (frame size, header bytes, streams, window) was broken. */
+export class LimitError extends TunnelError {}
+
+/** The upgrade request, hello or welcome was refused or malformed. */
+export class HandshakeError extends TunnelError {
+  /** HTTP status the server answers the upgrade with (401, 400, 426...). */
+  readonly status: number;
+
+  constructor(code: ErrorCode, status: number, detail?: string) {
+    super(code, detail);
+    this.status = status;
+  }
+}
+
+/** A stream was reset by the peer or locally; carries the wire reason. */
+export class StreamResetError extends TunnelError {
+  /** Wire reset reason (see {@link ResetCode}). */
+  readonly reason: number;
+
+  constructor(reason: number, detail?: string) {
+    super(resetCodeToError(reason), detail ?? `stream reset: ${resetCodeName(reason)}`);
+    this.reason = reason;
+  }
+}
+
+/** The session ended (closed, timed out or torn down); in-flight streams fail with it. */
+export class SessionClosedError extends TunnelError {}
+
+/** Reasons carried by RESET and GOAWAY frames (u32 on the wire). */
+export const ResetCode = {
+  /** Orderly cancel: the other side no longer wants the stream. */
+  CANCEL: 0,
+  /** The peer broke the protocol on this stream. */
+  PROTOCOL: 1,
+  /** Refused: too many streams, or the peer is going away; safe to retry elsewhere. */
+  REFUSED: 2,
+  /** The edge client could not reach its upstream. */
+  UPSTREAM_UNREACHABLE: 3,
+  /** The upstream did not answer in time. */
+  UPSTREAM_TIMEOUT: 4,
+  /** Internal error in the peer. */
+  INTERNAL: 5,
+  /** The peer exceeded the stream's flow-control window. */
+  FLOW_CONTROL: 6,
+  /** The request head exceeded the header limit. */
+  HEADERS_TOO_LARGE: 7,
+  /** Nothing serves this host or port on the edge client. */
+  NO_ROUTE: 8,
+} as const;
+
+const RESET_NAMES = Object.fromEntries(Object.entries(ResetCode).map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** Human-readable name of a reset reason, `UNKNOWN(n)` for codes from newer peers. */
+export function resetCodeName(reason: number): string {
+  return RESET_NAMES[reason] ?? `UNKNOWN(${reason})`;
+}
+
+function resetCodeToError(reason: number): ErrorCode {
+  switch (reason) {
+    case ResetCode.UPSTREAM_UNREACHABLE:
+      return 'TUN_ERR_UPSTREAM_UNREACHABLE';
+    case ResetCode.UPSTREAM_TIMEOUT:
+      return 'TUN_ERR_UPSTREAM_TIMEOUT';
+    case ResetCode.REFUSED:
+      return 'TUN_ERR_GOING_AWAY';
+    case ResetCode.FLOW_CONTROL:
+      return 'TUN_ERR_FLOW_CONTROL';
+    case ResetCode.HEADERS_TOO_LARGE:
+      return 'TUN_ERR_HEADERS_TOO_LARGE';
+    case ResetCode.NO_ROUTE:
+      return 'TUN_ERR_NO_ROUTE';
+    case ResetCode.PROTOCOL:
+      return 'TUN_ERR_PROTOCOL';
+    default:
+      return 'TUN_ERR_STREAM_RESET';
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Wire format of one frame: a fixed 10-byte header then `length` payload bytes.
+ *
+ *   0      1      2          6          10
+ *   | type | flags| streamId | length   | payload...
+ *            u8     u32 BE     u32 BE
+ *
+ * Frames travel over any ordered byte stream (WebSocket binary messages by default); message
+ * boundaries carry no meaning, so several frames may share one message and the decoder
+ * reassembles frames split across messages.
+ */
+export const FRAME_HEADER_BYTES = 10;
+
+/** Protocol version spoken by this build; both ends must match. */
+export const PROTOCOL_VERSION = 1;
+
+/** Frame types. */
+export const FrameType = {
+  /** Stream payload bytes; FIN ends the sender's half. */
+  DATA: 0,
+  /** Opens a stream; payload is an encoded request head ({@link OpenHead}); FIN: no body follows. */
+  OPEN: 1,
+  /** Answers an OPEN; payload is an encoded response head; FIN: no body follows. */
+  REPLY: 2,
+  /** Grants the peer `u32` more bytes of send credit on a stream. */
+  WINDOW: 3,
+  /** Aborts a stream; payload is a `u32` reason ({@link ResetCode}). */
+  RESET: 4,
+  /** Keep-alive with an 8-byte opaque payload; ACK flag marks the answer. */
+  PING: 5,
+  /** The sender accepts no new streams; payload is a `u32` reason. Stream id 0. */
+  GOAWAY: 6,
+} as const;
+
+/** A frame type value. */
+export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];
+
+/** Frame flag bits. */
+export const FrameFlag = {
+  /** Last frame from this sender on the stream (half-close). */
+  FIN: 0x1,
+  /** The frame answers a PING. */
+  ACK: 0x2,
+} as const;
+
+/** One decoded frame. `payload` may be a view into the decoder's input: copy it to keep it. */
+export interface Frame {
+  /** Frame type. */
+  readonly type: FrameTypeValue;
+  /** Flag bits ({@link FrameFlag}). */
+  readonly flags: number;
+  /** Stream id; 0 for session-level frames (PING, GOAWAY). */
+  readonly streamId: number;
+  /** Payload bytes. */
+  readonly payload: Buffer;
+}
+
+/** Largest stream id; ids are never reused within a session. */
+export const MAX_STREAM_ID = 0xffffffff;

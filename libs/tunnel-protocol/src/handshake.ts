@@ -1,0 +1,162 @@
+import { HandshakeError } from './errors.ts';
+import { PROTOCOL_VERSION } from './frame.ts';
+
+/** Path on the control port where edge clients upgrade to the tunnel. */
+export const TUNNEL_PATH = '/tunnel';
+/** Upgrade request header carrying the encoded {@link Hello}. */
+export const HELLO_HEADER = 'x-tunnel-hello';
+/** 101 response header carrying the encoded {@link Welcome}. */
+export const WELCOME_HEADER = 'x-tunnel-welcome';
+/** Refusal response header carrying the stable error code. */
+export const ERROR_HEADER = 'x-tunnel-error';
+
+/** Bounds on what a hello may declare. */
+export const HELLO_LIMITS = Object.freeze({
+  /** Encoded hello header, bytes. */
+  maxEncodedBytes: 8 * 1024,
+  /** Client id length, characters. */
+  maxClientIdLength: 128,
+  /** Hostnames one client may declare. */
+  maxHostnames: 64,
+  /** TCP ports one client may declare. */
+  maxTcpPorts: 64,
+  /** Capabilities one client may declare. */
+  maxCapabilities: 32,
+});
+
+/** What an edge client declares when it connects (rides on the upgrade request). */
+export interface Hello {
+  /** Protocol version the client speaks ({@link PROTOCOL_VERSION}). */
+  readonly version: number;
+  /** Stable id of the client (default: its hostname); shown in status and logs. */
+  readonly clientId: string;
+  /** Hostnames it serves; empty means it is a default upstream that serves every host. */
+  readonly hostnames: readonly string[];
+  /** Public TCP ports it serves. */
+  readonly tcpPorts: readonly number[];
+  /** Optional features it supports (unknown ones are ignored). */
+  readonly capabilities: readonly string[];
+}
+
+/** What the server answers in the 101 response. */
+export interface Welcome {
+  /** Protocol version of the server. */
+  readonly version: number;
+  /** Id of this exit-server instance. */
+  readonly instanceId: string;
+  /** Id the server gave this session (for correlating logs). */
+  readonly sessionId: string;
+  /** Limits the client must respect. */
+  readonly limits: {
+    /** Largest DATA payload, bytes. */
+    readonly maxFrameBytes: number;
+    /** Largest encoded head, bytes. */
+    readonly maxHeaderBytes: number;
+    /** Per-stream window, bytes. */
+    readonly streamWindow: number;
+    /** Concurrent streams the server will open at most. */
+    readonly maxStreams: number;
+    /** Server's ping interval, ms. */
+    readonly pingIntervalMs: number;
+    /** Server's idle timeout, ms. */
+    readonly idleTimeoutMs: number;
+  };
+}
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const CAPABILITY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Encodes a JSON value as base64url, safe in an HTTP header. */
+function encodeJsonHeader(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decodeJsonHeader(value: string | undefined, max: number, what: string): Record<string, unknown> {
+  const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_HELLO', 400, `${what}: ${detail}`);
+  if (typeof value !== 'string' || value.length === 0) throw bad('missing');
+  if (value.length > max) throw bad(`longer than ${max} bytes`);
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw bad('not base64url');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    throw bad('not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('not an object');
+  return parsed as Record<string, unknown>;
+}
+
+/** Encodes a hello for {@link HELLO_HEADER}. */
+export function encodeHello(hello: Hello): string {
+  return encodeJsonHeader(hello);
+}
+
+/** True if `name` is a hostname a client may declare (lower-case, optional `*.` wildcard). */
+export function isValidHostname(name: string): boolean {
+  return name.length <= 253 && HOSTNAME.test(name);
+}
+
+/**
+ * Decodes and validates a hello header. Throws {@link HandshakeError}: 426 with
+ * TUN_ERR_VERSION_MISMATCH naming both versions, 400 with TUN_ERR_BAD_HELLO for anything else.
+ */
+export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_VERSION): Hello {
+  const raw = decodeJsonHeader(value, HELLO_LIMITS.maxEncodedBytes, 'hello');
+  const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_HELLO', 400, `hello: ${detail}`);
+  const allowed = new Set(['version', 'clientId', 'hostnames', 'tcpPorts', 'capabilities']);
+  for (const key of Object.keys(raw)) if (!allowed.has(key)) throw bad(`unknown field "${key.slice(0, 32)}"`);
+  const { version, clientId, hostnames, tcpPorts, capabilities } = raw;
+  if (!Number.isInteger(version) || (version as number) < 1) throw bad('version must be a positive integer');
+  if (version !== serverVersion) {
+    throw new HandshakeError(
+      'TUN_ERR_VERSION_MISMATCH',
+      426,
+      `client speaks protocol v${version as number}, this exit server speaks v${serverVersion}`,
+    );
+  }
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > HELLO_LIMITS.maxClientIdLength || !CLIENT_ID.test(clientId)) {
+    throw bad(`clientId must be 1-${HELLO_LIMITS.maxClientIdLength} characters of [A-Za-z0-9._:-]`);
+  }
+  const names = stringArray(hostnames, HELLO_LIMITS.maxHostnames, 'hostnames', bad);
+  for (const h of names) if (!isValidHostname(h)) throw bad(`invalid hostname "${h.slice(0, 64)}"`);
+  if (new Set(names).size !== names.length) throw bad('duplicate hostname');
+  if (!Array.isArray(tcpPorts) || tcpPorts.length > HELLO_LIMITS.maxTcpPorts) throw bad(`tcpPorts must be an array of at most ${HELLO_LIMITS.maxTcpPorts}`);
+  for (const p of tcpPorts) if (!Number.isInteger(p) || p < 1 || p > 65535) throw bad('tcpPorts must hold ports 1-65535');
+  if (new Set(tcpPorts).size !== tcpPorts.length) throw bad('duplicate tcp port');
+  const caps = stringArray(capabilities, HELLO_LIMITS.maxCapabilities, 'capabilities', bad);
+  for (const c of caps) if (!CAPABILITY.test(c)) throw bad('invalid capability');
+  return { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
+}
+
+function stringArray(value: unknown, max: number, what: string, bad: (d: string) => Error): string[] {
+  if (!Array.isArray(value) || value.length > max) throw bad(`${what} must be an array of at most ${max}`);
+  for (const v of value) if (typeof v !== 'string') throw bad(`${what} must hold strings`);
+  return value as string[];
+}
+
+/** Encodes a welcome for {@link WELCOME_HEADER}. */
+export function encodeWelcome(welcome: Welcome): string {
+  return encodeJsonHeader(welcome);
+}
+
+/** Decodes and validates a welcome; throws {@link HandshakeError} TUN_ERR_BAD_WELCOME. */
+export function decodeWelcome(value: string | undefined): Welcome {
+  let raw: Record<string, unknown>;
+  const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_WELCOME', 502, `welcome: ${detail}`);
+  try {
+    raw = decodeJsonHeader(value, HELLO_LIMITS.maxEncodedBytes, 'welcome');
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  const limits = raw.limits as Record<string, unknown> | undefined;
+  if (raw.version !== PROTOCOL_VERSION) throw bad(`server speaks v${String(raw.version)}, this client speaks v${PROTOCOL_VERSION}`);
+  if (typeof raw.instanceId !== 'string' || typeof raw.sessionId !== 'string') throw bad('missing ids');
+  if (!limits || typeof limits !== 'object') throw bad('missing limits');
+  const keys = ['maxFrameBytes', 'maxHeaderBytes', 'streamWindow', 'maxStreams', 'pingIntervalMs', 'idleTimeoutMs'] as const;
+  for (const k of keys) {
+    const v = limits[k];
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 2 ** 31) throw bad(`limit ${k} invalid`);
+  }
+  return raw as unknown as Welcome;
+}

@@ -1,0 +1,151 @@
+import { LimitError, ProtocolError } from './errors.ts';
+
+/** A public HTTP request, as the exit server hands it to an edge client in an OPEN frame. */
+export interface HttpRequestHead {
+  /** Discriminator. */
+  readonly kind: 'http';
+  /** Request method (token, e.g. `GET`). */
+  readonly method: string;
+  /** Request target: path and query, as received. */
+  readonly target: string;
+  /** Host the request was addressed to (`Host` header / `:authority`), lower-case, port kept. */
+  readonly authority: string;
+  /** End-to-end headers as flat `[name, value, name, value, ...]`; order and repeats kept; no hop-by-hop headers, no `host`. */
+  readonly headers: readonly string[];
+  /** Address of the public client as seen by the exit server. */
+  readonly remoteAddress: string;
+  /** Port of the public client as seen by the exit server. */
+  readonly remotePort: number;
+}
+
+/** A public TCP connection on one of the exit server's TCP ports. */
+export interface TcpOpenHead {
+  /** Discriminator. */
+  readonly kind: 'tcp';
+  /** Public port the connection arrived on. */
+  readonly port: number;
+  /** Address of the public client. */
+  readonly remoteAddress: string;
+  /** Port of the public client. */
+  readonly remotePort: number;
+}
+
+/** What an OPEN frame carries. */
+export type OpenHead = HttpRequestHead | TcpOpenHead;
+
+/** The upstream's response head, carried back in a REPLY frame. */
+export interface ResponseHead {
+  /** HTTP status code (100-999). */
+  readonly status: number;
+  /** Reason phrase; empty for the default one. */
+  readonly statusMessage: string;
+  /** End-to-end headers as flat `[name, value, ...]`; repeats (e.g. `set-cookie`) kept. */
+  readonly headers: readonly string[];
+}
+
+const KIND_HTTP = 1;
+const KIND_TCP = 2;
+const MAX_STRINGS = 2 * 1024;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Encodes strings (latin1, so header bytes survive unchanged) as `u8 kind, u16 count, (u16 len, bytes)*`. */
+function encodeStrings(kind: number, strings: readonly string[]): Buffer {
+  let size = 3;
+  for (const s of strings) size += 2 + s.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = kind;
+  out.writeUInt16BE(strings.length, 1);
+  let offset = 3;
+  for (const s of strings) {
+    if (s.length > 0xffff) throw new LimitError('TUN_ERR_HEADERS_TOO_LARGE', `a header of ${s.length} bytes`);
+    out.writeUInt16BE(s.length, offset);
+    offset += 2;
+    offset += out.write(s, offset, 'latin1');
+  }
+  return out;
+}
+
+function decodeStrings(buf: Buffer): { kind: number; strings: string[] } {
+  if (buf.length < 3) throw new ProtocolError('TUN_ERR_PROTOCOL', 'head shorter than 3 bytes');
+  const kind = buf[0];
+  const count = buf.readUInt16BE(1);
+  if (count > MAX_STRINGS) throw new ProtocolError('TUN_ERR_PROTOCOL', `head with ${count} fields`);
+  const strings = new Array<string>(count);
+  let offset = 3;
+  for (let i = 0; i < count; i++) {
+    if (offset + 2 > buf.length) throw new ProtocolError('TUN_ERR_PROTOCOL', 'head truncated');
+    const len = buf.readUInt16BE(offset);
+    offset += 2;
+    if (offset + len > buf.length) throw new ProtocolError('TUN_ERR_PROTOCOL', 'head truncated');
+    strings[i] = buf.toString('latin1', offset, offset + len);
+    offset += len;
+  }
+  if (offset !== buf.length) throw new ProtocolError('TUN_ERR_PROTOCOL', 'trailing bytes after head');
+  return { kind, strings };
+}
+
+function port(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || value === '') {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', `bad ${what} "${value.slice(0, 16)}"`);
+  }
+  return n;
+}
+
+/** Encodes an OPEN head. */
+export function encodeOpenHead(head: OpenHead): Buffer {
+  if (head.kind === 'tcp') {
+    return encodeStrings(KIND_TCP, [String(head.port), head.remoteAddress, String(head.remotePort)]);
+  }
+  return encodeStrings(KIND_HTTP, [
+    head.method,
+    head.target,
+    head.authority,
+    head.remoteAddress,
+    String(head.remotePort),
+    ...head.headers,
+  ]);
+}
+
+/** Decodes and validates an OPEN head; throws {@link ProtocolError} on anything malformed. */
+export function decodeOpenHead(payload: Buffer): OpenHead {
+  const { kind, strings } = decodeStrings(payload);
+  if (kind === KIND_TCP) {
+    if (strings.length !== 3) throw new ProtocolError('TUN_ERR_PROTOCOL', 'tcp head needs 3 fields');
+    return { kind: 'tcp', port: port(strings[0], 'port'), remoteAddress: strings[1], remotePort: port(strings[2], 'remote port') };
+  }
+  if (kind !== KIND_HTTP) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown head kind ${kind}`);
+  if (strings.length < 5 || (strings.length - 5) % 2 !== 0) {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', 'http head needs 5 fields and header pairs');
+  }
+  const [method, target, authority, remoteAddress, remotePort] = strings;
+  if (!TOKEN.test(method)) throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad method');
+  if (target.length === 0 || /[\s\0]/.test(target)) throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad request target');
+  return {
+    kind: 'http',
+    method,
+    target,
+    authority,
+    remoteAddress,
+    remotePort: port(remotePort, 'remote port'),
+    headers: strings.slice(5),
+  };
+}
+
+/** Encodes a REPLY head. */
+export function encodeResponseHead(head: ResponseHead): Buffer {
+  return encodeStrings(KIND_HTTP, [String(head.status), head.statusMessage, ...head.headers]);
+}
+
+/** Decodes and validates a REPLY head. */
+export function decodeResponseHead(payload: Buffer): ResponseHead {
+  const { kind, strings } = decodeStrings(payload);
+  if (kind !== KIND_HTTP || strings.length < 2 || strings.length % 2 !== 0) {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad response head');
+  }
+  const status = Number(strings[0]);
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad response status');
+  }
+  return { status, statusMessage: strings[1], headers: strings.slice(2) };
+}

@@ -1,0 +1,245 @@
+import { Duplex } from 'node:stream';
+import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
+import type { OpenHead, ResponseHead } from './head.ts';
+
+/** What a stream needs from its session; implemented by {@link Session}. */
+export interface StreamHost {
+  /** Largest DATA payload the peer accepts, in bytes. */
+  readonly maxFrameBytes: number;
+  /** Queues one DATA frame (payload not copied). */
+  sendData(streamId: number, payload: Buffer, fin: boolean): void;
+  /** Queues a REPLY frame. */
+  sendReply(streamId: number, head: ResponseHead, fin: boolean): void;
+  /** Queues a WINDOW frame granting `increment` bytes. */
+  sendWindow(streamId: number, increment: number): void;
+  /** Queues a RESET frame. */
+  sendReset(streamId: number, reason: number): void;
+  /** Calls `cb` now if the transport can take more, else once it drains. */
+  whenWritable(cb: () => void): void;
+  /** The stream is finished both ways or reset; forget it. */
+  streamClosed(streamId: number): void;
+}
+
+/** Flow-control settings of one stream. */
+export interface StreamWindows {
+  /** Credit the peer gave us at open, in bytes. */
+  readonly sendWindow: number;
+  /** Credit we gave the peer at open, in bytes (our receive window). */
+  readonly recvWindow: number;
+}
+
+/**
+ * One multiplexed stream: a Node Duplex whose writes become DATA frames and whose readable side
+ * yields the peer's DATA. Each direction is bounded by a credit window, so a slow reader stalls
+ * only its own stream, never the connection.
+ */
+export class TunnelStream extends Duplex {
+  /** Stream id (odd: opened by the client role, even: by the server role). */
+  readonly id: number;
+  /** What the opener sent (request head); set on both ends. */
+  readonly head: OpenHead;
+  /** The peer's REPLY head once it arrived (opener side). */
+  response: ResponseHead | undefined;
+  /** Bytes of payload received on this stream. */
+  bytesIn = 0;
+  /** Bytes of payload sent on this stream. */
+  bytesOut = 0;
+
+  private readonly host: StreamHost;
+  private sendCredit: number;
+  private readonly recvWindow: number;
+  private recvCredit: number;
+  private owed = 0;
+  private pendingChunk: Buffer | null = null;
+  private pendingCb: ((err?: Error | null) => void) | null = null;
+  private localFin = false;
+  private remoteFin = false;
+  private done = false;
+  private replied = false;
+
+  constructor(host: StreamHost, id: number, head: OpenHead, windows: StreamWindows) {
+    super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
+    this.host = host;
+    this.id = id;
+    this.head = head;
+    this.sendCredit = windows.sendWindow;
+    this.recvWindow = windows.recvWindow;
+    this.recvCredit = windows.recvWindow;
+  }
+
+  /** True once this side has sent its REPLY (responder side). */
+  get hasReplied(): boolean {
+    return this.replied;
+  }
+
+  /**
+   * Sends the response head (responder side). With `fin`, no body follows and the writable side
+   * is ended as well.
+   */
+  reply(head: ResponseHead, fin = false): void {
+    if (this.replied || this.done) return;
+    this.replied = true;
+    if (fin) {
+      this.localFin = true;
+      this.host.sendReply(this.id, head, true);
+      this.end();
+      this.maybeClosed();
+    } else {
+      this.host.sendReply(this.id, head, false);
+    }
+  }
+
+  /** Session: the OPEN frame carried FIN, so our half is already ended on the wire. */
+  endedByOpen(): void {
+    this.localFin = true;
+    this.end();
+  }
+
+  /** Aborts the stream in both directions and tells the peer why ({@link ResetCode}). */
+  reset(reason: number = ResetCode.CANCEL, err?: Error): void {
+    if (this.done) return;
+    this.host.sendReset(this.id, reason);
+    this.markClosed();
+    this.destroy(err ?? new StreamResetError(reason, `stream ${this.id} reset locally`));
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.done) {
+      cb(new StreamResetError(ResetCode.CANCEL, `stream ${this.id} is closed`));
+      return;
+    }
+    this.pendingChunk = chunk;
+    this.pendingCb = cb;
+    this.pump();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (!this.localFin && !this.done) {
+      this.localFin = true;
+      this.host.sendData(this.id, Buffer.alloc(0), true);
+    }
+    cb();
+    this.maybeClosed();
+  }
+
+  override _read(): void {
+    // The consumer caught up: whatever we withheld while its buffer was full is now free.
+    if (this.owed > 0) this.grant();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.done) {
+      // Destroyed locally before both halves finished (the consumer went away): tell the peer.
+      this.host.sendReset(this.id, ResetCode.CANCEL);
+      this.markClosed();
+    }
+    const pending = this.pendingCb;
+    this.pendingCb = null;
+    this.pendingChunk = null;
+    if (pending) pending(err ?? new StreamResetError(ResetCode.CANCEL));
+    cb(err);
+  }
+
+  /** Session: DATA arrived for this stream. */
+  handleData(payload: Buffer, fin: boolean): void {
+    if (this.remoteFin) {
+      this.fail(ResetCode.PROTOCOL, new ProtocolError('TUN_ERR_STREAM_CLOSED', `DATA after FIN on stream ${this.id}`));
+      return;
+    }
+    const n = payload.length;
+    if (n > this.recvCredit) {
+      this.fail(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} overran its window`));
+      return;
+    }
+    if (n > 0) {
+      this.recvCredit -= n;
+      this.bytesIn += n;
+      this.owed += n;
+      // Credit right away while the consumer keeps up; withhold it (bounding memory to
+      // the window) while its buffer is full, and release it in _read.
+      if (this.push(payload) && this.owed >= this.recvWindow / 4) this.grant();
+    }
+    if (fin) {
+      this.remoteFin = true;
+      this.push(null);
+      this.maybeClosed();
+    }
+  }
+
+  /** Session: REPLY arrived (opener side). */
+  handleReply(head: ResponseHead, fin: boolean): void {
+    if (this.response) {
+      this.fail(ResetCode.PROTOCOL, new ProtocolError('TUN_ERR_PROTOCOL', `second REPLY on stream ${this.id}`));
+      return;
+    }
+    this.response = head;
+    this.emit('response', head);
+    if (fin) this.handleData(Buffer.alloc(0), true);
+  }
+
+  /** Session: WINDOW arrived. */
+  handleWindow(increment: number): void {
+    this.sendCredit += increment;
+    if (this.sendCredit > 0x7fffffff) {
+      this.fail(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} window overflow`));
+      return;
+    }
+    if (this.pendingChunk) this.pump();
+  }
+
+  /** Session: RESET arrived. */
+  handleReset(reason: number): void {
+    if (this.done) return;
+    this.markClosed();
+    this.destroy(new StreamResetError(reason));
+  }
+
+  /** Session: the whole session ended. */
+  handleSessionClosed(err: TunnelError): void {
+    if (this.done) return;
+    this.markClosed();
+    this.destroy(err);
+  }
+
+  private fail(reason: number, err: Error): void {
+    this.reset(reason, err);
+  }
+
+  private grant(): void {
+    const n = this.owed;
+    this.owed = 0;
+    this.recvCredit += n;
+    if (!this.remoteFin && !this.done) this.host.sendWindow(this.id, n);
+  }
+
+  /** Sends as much of the pending chunk as credit allows; completes the write when all is out. */
+  private pump(): void {
+    let chunk = this.pendingChunk;
+    if (!chunk) return;
+    const max = this.host.maxFrameBytes;
+    while (chunk.length > 0 && this.sendCredit > 0) {
+      const n = Math.min(chunk.length, this.sendCredit, max);
+      this.host.sendData(this.id, n === chunk.length ? chunk : chunk.subarray(0, n), false);
+      this.sendCredit -= n;
+      this.bytesOut += n;
+      chunk = chunk.subarray(n);
+    }
+    if (chunk.length > 0) {
+      this.pendingChunk = chunk; // wait for WINDOW
+      return;
+    }
+    const cb = this.pendingCb;
+    this.pendingChunk = null;
+    this.pendingCb = null;
+    if (cb) this.host.whenWritable(() => cb());
+  }
+
+  private maybeClosed(): void {
+    if (this.localFin && this.remoteFin && !this.done) this.markClosed();
+  }
+
+  private markClosed(): void {
+    this.done = true;
+    this.host.streamClosed(this.id);
+  }
+}

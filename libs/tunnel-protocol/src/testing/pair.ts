@@ -1,0 +1,102 @@
+import type { Transport, TransportHandlers } from '../transport/transport.ts';
+
+/** Options of {@link createTransportPair}. */
+export interface PairOptions {
+  /** Bytes in flight one way before `write` returns false; default 1 MiB. */
+  readonly highWaterMark?: number;
+}
+
+/** One end of an in-memory transport pair, with test hooks. */
+export interface TestTransport extends Transport {
+  /** Stops delivering to the peer (a dead link: nothing arrives, nothing errors). */
+  blackhole(): void;
+  /** Closes both ends as if the connection dropped (with an error). */
+  drop(): void;
+}
+
+/**
+ * Two connected in-memory transports. Delivery is asynchronous (like a socket) and order is
+ * kept; bytes written but not yet delivered count as buffered and drive backpressure.
+ */
+export function createTransportPair(options: PairOptions = {}): [TestTransport, TestTransport] {
+  const hwm = options.highWaterMark ?? 1024 * 1024;
+  const a = new End(hwm);
+  const b = new End(hwm);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class End implements TestTransport {
+  peer!: End;
+  handlers: TransportHandlers | undefined;
+  pending: Buffer[] = [];
+  buffered = 0;
+  scheduled = false;
+  needDrain = false;
+  dead = false;
+  closed = false;
+
+  constructor(private readonly hwm: number) {}
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  bind(h: TransportHandlers): void {
+    this.handlers = h;
+  }
+
+  write(chunks: readonly Buffer[]): boolean {
+    if (this.closed) return false;
+    for (const c of chunks) {
+      // Copy: the sender may reuse its buffers, a real socket would have copied too.
+      this.pending.push(Buffer.from(c));
+      this.buffered += c.length;
+    }
+    if (!this.scheduled && !this.dead) {
+      this.scheduled = true;
+      setImmediate(() => this.deliver());
+    }
+    if (this.buffered >= this.hwm) this.needDrain = true;
+    return !this.needDrain;
+  }
+
+  private deliver(): void {
+    this.scheduled = false;
+    if (this.closed || this.dead) return;
+    const chunks = this.pending;
+    this.pending = [];
+    this.buffered = 0;
+    for (const c of chunks) {
+      if (this.peer.closed) break;
+      this.peer.handlers?.data(c);
+    }
+    if (this.needDrain) {
+      this.needDrain = false;
+      this.handlers?.drain();
+    }
+  }
+
+  close(): void {
+    this.shut(undefined);
+    this.peer.shut(undefined);
+  }
+
+  drop(): void {
+    const err = new Error('connection dropped');
+    this.shut(err);
+    this.peer.shut(err);
+  }
+
+  blackhole(): void {
+    this.dead = true;
+    this.peer.dead = true;
+  }
+
+  private shut(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    setImmediate(() => this.handlers?.close(err));
+  }
+}

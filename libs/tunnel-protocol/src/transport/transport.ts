@@ -1,0 +1,24 @@
+/** What a session needs from the byte stream it runs over (a WebSocket, a socket, an in-memory pipe). */
+export interface Transport {
+  /**
+   * Writes the chunks in order, as one batch where the transport can (one syscall).
+   * Returns false when the transport is congested; `drain` fires once it can take more.
+   */
+  write(chunks: readonly Buffer[]): boolean;
+  /** Closes the transport; `close` fires once. `code`/`reason` are for transports that carry them. */
+  close(code?: number, reason?: string): void;
+  /** Bytes accepted by `write` but not yet handed to the OS. */
+  readonly bufferedBytes: number;
+  /** Installs the handlers; called once by the session. */
+  bind(handlers: TransportHandlers): void;
+}
+
+/** Callbacks from a transport to its session. */
+export interface TransportHandlers {
+  /** Bytes arrived (any split; frames may straddle chunks). */
+  data(chunk: Buffer): void;
+  /** The transport can take more after `write` returned false. */
+  drain(): void;
+  /** The transport closed, with the error if it failed. */
+  close(err?: Error): void;
+}

@@ -1,0 +1,73 @@
+import type { Transport, TransportHandlers } from './transport.ts';
+
+/**
+ * The parts of a `ws` WebSocket the adapter uses. Typed structurally so the protocol library
+ * does not depend on `ws`; any `ws` client or server-side socket fits.
+ */
+export interface WebSocketLike {
+  send(data: Buffer, options: { binary: boolean; compress: boolean }, cb?: (err?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+}
+
+interface SocketLike {
+  cork(): void;
+  uncork(): void;
+  on(event: 'drain', listener: () => void): unknown;
+  readonly writableLength: number;
+  readonly writableNeedDrain?: boolean;
+}
+
+const OPEN = 1;
+const SEND_OPTS = { binary: true, compress: false };
+
+/**
+ * Turns a WebSocket into a session transport: every chunk is one binary message; a batch of
+ * chunks is corked so it leaves in one syscall. Message boundaries carry no meaning.
+ */
+export function webSocketTransport(ws: WebSocketLike): Transport {
+  // `ws` exposes no drain event; its underlying socket does. This is the one place that reaches in.
+  const socket = (ws as unknown as { _socket?: SocketLike })._socket;
+  let handlers: TransportHandlers | undefined;
+  let closed = false;
+
+  const finish = (err?: Error) => {
+    if (closed) return;
+    closed = true;
+    handlers?.close(err);
+  };
+
+  return {
+    bind(h) {
+      handlers = h;
+      ws.on('message', (data) => {
+        if (Buffer.isBuffer(data)) h.data(data);
+        else if (Array.isArray(data)) h.data(Buffer.concat(data));
+        else h.data(Buffer.from(data));
+      });
+      ws.on('close', (code, reason) => finish(code === 1000 || code === 1001 ? undefined : new Error(`websocket closed: ${code} ${reason.toString() || ''}`.trim())));
+      ws.on('error', (err) => finish(err));
+      socket?.on('drain', () => h.drain());
+    },
+    write(chunks) {
+      if (ws.readyState !== OPEN) return false;
+      socket?.cork();
+      for (const chunk of chunks) ws.send(chunk, SEND_OPTS);
+      socket?.uncork();
+      return socket ? !socket.writableNeedDrain : true;
+    },
+    get bufferedBytes() {
+      return ws.bufferedAmount;
+    },
+    close(code, reason) {
+      if (ws.readyState !== OPEN) return;
+      if (code === undefined || code === 1000 || code === 1001) ws.close(code ?? 1000, reason);
+      else ws.terminate();
+    },
+  };
+}
