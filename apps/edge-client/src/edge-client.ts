@@ -1,0 +1,219 @@
+import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import type { EdgeClientConfig } from '@tunnel/config';
+import {
+  DEFAULT_LIMITS,
+  ERROR_HEADER,
+  HELLO_HEADER,
+  PROTOCOL_VERSION,
+  ResetCode,
+  Session,
+  TUNNEL_PATH,
+  WELCOME_HEADER,
+  bearer,
+  decodeWelcome,
+  encodeHello,
+  webSocketTransport,
+  type Logger,
+  type TunnelStream,
+  type Welcome,
+} from '@tunnel/tunnel-protocol';
+import { Backoff } from './backoff.ts';
+import { proxyHttp } from './proxy-http.ts';
+import { Upstreams } from './upstreams.ts';
+
+/** Connection state, for tests and the demo. */
+export type EdgeClientState = 'connecting' | 'connected' | 'waiting' | 'draining' | 'stopped';
+
+/** Zero masks make `ws` skip masking and unmasking: no copy, no XOR over every byte. */
+const zeroMask = (mask: Buffer): Buffer => mask.fill(0);
+
+/**
+ * The edge client: dials out to the exit server, keeps the session alive, serves the streams the
+ * server opens by proxying them to local upstreams, and reconnects forever with backoff.
+ *
+ * Events: `connected` (welcome), `disconnected` (reason), `refused` ({ status, code }), `state`.
+ */
+export class EdgeClient {
+  /** Current state. */
+  state: EdgeClientState = 'connecting';
+  /** The live session, if connected. */
+  session: Session | undefined;
+  /** Welcome of the current session. */
+  welcome: Welcome | undefined;
+  private readonly upstreams: Upstreams;
+  private readonly backoff: Backoff;
+  private readonly clientId: string;
+  private readonly ca: Buffer | undefined;
+  private ws: WebSocket | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Map<string, Set<(arg: unknown) => void>>();
+
+  constructor(
+    private readonly config: EdgeClientConfig,
+    private readonly log: Logger,
+  ) {
+    this.upstreams = new Upstreams(config.upstream, config.maxUpstreamSockets);
+    this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
+    this.clientId = config.id ?? hostname();
+    this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
+  }
+
+  /** Subscribes to an event (see class doc). */
+  on(event: string, fn: (arg: unknown) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  private emit(event: string, arg?: unknown): void {
+    for (const fn of this.listeners.get(event) ?? []) fn(arg);
+  }
+
+  private setState(state: EdgeClientState): void {
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  /** Starts connecting (returns at once; watch `connected`). */
+  start(): void {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.state === 'stopped' || this.state === 'draining') return;
+    this.setState('connecting');
+    const url = new URL(this.config.url);
+    url.pathname = url.pathname.replace(/\/$/, '') + TUNNEL_PATH;
+    const hello = encodeHello({
+      version: PROTOCOL_VERSION,
+      clientId: this.clientId,
+      hostnames: this.upstreams.declaredHostnames,
+      tcpPorts: [],
+      capabilities: ['http', 'upgrade'],
+    });
+    const log = this.log;
+    log.info({ url: url.origin, attempt: this.backoff.attempts }, 'connecting to exit server');
+    let welcome: Welcome | undefined;
+    const ws = new WebSocket(url, {
+      headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
+      perMessageDeflate: false,
+      generateMask: zeroMask,
+      skipUTF8Validation: true,
+      handshakeTimeout: 10_000,
+      maxPayload: 64 * 1024 * 1024,
+      ...(this.ca ? { ca: this.ca } : {}),
+    });
+    this.ws = ws;
+    ws.on('upgrade', (res: IncomingMessage) => {
+      try {
+        welcome = decodeWelcome(res.headers[WELCOME_HEADER] as string | undefined);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
+        ws.terminate();
+      }
+    });
+    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const code = (res.headers[ERROR_HEADER] as string | undefined) ?? 'unknown';
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < 1024) body += d;
+      });
+      res.on('end', () => {
+        if (status === 401) {
+          log.error({ status, code }, 'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+        } else {
+          log.error({ status, code, message: body.trim().slice(0, 300) }, 'exit server refused the connection');
+        }
+        this.emit('refused', { status, code });
+      });
+      ws.terminate();
+      res.resume();
+    });
+    ws.on('open', () => {
+      if (!welcome) return;
+      this.onOpen(ws, welcome);
+    });
+    ws.on('error', (err) => {
+      if (this.state === 'connecting') log.warn({ err: (err as NodeJS.ErrnoException).code ?? err.message }, 'connection failed');
+    });
+    ws.on('close', () => {
+      if (this.ws === ws) this.ws = undefined;
+      if (this.session === undefined || this.session.isClosed) this.scheduleReconnect();
+    });
+  }
+
+  private onOpen(ws: WebSocket, welcome: Welcome): void {
+    const log = this.log.child({ session: welcome.sessionId });
+    this.welcome = welcome;
+    const session = new Session({
+      role: 'client',
+      transport: webSocketTransport(ws),
+      limits: {
+        ...DEFAULT_LIMITS,
+        maxFrameBytes: welcome.limits.maxFrameBytes,
+        maxHeaderBytes: welcome.limits.maxHeaderBytes,
+        streamWindow: Math.min(this.config.streamWindow, welcome.limits.streamWindow),
+        maxStreams: welcome.limits.maxStreams,
+        pingIntervalMs: this.config.pingInterval,
+        idleTimeoutMs: this.config.idleTimeout,
+      },
+      logger: log,
+      onStream: (stream) => this.serve(stream, log),
+    });
+    this.session = session;
+    const connectedAt = Date.now();
+    this.setState('connected');
+    log.info({ instance: welcome.instanceId, hostnames: this.upstreams.declaredHostnames }, 'tunnel established');
+    this.emit('connected', welcome);
+    session.once('close', (err) => {
+      this.session = undefined;
+      // A session that held for a while earns a fresh, short backoff.
+      if (Date.now() - connectedAt > this.config.reconnectMin * 4) this.backoff.reset();
+      log.warn({ code: err?.code ?? 'closed' }, 'tunnel lost');
+      this.emit('disconnected', err?.code ?? 'closed');
+      this.scheduleReconnect();
+    });
+  }
+
+  private serve(stream: TunnelStream, log: Logger): void {
+    const head = stream.head;
+    if (head.kind !== 'http') {
+      stream.reset(ResetCode.NO_ROUTE);
+      return;
+    }
+    proxyHttp(stream, head, this.upstreams, { connectTimeoutMs: this.config.upstreamConnectTimeout }, log);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'stopped' || this.state === 'draining' || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.setState('waiting');
+    this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  /** Clean drain: ask the server for no new streams, finish in-flight ones (bounded), close. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasConnected = this.session;
+    this.setState('draining');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (wasConnected && !wasConnected.isClosed) {
+      await wasConnected.goAway(this.config.drainTimeout);
+      wasConnected.close();
+    }
+    this.ws?.terminate();
+    this.upstreams.destroy();
+    this.setState('stopped');
+  }
+}

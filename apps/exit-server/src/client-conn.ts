@@ -1,0 +1,43 @@
+import type { Hello, Session } from '@tunnel/tunnel-protocol';
+
+/** One connected edge client: its session, what it declared, and counters for /status. */
+export class ClientConn {
+  /** Requests (streams) routed to this client. */
+  requestsServed = 0;
+  /** When the session was established. */
+  readonly connectedSince = new Date();
+
+  constructor(
+    /** Server-assigned session id (unique per connection). */
+    readonly sessionId: string,
+    /** What the client declared. */
+    readonly hello: Hello,
+    /** The multiplexed session. */
+    readonly session: Session,
+    /** Address the client connected from. */
+    readonly remoteAddress: string,
+  ) {}
+
+  /** True while the client may take new streams. */
+  get available(): boolean {
+    return !this.session.isGoingAway;
+  }
+
+  /** JSON for /status. */
+  toStatus(): Record<string, unknown> {
+    return {
+      id: this.hello.clientId,
+      sessionId: this.sessionId,
+      remoteAddress: this.remoteAddress,
+      hostnames: this.hello.hostnames,
+      tcpPorts: this.hello.tcpPorts,
+      connectedSince: this.connectedSince.toISOString(),
+      inFlight: this.session.activeStreams,
+      requestsServed: this.requestsServed,
+      bytesIn: this.session.bytesIn,
+      bytesOut: this.session.bytesOut,
+      lastRttMs: this.session.rttMs === undefined ? null : Math.round(this.session.rttMs * 1000) / 1000,
+      draining: this.session.isGoingAway,
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { ExitServerConfig } from '@tunnel/config';
+import { DEFAULT_LIMITS, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
+import { ControlPlane, newInstanceId } from './control.ts';
+import { PublicHttp } from './public-http.ts';
+import { Router } from './router.ts';
+
+/** A running exit server. */
+export interface ExitServer {
+  /** Bound public HTTP port. */
+  readonly port: number;
+  /** Bound control port. */
+  readonly controlPort: number;
+  /** This instance's id. */
+  readonly instanceId: string;
+  /** Routing table (read-only use: tests and status). */
+  readonly router: Router;
+  /** Graceful stop: refuse new work, let in-flight requests finish (bounded by drainTimeout), close clients. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Starts the public HTTP port and the control port. */
+export async function startExitServer(config: ExitServerConfig, logger: Logger): Promise<ExitServer> {
+  const instanceId = config.instanceId ?? newInstanceId();
+  const limits: SessionLimits = {
+    ...DEFAULT_LIMITS,
+    maxFrameBytes: config.maxFrameBytes,
+    maxHeaderBytes: config.maxHeaderBytes,
+    streamWindow: config.streamWindow,
+    maxStreams: config.maxStreamsPerClient,
+    pingIntervalMs: config.pingInterval,
+    idleTimeoutMs: config.idleTimeout,
+  };
+  const router = new Router();
+  const publicHttp = new PublicHttp(router, { requestTimeoutMs: config.requestTimeout, trustProxy: config.trustProxy }, logger.child({ component: 'public' }));
+  const control = new ControlPlane(
+    router,
+    {
+      token: config.token,
+      instanceId,
+      limits,
+      handshakeTimeoutMs: config.handshakeTimeout,
+      tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+      statusExtra: () => ({ publicRequestsInFlight: publicHttp.counters.inFlight, publicNoRoute: publicHttp.counters.noRoute }),
+    },
+    logger.child({ component: 'control' }),
+  );
+
+  const server = createServer({ maxHeaderSize: config.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0 });
+  server.on('request', publicHttp.handleRequest);
+  server.on('upgrade', publicHttp.handleUpgrade);
+  server.on('clientError', (err, socket) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (socket.writable && !socket.writableEnded) {
+      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
+
+  await control.app.listen({ port: config.controlPort, host: config.bind });
+  const controlPort = (control.app.server.address() as AddressInfo).port;
+  let port: number;
+  try {
+    port = await listen(server, config.port, config.bind);
+  } catch (err) {
+    await control.app.close();
+    throw err;
+  }
+  logger.info({ port, controlPort, instanceId, bind: config.bind }, 'exit server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    controlPort,
+    instanceId,
+    router,
+    close() {
+      closing ??= (async () => {
+        publicHttp.draining = true;
+        control.draining = true;
+        server.close();
+        const deadline = Date.now() + config.drainTimeout;
+        while (publicHttp.counters.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        server.closeAllConnections();
+        await control.closeSessions(Math.max(0, deadline - Date.now()));
+        await control.app.close();
+        logger.info({}, 'exit server stopped');
+      })();
+      return closing;
+    },
+  };
+}

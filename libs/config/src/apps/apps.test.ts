@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.ts';
+import { loadConfig } from '../load.ts';
+import { edgeClientSchema, parseTcpForward, parseUpstream } from './edge-client.ts';
+import { exitServerSchema } from './exit-server.ts';
+import { infraSchema } from './infra.ts';
+import { sampleAppSchema } from './sample-app.ts';
+
+const env = { TUNNEL_TOKEN: 'tok' };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(2);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('exit-server', () => {
+  it('has the documented defaults', () => {
+    expect({ ...loadConfig(exitServerSchema, { argv: [], env }) }).toEqual({
+      port: 8000,
+      controlPort: 8123,
+      bind: '0.0.0.0',
+      trustProxy: false,
+      requestTimeout: 30_000,
+      maxHeaderBytes: 16_384,
+      maxStreamsPerClient: 1024,
+      streamWindow: 262_144,
+      maxFrameBytes: 65_536,
+      handshakeTimeout: 10_000,
+      pingInterval: 10_000,
+      idleTimeout: 30_000,
+      drainTimeout: 30_000,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      instanceId: undefined,
+      tcpPort: [],
+      config: undefined,
+      logLevel: 'info',
+      tokenEnv: 'TUNNEL_TOKEN',
+      tokenFile: undefined,
+    });
+  });
+
+  it('accepts port 0 and ::1 / hostnames for bind', () => {
+    const c = loadConfig(exitServerSchema, { argv: ['--port', '0', '--control-port=0', '--bind', '::1'], env });
+    expect(c).toMatchObject({ port: 0, controlPort: 0, bind: '::1' });
+    expect(loadConfig(exitServerSchema, { argv: ['--bind', 'localhost'], env }).bind).toBe('localhost');
+  });
+
+  it.each([
+    [['--bind', 'not a host'], '--bind', /^--bind: expected an IP address or hostname, got "not a host"$/],
+    [['--stream-window', '8KiB'], '--stream-window', /expected a size .* 16KiB-16MiB, got "8KiB"/],
+    [['--max-frame-bytes', '17MiB'], '--max-frame-bytes', /1KiB-16MiB/],
+    [['--max-streams-per-client', '0'], '--max-streams-per-client', /expected an integer 1-65535, got "0"/],
+    [['--tls-cert', 'c.pem'], '--tls-key', /--tls-cert and --tls-key must be given together/],
+    [['--tls-key', 'k.pem'], '--tls-cert', /--tls-cert and --tls-key must be given together/],
+    [['--tcp-port', '22', '--tcp-port', '22'], '--tcp-port', /22 is listed twice/],
+  ])('rejects %j', (argv, option, message) => {
+    const err = configError(() => loadConfig(exitServerSchema, { argv, env }));
+    expect(err.option).toBe(option);
+    expect(err.message).toMatch(message);
+  });
+
+  it('accepts a TLS pair and TCP ports from env', () => {
+    const c = loadConfig(exitServerSchema, {
+      argv: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
+      env: { ...env, TUNNEL_TCP_PORT: '22,2222' },
+    });
+    expect(c).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', tcpPort: [22, 2222] });
+  });
+});
+
+describe('edge-client', () => {
+  const base = ['--url', 'wss://exit.example.com', '--upstream', 'http://localhost:3000'];
+
+  it('resolves upstreams and defaults', () => {
+    const c = loadConfig(edgeClientSchema, {
+      argv: [...base, '--upstream', 'API.example.com=https://127.0.0.1:8443/v1', '--upstream', '*.Apps.test=http://[::1]:80'],
+      env,
+    });
+    expect(c.url).toBe('wss://exit.example.com/');
+    expect(c.upstream).toEqual([
+      { hostname: null, url: 'http://localhost:3000/' },
+      { hostname: 'api.example.com', url: 'https://127.0.0.1:8443/v1' },
+      { hostname: '*.apps.test', url: 'http://[::1]/' },
+    ]);
+    expect(c).toMatchObject({
+      reconnectMin: 500,
+      reconnectMax: 30_000,
+      upstreamConnectTimeout: 5000,
+      maxUpstreamSockets: 256,
+      streamWindow: 262_144,
+      tcp: [],
+      id: undefined,
+      caFile: undefined,
+    });
+    expect(c.token).toBe('tok');
+  });
+
+  it('reads upstreams from env as a comma-separated list', () => {
+    const c = loadConfig(edgeClientSchema, {
+      argv: [],
+      env: { ...env, TUNNEL_URL: 'ws://x:8123', TUNNEL_UPSTREAM: 'a.test=http://a:1, http://b:2' },
+    });
+    expect(c.upstream.map((u) => u.hostname)).toEqual(['a.test', null]);
+  });
+
+  it.each([
+    [[], '--url', /--url is required/],
+    [['--url', 'wss://x'], '--upstream', /--upstream is required/],
+    [['--url', 'http://x', '--upstream', 'http://a'], '--url', /^--url: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"$/],
+    [['--url', 'wss://x', '--upstream', 'a.test=ftp://a'], '--upstream', /^--upstream: expected HOST=URL or URL \(http:\/\/ or https:\/\/\), got "a.test=ftp:\/\/a"$/],
+    [['--url', 'wss://x', '--upstream', 'localhost:3000'], '--upstream', /expected HOST=URL or URL/],
+    [['--url', 'wss://x', '--upstream', 'bad host=http://a'], '--upstream', /expected HOST=URL or URL/],
+    [['--url', 'wss://x', '--upstream', 'http://a', '--upstream', 'http://b'], '--upstream', /more than one default upstream/],
+    [['--url', 'wss://x', '--upstream', 'a.test=http://a', '--upstream', 'A.test=http://b'], '--upstream', /hostname a.test twice/],
+    [[...base, '--reconnect-min', '5s', '--reconnect-max', '1s'], '--reconnect-max', /must be >= --reconnect-min/],
+    [[...base, '--tcp', '22'], '--tcp', /expected PORT=HOST:PORT/],
+    [[...base, '--tcp', '22=a:1', '--tcp', '22=b:2'], '--tcp', /public port 22 is listed twice/],
+  ])('rejects %j', (argv, option, message) => {
+    const err = configError(() => loadConfig(edgeClientSchema, { argv, env }));
+    expect(err.option).toBe(option);
+    expect(err.message).toMatch(message);
+  });
+
+  it.each([
+    ['http://localhost:3000/?a=b', { hostname: null, url: 'http://localhost:3000/?a=b' }],
+    ['x.test=https://h/?a=b', { hostname: 'x.test', url: 'https://h/?a=b' }],
+  ])('parseUpstream(%j)', (raw, expected) => expect(parseUpstream(raw)).toEqual(expected));
+
+  it.each([
+    ['2222=localhost:22', { publicPort: 2222, host: 'localhost', port: 22 }],
+    ['5432=[::1]:5432', { publicPort: 5432, host: '::1', port: 5432 }],
+    ['80=10.0.0.1:8080', { publicPort: 80, host: '10.0.0.1', port: 8080 }],
+  ])('parseTcpForward(%j)', (raw, expected) => expect(parseTcpForward(raw)).toEqual(expected));
+
+  it.each(['0=a:1', '1=a:70000', '1=:2', 'a=b:c', '1=a b:2'])('parseTcpForward rejects %j', (raw) => {
+    expect(() => parseTcpForward(raw)).toThrow(/^expected PORT=HOST:PORT/);
+  });
+});
+
+describe('sample-app and infra', () => {
+  it('sample-app has defaults and no token', () => {
+    const c = loadConfig(sampleAppSchema, { argv: ['--name', 'a'], env: {} });
+    expect({ ...c }).toEqual({ port: 3000, bind: '0.0.0.0', name: 'a', config: undefined, logLevel: 'info' });
+    expect(configError(() => loadConfig(sampleAppSchema, { argv: ['--token', 'hunter2'], env: {} })).message).not.toContain(
+      'hunter2',
+    );
+  });
+
+  it('infra parses its options', () => {
+    const c = loadConfig(infraSchema, {
+      argv: ['--exit-server-arch', 'x86_64', '--tcp-ports', '22', '--enable-waf'],
+      env: { TUNNEL_DOMAIN: 'tunnel.example.com' },
+    });
+    expect(c).toMatchObject({
+      appName: 'tunnel',
+      domain: 'tunnel.example.com',
+      exitServerArch: 'x86_64',
+      tcpPorts: [22],
+      enableWaf: true,
+      certificateArn: undefined,
+    });
+  });
+});

@@ -1,0 +1,168 @@
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.ts';
+import { isHostname } from '../kinds.ts';
+import { defineSchema, type ConfigOf } from '../schema.ts';
+import { STREAM_WINDOW } from './exit-server.ts';
+
+/** Where requests for one public hostname go. */
+export interface Upstream {
+  /** Lowercased public hostname, possibly `*.`-prefixed for a wildcard; null for the default upstream. */
+  readonly hostname: string | null;
+  /** Local http:// or https:// base URL requests are forwarded to. */
+  readonly url: string;
+}
+
+/** One forwarded TCP port (for the TCP feature). */
+export interface TcpForward {
+  /** Port opened on the exit server, 1-65535. */
+  readonly publicPort: number;
+  /** Host the edge client connects to. */
+  readonly host: string;
+  /** Port the edge client connects to, 1-65535. */
+  readonly port: number;
+}
+
+const UPSTREAM_EXPECTED = 'HOST=URL or URL (http:// or https://)';
+
+function parseHttpUrl(raw: string): string | undefined {
+  if (!URL.canParse(raw)) return undefined;
+  const url = new URL(raw);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+}
+
+/** Parses `HOST=URL` or a bare `URL` (the default upstream). */
+export function parseUpstream(raw: string): Upstream {
+  // A bare URL may contain '=' in its query string, so recognise it before splitting.
+  const bare = /^https?:\/\//i.test(raw);
+  const eq = raw.indexOf('=');
+  const hostname = bare || eq < 0 ? null : raw.slice(0, eq).toLowerCase();
+  const url = parseHttpUrl(bare || eq < 0 ? raw : raw.slice(eq + 1));
+  const hostOk = hostname === null || isHostname(hostname.startsWith('*.') ? hostname.slice(2) : hostname);
+  if (url === undefined || !hostOk) throw new Error(`expected ${UPSTREAM_EXPECTED}`);
+  return { hostname, url };
+}
+
+function parsePortNumber(raw: string): number | undefined {
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/** Parses `PORT=HOST:PORT`; IPv6 hosts go in brackets, e.g. `2222=[::1]:22`. */
+export function parseTcpForward(raw: string): TcpForward {
+  const m = /^(\d+)=(\[[^\]]+\]|[^:]+):(\d+)$/.exec(raw);
+  const publicPort = m ? parsePortNumber(m[1]) : undefined;
+  const host = m ? m[2].replace(/^\[(.*)\]$/, '$1') : '';
+  const port = m ? parsePortNumber(m[3]) : undefined;
+  if (publicPort === undefined || port === undefined || (isIP(host) === 0 && !isHostname(host))) {
+    throw new Error('expected PORT=HOST:PORT, e.g. 2222=localhost:22');
+  }
+  return { publicPort, host, port };
+}
+
+/** Configuration of the edge client (device side: dials out, forwards to local upstreams). */
+export const edgeClientSchema = defineSchema({
+  name: 'edge-client',
+  summary:
+    'Device side of the tunnel: dials out to the exit server over WebSocket and forwards requests to local upstreams.',
+  token: true,
+  options: {
+    /** Exit-server control URL (ws: or wss:), normalised href. */
+    url: {
+      kind: 'url',
+      protocols: ['ws:', 'wss:'],
+      required: true,
+      description: 'control URL of the exit server',
+    },
+    /** Forwarding targets; at most one default (hostname null). */
+    upstream: {
+      kind: 'list',
+      of: { kind: 'custom', placeholder: 'HOST=URL|URL', expected: UPSTREAM_EXPECTED, parse: parseUpstream },
+      required: true,
+      description:
+        'where to forward requests: HOST=URL for a hostname (*.example.com for a wildcard), a bare URL for the default',
+    },
+    /** Client id; undefined = app uses the OS hostname. */
+    id: {
+      kind: 'string',
+      placeholder: 'id',
+      description: 'client id shown in exit-server logs and /status (default: the OS hostname)',
+    },
+    /** Extra trusted CA (PEM) path for wss://. */
+    caFile: { kind: 'string', placeholder: 'path', description: 'extra CA certificate (PEM) to trust for wss://' },
+    /** First reconnect delay, in milliseconds. */
+    reconnectMin: {
+      kind: 'duration',
+      min: 1,
+      default: 500,
+      description: 'first reconnect delay; doubles up to --reconnect-max',
+    },
+    /** Reconnect delay cap, in milliseconds; >= reconnectMin. */
+    reconnectMax: { kind: 'duration', min: 1, default: 30_000, description: 'longest reconnect delay' },
+    /** Keep-alive ping interval, in milliseconds. */
+    pingInterval: { kind: 'duration', min: 1, default: 10_000, description: 'interval between keep-alive pings' },
+    /** Silence after which the server is considered dead, in milliseconds. */
+    idleTimeout: {
+      kind: 'duration',
+      min: 1,
+      default: 30_000,
+      description: 'a server silent for this long is considered dead and the client reconnects',
+    },
+    /** TCP connect timeout towards an upstream, in milliseconds. */
+    upstreamConnectTimeout: {
+      kind: 'duration',
+      min: 1,
+      default: 5000,
+      description: 'time to wait for a TCP connection to an upstream before answering 502',
+    },
+    /** Keep-alive pool size per upstream (sockets). */
+    maxUpstreamSockets: {
+      kind: 'int',
+      min: 1,
+      max: 65535,
+      default: 256,
+      description: 'keep-alive pool size per upstream',
+    },
+    /** Per-stream flow-control window, in bytes. */
+    streamWindow: { ...STREAM_WINDOW, description: 'per-stream flow-control window, in bytes' },
+    /** Grace period for in-flight requests on shutdown, in milliseconds. */
+    drainTimeout: {
+      kind: 'duration',
+      default: 30_000,
+      description: 'on SIGTERM, time to let in-flight requests finish before disconnecting',
+    },
+    /** TCP port forwards. */
+    tcp: {
+      kind: 'list',
+      of: { kind: 'custom', placeholder: 'PORT=HOST:PORT', expected: 'PORT=HOST:PORT', parse: parseTcpForward },
+      default: [],
+      description: 'forward exit-server TCP port PORT to HOST:PORT',
+    },
+  },
+  validate(config) {
+    if (config.reconnectMax < config.reconnectMin) {
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_CONFLICT',
+        '--reconnect-max',
+        '--reconnect-max must be >= --reconnect-min',
+      );
+    }
+    const hosts = new Set<string | null>();
+    for (const { hostname } of config.upstream) {
+      if (hosts.has(hostname)) {
+        const what = hostname === null ? 'more than one default upstream (bare URL)' : `hostname ${hostname} twice`;
+        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--upstream', `--upstream: ${what}`);
+      }
+      hosts.add(hostname);
+    }
+    const ports = new Set<number>();
+    for (const { publicPort } of config.tcp) {
+      if (ports.has(publicPort)) {
+        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--tcp', `--tcp: public port ${publicPort} is listed twice`);
+      }
+      ports.add(publicPort);
+    }
+  },
+});
+
+/** Resolved edge-client configuration. */
+export type EdgeClientConfig = ConfigOf<typeof edgeClientSchema>;

@@ -1,0 +1,138 @@
+import { ConfigError } from '../errors.ts';
+import { parseHost } from '../kinds.ts';
+import { defineSchema, type ConfigOf } from '../schema.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Flow-control window bounds shared with the edge client, which must agree on them. */
+export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, default: 256 * KiB } as const;
+
+/** Configuration of the exit server (cloud side: public HTTP ingress + control port). */
+export const exitServerSchema = defineSchema({
+  name: 'exit-server',
+  summary:
+    'Public side of the tunnel: accepts HTTP requests and forwards them over WebSocket to connected edge clients.',
+  token: true,
+  options: {
+    /** Public HTTP port; 0 = any free port. */
+    port: { kind: 'port', allowZero: true, default: 8000, description: 'public HTTP port' },
+    /** WebSocket control port (also /healthz, /status); 0 = any free port. */
+    controlPort: {
+      kind: 'port',
+      allowZero: true,
+      default: 8123,
+      description: 'control port where edge clients connect (WebSocket), also /healthz and /status',
+    },
+    /** Listen address (IP or hostname) for both ports. */
+    bind: {
+      kind: 'custom',
+      placeholder: 'address',
+      expected: 'an IP address or hostname',
+      parse: parseHost,
+      default: '0.0.0.0',
+      description: 'address both ports listen on',
+    },
+    /** Extend an incoming X-Forwarded-For chain instead of replacing it. */
+    trustProxy: {
+      kind: 'boolean',
+      default: false,
+      description: 'append to an existing X-Forwarded-For chain; enable behind an ALB',
+    },
+    /** Wait for the upstream's response head, in milliseconds. */
+    requestTimeout: {
+      kind: 'duration',
+      min: 1,
+      default: 30_000,
+      description: "time to wait for the upstream's response head before answering 504",
+    },
+    /** Largest request head, in bytes. */
+    maxHeaderBytes: {
+      kind: 'bytes',
+      min: 1 * KiB,
+      max: 1 * MiB,
+      default: 16 * KiB,
+      description: 'largest accepted request head (request line + headers), in bytes',
+    },
+    /** Concurrent streams per edge client (count). */
+    maxStreamsPerClient: {
+      kind: 'int',
+      min: 1,
+      max: 65535,
+      default: 1024,
+      description: 'concurrent requests in flight per edge client; more are answered 503',
+    },
+    /** Per-stream flow-control window, in bytes. */
+    streamWindow: { ...STREAM_WINDOW, description: 'per-stream flow-control window, in bytes' },
+    /** Largest frame payload, in bytes. */
+    maxFrameBytes: {
+      kind: 'bytes',
+      min: 1 * KiB,
+      max: 16 * MiB,
+      default: 64 * KiB,
+      description: 'largest tunnel frame payload, in bytes',
+    },
+    /** Time allowed for authentication after connect, in milliseconds. */
+    handshakeTimeout: {
+      kind: 'duration',
+      min: 1,
+      default: 10_000,
+      description: 'time an edge client has to authenticate after connecting',
+    },
+    /** Keep-alive ping interval, in milliseconds. */
+    pingInterval: { kind: 'duration', min: 1, default: 10_000, description: 'interval between keep-alive pings' },
+    /** Silence after which a client is considered dead, in milliseconds. */
+    idleTimeout: {
+      kind: 'duration',
+      min: 1,
+      default: 30_000,
+      description: 'a client silent for this long is considered dead',
+    },
+    /** Grace period for in-flight requests on shutdown, in milliseconds. */
+    drainTimeout: {
+      kind: 'duration',
+      default: 30_000,
+      description: 'on SIGTERM, time to let in-flight requests finish before closing',
+    },
+    /** PEM certificate chain path; set together with tlsKey. */
+    tlsCert: {
+      kind: 'string',
+      placeholder: 'path',
+      description: 'certificate chain (PEM) to serve the control port as wss:// directly; needs --tls-key',
+    },
+    /** PEM private key path; set together with tlsCert. */
+    tlsKey: {
+      kind: 'string',
+      placeholder: 'path',
+      description: 'private key (PEM) for --tls-cert',
+    },
+    /** Server name for logs and /status; undefined = app generates one. */
+    instanceId: {
+      kind: 'string',
+      placeholder: 'id',
+      description: 'name of this server in logs and /status (default: generated at startup)',
+    },
+    /** Public TCP ports to open (port numbers). */
+    tcpPort: { kind: 'list', of: { kind: 'port' }, default: [], description: 'public TCP ports to open' },
+  },
+  validate(config) {
+    if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+      const missing = config.tlsCert === undefined ? '--tls-cert' : '--tls-key';
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_CONFLICT',
+        missing,
+        `--tls-cert and --tls-key must be given together (${missing} is missing)`,
+      );
+    }
+    const seen = new Set<number>();
+    for (const port of config.tcpPort) {
+      if (seen.has(port)) {
+        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--tcp-port', `--tcp-port: port ${port} is listed twice`);
+      }
+      seen.add(port);
+    }
+  },
+});
+
+/** Resolved exit-server configuration. */
+export type ExitServerConfig = ConfigOf<typeof exitServerSchema>;

@@ -1,0 +1,61 @@
+/**
+ * Stable machine-readable identifiers for configuration failures. Tests and
+ * operators match on these rather than on message text, which may be reworded.
+ */
+export type ConfigErrorCode =
+  /** A `--flag` that the schema does not define. */
+  | 'TUN_ERR_CONFIG_UNKNOWN_FLAG'
+  /** A config-file key that the schema does not define. */
+  | 'TUN_ERR_CONFIG_UNKNOWN_KEY'
+  /** A positional argument; no app takes any. */
+  | 'TUN_ERR_CONFIG_UNEXPECTED_ARGUMENT'
+  /** A value-taking flag given last or followed by another flag. */
+  | 'TUN_ERR_CONFIG_MISSING_VALUE'
+  /** A non-list flag given more than once. */
+  | 'TUN_ERR_CONFIG_DUPLICATE_FLAG'
+  /** A value that does not parse or is out of range. */
+  | 'TUN_ERR_CONFIG_INVALID_VALUE'
+  /** A required option with no value from any source. */
+  | 'TUN_ERR_CONFIG_REQUIRED'
+  /** Options that are individually valid but inconsistent together. */
+  | 'TUN_ERR_CONFIG_CONFLICT'
+  /** The config file cannot be read or parsed. */
+  | 'TUN_ERR_CONFIG_FILE'
+  /** No usable auth token from the token file or token env var. */
+  | 'TUN_ERR_CONFIG_TOKEN_MISSING'
+  /** `--token` was used; secrets on argv leak through `ps` and shell history. */
+  | 'TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE';
+
+/**
+ * Any configuration problem the operator must fix. Messages name the flag and
+ * where the bad value came from, and never contain secret values.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** Stable identifier of the failure kind. */
+  readonly code: ConfigErrorCode;
+  /** Flag the problem is about, e.g. `--port`; undefined when no single flag is at fault. */
+  readonly option: string | undefined;
+  /** Process exit status to use: 2 is the conventional "usage error". */
+  readonly exitCode = 2 as const;
+
+  constructor(code: ConfigErrorCode, option: string | undefined, message: string) {
+    super(message);
+    this.code = code;
+    this.option = option;
+  }
+}
+
+/**
+ * Thrown by `loadConfig` when `--help`/`-h` is present, so that help works even
+ * when required options are missing. Not a failure: exit status 0.
+ */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+  /** Process exit status to use. */
+  readonly exitCode = 0 as const;
+
+  constructor() {
+    super('help requested');
+  }
+}

@@ -1,0 +1,36 @@
+export { ConfigError, HelpRequested, type ConfigErrorCode } from './errors.ts';
+export {
+  defineSchema,
+  envName,
+  flagName,
+  LOG_LEVELS,
+  type BooleanKind,
+  type BytesKind,
+  type ConfigOf,
+  type ConfigValues,
+  type CustomKind,
+  type DeepReadonly,
+  type DurationKind,
+  type EnumKind,
+  type IntKind,
+  type ListKind,
+  type LogLevel,
+  type OptionSpec,
+  type Options,
+  type PortKind,
+  type ScalarKind,
+  type Schema,
+  type SchemaInput,
+  type StringKind,
+  type TokenField,
+  type UrlKind,
+} from './schema.ts';
+export { formatBytes, formatDuration, isHostname, parseBytes, parseDuration, parseHost } from './kinds.ts';
+export { isHelpRequested, loadConfig, type LoadOptions } from './load.ts';
+export { loadConfigOrExit, type ExitIo, type TextSink } from './load-or-exit.ts';
+export { renderHelp, renderMarkdown } from './help.ts';
+export { ALL_SCHEMAS, renderCliReference } from './reference.ts';
+export { exitServerSchema, type ExitServerConfig } from './apps/exit-server.ts';
+export { edgeClientSchema, type EdgeClientConfig, type TcpForward, type Upstream } from './apps/edge-client.ts';
+export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
+export { infraSchema, type InfraConfig } from './apps/infra.ts';
