@@ -18,6 +18,12 @@ export interface ProxyOptions {
   readonly connectTimeoutMs: number;
 }
 
+/** True when the request asks to switch protocols (WebSocket). */
+function isUpgrade(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === 7 && headers[i].toLowerCase() === 'upgrade') return true;
+  return false;
+}
+
 const NO_UPSTREAM = 'no upstream is configured on this edge client for this host\n';
 
 /**
@@ -91,7 +97,10 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
     // Reset by the exit server (public client gone, timeout): stop the upstream request.
     req.destroy();
   });
-  if (stream.remoteEnded && stream.readableLength === 0) {
+  if (isUpgrade(head.headers)) {
+    // The bytes after the head belong to the upgraded connection, piped in on 'upgrade'.
+    req.end();
+  } else if (stream.remoteEnded && stream.readableLength === 0) {
     req.end();
     stream.resume();
   } else {

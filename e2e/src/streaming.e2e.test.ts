@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
+import { download, generatedBody, httpRequest } from './http.ts';
+
+const token = newToken();
+let server: ExitServerProc;
+let app: SampleApp;
+const MB = 1024 * 1024;
+
+beforeAll(async () => {
+  [server, app] = await Promise.all([startExitServer(token), startSampleApp('pi-1')]);
+  await startEdgeClient(token, server.controlUrl, 'pi-1', [app.url]);
+  await waitForStatus(server, token, (s) => s.clients.length === 1);
+  // Warm up so the memory baseline includes code paths, not just an idle heap.
+  await httpRequest(`${server.publicUrl}/`);
+});
+afterAll(stopAll);
+
+describe('bodies and protocols stream through the tunnel', () => {
+  it('carries a 50 MB download intact', async () => {
+    const direct = await download(`${app.url}/bytes/${50 * MB}`);
+    const tunneled = await download(`${server.publicUrl}/bytes/${50 * MB}`);
+    expect(tunneled.status).toBe(200);
+    expect(tunneled.bytes).toBe(50 * MB);
+    expect(tunneled.sha256).toBe(direct.sha256);
+  });
+
+  it('carries a 50 MB upload intact', async () => {
+    const body = generatedBody(50 * MB);
+    const res = await httpRequest(`${server.publicUrl}/echo`, { method: 'POST', body: body.stream, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status).toBe(200);
+    const seen = JSON.parse(res.body);
+    expect(seen.bodyBytes).toBe(50 * MB);
+    expect(seen.bodySha256).toBe(body.sha256());
+    expect(seen.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it('keeps the exit server memory far below the body size on 200 MB each way', async () => {
+    // Garbage from earlier tests settles at a plateau; a buffered body would add its full size.
+    const before = server.proc.memory();
+    const down = await download(`${server.publicUrl}/bytes/${200 * MB}`);
+    expect(down.bytes).toBe(200 * MB);
+    const body = generatedBody(200 * MB);
+    const up = await httpRequest(`${server.publicUrl}/echo`, { method: 'POST', body: body.stream });
+    expect(JSON.parse(up.body).bodySha256).toBe(body.sha256());
+    const after = server.proc.memory();
+    expect(after.peak - before.rss).toBeLessThan(64 * MB);
+  });
+
+  it('delivers Server-Sent Events in order, each as it is sent', async () => {
+    const res = await fetch(`${server.publicUrl}/sse?count=5&interval=50`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const arrivals: number[] = [];
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      arrivals.push(Date.now());
+    }
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids).toHaveLength(5);
+    // Streamed, not buffered until the end: the events arrived in several reads spread over time.
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(100);
+  });
+
+  it('round-trips WebSocket text and binary messages', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const received: Array<{ data: string; binary: boolean }> = [];
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (data: Buffer, binary: boolean) => {
+        received.push({ data: binary ? createHash('sha256').update(data).digest('hex') : data.toString(), binary });
+        if (received.length === 3) resolve();
+      }),
+    );
+    const blob = Buffer.alloc(300 * 1024, 9);
+    ws.send('hello');
+    ws.send(blob);
+    ws.send('bye');
+    await done;
+    expect(received).toEqual([
+      { data: 'hello', binary: false },
+      { data: createHash('sha256').update(blob).digest('hex'), binary: true },
+      { data: 'bye', binary: false },
+    ]);
+    ws.close();
+    await new Promise((r) => ws.once('close', r));
+  });
+});

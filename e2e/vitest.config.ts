@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.e2e.test.ts'],
+    // Real processes on a 2-core machine: one file at a time keeps timings sane.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default', ['json', { outputFile: '../reports/vitest/e2e.json' }]],
+  },
+});
