@@ -1,0 +1,6 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** `GET /healthz`: liveness probe. */
+export const healthRoute: FastifyPluginAsync = async (app) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+};
