@@ -28,7 +28,11 @@ export default [
   },
   {
     files: ['**/*.ts'],
-    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // No-op callbacks are the normal way to ignore an event.
+      '@typescript-eslint/no-empty-function': 'off',
+    },
   },
   {
     // Each project's eslint config re-exports this one.

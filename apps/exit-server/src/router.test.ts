@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientConn } from './client-conn.ts';
+import { Router } from './router.ts';
+
+function client(id: string, hostnames: string[] = []): ClientConn & { session: { isGoingAway: boolean } } {
+  const session = { isGoingAway: false };
+  return {
+    hello: { version: 1, clientId: id, hostnames, tcpPorts: [], capabilities: [] },
+    session,
+    get available() {
+      return !session.isGoingAway;
+    },
+  } as unknown as ClientConn & { session: { isGoingAway: boolean } };
+}
+
+const ids = (r: Router, host: string, n: number) => Array.from({ length: n }, () => r.pick(host)?.hello.clientId ?? null);
+
+describe('Router', () => {
+  it('round-robins default clients for any host', () => {
+    const r = new Router();
+    r.add(client('a'));
+    r.add(client('b'));
+    expect(ids(r, 'x.test', 4)).toEqual(['a', 'b', 'a', 'b']);
+  });
+
+  it('prefers exact hostnames, then the closest wildcard, then defaults', () => {
+    const r = new Router();
+    r.add(client('default'));
+    r.add(client('exact', ['app.example.test']));
+    r.add(client('wild', ['*.example.test']));
+    r.add(client('deep', ['*.api.example.test']));
+    expect(r.pick('app.example.test')?.hello.clientId).toBe('exact');
+    expect(r.pick('other.example.test')?.hello.clientId).toBe('wild');
+    expect(r.pick('v1.api.example.test')?.hello.clientId).toBe('deep');
+    expect(r.pick('example.test')?.hello.clientId).toBe('default');
+    expect(r.pick('elsewhere.test')?.hello.clientId).toBe('default');
+  });
+
+  it('returns undefined when nothing serves the host', () => {
+    const r = new Router();
+    r.add(client('exact', ['app.example.test']));
+    expect(r.pick('other.test')).toBeUndefined();
+  });
+
+  it('skips draining clients and drops removed ones at once', () => {
+    const r = new Router();
+    const a = client('a');
+    const b = client('b');
+    r.add(a);
+    r.add(b);
+    a.session.isGoingAway = true;
+    expect(ids(r, 'h', 3)).toEqual(['b', 'b', 'b']);
+    r.remove(b);
+    expect(r.pick('h')).toBeUndefined();
+    expect(r.clients.size).toBe(1);
+    r.remove(a);
+    r.remove(a);
+    expect(r.clients.size).toBe(0);
+  });
+
+  it('forgets a hostname pool when its last client leaves', () => {
+    const r = new Router();
+    const a = client('a', ['app.test']);
+    r.add(a);
+    r.remove(a);
+    r.add(client('d'));
+    expect(r.pick('app.test')?.hello.clientId).toBe('d');
+  });
+});
