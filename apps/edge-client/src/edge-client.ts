@@ -158,7 +158,8 @@ export class EdgeClient {
         ...DEFAULT_LIMITS,
         maxFrameBytes: welcome.limits.maxFrameBytes,
         maxHeaderBytes: welcome.limits.maxHeaderBytes,
-        streamWindow: Math.min(this.config.streamWindow, welcome.limits.streamWindow),
+        // Both ends must start every stream with the same credit: the server's window rules.
+        streamWindow: welcome.limits.streamWindow,
         maxStreams: welcome.limits.maxStreams,
         pingIntervalMs: this.config.pingInterval,
         idleTimeoutMs: this.config.idleTimeout,

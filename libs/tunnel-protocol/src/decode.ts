@@ -9,6 +9,8 @@ export interface DecoderLimits {
   readonly maxHeaderBytes: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 const FIXED_PAYLOAD: Partial<Record<number, number>> = {
   [FrameType.WINDOW]: 4,
   [FrameType.RESET]: 4,
@@ -127,6 +129,8 @@ export class FrameDecoder {
 
   /** Removes and returns the first `n` buffered bytes. */
   private consume(n: number): Buffer {
+    // A zero-length payload may follow a header that used up every buffered chunk.
+    if (n === 0) return EMPTY;
     this.buffered -= n;
     const first = this.chunks[0];
     if (first.length === n) return this.chunks.shift() as Buffer;

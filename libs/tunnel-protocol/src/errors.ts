@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   TUN_ERR_FRAME_TOO_LARGE: 'A frame exceeded the negotiated maximum size (maxFrameBytes): the connection is closed.',
   TUN_ERR_HEADERS_TOO_LARGE: 'A request or response head exceeded maxHeaderBytes: send smaller headers or raise the limit.',
   TUN_ERR_TOO_MANY_STREAMS: 'The client has reached its maximum of concurrent streams (maxStreamsPerClient): raise it or add clients.',
-  TUN_ERR_FLOW_CONTROL: 'The peer sent more data than its flow-control window allowed: the connection is closed.',
+  TUN_ERR_FLOW_CONTROL: 'The peer sent more data than its flow-control window allowed: that stream is reset; upgrade both ends to the same release.',
   TUN_ERR_STREAM_RESET: 'The peer reset the stream: see the reset reason; other streams are unaffected.',
   TUN_ERR_STREAM_CLOSED: 'Data arrived for a stream that is already closed.',
   TUN_ERR_SESSION_CLOSED: 'The tunnel connection closed: in-flight streams fail; the client reconnects by itself.',

@@ -134,7 +134,7 @@ export function stripV4Mapped(address: string): string {
 export function hostOf(authority: string): string {
   if (authority.startsWith('[')) {
     const end = authority.indexOf(']');
-    return end > 0 ? authority.slice(1, end) : authority;
+    return (end > 0 ? authority.slice(1, end) : authority).toLowerCase();
   }
   const colon = authority.indexOf(':');
   return (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();

@@ -67,6 +67,11 @@ export class TunnelStream extends Duplex {
     this.recvCredit = windows.recvWindow;
   }
 
+  /** True once the peer ended its half (FIN received); buffered data may still be unread. */
+  get remoteEnded(): boolean {
+    return this.remoteFin;
+  }
+
   /** True once this side has sent its REPLY (responder side). */
   get hasReplied(): boolean {
     return this.replied;

@@ -94,7 +94,6 @@ describe('edge-client', () => {
       reconnectMax: 30_000,
       upstreamConnectTimeout: 5000,
       maxUpstreamSockets: 256,
-      streamWindow: 262_144,
       tcp: [],
       id: undefined,
       caFile: undefined,

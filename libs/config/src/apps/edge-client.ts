@@ -2,7 +2,6 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import { isHostname } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
-import { STREAM_WINDOW } from './exit-server.ts';
 
 /** Where requests for one public hostname go. */
 export interface Upstream {
@@ -122,8 +121,6 @@ export const edgeClientSchema = defineSchema({
       default: 256,
       description: 'keep-alive pool size per upstream',
     },
-    /** Per-stream flow-control window, in bytes. */
-    streamWindow: { ...STREAM_WINDOW, description: 'per-stream flow-control window, in bytes' },
     /** Grace period for in-flight requests on shutdown, in milliseconds. */
     drainTimeout: {
       kind: 'duration',

@@ -1,0 +1,376 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder, checkHeader, type DecoderLimits } from './decode.ts';
+import { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeU32Frame, encodeWindow } from './encode.ts';
+import { LimitError, ProtocolError, TunnelError } from './errors.ts';
+import { FRAME_HEADER_BYTES, FrameFlag, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
+import {
+  decodeOpenHead,
+  decodeResponseHead,
+  encodeOpenHead,
+  encodeResponseHead,
+  type HttpRequestHead,
+  type OpenHead,
+  type ResponseHead,
+} from './head.ts';
+
+const LIMITS: DecoderLimits = { maxFrameBytes: 64 * 1024, maxHeaderBytes: 16 * 1024 };
+
+interface PlainFrame {
+  type: number;
+  flags: number;
+  streamId: number;
+  payload: Buffer;
+}
+
+function decodeAll(chunks: Buffer[], limits: DecoderLimits = LIMITS): PlainFrame[] {
+  const out: PlainFrame[] = [];
+  const dec = new FrameDecoder(limits, (f: Frame) => out.push({ type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) }));
+  for (const c of chunks) dec.write(c);
+  expect(dec.bufferedBytes).toBe(0);
+  return out;
+}
+
+const sampleHttp: HttpRequestHead = {
+  kind: 'http',
+  method: 'POST',
+  target: '/a/b?c=d&e=%20f',
+  authority: 'app.example.com:8443',
+  remoteAddress: '203.0.113.7',
+  remotePort: 51234,
+  headers: ['Content-Type', 'text/plain', 'X-Empty', '', 'Cookie', 'a=1', 'Cookie', 'b=2'],
+};
+
+describe('frame encoding round trips', () => {
+  const payload = Buffer.from('hello, tunnel');
+  const cases: Array<{ name: string; buf: Buffer; expected: PlainFrame }> = [
+    { name: 'DATA', buf: encodeFrame(FrameType.DATA, 0, 1, payload), expected: { type: FrameType.DATA, flags: 0, streamId: 1, payload } },
+    { name: 'DATA FIN empty', buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 7, Buffer.alloc(0)), expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 7, payload: Buffer.alloc(0) } },
+    { name: 'DATA no payload arg', buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 9), expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 9, payload: Buffer.alloc(0) } },
+    {
+      name: 'OPEN',
+      buf: encodeFrame(FrameType.OPEN, FrameFlag.FIN, 0xfffffffd, encodeOpenHead(sampleHttp)),
+      expected: { type: FrameType.OPEN, flags: FrameFlag.FIN, streamId: 0xfffffffd, payload: encodeOpenHead(sampleHttp) },
+    },
+    {
+      name: 'REPLY',
+      buf: encodeFrame(FrameType.REPLY, 0, 2, encodeResponseHead({ status: 200, statusMessage: '', headers: [] })),
+      expected: { type: FrameType.REPLY, flags: 0, streamId: 2, payload: encodeResponseHead({ status: 200, statusMessage: '', headers: [] }) },
+    },
+    { name: 'WINDOW', buf: encodeWindow(3, 0xffffffff), expected: { type: FrameType.WINDOW, flags: 0, streamId: 3, payload: Buffer.from([0xff, 0xff, 0xff, 0xff]) } },
+    { name: 'RESET', buf: encodeReset(5, 6), expected: { type: FrameType.RESET, flags: 0, streamId: 5, payload: Buffer.from([0, 0, 0, 6]) } },
+    { name: 'PING', buf: encodePing(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), false), expected: { type: FrameType.PING, flags: 0, streamId: 0, payload: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) } },
+    { name: 'PING ACK', buf: encodePing(Buffer.alloc(8, 9), true), expected: { type: FrameType.PING, flags: FrameFlag.ACK, streamId: 0, payload: Buffer.alloc(8, 9) } },
+    { name: 'GOAWAY', buf: encodeGoAway(2), expected: { type: FrameType.GOAWAY, flags: 0, streamId: 0, payload: Buffer.from([0, 0, 0, 2]) } },
+    { name: 'u32 frame', buf: encodeU32Frame(FrameType.WINDOW, 0, 11, 65536), expected: { type: FrameType.WINDOW, flags: 0, streamId: 11, payload: Buffer.from([0, 1, 0, 0]) } },
+  ];
+
+  it.each(cases)('$name', ({ buf, expected }) => {
+    expect(buf.length).toBe(FRAME_HEADER_BYTES + expected.payload.length);
+    expect(decodeAll([buf])).toEqual([expected]);
+  });
+
+  it('encodeHeader + separate payload equals encodeFrame', () => {
+    const p = Buffer.alloc(20_000, 7);
+    const joined = Buffer.concat([encodeHeader(FrameType.DATA, FrameFlag.FIN, 42, p.length), p]);
+    expect(joined.equals(encodeFrame(FrameType.DATA, FrameFlag.FIN, 42, p))).toBe(true);
+  });
+
+  it('lays out the 10-byte header as u8 type, u8 flags, u32 BE id, u32 BE length', () => {
+    const buf = encodeFrame(FrameType.DATA, FrameFlag.FIN, 0x01020304, Buffer.from([0xaa]));
+    expect([...buf]).toEqual([0, 1, 1, 2, 3, 4, 0, 0, 0, 1, 0xaa]);
+  });
+});
+
+describe('head codecs', () => {
+  const latin1 = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+  const openCases: Array<{ name: string; head: OpenHead }> = [
+    { name: 'http basic', head: sampleHttp },
+    { name: 'http no headers', head: { ...sampleHttp, method: 'GET', headers: [] } },
+    {
+      name: 'http latin1 header bytes, empty values, repeated set-cookie',
+      head: {
+        ...sampleHttp,
+        headers: ['X-Latin1', latin1, 'X-Empty', '', 'set-cookie', 'a=1; Path=/', 'set-cookie', 'b=2', 'Set-Cookie', 'c=3; HttpOnly'],
+      },
+    },
+    { name: 'http empty authority', head: { ...sampleHttp, authority: '', remoteAddress: '::1', remotePort: 0 } },
+    { name: 'http IPv6 remote', head: { ...sampleHttp, remoteAddress: '2001:db8::1', remotePort: 65535 } },
+    { name: 'tcp', head: { kind: 'tcp', port: 5432, remoteAddress: '198.51.100.1', remotePort: 40000 } },
+    { name: 'tcp port 0 edges', head: { kind: 'tcp', port: 65535, remoteAddress: '', remotePort: 0 } },
+  ];
+  it.each(openCases)('OPEN $name', ({ head }) => {
+    expect(decodeOpenHead(encodeOpenHead(head))).toEqual(head);
+  });
+
+  const replyCases: Array<{ name: string; head: ResponseHead }> = [
+    { name: 'plain 200', head: { status: 200, statusMessage: '', headers: [] } },
+    { name: 'custom reason', head: { status: 418, statusMessage: "I'm a teapot", headers: ['Content-Length', '0'] } },
+    {
+      name: 'repeated set-cookie kept in order',
+      head: { status: 302, statusMessage: 'Found', headers: ['Set-Cookie', 'a=1', 'Location', '/x', 'set-cookie', 'b=2', 'Set-Cookie', ''] },
+    },
+    { name: 'latin1', head: { status: 200, statusMessage: 'Ok\u00e9', headers: ['X-Bytes', latin1] } },
+    { name: '101', head: { status: 101, statusMessage: 'Switching Protocols', headers: ['Upgrade', 'websocket', 'Connection', 'Upgrade'] } },
+    { name: 'status 999', head: { status: 999, statusMessage: '', headers: [] } },
+  ];
+  it.each(replyCases)('REPLY $name', ({ head }) => {
+    expect(decodeResponseHead(encodeResponseHead(head))).toEqual(head);
+  });
+
+  it('latin1 strings travel as one byte per char', () => {
+    const enc = encodeResponseHead({ status: 200, statusMessage: '\u00ff', headers: [] });
+    expect(enc.includes(Buffer.from([0xff]))).toBe(true);
+  });
+
+  it('round trips arbitrary latin1 heads (property)', () => {
+    const latin1Str = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(latin1Str, latin1Str), { maxLength: 20 }),
+        fc.integer({ min: 100, max: 999 }),
+        latin1Str,
+        (pairs, status, msg) => {
+          const head: ResponseHead = { status, statusMessage: msg, headers: pairs.flat() };
+          expect(decodeResponseHead(encodeResponseHead(head))).toEqual(head);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  const badOpen: Array<[string, Buffer]> = [
+    ['too short', Buffer.from([1, 0])],
+    ['unknown kind', Buffer.from([9, 0, 0])],
+    ['truncated length', Buffer.from([1, 0, 1, 0])],
+    ['truncated string', Buffer.from([1, 0, 1, 0, 5, 65])],
+    ['trailing bytes', Buffer.concat([encodeOpenHead(sampleHttp), Buffer.from([0])])],
+    ['http with too few fields', encodeResponseHead({ status: 200, statusMessage: '', headers: [] })],
+    ['bad method', encodeOpenHead({ ...sampleHttp, method: 'GE T' })],
+    ['empty target', encodeOpenHead({ ...sampleHttp, target: '' })],
+    ['target with space', encodeOpenHead({ ...sampleHttp, target: '/a b' })],
+    ['bad remote port', encodeOpenHead({ ...sampleHttp, remotePort: 70000 })],
+    ['tcp with 2 fields', Buffer.from([2, 0, 0])],
+    ['tcp bad port', encodeOpenHead({ kind: 'tcp', port: -1, remoteAddress: 'x', remotePort: 1 })],
+  ];
+  it.each(badOpen)('rejects OPEN head: %s', (_name, buf) => {
+    expect(() => decodeOpenHead(buf)).toThrow(ProtocolError);
+  });
+
+  const badReply: Array<[string, Buffer]> = [
+    ['odd header list', encodeResponseHead({ status: 200, statusMessage: '', headers: ['a'] })],
+    ['status 99', encodeResponseHead({ status: 99, statusMessage: '', headers: [] })],
+    ['status 1000', encodeResponseHead({ status: 1000, statusMessage: '', headers: [] })],
+    ['tcp kind', encodeOpenHead({ kind: 'tcp', port: 1, remoteAddress: 'x', remotePort: 1 })],
+    ['empty', Buffer.alloc(0)],
+  ];
+  it.each(badReply)('rejects REPLY head: %s', (_name, buf) => {
+    expect(() => decodeResponseHead(buf)).toThrow(ProtocolError);
+  });
+
+  it('refuses to encode a single header longer than 64 KiB', () => {
+    const err = (() => {
+      try {
+        encodeResponseHead({ status: 200, statusMessage: '', headers: ['x', 'y'.repeat(0x10000)] });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).code).toBe('TUN_ERR_HEADERS_TOO_LARGE');
+  });
+
+  it('random bytes never throw anything but a ProtocolError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        for (const decode of [decodeOpenHead, decodeResponseHead]) {
+          try {
+            decode(Buffer.from(bytes));
+          } catch (e) {
+            expect(e).toBeInstanceOf(ProtocolError);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('FrameDecoder', () => {
+  const frameArb: fc.Arbitrary<PlainFrame> = fc.oneof(
+    fc.record({
+      type: fc.constant(FrameType.DATA),
+      flags: fc.integer({ min: 0, max: 1 }),
+      streamId: fc.integer({ min: 1, max: 0xffffffff }),
+      payload: fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
+    }),
+    fc.record({
+      type: fc.constantFrom(FrameType.OPEN, FrameType.REPLY),
+      flags: fc.integer({ min: 0, max: 1 }),
+      streamId: fc.integer({ min: 1, max: 0xffffffff }),
+      payload: fc.uint8Array({ maxLength: 500 }).map((a) => Buffer.from(a)),
+    }),
+    fc.record({
+      type: fc.constantFrom(FrameType.WINDOW, FrameType.RESET),
+      flags: fc.constant(0),
+      streamId: fc.integer({ min: 1, max: 0xffffffff }),
+      payload: fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => Buffer.from(a)),
+    }),
+    fc.record({
+      type: fc.constant(FrameType.PING),
+      flags: fc.constantFrom(0, FrameFlag.ACK),
+      streamId: fc.constant(0),
+      payload: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((a) => Buffer.from(a)),
+    }),
+    fc.record({
+      type: fc.constant(FrameType.GOAWAY),
+      flags: fc.constant(0),
+      streamId: fc.constant(0),
+      payload: fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => Buffer.from(a)),
+    }),
+  );
+
+  function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
+    const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+    const out: Buffer[] = [];
+    let prev = 0;
+    for (const p of points) {
+      out.push(buf.subarray(prev, p));
+      prev = p;
+    }
+    out.push(buf.subarray(prev));
+    return out;
+  }
+
+  it('yields identical frames under thousands of random chunk splits', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 40 }), (frames, cuts) => {
+        const wire = Buffer.concat(frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload)));
+        const got = decodeAll(splitAt(wire, cuts));
+        expect(got).toEqual(frames);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('handles byte-by-byte feeding and empty chunks', () => {
+    const frames: PlainFrame[] = [
+      { type: FrameType.DATA, flags: 1, streamId: 1, payload: Buffer.from('abc') },
+      { type: FrameType.PING, flags: 0, streamId: 0, payload: Buffer.alloc(8, 1) },
+      { type: FrameType.DATA, flags: 0, streamId: 3, payload: Buffer.alloc(0) },
+    ];
+    const wire = Buffer.concat(frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload)));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < wire.length; i++) chunks.push(Buffer.alloc(0), wire.subarray(i, i + 1));
+    expect(decodeAll(chunks)).toEqual(frames);
+  });
+
+  function errorOf(buf: Buffer, limits: DecoderLimits = LIMITS): unknown {
+    const dec = new FrameDecoder(limits, () => {});
+    try {
+      dec.write(buf);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  }
+
+  function header(type: number, streamId: number, length: number): Buffer {
+    const b = Buffer.alloc(FRAME_HEADER_BYTES);
+    b[0] = type;
+    b.writeUInt32BE(streamId, 2);
+    b.writeUInt32BE(length, 6);
+    return b;
+  }
+
+  const bad: Array<{ name: string; buf: Buffer; cls: typeof ProtocolError | typeof LimitError; code: string }> = [
+    { name: 'unknown type 7', buf: header(7, 1, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'unknown type 255', buf: header(255, 1, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'WINDOW of 3 bytes', buf: header(FrameType.WINDOW, 1, 3), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'RESET of 5 bytes', buf: header(FrameType.RESET, 1, 5), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'GOAWAY of 0 bytes', buf: header(FrameType.GOAWAY, 0, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'PING of 4 bytes', buf: header(FrameType.PING, 0, 4), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'PING on a stream id', buf: header(FrameType.PING, 5, 8), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'GOAWAY on a stream id', buf: header(FrameType.GOAWAY, 5, 4), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'DATA on stream 0', buf: header(FrameType.DATA, 0, 1), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'OPEN on stream 0', buf: header(FrameType.OPEN, 0, 3), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'WINDOW on stream 0', buf: header(FrameType.WINDOW, 0, 4), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'DATA over maxFrameBytes', buf: header(FrameType.DATA, 1, 64 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_FRAME_TOO_LARGE' },
+    { name: 'DATA with length 2^32-1', buf: header(FrameType.DATA, 1, 0xffffffff), cls: LimitError, code: 'TUN_ERR_FRAME_TOO_LARGE' },
+    { name: 'OPEN over maxHeaderBytes', buf: header(FrameType.OPEN, 1, 16 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_HEADERS_TOO_LARGE' },
+    { name: 'REPLY over maxHeaderBytes', buf: header(FrameType.REPLY, 2, 16 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_HEADERS_TOO_LARGE' },
+  ];
+
+  it.each(bad)('rejects $name before buffering its payload', ({ buf, cls, code }) => {
+    const e = errorOf(buf);
+    expect(e).toBeInstanceOf(cls);
+    expect(e).toBeInstanceOf(TunnelError);
+    expect((e as TunnelError).code).toBe(code);
+    // Same verdict when the header arrives in pieces after a good frame.
+    const dec = new FrameDecoder(LIMITS, () => {});
+    dec.write(encodeFrame(FrameType.DATA, 0, 1, Buffer.from('x')).subarray(0, 4));
+    dec.write(Buffer.concat([encodeFrame(FrameType.DATA, 0, 1, Buffer.from('x')).subarray(4), buf.subarray(0, 3)]));
+    let e2: unknown;
+    try {
+      dec.write(buf.subarray(3));
+    } catch (err) {
+      e2 = err;
+    }
+    expect(e2).toBeInstanceOf(cls);
+    expect((e2 as TunnelError).code).toBe(code);
+  });
+
+  it('accepts frames exactly at the limits', () => {
+    const limits = { maxFrameBytes: 100, maxHeaderBytes: 50 };
+    expect(() => checkHeader(FrameType.DATA, 1, 100, limits)).not.toThrow();
+    expect(() => checkHeader(FrameType.OPEN, 1, 50, limits)).not.toThrow();
+    expect(() => checkHeader(FrameType.DATA, 1, 101, limits)).toThrow(LimitError);
+  });
+
+  it('is unusable after an error', () => {
+    const dec = new FrameDecoder(LIMITS, () => {});
+    expect(() => dec.write(header(9, 1, 0))).toThrow(ProtocolError);
+    expect(() => dec.write(encodeGoAway(0))).toThrow(ProtocolError);
+  });
+
+  it('random garbage only ever throws a TunnelError and terminates', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 30 }), (chunks) => {
+        const dec = new FrameDecoder({ maxFrameBytes: 1024, maxHeaderBytes: 256 }, () => {});
+        try {
+          for (const c of chunks) dec.write(Buffer.from(c));
+        } catch (e) {
+          expect(e).toBeInstanceOf(TunnelError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('garbage prefixed to valid frames never hangs', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 32 }), fc.array(frameArb, { maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 }), (junk, frames, cuts) => {
+        const wire = Buffer.concat([Buffer.from(junk), ...frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload))]);
+        const dec = new FrameDecoder(LIMITS, () => {});
+        const pieces = (() => {
+          const pts = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+          const out: Buffer[] = [];
+          let prev = 0;
+          for (const p of pts) {
+            out.push(wire.subarray(prev, p));
+            prev = p;
+          }
+          out.push(wire.subarray(prev));
+          return out;
+        })();
+        try {
+          for (const p of pieces) dec.write(p);
+        } catch (e) {
+          expect(e).toBeInstanceOf(TunnelError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
