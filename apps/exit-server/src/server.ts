@@ -58,7 +58,9 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     logger.child({ component: 'control' }),
   );
 
-  const server = createServer({ maxHeaderSize: config.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0 });
+  // A 256 KiB socket high-water mark lets a tunnel stream hand a whole DATA frame to the public
+  // socket without pausing on every chunk (the 16 KiB default paused and resumed per frame).
+  const server = createServer({ maxHeaderSize: config.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 256 * 1024 });
   server.on('request', publicHttp.handleRequest);
   server.on('upgrade', publicHttp.handleUpgrade);
   server.on('clientError', (err, socket) => {

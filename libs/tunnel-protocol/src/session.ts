@@ -380,9 +380,10 @@ export class Session extends EventEmitter implements StreamHost {
     this.queue = [];
     for (const c of chunks) this.bytesOut += c.length;
     const ok = this.transport.write(chunks);
-    // Pause only when the transport said it is full: only then does it promise a `drain`. Pausing
-    // on bufferedBytes alone (transportHighWaterMark below the transport's own mark) waited forever.
-    if (!ok) this.congested = true;
+    // Pause only when the transport said it is full (only then does it promise a `drain`) AND
+    // more than transportHighWaterMark is queued: a socket's own mark (16 KiB) would stall every
+    // stream once per flush; ours keeps the pipe full while still bounding memory.
+    if (!ok && this.transport.bufferedBytes >= this.limits.transportHighWaterMark) this.congested = true;
   }
 
   private handleDrain(): void {
