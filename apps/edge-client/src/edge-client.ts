@@ -22,6 +22,7 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { Backoff } from './backoff.ts';
 import { proxyHttp } from './proxy-http.ts';
+import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
 
 /** Connection state, for tests and the demo. */
@@ -44,6 +45,7 @@ export class EdgeClient {
   /** Welcome of the current session. */
   welcome: Welcome | undefined;
   private readonly upstreams: Upstreams;
+  private readonly tcp: TcpForwards;
   private readonly backoff: Backoff;
   private readonly clientId: string;
   private readonly ca: Buffer | undefined;
@@ -56,6 +58,7 @@ export class EdgeClient {
     private readonly log: Logger,
   ) {
     this.upstreams = new Upstreams(config.upstream, config.maxUpstreamSockets);
+    this.tcp = new TcpForwards(config.tcp, config.proxyProtocol);
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
     this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
@@ -92,8 +95,9 @@ export class EdgeClient {
       version: PROTOCOL_VERSION,
       clientId: this.clientId,
       hostnames: this.upstreams.declaredHostnames,
-      tcpPorts: [],
-      capabilities: ['http', 'upgrade'],
+      tcpPorts: this.tcp.ports,
+      // Without an HTTP upstream the server must not route HTTP here.
+      capabilities: this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp'],
     });
     const log = this.log;
     log.info({ url: url.origin, attempt: this.backoff.attempts }, 'connecting to exit server');
@@ -170,7 +174,8 @@ export class EdgeClient {
     this.session = session;
     const connectedAt = Date.now();
     this.setState('connected');
-    log.info({ instance: welcome.instanceId, hostnames: this.upstreams.declaredHostnames }, 'tunnel established');
+    log.info({ instance: welcome.instanceId, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
+    for (const r of welcome.tcpPorts?.refused ?? []) log.error({ port: r.port, code: r.code, reason: r.reason }, 'exit server refused a TCP port');
     this.emit('connected', welcome);
     session.once('close', (err) => {
       this.session = undefined;
@@ -184,7 +189,11 @@ export class EdgeClient {
 
   private serve(stream: TunnelStream, log: Logger): void {
     const head = stream.head;
-    if (head.kind !== 'http') {
+    if (head.kind === 'tcp') {
+      proxyTcp(stream, head, this.tcp, { connectTimeoutMs: this.config.upstreamConnectTimeout }, log);
+      return;
+    }
+    if (this.upstreams.all.length === 0) {
       stream.reset(ResetCode.NO_ROUTE);
       return;
     }

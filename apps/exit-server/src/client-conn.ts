@@ -16,6 +16,8 @@ export class ClientConn {
     readonly session: Session,
     /** Address the client connected from. */
     readonly remoteAddress: string,
+    /** TCP ports the server accepted for this client (a subset of what it declared). */
+    readonly tcpPorts: readonly number[] = [],
   ) {}
 
   /** True while the client may take new streams. */
@@ -30,7 +32,7 @@ export class ClientConn {
       sessionId: this.sessionId,
       remoteAddress: this.remoteAddress,
       hostnames: this.hello.hostnames,
-      tcpPorts: this.hello.tcpPorts,
+      tcpPorts: this.tcpPorts,
       connectedSince: this.connectedSince.toISOString(),
       inFlight: this.session.activeStreams,
       requestsServed: this.requestsServed,

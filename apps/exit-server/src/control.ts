@@ -19,6 +19,7 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { ClientConn } from './client-conn.ts';
 import type { Router } from './router.ts';
+import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 
 /** Settings of the control port. */
 export interface ControlOptions {
@@ -34,11 +35,14 @@ export interface ControlOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Extra facts for /status. */
   readonly statusExtra: () => Record<string, unknown>;
+  /** Public TCP ports, claimed by clients in their hello. */
+  readonly tcpPorts?: TcpPorts;
 }
 
 interface PendingUpgrade {
   hello: Hello;
   sessionId: string;
+  tcp: TcpClaim;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required', 503: 'Service Unavailable' };
@@ -79,6 +83,7 @@ export class ControlPlane {
         version: PROTOCOL_VERSION,
         instanceId: opts.instanceId,
         sessionId: p.sessionId,
+        tcpPorts: { accepted: p.tcp.accepted, refused: p.tcp.refused },
         limits: {
           maxFrameBytes: opts.limits.maxFrameBytes,
           maxHeaderBytes: opts.limits.maxHeaderBytes,
@@ -123,19 +128,30 @@ export class ControlPlane {
       return;
     }
     const sessionId = `${this.opts.instanceId.slice(0, 8)}-${++this.sessionSeq}`;
-    this.pending.set(req, { hello: check.hello, sessionId });
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, check.hello, sessionId, remote));
+    const hello = check.hello;
+    const claimed: Promise<TcpClaim> =
+      hello.tcpPorts.length === 0 || !this.opts.tcpPorts ? Promise.resolve(refuseAll(hello.tcpPorts)) : this.opts.tcpPorts.claim(hello.tcpPorts);
+    void claimed.then((tcp) => {
+      for (const r of tcp.refused) this.log.warn({ remote, client: hello.clientId, port: r.port, code: r.code, reason: r.reason }, 'refused TCP port');
+      if (socket.destroyed) {
+        this.opts.tcpPorts?.release(tcp.accepted);
+        return;
+      }
+      this.pending.set(req, { hello, sessionId, tcp });
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, hello, sessionId, remote, tcp.accepted));
+    });
   }
 
-  private attach(ws: WebSocket, hello: Hello, sessionId: string, remote: string): void {
+  private attach(ws: WebSocket, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
     const session = new Session({ role: 'server', transport: webSocketTransport(ws), limits: this.opts.limits, logger: log });
-    const conn = new ClientConn(sessionId, hello, session, remote);
+    const conn = new ClientConn(sessionId, hello, session, remote, tcpPorts);
     this.router.add(conn);
-    log.info({ remote, hostnames: hello.hostnames, tcpPorts: hello.tcpPorts }, 'edge client connected');
+    log.info({ remote, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
       this.router.remove(conn);
+      this.opts.tcpPorts?.release(tcpPorts);
       log.info({ code: err?.code, served: conn.requestsServed }, 'edge client disconnected');
     });
   }
@@ -153,6 +169,10 @@ export class ControlPlane {
     for (const c of [...this.router.clients]) c.session.close();
     this.wss.close();
   }
+}
+
+function refuseAll(ports: readonly number[]): TcpClaim {
+  return { accepted: [], refused: ports.map((port) => ({ port, code: 'TUN_ERR_TCP_PORT_REFUSED', reason: 'this exit server offers no TCP ports' })) };
 }
 
 /** A fresh random instance id. */

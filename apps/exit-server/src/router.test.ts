@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ClientConn } from './client-conn.ts';
 import { Router } from './router.ts';
 
-function client(id: string, hostnames: string[] = []): ClientConn & { session: { isGoingAway: boolean } } {
+function client(id: string, hostnames: string[] = [], ports: number[] = [], capabilities = ['http']): ClientConn & { session: { isGoingAway: boolean } } {
   const session = { isGoingAway: false };
   return {
-    hello: { version: 1, clientId: id, hostnames, tcpPorts: [], capabilities: [] },
+    hello: { version: 1, clientId: id, hostnames, tcpPorts: [], capabilities },
+    tcpPorts: ports,
     session,
     get available() {
       return !session.isGoingAway;
@@ -56,6 +57,19 @@ describe('Router', () => {
     r.remove(a);
     r.remove(a);
     expect(r.clients.size).toBe(0);
+  });
+
+  it('round-robins TCP ports per connection and keeps TCP-only clients out of HTTP routing', () => {
+    const r = new Router();
+    const tcpOnly = client('tcp-only', [], [2222], []);
+    r.add(tcpOnly);
+    r.add(client('both', [], [2222, 5432]));
+    expect([2222, 2222, 2222, 2222].map((p) => r.pickTcp(p)?.hello.clientId)).toEqual(['tcp-only', 'both', 'tcp-only', 'both']);
+    expect(r.pickTcp(5432)?.hello.clientId).toBe('both');
+    expect(r.pickTcp(9999)).toBeUndefined();
+    expect(ids(r, 'any.test', 2)).toEqual(['both', 'both']);
+    r.remove(tcpOnly);
+    expect(r.pickTcp(2222)?.hello.clientId).toBe('both');
   });
 
   it('forgets a hostname pool when its last client leaves', () => {

@@ -27,6 +27,7 @@ export class Router {
   private readonly exact = new Map<string, Pool>();
   private readonly wildcard = new Map<string, Pool>();
   private readonly defaults = new Pool();
+  private readonly ports = new Map<number, Pool>();
   private readonly all = new Set<ClientConn>();
 
   /** Every connected client. */
@@ -34,9 +35,16 @@ export class Router {
     return this.all;
   }
 
-  /** Adds a client to the pools it declared. */
+  /** Adds a client to the pools it declared: hostnames (if it serves HTTP) and accepted TCP ports. */
   add(client: ClientConn): void {
     this.all.add(client);
+    for (const port of client.tcpPorts) {
+      let pool = this.ports.get(port);
+      if (!pool) this.ports.set(port, (pool = new Pool()));
+      pool.members.push(client);
+    }
+    // A TCP-only client has no HTTP upstream: it must not land in the default pool.
+    if (!client.hello.capabilities.includes('http')) return;
     const names = client.hello.hostnames;
     if (names.length === 0) {
       this.defaults.members.push(client);
@@ -59,12 +67,15 @@ export class Router {
       if (i >= 0) pool.members.splice(i, 1);
     };
     drop(this.defaults);
-    for (const map of [this.exact, this.wildcard]) {
+    const prune = <K>(map: Map<K, Pool>) => {
       for (const [key, pool] of map) {
         drop(pool);
         if (pool.members.length === 0) map.delete(key);
       }
-    }
+    };
+    prune(this.exact);
+    prune(this.wildcard);
+    prune(this.ports);
   }
 
   /** Picks the next client for `host` (lower-case, no port), or undefined if none serves it. */
@@ -78,5 +89,10 @@ export class Router {
       }
     }
     return this.defaults.pick();
+  }
+
+  /** Picks the next client serving public TCP port `port`, or undefined. */
+  pickTcp(port: number): ClientConn | undefined {
+    return this.ports.get(port)?.pick();
   }
 }

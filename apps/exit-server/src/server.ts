@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, type Logger, type SessionLimits } from '@tunnel/tunnel-
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
+import { TcpPorts } from './tcp-ports.ts';
 
 /** A running exit server. */
 export interface ExitServer {
@@ -13,6 +14,8 @@ export interface ExitServer {
   readonly port: number;
   /** Bound control port. */
   readonly controlPort: number;
+  /** Public TCP ports. */
+  readonly tcpPorts: TcpPorts;
   /** This instance's id. */
   readonly instanceId: string;
   /** Routing table (read-only use: tests and status). */
@@ -44,6 +47,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     idleTimeoutMs: config.idleTimeout,
   };
   const router = new Router();
+  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(router, { requestTimeoutMs: config.requestTimeout, trustProxy: config.trustProxy }, logger.child({ component: 'public' }));
   const control = new ControlPlane(
     router,
@@ -53,7 +57,12 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       limits,
       handshakeTimeoutMs: config.handshakeTimeout,
       tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
-      statusExtra: () => ({ publicRequestsInFlight: publicHttp.counters.inFlight, publicNoRoute: publicHttp.counters.noRoute }),
+      statusExtra: () => ({
+        publicRequestsInFlight: publicHttp.counters.inFlight,
+        publicNoRoute: publicHttp.counters.noRoute,
+        tcpPorts: tcpPorts.stats(),
+      }),
+      tcpPorts,
     },
     logger.child({ component: 'control' }),
   );
@@ -71,6 +80,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     } else socket.destroy();
   });
 
+  await tcpPorts.start();
   await control.app.listen({ port: config.controlPort, host: config.bind });
   const controlPort = (control.app.server.address() as AddressInfo).port;
   let port: number;
@@ -88,6 +98,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     controlPort,
     instanceId,
     router,
+    tcpPorts,
     close() {
       closing ??= (async () => {
         publicHttp.draining = true;
@@ -97,6 +108,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
         while (publicHttp.counters.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         server.closeAllConnections();
         await control.closeSessions(Math.max(0, deadline - Date.now()));
+        await tcpPorts.close();
         await control.app.close();
         logger.info({}, 'exit server stopped');
       })();

@@ -30,7 +30,14 @@ export { isHelpRequested, loadConfig, type LoadOptions } from './load.ts';
 export { loadConfigOrExit, type ExitIo, type TextSink } from './load-or-exit.ts';
 export { renderHelp, renderMarkdown } from './help.ts';
 export { ALL_SCHEMAS, renderCliReference } from './reference.ts';
-export { exitServerSchema, type ExitServerConfig } from './apps/exit-server.ts';
-export { edgeClientSchema, type EdgeClientConfig, type TcpForward, type Upstream } from './apps/edge-client.ts';
+export { exitServerSchema, parsePortRange, type ExitServerConfig, type PortRange } from './apps/exit-server.ts';
+export {
+  edgeClientSchema,
+  parseProxyProtocol,
+  type EdgeClientConfig,
+  type ProxyProtocolSetting,
+  type TcpForward,
+  type Upstream,
+} from './apps/edge-client.ts';
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';

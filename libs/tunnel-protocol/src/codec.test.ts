@@ -96,8 +96,8 @@ describe('head codecs', () => {
     },
     { name: 'http empty authority', head: { ...sampleHttp, authority: '', remoteAddress: '::1', remotePort: 0 } },
     { name: 'http IPv6 remote', head: { ...sampleHttp, remoteAddress: '2001:db8::1', remotePort: 65535 } },
-    { name: 'tcp', head: { kind: 'tcp', port: 5432, remoteAddress: '198.51.100.1', remotePort: 40000 } },
-    { name: 'tcp port 0 edges', head: { kind: 'tcp', port: 65535, remoteAddress: '', remotePort: 0 } },
+    { name: 'tcp', head: { kind: 'tcp', port: 5432, remoteAddress: '198.51.100.1', remotePort: 40000, localAddress: '203.0.113.1' } },
+    { name: 'tcp port 0 edges', head: { kind: 'tcp', port: 65535, remoteAddress: '', remotePort: 0, localAddress: '203.0.113.1' } },
   ];
   it.each(openCases)('OPEN $name', ({ head }) => {
     expect(decodeOpenHead(encodeOpenHead(head))).toEqual(head);
@@ -151,7 +151,7 @@ describe('head codecs', () => {
     ['target with space', encodeOpenHead({ ...sampleHttp, target: '/a b' })],
     ['bad remote port', encodeOpenHead({ ...sampleHttp, remotePort: 70000 })],
     ['tcp with 2 fields', Buffer.from([2, 0, 0])],
-    ['tcp bad port', encodeOpenHead({ kind: 'tcp', port: -1, remoteAddress: 'x', remotePort: 1 })],
+    ['tcp bad port', encodeOpenHead({ kind: 'tcp', port: -1, remoteAddress: 'x', remotePort: 1, localAddress: '203.0.113.1' })],
   ];
   it.each(badOpen)('rejects OPEN head: %s', (_name, buf) => {
     expect(() => decodeOpenHead(buf)).toThrow(ProtocolError);
@@ -161,7 +161,7 @@ describe('head codecs', () => {
     ['odd header list', encodeResponseHead({ status: 200, statusMessage: '', headers: ['a'] })],
     ['status 99', encodeResponseHead({ status: 99, statusMessage: '', headers: [] })],
     ['status 1000', encodeResponseHead({ status: 1000, statusMessage: '', headers: [] })],
-    ['tcp kind', encodeOpenHead({ kind: 'tcp', port: 1, remoteAddress: 'x', remotePort: 1 })],
+    ['tcp kind', encodeOpenHead({ kind: 'tcp', port: 1, remoteAddress: 'x', remotePort: 1, localAddress: '203.0.113.1' })],
     ['empty', Buffer.alloc(0)],
   ];
   it.each(badReply)('rejects REPLY head: %s', (_name, buf) => {

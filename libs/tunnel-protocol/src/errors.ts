@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   TUN_ERR_HANDSHAKE_TIMEOUT: 'The tunnel handshake did not finish within handshakeTimeout.',
   TUN_ERR_UPSTREAM_UNREACHABLE: 'The edge client could not connect to its upstream: check that the local app is running.',
   TUN_ERR_UPSTREAM_TIMEOUT: 'The upstream did not answer in time: raise --request-timeout or fix the slow app.',
+  TUN_ERR_TCP_PORT_REFUSED: 'The exit server will not open a TCP port the client declared: list it in --tcp-port or --tcp-port-range on the server, or free it.',
   TUN_ERR_NO_ROUTE: 'No connected edge client serves this host or port: start a client that declares it.',
 } as const;
 

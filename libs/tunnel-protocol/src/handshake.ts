@@ -46,6 +46,13 @@ export interface Welcome {
   readonly instanceId: string;
   /** Id the server gave this session (for correlating logs). */
   readonly sessionId: string;
+  /** Outcome of the TCP ports the hello declared. */
+  readonly tcpPorts?: {
+    /** Ports this client now serves. */
+    readonly accepted: readonly number[];
+    /** Ports refused, each with a stable code and the reason. */
+    readonly refused: ReadonlyArray<{ readonly port: number; readonly code: string; readonly reason: string }>;
+  };
   /** Limits the client must respect. */
   readonly limits: {
     /** Largest DATA payload, bytes. */
@@ -157,6 +164,14 @@ export function decodeWelcome(value: string | undefined): Welcome {
   for (const k of keys) {
     const v = limits[k];
     if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 2 ** 31) throw bad(`limit ${k} invalid`);
+  }
+  const tcp = raw.tcpPorts as { accepted?: unknown; refused?: unknown } | undefined;
+  if (tcp !== undefined) {
+    const okAccepted = Array.isArray(tcp.accepted) && tcp.accepted.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
+    const okRefused =
+      Array.isArray(tcp.refused) &&
+      tcp.refused.every((r) => r && typeof r === 'object' && Number.isInteger(r.port) && typeof r.code === 'string' && typeof r.reason === 'string');
+    if (!okAccepted || !okRefused) throw bad('tcpPorts malformed');
   }
   return raw as unknown as Welcome;
 }

@@ -28,6 +28,8 @@ export interface TcpOpenHead {
   readonly remoteAddress: string;
   /** Port of the public client. */
   readonly remotePort: number;
+  /** Exit-server address the public client connected to (the PROXY protocol's destination). */
+  readonly localAddress: string;
 }
 
 /** What an OPEN frame carries. */
@@ -95,7 +97,7 @@ function port(value: string, what: string): number {
 /** Encodes an OPEN head. */
 export function encodeOpenHead(head: OpenHead): Buffer {
   if (head.kind === 'tcp') {
-    return encodeStrings(KIND_TCP, [String(head.port), head.remoteAddress, String(head.remotePort)]);
+    return encodeStrings(KIND_TCP, [String(head.port), head.remoteAddress, String(head.remotePort), head.localAddress]);
   }
   return encodeStrings(KIND_HTTP, [
     head.method,
@@ -111,8 +113,14 @@ export function encodeOpenHead(head: OpenHead): Buffer {
 export function decodeOpenHead(payload: Buffer): OpenHead {
   const { kind, strings } = decodeStrings(payload);
   if (kind === KIND_TCP) {
-    if (strings.length !== 3) throw new ProtocolError('TUN_ERR_PROTOCOL', 'tcp head needs 3 fields');
-    return { kind: 'tcp', port: port(strings[0], 'port'), remoteAddress: strings[1], remotePort: port(strings[2], 'remote port') };
+    if (strings.length !== 4) throw new ProtocolError('TUN_ERR_PROTOCOL', 'tcp head needs 4 fields');
+    return {
+      kind: 'tcp',
+      port: port(strings[0], 'port'),
+      remoteAddress: strings[1],
+      remotePort: port(strings[2], 'remote port'),
+      localAddress: strings[3],
+    };
   }
   if (kind !== KIND_HTTP) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown head kind ${kind}`);
   if (strings.length < 5 || (strings.length - 5) % 2 !== 0) {

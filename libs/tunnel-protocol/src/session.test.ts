@@ -111,7 +111,7 @@ describe('Session over createTransportPair', () => {
         });
       },
       onClientStream: (s) => {
-        expect(s.head).toEqual({ kind: 'tcp', port: 5432, remoteAddress: '198.51.100.2', remotePort: 1234 });
+        expect(s.head).toEqual({ kind: 'tcp', port: 5432, remoteAddress: '198.51.100.2', remotePort: 1234, localAddress: '203.0.113.1' });
         s.reply(OK);
         s.pipe(s);
       },
@@ -128,7 +128,7 @@ describe('Session over createTransportPair', () => {
     expect(seen).toEqual([head]);
 
     // The other way: the server role opens (even ids) and the client answers.
-    const back = server.openStream({ kind: 'tcp', port: 5432, remoteAddress: '198.51.100.2', remotePort: 1234 });
+    const back = server.openStream({ kind: 'tcp', port: 5432, remoteAddress: '198.51.100.2', remotePort: 1234, localAddress: '203.0.113.1' });
     expect(back.id % 2).toBe(0);
     back.end('raw tcp bytes');
     expect((await readAll(back)).toString()).toBe('raw tcp bytes');

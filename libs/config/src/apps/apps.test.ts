@@ -111,7 +111,7 @@ describe('edge-client', () => {
 
   it.each([
     [[], '--url', /--url is required/],
-    [['--url', 'wss://x'], '--upstream', /--upstream is required/],
+    [['--url', 'wss://x'], '--upstream', /at least one --upstream \(or --tcp\) is required/],
     [['--url', 'http://x', '--upstream', 'http://a'], '--url', /^--url: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"$/],
     [['--url', 'wss://x', '--upstream', 'a.test=ftp://a'], '--upstream', /^--upstream: expected HOST=URL or URL \(http:\/\/ or https:\/\/\), got "a.test=ftp:\/\/a"$/],
     [['--url', 'wss://x', '--upstream', 'localhost:3000'], '--upstream', /expected HOST=URL or URL/],
@@ -154,7 +154,7 @@ describe('sample-app and infra', () => {
 
   it('infra parses its options', () => {
     const c = loadConfig(infraSchema, {
-      argv: ['--exit-server-arch', 'x86_64', '--tcp-ports', '22', '--enable-waf'],
+      argv: ['--exit-server-arch', 'x86_64', '--tcp-ports', '22', '--enable-waf', '--certificate-arn', 'arn:cert'],
       env: { TUNNEL_DOMAIN: 'tunnel.example.com' },
     });
     expect(c).toMatchObject({
@@ -163,7 +163,7 @@ describe('sample-app and infra', () => {
       exitServerArch: 'x86_64',
       tcpPorts: [22],
       enableWaf: true,
-      certificateArn: undefined,
+      certificateArn: 'arn:cert',
     });
   });
 });

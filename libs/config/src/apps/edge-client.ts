@@ -46,6 +46,22 @@ function parsePortNumber(raw: string): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
+/** PROXY protocol header sent before the bytes of a forwarded connection. */
+export interface ProxyProtocolSetting {
+  /** Public TCP port this applies to. */
+  readonly publicPort: number;
+  /** Header version: text v1 or binary v2. */
+  readonly version: 1 | 2;
+}
+
+/** Parses `PORT=v1` or `PORT=v2`. */
+export function parseProxyProtocol(raw: string): ProxyProtocolSetting {
+  const m = /^(\d+)=v([12])$/.exec(raw.trim());
+  const publicPort = m ? parsePortNumber(m[1]) : undefined;
+  if (!m || publicPort === undefined) throw new Error('expected PORT=v1 or PORT=v2, e.g. 5432=v2');
+  return { publicPort, version: Number(m[2]) as 1 | 2 };
+}
+
 /** Parses `PORT=HOST:PORT`; IPv6 hosts go in brackets, e.g. `2222=[::1]:22`. */
 export function parseTcpForward(raw: string): TcpForward {
   const m = /^(\d+)=(\[[^\]]+\]|[^:]+):(\d+)$/.exec(raw);
@@ -76,9 +92,9 @@ export const edgeClientSchema = defineSchema({
     upstream: {
       kind: 'list',
       of: { kind: 'custom', placeholder: 'HOST=URL|URL', expected: UPSTREAM_EXPECTED, parse: parseUpstream },
-      required: true,
+      default: [],
       description:
-        'where to forward requests: HOST=URL for a hostname (*.example.com for a wildcard), a bare URL for the default',
+        'where to forward HTTP requests: HOST=URL for a hostname (*.example.com for a wildcard), a bare URL for the default (at least one --upstream or --tcp is required)',
     },
     /** Client id; undefined = app uses the OS hostname. */
     id: {
@@ -134,6 +150,13 @@ export const edgeClientSchema = defineSchema({
       default: [],
       description: 'forward exit-server TCP port PORT to HOST:PORT',
     },
+    /** PROXY protocol header per forwarded TCP port. */
+    proxyProtocol: {
+      kind: 'list',
+      of: { kind: 'custom', placeholder: 'PORT=v1|v2', expected: 'PORT=v1 or PORT=v2', parse: parseProxyProtocol },
+      default: [],
+      description: 'send a PROXY protocol v1/v2 header with the public client address before the bytes of TCP port PORT',
+    },
   },
   validate(config) {
     if (config.reconnectMax < config.reconnectMin) {
@@ -151,12 +174,20 @@ export const edgeClientSchema = defineSchema({
       }
       hosts.add(hostname);
     }
+    if (config.upstream.length === 0 && config.tcp.length === 0) {
+      throw new ConfigError('TUN_ERR_CONFIG_REQUIRED', '--upstream', '--upstream: at least one --upstream (or --tcp) is required');
+    }
     const ports = new Set<number>();
     for (const { publicPort } of config.tcp) {
       if (ports.has(publicPort)) {
         throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--tcp', `--tcp: public port ${publicPort} is listed twice`);
       }
       ports.add(publicPort);
+    }
+    for (const { publicPort } of config.proxyProtocol) {
+      if (!ports.has(publicPort)) {
+        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--proxy-protocol', `--proxy-protocol: port ${publicPort} is not forwarded by any --tcp`);
+      }
     }
   },
 });

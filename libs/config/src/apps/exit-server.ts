@@ -5,6 +5,23 @@ import { defineSchema, type ConfigOf } from '../schema.ts';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+/** An inclusive range of TCP ports. */
+export interface PortRange {
+  /** First port of the range, 1-65535. */
+  readonly from: number;
+  /** Last port of the range, from-65535. */
+  readonly to: number;
+}
+
+/** Parses `FROM-TO` into a {@link PortRange}. */
+export function parsePortRange(raw: string): PortRange {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!(from >= 1 && to <= 65535 && from <= to)) throw new Error('expected FROM-TO, two ports with FROM <= TO, e.g. 20000-20100');
+  return { from, to };
+}
+
 /** Flow-control window bounds shared with the edge client, which must agree on them. */
 export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, default: 256 * KiB } as const;
 
@@ -113,9 +130,22 @@ export const exitServerSchema = defineSchema({
       description: 'name of this server in logs and /status (default: generated at startup)',
     },
     /** Public TCP ports to open (port numbers). */
-    tcpPort: { kind: 'list', of: { kind: 'port' }, default: [], description: 'public TCP ports to open' },
+    tcpPort: { kind: 'list', of: { kind: 'port' }, default: [], description: 'public TCP ports to open at startup' },
+    /** Range of TCP ports edge clients may claim on demand (inclusive bounds). */
+    tcpPortRange: {
+      kind: 'custom',
+      placeholder: 'FROM-TO',
+      expected: 'FROM-TO, two ports with FROM <= TO, e.g. 20000-20100',
+      parse: parsePortRange,
+      description: 'TCP ports edge clients may claim on demand: opened when the first client declares one, closed when the last leaves',
+    },
   },
   validate(config) {
+    for (const port of config.tcpPort) {
+      if (port === config.port || port === config.controlPort) {
+        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--tcp-port', `--tcp-port: port ${port} is already the HTTP or control port`);
+      }
+    }
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
       const missing = config.tlsCert === undefined ? '--tls-cert' : '--tls-key';
       throw new ConfigError(

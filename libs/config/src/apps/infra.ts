@@ -1,46 +1,273 @@
+import { ConfigError } from '../errors.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
+import { parseUpstream } from './edge-client.ts';
 
-/** Deployment parameters read by the CDK app. */
+/** Container ports of the exit server (public HTTP, control); a forwarded TCP port must not reuse them. */
+export const EXIT_SERVER_PORTS = [8000, 8123] as const;
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Memory sizes (MiB) Fargate accepts for each CPU size (CPU units). */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+
+/** Upstream as the edge client takes it (`HOST=URL` or `URL`), normalised, so a typo fails at synth. */
+function parseEdgeUpstream(raw: string): string {
+  const { hostname, url } = parseUpstream(raw);
+  return hostname === null ? url : `${hostname}=${url}`;
+}
+
+function parseRegion(raw: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(raw)) throw new Error('expected an AWS region name such as eu-west-1');
+  return raw;
+}
+
+function conflict(flag: string, message: string): ConfigError {
+  return new ConfigError('TUN_ERR_CONFIG_CONFLICT', flag, message);
+}
+
+/** Deployment parameters read by the CDK app (apps/infra). */
 export const infraSchema = defineSchema({
   name: 'infra',
-  summary: 'Deploys the exit server to AWS (CDK app).',
+  summary:
+    'Deploys the tunnel to AWS (CDK app): exit server on Fargate behind a load balancer, edge client and sample app on ECS Anywhere.',
   options: {
-    /** Prefix of stack and resource names. */
+    /** Prefix of resource names (cluster, secret, activation). */
     appName: {
       kind: 'string',
       default: 'tunnel',
-      description: 'prefix of stack and resource names',
+      description: 'prefix of resource names (ECS cluster, token secret, SSM activation)',
+    },
+    /** AWS region; undefined = environment-agnostic stacks (deployed to the CLI's region). */
+    region: {
+      kind: 'custom',
+      placeholder: 'region',
+      expected: 'an AWS region name such as eu-west-1',
+      parse: parseRegion,
+      description:
+        "AWS region to deploy to; enables load-balancer access logs, whose bucket policy names the region's ELB account (default: the CLI's region)",
     },
     /** Public domain, e.g. tunnel.example.com. */
     domain: {
       kind: 'string',
       placeholder: 'domain',
+      required: true,
       description: 'public domain served by the exit server, e.g. tunnel.example.com',
     },
-    /** Container CPU architecture. */
+    /** Container CPU architecture of the exit server. */
     exitServerArch: {
       kind: 'enum',
       choices: ['arm64', 'x86_64'],
       default: 'arm64',
-      description: 'CPU architecture of the exit-server container',
+      description: 'CPU architecture of the exit-server container (arm64 = Graviton)',
     },
-    /** Public TCP ports forwarded by the load balancer (port numbers). */
+    /** Public TCP ports forwarded by a network load balancer (port numbers). */
     tcpPorts: {
       kind: 'list',
       of: { kind: 'port' },
       default: [],
-      description: 'public TCP ports the load balancer forwards to the exit server',
+      description: 'public TCP ports a network load balancer forwards to the exit server (adds the NLB)',
     },
     /** Attach an AWS WAF web ACL. */
-    enableWaf: { kind: 'boolean', default: false, description: 'attach an AWS WAF web ACL to the load balancer' },
-    /** ACM certificate ARN for HTTPS. */
+    enableWaf: {
+      kind: 'boolean',
+      default: false,
+      description: 'attach an AWS WAF web ACL (AWS managed common rule set) to the load balancer',
+    },
+    /** ACM certificate ARN for HTTPS; undefined = one is created (needs the hosted zone). */
     certificateArn: {
       kind: 'string',
       placeholder: 'arn',
-      description: 'ACM certificate ARN for HTTPS on the load balancer',
+      description: 'ACM certificate ARN for HTTPS (default: a new DNS-validated certificate; needs --hosted-zone-id)',
+    },
+    /** Route 53 hosted zone id; set together with hostedZoneName. */
+    hostedZoneId: {
+      kind: 'string',
+      placeholder: 'id',
+      description: 'Route 53 hosted zone holding the domain (certificate validation, DNS records)',
+    },
+    /** Route 53 hosted zone name, e.g. example.com; set together with hostedZoneId. */
+    hostedZoneName: {
+      kind: 'string',
+      placeholder: 'name',
+      description: 'name of the hosted zone, e.g. example.com; needs --hosted-zone-id',
+    },
+    /** Create a Route 53 alias record for the domain. */
+    createAliasRecord: {
+      kind: 'boolean',
+      default: false,
+      description: 'create a Route 53 alias record pointing the domain at the load balancer',
+    },
+    /** Create a Route 53 alias record for `*.domain`. */
+    createWildcardRecord: {
+      kind: 'boolean',
+      default: false,
+      description: 'also create *.domain (host-based routing to several upstreams)',
+    },
+    /** Existing VPC id; undefined = a new VPC is created. */
+    vpcId: {
+      kind: 'string',
+      placeholder: 'id',
+      description: 'deploy into this existing VPC (default: create one); needs the two options below',
+    },
+    /** Availability zones of the existing VPC's public subnets, in the same order. */
+    availabilityZones: {
+      kind: 'list',
+      of: { kind: 'string', placeholder: 'az' },
+      default: [],
+      description: 'with --vpc-id: availability zones of the public subnets, in the same order',
+    },
+    /** Public subnet ids of the existing VPC (at least two). */
+    publicSubnetIds: {
+      kind: 'list',
+      of: { kind: 'string', placeholder: 'id' },
+      default: [],
+      description: 'with --vpc-id: public subnets (at least two) for the load balancer and exit server',
+    },
+    /** Number of exit-server tasks. */
+    exitServerDesiredCount: {
+      kind: 'int',
+      min: 0,
+      max: 10,
+      default: 1,
+      description: 'exit-server tasks; edge clients reach one task each, so keep 1 unless every device runs a client per task',
+    },
+    /** Fargate CPU units of the exit-server task. */
+    exitServerCpu: {
+      kind: 'int',
+      min: 256,
+      max: 4096,
+      default: 256,
+      description: 'Fargate CPU units of the exit-server task (256, 512, 1024, 2048, 4096)',
+    },
+    /** Fargate memory of the exit-server task, in MiB. */
+    exitServerMemory: {
+      kind: 'int',
+      min: 512,
+      max: 30720,
+      default: 512,
+      description: 'Fargate memory of the exit-server task, in MiB (must suit the CPU size)',
+    },
+    /** Load balancer idle timeout, in milliseconds (whole seconds). */
+    albIdleTimeout: {
+      kind: 'duration',
+      min: 1000,
+      max: 4000_000,
+      default: 3_600_000,
+      description: 'load balancer idle timeout; long so idle WebSockets stay open (whole seconds)',
+    },
+    /** CloudWatch Logs retention, in days. */
+    logRetentionDays: {
+      kind: 'int',
+      min: 1,
+      max: 3653,
+      default: 30,
+      description: `retention of the container logs, in days (one of ${LOG_RETENTION_DAYS.join(', ')})`,
+    },
+    /** How many devices may register with the SSM activation. */
+    externalInstanceLimit: {
+      kind: 'int',
+      min: 1,
+      max: 1000,
+      default: 10,
+      description: 'devices (ECS Anywhere external instances) that may register with the activation',
+    },
+    /** Host port of the sample app on each device. */
+    sampleAppHostPort: {
+      kind: 'port',
+      default: 3000,
+      description: 'port the sample app listens on on each device (bridge networking, static host port)',
+    },
+    /** Edge-client upstreams (`HOST=URL` or `URL`); empty = the sample app on the device. */
+    edgeUpstream: {
+      kind: 'list',
+      of: { kind: 'custom', placeholder: 'HOST=URL|URL', expected: 'HOST=URL or URL (http:// or https://)', parse: parseEdgeUpstream },
+      default: [],
+      description: 'upstreams of the edge clients (default: http://127.0.0.1:<sample-app-host-port>)',
     },
   },
+  validate(config) {
+    if ((config.hostedZoneId === undefined) !== (config.hostedZoneName === undefined)) {
+      const missing = config.hostedZoneId === undefined ? '--hosted-zone-id' : '--hosted-zone-name';
+      throw conflict(missing, `--hosted-zone-id and --hosted-zone-name must be given together (${missing} is missing)`);
+    }
+    if (config.certificateArn === undefined && config.hostedZoneId === undefined) {
+      throw conflict(
+        '--certificate-arn',
+        'HTTPS needs a certificate: give --certificate-arn, or --hosted-zone-id and --hosted-zone-name to create one',
+      );
+    }
+    const zone = config.hostedZoneName?.toLowerCase().replace(/\.$/, '');
+    const domain = config.domain.toLowerCase();
+    if (zone !== undefined && domain !== zone && !domain.endsWith(`.${zone}`)) {
+      throw conflict('--domain', `--domain ${config.domain} is not inside hosted zone ${config.hostedZoneName}`);
+    }
+    for (const [flag, on] of [
+      ['--create-alias-record', config.createAliasRecord],
+      ['--create-wildcard-record', config.createWildcardRecord],
+    ] as const) {
+      if (on && config.hostedZoneId === undefined) {
+        throw conflict(flag, `${flag} needs --hosted-zone-id and --hosted-zone-name`);
+      }
+    }
+    const seen = new Set<number>();
+    for (const port of config.tcpPorts) {
+      if ((EXIT_SERVER_PORTS as readonly number[]).includes(port)) {
+        throw conflict('--tcp-ports', `--tcp-ports: port ${port} collides with the exit server's own ports (8000, 8123)`);
+      }
+      if (seen.has(port)) throw conflict('--tcp-ports', `--tcp-ports: port ${port} is listed twice`);
+      seen.add(port);
+    }
+    validateVpc(config.vpcId, config.availabilityZones, config.publicSubnetIds);
+    const memory = FARGATE_MEMORY[config.exitServerCpu];
+    if (memory === undefined) {
+      throw conflict('--exit-server-cpu', `--exit-server-cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
+    }
+    if (!memory.includes(config.exitServerMemory)) {
+      throw conflict(
+        '--exit-server-memory',
+        `--exit-server-memory ${config.exitServerMemory} does not suit --exit-server-cpu ${config.exitServerCpu} ` +
+          `(Fargate accepts ${memory[0]}-${memory[memory.length - 1]} MiB in 1024 MiB steps for it)`,
+      );
+    }
+    if (config.albIdleTimeout % 1000 !== 0) {
+      throw conflict('--alb-idle-timeout', '--alb-idle-timeout must be whole seconds');
+    }
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(config.logRetentionDays)) {
+      throw conflict('--log-retention-days', `--log-retention-days must be one of ${LOG_RETENTION_DAYS.join(', ')}`);
+    }
+    if (config.edgeUpstream.filter((u) => /^https?:\/\//.test(u)).length > 1) {
+      throw conflict('--edge-upstream', '--edge-upstream: more than one default upstream (bare URL)');
+    }
+  },
 });
+
+function validateVpc(vpcId: string | undefined, azs: readonly string[], subnets: readonly string[]): void {
+  if (vpcId === undefined) {
+    if (azs.length > 0 || subnets.length > 0) {
+      const flag = azs.length > 0 ? '--availability-zones' : '--public-subnet-ids';
+      throw conflict(flag, `${flag} only applies with --vpc-id (an existing VPC)`);
+    }
+    return;
+  }
+  if (subnets.length < 2) {
+    throw conflict('--public-subnet-ids', '--vpc-id needs --public-subnet-ids with at least two subnets (the load balancer spans two AZs)');
+  }
+  if (azs.length !== subnets.length) {
+    throw conflict(
+      '--availability-zones',
+      `--vpc-id needs one --availability-zones entry per public subnet (${azs.length} zones for ${subnets.length} subnets)`,
+    );
+  }
+}
 
 /** Resolved infra configuration. */
 export type InfraConfig = ConfigOf<typeof infraSchema>;

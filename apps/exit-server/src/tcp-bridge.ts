@@ -1,0 +1,53 @@
+import type { Socket } from 'node:net';
+import { ResetCode, type TunnelStream } from '@tunnel/tunnel-protocol';
+
+/** Counters one bridged connection reports when it ends. */
+export interface BridgeResult {
+  /** Bytes from the public client to the tunnel. */
+  readonly bytesIn: number;
+  /** Bytes from the tunnel to the public client. */
+  readonly bytesOut: number;
+  /** Lifetime of the connection, ms. */
+  readonly durationMs: number;
+  /** True when it ended with a reset on either side rather than two FINs. */
+  readonly reset: boolean;
+}
+
+/**
+ * Joins a public TCP socket and a tunnel stream: bytes both ways with backpressure, FIN in one
+ * direction is passed on as FIN (half-close), a reset on either side resets the other.
+ */
+export function bridge(socket: Socket, stream: TunnelStream, done: (r: BridgeResult) => void): void {
+  const started = Date.now();
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let reset = false;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done({ bytesIn, bytesOut, durationMs: Date.now() - started, reset });
+  };
+  socket.setNoDelay(true);
+  socket.pipe(stream);
+  stream.pipe(socket);
+  // Counters after the pipes, so they never put a stream into flowing mode on their own.
+  socket.on('data', (c: Buffer) => (bytesIn += c.length));
+  stream.on('data', (c: Buffer) => (bytesOut += c.length));
+  socket.on('error', () => {
+    reset = true;
+    if (!stream.destroyed) stream.reset(ResetCode.CANCEL);
+  });
+  socket.on('close', () => {
+    if (!stream.destroyed && !(stream.writableFinished && stream.readableEnded)) {
+      reset = true;
+      stream.reset(ResetCode.CANCEL);
+    }
+    finish();
+  });
+  stream.on('error', () => {
+    reset = true;
+    if (!socket.destroyed) socket.resetAndDestroy();
+    finish();
+  });
+}
