@@ -1,0 +1,155 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { type IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import {
+  type ContainerDefinition,
+  type ContainerImage,
+  CpuArchitecture,
+  FargateService,
+  FargateTaskDefinition,
+  type ICluster,
+  LinuxParameters,
+  LogDrivers,
+  OperatingSystemFamily,
+  Protocol,
+  Secret as EcsSecret,
+} from 'aws-cdk-lib/aws-ecs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
+import type { ImageArch } from './app-image.ts';
+
+/** How the exit server runs on Fargate. */
+export interface ExitServerServiceProps {
+  /** Cluster the service runs in. */
+  readonly cluster: ICluster;
+  /** VPC whose public subnets hold the tasks. */
+  readonly vpc: IVpc;
+  /** The exit-server image; its architecture must equal `arch`. */
+  readonly image: ContainerImage;
+  /** Secret whose value is the tunnel token, injected as `TUNNEL_TOKEN`. */
+  readonly tokenSecret: ISecret;
+  /**
+   * CPU architecture of the task (arm64 = Graviton).
+   * @default 'arm64'
+   */
+  readonly arch?: ImageArch;
+  /**
+   * Fargate CPU units.
+   * @default 256
+   */
+  readonly cpu?: number;
+  /**
+   * Fargate memory, in MiB.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * Number of tasks.
+   * @default 1
+   */
+  readonly desiredCount?: number;
+  /**
+   * Public TCP ports the exit server opens (`TUNNEL_TCP_PORT`); must not be 8000 or 8123.
+   * @default - none
+   */
+  readonly tcpPorts?: readonly number[];
+  /**
+   * Retention of the container log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Time between SIGTERM and SIGKILL; longer than the exit server's 30 s drain so in-flight
+   * requests finish. Fargate allows at most 120 s.
+   * @default Duration.seconds(45)
+   */
+  readonly stopTimeout?: Duration;
+}
+
+/** Name of the exit-server container in the task definition. */
+export const EXIT_SERVER_CONTAINER = 'exit-server';
+
+/**
+ * The exit server as a Fargate service in public subnets (a public IP gives it egress to ECR and
+ * Secrets Manager without a NAT gateway; its security group admits only the load balancers).
+ */
+export class ExitServerService extends Construct {
+  /** The task definition. */
+  readonly taskDefinition: FargateTaskDefinition;
+  /** The exit-server container. */
+  readonly container: ContainerDefinition;
+  /** The Fargate service; load balancers register it as a target. */
+  readonly service: FargateService;
+  /** Log group of the container. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ExitServerServiceProps) {
+    super(scope, id);
+    const tcpPorts = props.tcpPorts ?? [];
+    for (const port of tcpPorts) {
+      if (port === EXIT_SERVER_HTTP_PORT || port === CONTROL_PORT) {
+        throw new Error(`ExitServerService: TCP port ${port} collides with the exit server's own ports (8000, 8123)`);
+      }
+    }
+    if (new Set(tcpPorts).size !== tcpPorts.length) {
+      throw new Error(`ExitServerService: tcpPorts lists a port twice (${tcpPorts.join(', ')})`);
+    }
+    const stopTimeout = props.stopTimeout ?? Duration.seconds(45);
+    if (stopTimeout.toSeconds() < 2 || stopTimeout.toSeconds() > 120) {
+      throw new Error(`ExitServerService: stopTimeout must be 2-120 s on Fargate, got ${stopTimeout.toSeconds()} s`);
+    }
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    this.taskDefinition = new FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu ?? 256,
+      memoryLimitMiB: props.memoryLimitMiB ?? 512,
+      runtimePlatform: {
+        cpuArchitecture: (props.arch ?? 'arm64') === 'arm64' ? CpuArchitecture.ARM64 : CpuArchitecture.X86_64,
+        operatingSystemFamily: OperatingSystemFamily.LINUX,
+      },
+    });
+    this.container = this.taskDefinition.addContainer('ExitServer', {
+      containerName: EXIT_SERVER_CONTAINER,
+      image: props.image,
+      environment: {
+        // Behind the ALB: append to its X-Forwarded-For instead of replacing it.
+        TUNNEL_TRUST_PROXY: 'true',
+        ...(tcpPorts.length > 0 ? { TUNNEL_TCP_PORT: tcpPorts.join(',') } : {}),
+      },
+      secrets: { [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret) },
+      portMappings: [
+        { containerPort: EXIT_SERVER_HTTP_PORT, protocol: Protocol.TCP, name: 'http' },
+        { containerPort: CONTROL_PORT, protocol: Protocol.TCP, name: 'control' },
+        ...tcpPorts.map((port) => ({ containerPort: port, protocol: Protocol.TCP, name: `tcp-${port}` })),
+      ],
+      logging: LogDrivers.awsLogs({ streamPrefix: 'exit-server', logGroup: this.logGroup }),
+      // Node as PID 1 gets no default SIGTERM handling; an init forwards signals and reaps children.
+      linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
+      stopTimeout,
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The environment holds only non-secret settings (trust proxy, TCP ports); the token comes from Secrets Manager.',
+    });
+    // The execution role's grants (ECR pull, log writes, secret read) are scoped by CDK except the
+    // ECR token call, which has no resource-level permission.
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken supports no resource-level permissions; every other grant is scoped.',
+    });
+
+    this.service = new FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.desiredCount ?? 1,
+      vpcSubnets: props.vpc.selectSubnets({ subnetType: SubnetType.PUBLIC }),
+      assignPublicIp: true,
+      circuitBreaker: { enable: true, rollback: true },
+      // Start the replacement before stopping the old task, so reconnecting clients find a server.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(30),
+    });
+  }
+}

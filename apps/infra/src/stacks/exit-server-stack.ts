@@ -1,0 +1,143 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { ICluster } from 'aws-cdk-lib/aws-ecs';
+import { HostedZone, type IHostedZone } from 'aws-cdk-lib/aws-route53';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { InfraConfig } from '@tunnel/config';
+import type { Construct } from 'constructs';
+import { AccessLogBucket } from '../constructs/access-log-bucket.ts';
+import { AppImage } from '../constructs/app-image.ts';
+import { EXIT_SERVER_CONTAINER, ExitServerService } from '../constructs/exit-server-service.ts';
+import { PublicLoadBalancer } from '../constructs/public-load-balancer.ts';
+import { TcpLoadBalancer } from '../constructs/tcp-load-balancer.ts';
+import { TunnelCertificate } from '../constructs/tunnel-certificate.ts';
+import { TunnelDnsRecords } from '../constructs/tunnel-dns-records.ts';
+import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
+import { CONTROL_PORT } from '../tunnel-ports.ts';
+import { retentionDays } from './log-retention.ts';
+
+/** Inputs of the exit-server stack. */
+export interface TunnelExitServerStackProps extends StackProps {
+  /** Validated infra configuration. */
+  readonly config: InfraConfig;
+  /** VPC from the network stack. */
+  readonly vpc: IVpc;
+  /** Cluster from the network stack. */
+  readonly cluster: ICluster;
+  /** Tunnel token secret from the network stack. */
+  readonly tokenSecret: ISecret;
+}
+
+/**
+ * The public side: the exit server on Fargate behind an internet-facing ALB (HTTPS 443 and 8123,
+ * 80 redirecting), plus optionally a WAF web ACL, an NLB for TCP ports, and Route 53 records.
+ */
+export class TunnelExitServerStack extends Stack {
+  /** The exit server's Fargate service. */
+  readonly exitServer: ExitServerService;
+  /** The application load balancer and its listeners. */
+  readonly publicLoadBalancer: PublicLoadBalancer;
+  /** The network load balancer, when TCP ports are configured. */
+  readonly tcpLoadBalancer: TcpLoadBalancer | undefined;
+  /** The web ACL, when WAF is enabled. */
+  readonly webAcl: TunnelWebAcl | undefined;
+  /** Bucket of the load balancers' access logs, when the region is known. */
+  readonly accessLogBucket: IBucket | undefined;
+  /** Route 53 records, when requested. */
+  readonly dnsRecords: TunnelDnsRecords | undefined;
+
+  constructor(scope: Construct, id: string, props: TunnelExitServerStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const zone: IHostedZone | undefined =
+      config.hostedZoneId === undefined || config.hostedZoneName === undefined
+        ? undefined
+        : HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+            hostedZoneId: config.hostedZoneId,
+            zoneName: config.hostedZoneName,
+          });
+    const { certificate } = new TunnelCertificate(this, 'Certificate', {
+      domain: config.domain,
+      certificateArn: config.certificateArn,
+      hostedZone: zone,
+    });
+    // ELB log delivery needs the region's ELB account in the bucket policy, so only with a known region.
+    const accessLogBucket =
+      config.region === undefined
+        ? undefined
+        : new AccessLogBucket(this, 'AccessLogs', { expirationDays: config.logRetentionDays }).bucket;
+
+    const image = new AppImage(this, 'Image', { app: 'exit-server', arch: config.exitServerArch });
+    this.exitServer = new ExitServerService(this, 'ExitServer', {
+      cluster: props.cluster,
+      vpc: props.vpc,
+      image: image.image,
+      tokenSecret: props.tokenSecret,
+      arch: config.exitServerArch,
+      cpu: config.exitServerCpu,
+      memoryLimitMiB: config.exitServerMemory,
+      desiredCount: config.exitServerDesiredCount,
+      tcpPorts: config.tcpPorts,
+      logRetention: retentionDays(config.logRetentionDays),
+    });
+
+    this.accessLogBucket = accessLogBucket;
+    this.publicLoadBalancer = new PublicLoadBalancer(this, 'Public', {
+      vpc: props.vpc,
+      certificate,
+      service: this.exitServer.service,
+      containerName: EXIT_SERVER_CONTAINER,
+      idleTimeout: Duration.millis(config.albIdleTimeout),
+      accessLogBucket,
+    });
+
+    this.tcpLoadBalancer =
+      config.tcpPorts.length === 0
+        ? undefined
+        : new TcpLoadBalancer(this, 'Tcp', {
+            vpc: props.vpc,
+            certificate,
+            service: this.exitServer.service,
+            containerName: EXIT_SERVER_CONTAINER,
+            tcpPorts: config.tcpPorts,
+            accessLogBucket,
+          });
+
+    this.webAcl = config.enableWaf
+      ? new TunnelWebAcl(this, 'Waf', {
+          loadBalancerArn: this.publicLoadBalancer.loadBalancer.loadBalancerArn,
+          metricPrefix: config.appName,
+        })
+      : undefined;
+
+    const wantRecords = config.createAliasRecord || config.createWildcardRecord;
+    this.dnsRecords =
+      zone !== undefined && wantRecords
+        ? new TunnelDnsRecords(this, 'Dns', {
+            zone,
+            domain: config.domain,
+            loadBalancer: this.publicLoadBalancer.loadBalancer,
+            alias: config.createAliasRecord,
+            wildcard: config.createWildcardRecord,
+            tcpLoadBalancer: config.createAliasRecord ? this.tcpLoadBalancer?.loadBalancer : undefined,
+          })
+        : undefined;
+    if (wantRecords && zone === undefined) {
+      throw new Error('TunnelExitServerStack: DNS records need hostedZoneId and hostedZoneName');
+    }
+
+    new CfnOutput(this, 'PublicUrl', { value: `https://${config.domain}/` });
+    new CfnOutput(this, 'ControlUrl', {
+      description: 'What edge clients dial (TUNNEL_URL)',
+      value: `wss://${config.domain}:${CONTROL_PORT}`,
+    });
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      description: 'Point the domain here (CNAME or alias) unless Route 53 records are created',
+      value: this.publicLoadBalancer.loadBalancer.loadBalancerDnsName,
+    });
+    if (this.tcpLoadBalancer !== undefined) {
+      new CfnOutput(this, 'TcpLoadBalancerDnsName', { value: this.tcpLoadBalancer.loadBalancer.loadBalancerDnsName });
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** Container port of the exit server's public HTTP listener (`--port` default). */
+export const EXIT_SERVER_HTTP_PORT = 8000;
+
+/** Container port of the exit server's control listener (`--control-port` default): WebSocket `/tunnel`, `/healthz`. */
+export const CONTROL_PORT = 8123;
+
+/** Unauthenticated health endpoint, served on the control port. */
+export const HEALTH_CHECK_PATH = '/healthz';
+
+/** Container port of the sample app (`--port` default). */
+export const SAMPLE_APP_PORT = 3000;
+
+/** Environment variable both apps read the shared tunnel token from. */
+export const TOKEN_ENV = 'TUNNEL_TOKEN';

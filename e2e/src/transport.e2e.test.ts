@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type SampleApp } from './harness.ts';
+import { httpRequest } from './http.ts';
+
+const token = newToken();
+let app: SampleApp;
+let dir: string;
+
+beforeAll(async () => {
+  app = await startSampleApp('pi-1');
+  dir = mkdtempSync(join(tmpdir(), 'tunnel-tls-'));
+  // A throw-away CA-less self-signed certificate for 127.0.0.1, trusted by the client via --ca-file.
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+  ], { stdio: 'ignore' });
+});
+afterAll(async () => {
+  await stopAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('transport', () => {
+  it('works over wss:// with the exit server terminating TLS', async () => {
+    const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-1', [app.url], { args: ['--ca-file', join(dir, 'cert.pem')] });
+    const res = await httpRequest(`${server.publicUrl}/`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).instance).toBe('pi-1');
+    await client.stop();
+    await server.proc.stop();
+  });
+
+  it('refuses a wss:// server whose certificate it does not trust, and says so', async () => {
+    const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-untrusted', [app.url], { waitConnected: false });
+    const failed = await client.waitForLog('connection failed');
+    expect(String(failed.err)).toMatch(/SELF_SIGNED|self.signed|certificate/i);
+    await client.stop();
+    await server.proc.stop();
+  });
+
+  it('notices a dead link (server frozen: no FIN, no RST), reconnects, and serves again when it is back', async () => {
+    const server = await startExitServer(token, ['--ping-interval', '200ms', '--idle-timeout', '1s']);
+    const client = await startEdgeClient(token, server.controlUrl, 'dead-link', [app.url], { args: ['--ping-interval', '200ms', '--idle-timeout', '1s'] });
+    expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
+    // SIGSTOP freezes the server: its sockets stay open but nothing answers, like a dead NAT mapping.
+    server.proc.child.kill('SIGSTOP');
+    const lost = await client.waitForLog('tunnel lost', {}, 10_000);
+    expect(lost.code).toBe('TUN_ERR_IDLE_TIMEOUT');
+    server.proc.child.kill('SIGCONT');
+    // The server drops the stale session on its own idle timeout; the client's new one takes over.
+    await waitForStatus(server, token, (s) => s.clients.length === 1 && s.clients[0].sessionId !== undefined, 20_000);
+    await client.waitForLine((l) => l.includes('tunnel established') && client.countLogs('tunnel established') >= 2, 20_000);
+    await waitForStatus(server, token, (s) => s.clients.length === 1, 20_000);
+    expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
+    await client.stop();
+    await server.proc.stop();
+  });
+});
