@@ -62,6 +62,27 @@ describe('failures have defined outcomes', () => {
     await waitForStatus(server, token, (s) => s.clients.length === 0);
   });
 
+  it('fails no request when a client is stopped (SIGTERM) under load', async () => {
+    const a = await startEdgeClient(token, server.controlUrl, 'rolling-a', [pi1.url]);
+    const b = await startEdgeClient(token, server.controlUrl, 'rolling-b', [pi2.url]);
+    await waitForStatus(server, token, (s) => s.clients.length === 2);
+    const statuses: number[] = [];
+    let stopped: Promise<number | null> | undefined;
+    // 10 workers x 40 requests; client A gets SIGTERM once 100 requests are done.
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          statuses.push((await httpRequest(`${server.publicUrl}/`)).status);
+          if (statuses.length === 100) stopped = a.stop('SIGTERM');
+        }
+      }),
+    );
+    expect(await stopped).toBe(0);
+    expect(statuses).toHaveLength(400);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await b.stop();
+  });
+
   it('reconnects by itself after the exit server restarts', async () => {
     const own = await startExitServer(token);
     const client = await startEdgeClient(token, own.controlUrl, 'phoenix', [pi1.url]);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   ResetCode,
+  StreamResetError,
   hostOf,
   requestHeadersToTunnel,
   stripV4Mapped,
@@ -31,6 +32,9 @@ export interface PublicCounters {
   /** Requests currently in flight. */
   inFlight: number;
 }
+
+/** Tries per request for a bodiless request refused by draining clients. */
+const MAX_ATTEMPTS = 3;
 
 /** True when the request carries no body, so the OPEN frame can end our half at once. */
 function hasNoBody(req: IncomingMessage): boolean {
@@ -86,6 +90,26 @@ export class PublicHttp {
       done(503);
       return;
     }
+    const noBody = hasNoBody(req);
+    const head = buildHead(req, this.opts, headers, authority);
+    if (noBody) req.resume();
+    this.forward(req, res, head, host, noBody, 0, done);
+  };
+
+  /**
+   * Sends one request down a chosen client. A bodiless request that the client REFUSED (it was
+   * draining and never touched it) is tried again on the next client, so a rolling restart of
+   * edge clients fails no request; anything that may have reached the upstream is not retried.
+   */
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    head: HttpRequestHead,
+    host: string,
+    noBody: boolean,
+    attempt: number,
+    done: (status: number, client?: ClientConn) => void,
+  ): void {
     const client = this.router.pick(host);
     if (!client) {
       this.counters.noRoute++;
@@ -93,11 +117,14 @@ export class PublicHttp {
       done(503);
       return;
     }
-    const noBody = hasNoBody(req);
     let stream: TunnelStream;
     try {
-      stream = client.session.openStream(buildHead(req, this.opts, headers, authority), noBody);
+      stream = client.session.openStream(head, noBody);
     } catch (err) {
+      if (noBody && attempt < MAX_ATTEMPTS - 1) {
+        this.forward(req, res, head, host, noBody, attempt + 1, done);
+        return;
+      }
       const f = failureReply(err);
       this.plain(res, f.status, `${f.text}\n`);
       done(f.status, client);
@@ -106,12 +133,12 @@ export class PublicHttp {
     client.requestsServed++;
     this.counters.inFlight++;
     let finished = false;
-    const finish = (status: number) => {
+    const finish = (status: number, retry = false) => {
       if (finished) return;
       finished = true;
       this.counters.inFlight--;
       clearTimeout(timer);
-      done(status, client);
+      if (!retry) done(status, client);
     };
     const timer = setTimeout(() => {
       stream.reset(ResetCode.UPSTREAM_TIMEOUT);
@@ -119,15 +146,21 @@ export class PublicHttp {
       finish(504);
     }, this.opts.requestTimeoutMs);
 
-    stream.once('response', (head: ResponseHead) => {
+    stream.once('response', (reply: ResponseHead) => {
       clearTimeout(timer);
       if (res.destroyed) return;
-      res.writeHead(head.status, head.statusMessage || undefined, head.headers as string[]);
+      res.writeHead(reply.status, reply.statusMessage || undefined, reply.headers as string[]);
       stream.pipe(res);
-      res.once('finish', () => finish(head.status));
+      res.once('finish', () => finish(reply.status));
     });
     stream.on('error', (err) => {
+      if (finished) return;
       if (!res.headersSent) {
+        if (noBody && attempt < MAX_ATTEMPTS - 1 && err instanceof StreamResetError && err.reason === ResetCode.REFUSED && !res.destroyed) {
+          finish(0, true);
+          this.forward(req, res, head, host, noBody, attempt + 1, done);
+          return;
+        }
         const f = failureReply(err);
         this.plain(res, f.status, `${f.text}\n`);
         finish(f.status);
@@ -138,7 +171,7 @@ export class PublicHttp {
       }
     });
     res.once('close', () => {
-      if (!res.writableFinished) {
+      if (!res.writableFinished && !finished) {
         // The public client went away: stop the upstream work too.
         if (!stream.destroyed) stream.reset(ResetCode.CANCEL);
         finish(499);
@@ -147,10 +180,8 @@ export class PublicHttp {
     if (!noBody) {
       req.pipe(stream);
       req.once('error', () => stream.reset(ResetCode.CANCEL));
-    } else {
-      req.resume();
     }
-  };
+  }
 
   /**
    * `upgrade` listener of the public server (WebSocket and other upgrades): the handshake goes
