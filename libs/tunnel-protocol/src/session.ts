@@ -208,7 +208,9 @@ export class Session extends EventEmitter implements StreamHost {
     const waiters = this.writableWaiters;
     this.writableWaiters = [];
     for (const w of waiters) w();
-    this.transport.close(err ? 1002 : 1000, err ? err.code : 'closed');
+    // 1006: the link is dead, so no close handshake can complete; 1002: the peer broke the protocol.
+    const code = !err ? 1000 : err.code === 'TUN_ERR_IDLE_TIMEOUT' ? 1006 : 1002;
+    this.transport.close(code, err ? err.code : 'closed');
     this.emit('close', err);
   }
 

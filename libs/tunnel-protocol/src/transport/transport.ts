@@ -5,7 +5,10 @@ export interface Transport {
    * Returns false when the transport is congested; `drain` fires once it can take more.
    */
   write(chunks: readonly Buffer[]): boolean;
-  /** Closes the transport; `close` fires once. `code`/`reason` are for transports that carry them. */
+  /**
+   * Closes the transport; `close` fires once. `code`/`reason` follow WebSocket close codes:
+   * 1000 normal, 1002 protocol error, 1006 dead link (drop at once, no handshake).
+   */
   close(code?: number, reason?: string): void;
   /** Bytes accepted by `write` but not yet handed to the OS. */
   readonly bufferedBytes: number;

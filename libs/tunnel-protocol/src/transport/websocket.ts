@@ -66,8 +66,9 @@ export function webSocketTransport(ws: WebSocketLike): Transport {
     },
     close(code, reason) {
       if (ws.readyState !== OPEN) return;
-      if (code === undefined || code === 1000 || code === 1001) ws.close(code ?? 1000, reason);
-      else ws.terminate();
+      // 1006 means the link is dead: a close handshake would only wait out its timeout.
+      if (code === 1006) ws.terminate();
+      else ws.close(code ?? 1000, reason);
     },
   };
 }

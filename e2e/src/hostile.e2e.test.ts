@@ -1,0 +1,70 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc } from './harness.ts';
+import { httpRequest } from './http.ts';
+
+const token = newToken();
+let server: ExitServerProc;
+
+beforeAll(async () => {
+  const [s, app] = await Promise.all([startExitServer(token), startSampleApp('pi-1')]);
+  server = s;
+  await startEdgeClient(token, server.controlUrl, 'pi-1', [app.url]);
+  await waitForStatus(server, token, (st) => st.clients.length === 1);
+});
+afterAll(stopAll);
+
+/** Sends raw bytes and resolves with whatever comes back before the socket closes. */
+function raw(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    s.on('data', (d) => (text += d.toString('latin1')));
+    s.on('close', () => resolve(text));
+    s.on('error', () => {});
+    s.end(bytes);
+  });
+}
+
+describe('hostile input never takes the server down', () => {
+  it('answers garbage and malformed upgrades on the control port with clean refusals', async () => {
+    const port = server.controlPort;
+    expect(await raw(port, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10]))).toMatch(/^HTTP\/1\.1 400/);
+    const badHello = `GET /tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\nx-tunnel-hello: !!!\r\n\r\n`;
+    const refused = await raw(port, badHello);
+    expect(refused).toMatch(/^HTTP\/1\.1 400/);
+    expect(refused).toContain('TUN_ERR_BAD_HELLO');
+    expect(refused).not.toContain(token);
+    const wrongPath = await raw(port, badHello.replace('/tunnel', '/elsewhere'));
+    expect(wrongPath).toMatch(/^HTTP\/1\.1 404/);
+  });
+
+  it('closes a session that sends a malformed frame with 1002 and keeps serving the others', async () => {
+    // A second, hand-made client that speaks garbage after a valid handshake.
+    const hello = Buffer.from(JSON.stringify({ version: 1, clientId: 'rogue', hostnames: ['rogue.test'], tcpPorts: [], capabilities: ['http'] })).toString('base64url');
+    const ws = new WebSocket(`${server.controlUrl}/tunnel`, { headers: { authorization: `Bearer ${token}`, 'x-tunnel-hello': hello } });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    await waitForStatus(server, token, (s) => s.clients.some((c) => c.id === 'rogue'));
+    ws.send(Buffer.from([99, 0, 0, 0, 0, 1, 0, 0, 0, 0]));
+    const code = await new Promise<number>((resolve) => ws.once('close', (c: number) => resolve(c)));
+    expect(code).toBe(1002);
+    await waitForStatus(server, token, (s) => !s.clients.some((c) => c.id === 'rogue'));
+    expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
+  });
+
+  it('answers 431 to an oversized request head on the public port and keeps serving', async () => {
+    const res = await raw(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.1 431/);
+    expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
+  });
+
+  it('answers 400 to a malformed request line on the public port', async () => {
+    expect(await raw(server.port, 'NOT HTTP AT ALL\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    const health = await httpRequest(`http://127.0.0.1:${server.controlPort}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
