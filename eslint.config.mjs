@@ -20,6 +20,9 @@ export default [
             { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:config'] },
             { sourceTag: 'scope:sample', onlyDependOnLibsWithTags: ['scope:config'] },
+            // Tools (the bench) and end-to-end suites may use the libraries, never app code.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
           ],
           banTransitiveDependencies: false,
         },

@@ -32,7 +32,34 @@ export async function snapshotBuilds() {
     writeFileSync(bins[app], codes[app]);
     sha256[app] = createHash('sha256').update(codes[app]).digest('hex');
   }
-  return { bins, sha256, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  try {
+    bins['idle-clients'] = await bundleIdleClients(dir);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, bins, sha256, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Bundles idle-clients.mjs (which imports the protocol library's TypeScript source and `ws`)
+ * into `dir` with esbuild, the way scripts/build-app.mjs bundles the apps. esbuild is a root
+ * devDependency of the workspace.
+ */
+async function bundleIdleClients(dir) {
+  const { build } = await import('esbuild');
+  const outfile = `${dir}/idle-clients.mjs`;
+  await build({
+    entryPoints: [fileURLToPath(new URL('./idle-clients.mjs', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return outfile;
 }
 
 /** Every app's bundle, or undefined if one is missing or not completely written yet. */

@@ -1,6 +1,6 @@
 // CPU time of processes we started, from /proc/<pid>/stat (Linux). utime + stime in clock ticks.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clkTck;
 
@@ -29,9 +29,86 @@ export function cpuTicks(pid) {
   }
 }
 
-/** Snapshot of `{ name: ticks }` for the given `{ name, pid }` processes. */
+/** `[pid, ppid, utime+stime, cutime+cstime]` of every process, or [] when /proc is unreadable. */
+function allProcs() {
+  const out = [];
+  let names;
+  try {
+    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push([Number(n), Number(rest[1]), Number(rest[11]) + Number(rest[12]), Number(rest[13]) + Number(rest[14])]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU ticks of `pid` and all its descendants: their own utime+stime plus cutime+cstime (the
+ * time of children that already exited and were reaped), so a forking server (sshd: listener,
+ * per-connection monitor and session processes) is charged in full.
+ */
+export function treeTicks(pid, procs = allProcs()) {
+  const children = new Map();
+  const byPid = new Map();
+  for (const p of procs) {
+    byPid.set(p[0], p);
+    if (!children.has(p[1])) children.set(p[1], []);
+    children.get(p[1]).push(p[0]);
+  }
+  if (!byPid.has(pid)) return undefined;
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = byPid.get(todo.pop());
+    if (!p) continue;
+    ticks += p[2] + p[3];
+    todo.push(...(children.get(p[0]) ?? []));
+  }
+  return ticks;
+}
+
+/** PIDs of every descendant of `pid` (not `pid` itself). */
+export function descendants(pid) {
+  const procs = allProcs();
+  const out = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const parent = todo.pop();
+    for (const p of procs) {
+      if (p[1] === parent) {
+        out.push(p[0]);
+        todo.push(p[0]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Snapshot of `{ name: ticks }` for the given `{ name, pid, tree? }` processes (`tree`: the
+ * process and all its descendants, see treeTicks).
+ */
 export function snapshot(procs) {
-  return Object.fromEntries(procs.map((p) => [p.name, cpuTicks(p.pid)]));
+  const all = procs.some((p) => p.tree) ? allProcs() : undefined;
+  return Object.fromEntries(procs.map((p) => [p.name, p.tree ? treeTicks(p.pid, all) : cpuTicks(p.pid)]));
+}
+
+/** Resident set size of `pid` in bytes (VmRSS), or undefined if unreadable. */
+export function rssBytes(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Per-process tick deltas between two snapshots; undefined entries when unreadable. */

@@ -13,9 +13,11 @@ const REQUEST_TIMEOUT_S = 10;
  * Loads `url` with `connections` concurrent connections for `durationSec` seconds, or for
  * `amount` requests when given. Resolves `{ figures, raw }` (raw = autocannon's JSON).
  */
-export async function runLoad({ url, connections, durationSec, amount }) {
+export async function runLoad({ url, connections, durationSec, amount, method = 'GET', bodyFile, expectBody, uploadBytes }) {
   const bound = amount !== undefined ? ['-a', `${amount}`] : ['-d', `${durationSec}`];
-  const args = [AUTOCANNON, '--json', '-c', `${connections}`, '-t', `${REQUEST_TIMEOUT_S}`, ...bound, url];
+  const body = bodyFile ? ['-m', method, '-i', bodyFile, '-H', 'content-type=application/octet-stream'] : method !== 'GET' ? ['-m', method] : [];
+  const expect = expectBody !== undefined ? ['-E', `${expectBody}`] : [];
+  const args = [AUTOCANNON, '--json', '-c', `${connections}`, '-t', `${REQUEST_TIMEOUT_S}`, ...bound, ...body, ...expect, url];
   const proc = startChild('autocannon', process.execPath, args);
   const capMs = (amount !== undefined ? 120_000 : durationSec * 1000) + SLACK_MS;
   let timer;
@@ -34,11 +36,14 @@ export async function runLoad({ url, connections, durationSec, amount }) {
   const line = proc.stdout().trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!line) throw new Error(`autocannon printed no JSON ${proc.stderrTail()}`);
   const raw = JSON.parse(line);
-  return { figures: figuresOf(raw), raw };
+  return { figures: figuresOf(raw, uploadBytes), raw };
 }
 
-/** The figures the benchmark reports, from autocannon's JSON. */
-export function figuresOf(raw) {
+/**
+ * The figures the benchmark reports, from autocannon's JSON. With `uploadBytes` (request body
+ * size), MB/s counts the request bodies of completed requests instead of the bytes read back.
+ */
+export function figuresOf(raw, uploadBytes) {
   const failed = raw.errors + raw.non2xx + (raw.mismatches ?? 0); // errors include timeouts
   const attempted = Math.max(raw.requests.sent ?? 0, raw.requests.total + raw.errors, 1);
   return {
@@ -46,7 +51,8 @@ export function figuresOf(raw) {
     reqPerSec: raw.requests.average,
     p50Ms: raw.latency.p50,
     p99Ms: raw.latency.p99,
-    mbPerSec: raw.throughput.average / 1e6,
+    mbPerSec: uploadBytes ? (raw['2xx'] * uploadBytes) / (raw.duration || 1) / 1e6 : raw.throughput.average / 1e6,
+    latency: latencyPercentiles(raw.latency),
     requests: raw.requests.total,
     ok: raw['2xx'],
     errors: raw.errors,
@@ -54,4 +60,13 @@ export function figuresOf(raw) {
     non2xx: raw.non2xx,
     errorRate: failed / attempted,
   };
+}
+
+/** autocannon's latency percentiles as `[[percentile, ms], ...]` in ascending order. */
+export function latencyPercentiles(latency) {
+  return Object.entries(latency ?? {})
+    .map(([k, v]) => [/^p(\d+)(?:_(\d+))?$/.exec(k), v])
+    .filter(([m, v]) => m && typeof v === 'number')
+    .map(([m, v]) => [Number(`${m[1]}.${m[2] ?? 0}`), v])
+    .sort((a, b) => a[0] - b[0]);
 }

@@ -1,24 +1,50 @@
-// One-line progress on stderr: rewritten in place every second on a terminal, one line per phase
-// otherwise (CI logs).
+// Progress on stderr: on a terminal, one line rewritten in place every second with a bar over
+// the planned steps, the current phase and its seconds; otherwise (CI logs) one line per phase
+// with `[step/total]`.
+
+const WIDTH = 24;
+
+const clock = (s) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 
 export function createProgress(stream = process.stderr) {
   const tty = Boolean(stream.isTTY);
+  const runStarted = Date.now();
+  let total = 0;
+  let done = 0;
   let label = '';
+  let detail = '';
   let totalSec;
   let started = 0;
   let timer;
+  const bar = () => {
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const filled = Math.round(frac * WIDTH);
+    return `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.round(frac * 100)).padStart(3)}%`;
+  };
   const render = () => {
     const s = Math.floor((Date.now() - started) / 1000);
-    stream.write(`\r\x1b[K${label} ${s}${totalSec ? `/${totalSec}` : ''}s`);
+    const cols = stream.columns || 120;
+    const line = `${bar()} ${clock((Date.now() - runStarted) / 1000)} ${label} ${s}${totalSec ? `/${totalSec}` : ''}s${detail ? ` ${detail}` : ''}`;
+    stream.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
   };
   return {
+    /** Sets the number of planned steps (the bar's 100%). */
+    setTotal(n) {
+      total = n;
+    },
+    /** Marks one planned step done. */
+    step() {
+      done++;
+      if (tty) render();
+    },
     /** Starts a phase, e.g. `[round 2/3] tunnel small`, expected to last `seconds` (optional). */
     phase(text, seconds) {
       label = text;
+      detail = '';
       totalSec = seconds;
       started = Date.now();
       if (!tty) {
-        stream.write(`${text}${seconds ? ` (${seconds}s)` : ''}\n`);
+        stream.write(`[${String(done).padStart(String(total).length)}/${total}] ${text}${seconds ? ` (${seconds}s)` : ''}\n`);
         return;
       }
       render();
@@ -26,6 +52,10 @@ export function createProgress(stream = process.stderr) {
         timer = setInterval(render, 1000);
         timer.unref();
       }
+    },
+    /** Extra text after the phase (e.g. `2500/10000 attached`); shown on a terminal only. */
+    detail(text) {
+      detail = text;
     },
     /** Prints a message line without garbling the progress line. */
     log(message) {

@@ -1,6 +1,9 @@
-// Markdown report: a header with the run's facts, then one table per shape.
+// Markdown report: the run's facts, the goals, one table per shape, the TCP stream, scale and
+// lifecycle tables, and a link to the latency plot.
 
 const HEADLINE_LABEL = { reqPerSec: 'req/s', mbPerSec: 'MB/s' };
+const KiB = 1024;
+const MiB = 1024 * 1024;
 
 /** A number with sensible precision for a table cell. */
 export function fmt(x) {
@@ -10,49 +13,170 @@ export function fmt(x) {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** `median (min–max)` of a summary. */
+/** `median (min–max)` of a summary; just the median when there is one value. */
 function cell(s, format = fmt, unit = '') {
   if (!s || s.n === 0) return '—';
+  if (s.n === 1 || s.min === s.max) return `${format(s.median)}${unit}`;
   return `${format(s.median)}${unit} (${format(s.min)}–${format(s.max)})`;
 }
 
-const ratio = (x) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(2));
+const ratio = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`);
+/** `×direct · ×ssh` medians of per-round ratios. */
+const ratios = (m) => `${ratio(m?.vsDirect?.median)} · ${ratio(m?.vsSsh?.median)}`;
 const integer = (x) => x.toLocaleString('en-US');
 const percent = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(x === 0 ? 0 : 2)}%`);
+const list = (xs, f = (x) => x.toFixed(2)) => xs.filter((x) => Number.isFinite(x)).map(f).join(', ');
+
+/** Goal verdicts for the tunnel with one edge client. */
+export function evaluateGoals({ summary, scale, systems }) {
+  const has = (name) => systems.some((s) => s.name === name);
+  const goals = [];
+  const perRound = (shape, key) => {
+    const t = summary.shapes[shape]?.tunnel;
+    const s = summary.shapes[shape]?.['ssh -R'];
+    if (!t || !s) return [];
+    return t.perRound.map((r) => {
+      const o = s.perRound.find((x) => x.round === r.round);
+      return o && o[key] > 0 ? r[key] / o[key] : NaN;
+    });
+  };
+  const vsSsh = (shape, key, target, cmp, label) => {
+    if (!has('ssh -R') || !has('tunnel')) return { goal: label, figure: 'ssh -R not measured', verdict: 'not measured' };
+    const m = summary.shapes[shape].tunnel[key].vsSsh.median;
+    const t = summary.shapes[shape].tunnel[key].median;
+    const s = summary.shapes[shape]['ssh -R'][key].median;
+    const ok = m !== null && (cmp === '>=' ? m >= target : m < target);
+    return {
+      goal: label,
+      figure: `tunnel ${fmt(t)} vs ssh -R ${fmt(s)}: ${ratio(m)} (per round: ${list(perRound(shape, key))})`,
+      verdict: m === null ? 'not measured' : ok ? 'met' : 'NOT met',
+    };
+  };
+  goals.push(vsSsh('small', 'reqPerSec', 1, '>=', 'small requests: req/s ≥ ssh -R'));
+  goals.push(vsSsh('small', 'p99Ms', 1, '<', 'small requests: p99 below ssh -R'));
+  goals.push(vsSsh('download', 'mbPerSec', 2, '>=', '1 MiB downloads: MB/s ≥ 2× ssh -R'));
+  goals.push(vsSsh('upload', 'mbPerSec', 2, '>=', '10 MB uploads: MB/s ≥ 2× ssh -R'));
+  const measured = scale.filter((r) => Number.isFinite(r.rssPerClientBytes));
+  const biggest = measured.sort((a, b) => b.n - a.n)[0];
+  goals.push(
+    biggest
+      ? {
+          goal: '≤ 32 KiB exit-server memory per idle client',
+          figure:
+            `${fmt(biggest.rssPerClientBytes / KiB)} KiB at N = ${integer(biggest.n)}` +
+            (biggest.n < 10_000 ? ' (at small N the server\'s fixed heap growth dominates the per-client figure; judge at N = 10,000)' : ''),
+          verdict: biggest.rssPerClientBytes <= 32 * KiB ? 'met' : 'NOT met',
+        }
+      : { goal: '≤ 32 KiB exit-server memory per idle client', figure: 'not measured', verdict: 'not measured' },
+  );
+  const tenK = scale.find((r) => r.n >= 10_000);
+  goals.push(
+    tenK
+      ? {
+          goal: '10,000 idle clients on one server',
+          figure: tenK.ok
+            ? `${integer(tenK.statusClients)} attached in ${fmt(tenK.attachMs / 1000)} s; request to ${tenK.lastRequest.host} answered in ${fmt(tenK.lastRequest.ms)} ms`
+            : tenK.error,
+          verdict: tenK.ok ? 'met' : 'NOT met',
+        }
+      : { goal: '10,000 idle clients on one server', figure: 'not measured in this mode', verdict: 'not measured' },
+  );
+  return goals;
+}
 
 /**
- * Renders the report. `summary[shape.name][system]` holds summaries (`reqPerSec`, `p50Ms`,
- * `p99Ms`, `mbPerSec`, `ratio`, `tunnelCpuUsPerReq`) and `maxErrorRate`.
+ * Renders the report. `summary.shapes[shape][system]` holds per-metric summaries with
+ * `vsDirect`/`vsSsh` ratio summaries; `summary.tcp[system]` the TCP stream.
  */
-export function renderReport({ meta, shapes, systems, summary }) {
+export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, svgName }) {
   const lines = [];
+  const la = meta.loadAvg;
   lines.push(`# Tunnel benchmark ${meta.startedAt}`, '');
   lines.push(
     `- Mode: ${meta.mode}: ${meta.rounds} round(s), ${meta.durationSec} s per shape per system, ` +
       `${meta.warmupSec > 0 ? `${meta.warmupSec} s warm-up per system` : 'no warm-up'}; system order alternates each round`,
-    `- Host: ${meta.host.cpuModel} × ${meta.host.cpus} cores, ${meta.host.platform}, Node ${meta.host.node}, autocannon ${meta.autocannonVersion}`,
-    `- Commit: ${meta.commit ?? 'unknown'}; wall time ${meta.wallTimeSec.toFixed(0)} s; ` +
-      `host load average (1 min) ${meta.loadAvg.start.toFixed(2)} at start, ${meta.loadAvg.end.toFixed(2)} at end`,
-    '- Cells are median (min–max) over rounds; "vs direct" is the median of per-round ratios to DIRECT in the same round.',
-    '- Tunnel CPU = utime+stime of the exit server and edge client(s) per completed request.',
-    '- Load generator, upstream and tunnel all run on this host over loopback and share its cores.',
-    '',
+    `- Host: ${meta.host.cpuModel} × ${meta.host.cpus} cores, ${meta.host.platform}, Node ${meta.host.node}, autocannon ${meta.autocannonVersion}` +
+      `${meta.peerVersions.nginx ? `, nginx ${meta.peerVersions.nginx}` : ''}${meta.peerVersions.ssh ? `, ${meta.peerVersions.ssh}` : ''}`,
+    `- Commit: ${meta.commit ?? 'unknown'}; wall time ${meta.wallTimeSec.toFixed(0)} s; host load average (1 min): ` +
+      `${la.start.toFixed(2)} at start, mean ${la.mean.toFixed(2)}, max ${la.max.toFixed(2)}, ${la.end.toFixed(2)} at end (2 cores: anything above ~2 means other work competed for the CPU)`,
+    '- Cells are median (min–max) over rounds. "×direct · ×ssh" are medians of per-round ratios to DIRECT and to ssh -R measured in the same round (for latency, below 1 is better).',
+    '- CPU µs/req: utime+stime per completed request of the system\'s own processes: tunnel = exit server + edge client(s); nginx = its single process; ssh -R = sshd (listener and per-connection processes) + the ssh client.',
+    '- nginx: one proxy hop, keep-alive upstream pool, `proxy_buffering off`, `proxy_request_buffering off`, 64 KiB buffers, 1 worker. ssh -R: private sshd on loopback, chacha20-poly1305.',
+    '- Load generator (autocannon), upstream and the system under test share the host\'s cores over loopback.',
   );
+  if (meta.skipped?.length > 0) {
+    lines.push(`- **Skipped**: ${meta.skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}. Install with \`bash scripts/ci/setup-bench.sh\`.`);
+  }
+  lines.push('');
+
+  lines.push('## Goals (tunnel with 1 edge client)', '', '| Goal | Figure | Verdict |', '|---|---|---|');
+  for (const g of evaluateGoals({ summary, scale, systems })) lines.push(`| ${g.goal} | ${g.figure} | **${g.verdict}** |`);
+  lines.push('');
+
   for (const shape of shapes) {
-    const head = HEADLINE_LABEL[shape.headline];
-    lines.push(`## ${shape.name}: GET ${shape.path} (${integer(shape.bodyBytes)} B body), ${shape.connections} connections`, '');
-    lines.push(`| System | req/s | p50 ms | p99 ms | MB/s | ${head} vs direct | Tunnel CPU µs/req | Errors (max) |`);
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const what = shape.upload
+      ? `POST ${shape.path} (${integer(shape.bodyBytes)} B request body, upstream drains and counts it)`
+      : `GET ${shape.path} (${integer(shape.bodyBytes)} B body)`;
+    lines.push(`## ${shape.name}: ${what}, ${shape.connections} connections; judged by ${HEADLINE_LABEL[shape.headline]}`, '');
+    lines.push('| System | req/s | ×direct · ×ssh | p50 ms | ×direct · ×ssh | p99 ms | ×direct · ×ssh | MB/s | ×direct · ×ssh | CPU µs/req | Errors (max) |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const system of systems) {
-      const s = summary[shape.name][system.name];
+      const s = summary.shapes[shape.name][system.name];
       lines.push(
-        `| ${system.name} | ${cell(s.reqPerSec)} | ${cell(s.p50Ms)} | ${cell(s.p99Ms)} | ${cell(s.mbPerSec)} | ` +
-          `${system.edgeClients === 0 ? '1.00×' : cell(s.ratio, ratio, '×')} | ${system.edgeClients === 0 ? '—' : cell(s.tunnelCpuUsPerReq)} | ` +
-          `${percent(s.maxErrorRate)} |`,
+        `| ${system.name} | ${cell(s.reqPerSec)} | ${ratios(s.reqPerSec)} | ${cell(s.p50Ms)} | ${ratios(s.p50Ms)} | ${cell(s.p99Ms)} | ${ratios(s.p99Ms)} | ` +
+          `${cell(s.mbPerSec)} | ${ratios(s.mbPerSec)} | ${system.kind === 'direct' ? '—' : cell(s.tunnelCpuUsPerReq)} | ${percent(s.maxErrorRate)} |`,
       );
     }
     lines.push('');
   }
+
+  const tcpSystems = systems.filter((s) => s.tcp && summary.tcp[s.name]);
+  if (meta.tcpBytes > 0 && tcpSystems.length > 0) {
+    lines.push(`## TCP stream: exactly ${integer(meta.tcpBytes / MiB)} MiB through one connection (tunnel: \`--tcp-port\`; ssh: a second \`-R\`)`, '');
+    lines.push('| System | MB/s | ×direct · ×ssh | seconds | CPU µs/MB |', '|---|---:|---:|---:|---:|');
+    for (const system of tcpSystems) {
+      const t = summary.tcp[system.name];
+      lines.push(`| ${system.name} | ${cell(t.mbPerSec)} | ${ratios(t.mbPerSec)} | ${cell(t.seconds)} | ${system.kind === 'direct' ? '—' : cell(t.cpuUsPerMB)} |`);
+    }
+    lines.push('');
+  }
+
+  if (scale.length > 0) {
+    lines.push('## Idle edge clients on one exit server', '');
+    lines.push(
+      'In-process clients (real handshake, one session each, ~2,500 per process), each with its own hostname `c<i>.bench.test`. ' +
+        'RSS per client = (exit-server RSS 2 s after all attached − RSS before) / N. The request goes to the last client by Host.',
+      '',
+    );
+    lines.push('| N | attach all (s) | exit-server RSS before → after (MiB) | RSS per client (KiB) | client-side RSS per session (KiB) | request to the last client | OK |');
+    lines.push('|---:|---:|---:|---:|---:|---|---|');
+    for (const r of scale) {
+      const req = r.lastRequest ? `${r.lastRequest.host}: ${r.lastRequest.status} \`${r.lastRequest.body.slice(0, 20)}\` in ${fmt(r.lastRequest.ms)} ms` : '—';
+      lines.push(
+        `| ${integer(r.n)} | ${fmt(r.attachMs / 1000)} | ${fmt(r.rssBeforeBytes / MiB)} → ${fmt(r.rssAfterBytes / MiB)} | ${fmt(r.rssPerClientBytes / KiB)} | ` +
+          `${fmt(r.clientRssPerSessionBytes / KiB)} | ${req} | ${r.ok ? 'yes' : `**no**: ${r.error ?? ''}`} |`,
+      );
+    }
+    lines.push('');
+  }
+
+  if (lifecycle) {
+    const ms = (xs) => {
+      const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+      if (v.length === 0) return '—';
+      const med = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+      return v.length === 1 ? fmt(med) : `${fmt(med)} (${fmt(v[0])}–${fmt(v[v.length - 1])})`;
+    };
+    lines.push('## Lifecycle', '', '| Measure | ms, median (min–max) |', '|---|---:|');
+    lines.push(`| tunnel: spawn an edge client → first request routed through it answers | ${ms(lifecycle.firstRequest.tunnel)} |`);
+    if (lifecycle.firstRequest['ssh -R'].length > 0) lines.push(`| ssh -R: spawn ssh → first request through the forwarded port answers | ${ms(lifecycle.firstRequest['ssh -R'])} |`);
+    lines.push(`| tunnel: exit-server restart, SIGTERM → first request through it succeeds again | ${ms(lifecycle.resume.map((r) => r.totalMs))} |`);
+    lines.push(`| … of which: SIGTERM → old server exited | ${ms(lifecycle.resume.map((r) => r.exitMs))} |`);
+    lines.push(`| … of which: new server listening → first request succeeds (client reconnect, backoff 100 ms–1 s) | ${ms(lifecycle.resume.map((r) => r.afterStartMs))} |`);
+    lines.push('');
+  }
+
+  if (svgName) lines.push('## Latency distribution', '', `![latency percentiles per system](${svgName})`, '');
   if (meta.failures.length > 0) {
     lines.push('## Failures', '', ...meta.failures.map((f) => `- ${f}`), '');
   }

@@ -4,12 +4,21 @@
 export const SMALL_BYTES = 99;
 /** Body size of GET /big (1 MiB). */
 export const BIG_BYTES = 1024 * 1024;
+/** Body size of each POST /upload (10 MB). */
+export const UPLOAD_BYTES = 10 * 1000 * 1000;
 
 /**
  * One load shape: which path, how many concurrent connections, and the figure it is judged by
- * (`headline`, also the one compared against DIRECT).
+ * (`headline`, also the one compared against DIRECT and ssh -R). `upload` shapes send
+ * `bodyBytes` per request and their MB/s counts the request bodies (autocannon's own throughput
+ * counts only what it reads back).
  */
 export const SHAPES = [
-  { name: 'small', path: '/small', connections: 100, bodyBytes: SMALL_BYTES, headline: 'reqPerSec' },
-  { name: 'big', path: '/big', connections: 10, bodyBytes: BIG_BYTES, headline: 'mbPerSec' },
+  { name: 'small', method: 'GET', path: '/small', connections: 100, bodyBytes: SMALL_BYTES, headline: 'reqPerSec' },
+  { name: 'download', method: 'GET', path: '/big', connections: 10, bodyBytes: BIG_BYTES, headline: 'mbPerSec' },
+  { name: 'upload', method: 'POST', path: '/upload', connections: 4, bodyBytes: UPLOAD_BYTES, headline: 'mbPerSec', upload: true },
 ];
+
+/** The raw TCP stream: bytes pushed through one connection (full mode; --quick sends less). */
+export const TCP_STREAM_BYTES = 1024 ** 3;
+export const TCP_STREAM_BYTES_QUICK = 256 * 1024 ** 2;

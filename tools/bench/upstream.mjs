@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Benchmark upstream, run as its own child process so it never shares the orchestrator's event
-// loop. GET /small answers a 99-byte JSON body, GET /big a preallocated 1 MiB body. Listens on
-// 127.0.0.1 on a port the OS picks and prints that port (one line) on stdout once listening.
-// Exits on SIGTERM/SIGINT, and when stdin closes (the orchestrator went away).
+// loop. HTTP: GET /small answers a 99-byte JSON body, GET /big a preallocated 1 MiB body,
+// POST /upload drains and counts the request body and answers `bytes=<size>` (text).
+// TCP sink (for the raw stream): reads an 8-byte big-endian length N, then exactly N bytes,
+// answers an 8-byte ack (the count) and closes.
+// Both listen on 127.0.0.1 on ports the OS picks; prints `{"http":P,"tcp":Q}` (one line) on
+// stdout once both listen. Exits on SIGTERM/SIGINT, and when stdin closes (the orchestrator went away).
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { BIG_BYTES, SMALL_BYTES } from './shapes.mjs';
 
 /** A JSON document of exactly `size` bytes. */
@@ -26,16 +30,50 @@ const server = createServer((req, res) => {
   } else if (req.method === 'GET' && path === '/big') {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': big.length });
     res.end(big);
+  } else if (req.method === 'POST' && path === '/upload') {
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      const body = `bytes=${size}`;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+      res.end(body);
+    });
+    req.on('error', () => res.destroy());
   } else {
+    req.resume();
     res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 10 });
     res.end('not found\n');
   }
 });
 server.keepAliveTimeout = 60_000;
 
+const sink = createTcpServer((socket) => {
+  let header = Buffer.alloc(0);
+  let want = -1;
+  let got = 0;
+  socket.on('data', (chunk) => {
+    if (want < 0) {
+      header = Buffer.concat([header, chunk]);
+      if (header.length < 8) return;
+      want = Number(header.readBigUInt64BE(0));
+      chunk = header.subarray(8);
+    }
+    got += chunk.length;
+    if (got >= want) {
+      const ack = Buffer.alloc(8);
+      ack.writeBigUInt64BE(BigInt(got));
+      socket.end(ack);
+    }
+  });
+  socket.on('error', () => socket.destroy());
+});
+
 const stop = () => {
   server.close();
   server.closeAllConnections();
+  sink.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);
@@ -44,6 +82,9 @@ process.stdin.on('end', stop);
 process.stdin.on('error', stop);
 process.stdin.resume();
 
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
-});
+let listening = 0;
+const ready = () => {
+  if (++listening === 2) process.stdout.write(`${JSON.stringify({ http: server.address().port, tcp: sink.address().port })}\n`);
+};
+server.listen(0, '127.0.0.1', ready);
+sink.listen(0, '127.0.0.1', ready);

@@ -1,0 +1,126 @@
+// Many lightweight edge-client sessions in one process, for the scale test. Bundled with esbuild
+// by builds.mjs (it imports the protocol library's TypeScript source) and run as a child:
+//   node idle-clients.mjs '{"url":"ws://127.0.0.1:P","from":1,"to":2500,"concurrency":64}'
+// with the token in TUNNEL_TOKEN. Client i connects with the real handshake (bearer token +
+// x-tunnel-hello, id `c<i>`, hostname `c<i>.bench.test`), runs a client-role Session and answers
+// every HTTP stream 200 with the body `c<i>`. Prints `attached <n>` as sessions come up,
+// `done <n> <ms>` when all are attached (or `failed <i> <reason>` after 3 tries), then stays
+// idle until SIGTERM or stdin closes.
+import WebSocket from 'ws';
+import {
+  DEFAULT_LIMITS,
+  HELLO_HEADER,
+  PROTOCOL_VERSION,
+  Session,
+  TUNNEL_PATH,
+  WELCOME_HEADER,
+  bearer,
+  decodeWelcome,
+  encodeHello,
+  webSocketTransport,
+} from '@tunnel/tunnel-protocol';
+
+const opts = JSON.parse(process.argv[2] ?? '{}');
+const token = process.env.TUNNEL_TOKEN ?? '';
+const url = `${opts.url.replace(/\/$/, '')}${TUNNEL_PATH}`;
+const concurrency = opts.concurrency ?? 64;
+const TRIES = 3;
+const zeroMask = (mask) => mask.fill(0);
+
+const sessions = [];
+let attached = 0;
+let failed = false;
+const started = Date.now();
+
+function connectOne(i) {
+  return new Promise((resolve, reject) => {
+    const hello = encodeHello({ version: PROTOCOL_VERSION, clientId: `c${i}`, hostnames: [`c${i}.bench.test`], tcpPorts: [], capabilities: ['http'] });
+    const ws = new WebSocket(url, {
+      headers: { authorization: bearer(token), [HELLO_HEADER]: hello },
+      perMessageDeflate: false,
+      generateMask: zeroMask,
+      skipUTF8Validation: true,
+      handshakeTimeout: 30_000,
+      maxPayload: 64 * 1024 * 1024,
+    });
+    let welcome;
+    ws.on('upgrade', (res) => {
+      try {
+        welcome = decodeWelcome(res.headers[WELCOME_HEADER]);
+      } catch (err) {
+        ws.terminate();
+        reject(err);
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      ws.terminate();
+      reject(new Error(`HTTP ${res.statusCode}`));
+    });
+    ws.on('error', (err) => reject(err));
+    ws.on('open', () => {
+      const body = Buffer.from(`c${i}`);
+      const session = new Session({
+        role: 'client',
+        transport: webSocketTransport(ws),
+        limits: {
+          ...DEFAULT_LIMITS,
+          maxFrameBytes: welcome.limits.maxFrameBytes,
+          maxHeaderBytes: welcome.limits.maxHeaderBytes,
+          streamWindow: welcome.limits.streamWindow,
+          maxStreams: welcome.limits.maxStreams,
+          pingIntervalMs: welcome.limits.pingIntervalMs,
+          idleTimeoutMs: welcome.limits.idleTimeoutMs,
+        },
+        onStream: (stream) => {
+          stream.on('error', () => {});
+          stream.resume(); // drain any request body
+          stream.reply({ status: 200, statusMessage: '', headers: ['content-type', 'text/plain', 'content-length', String(body.length)] });
+          stream.end(body);
+        },
+      });
+      session.once('close', () => {
+        if (!stopping) process.stdout.write(`lost c${i}\n`);
+      });
+      sessions.push(session);
+      resolve();
+    });
+  });
+}
+
+async function attach(i) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await connectOne(i);
+      attached++;
+      if (attached % 250 === 0) process.stdout.write(`attached ${attached}\n`);
+      return;
+    } catch (err) {
+      if (attempt >= TRIES) {
+        failed = true;
+        process.stdout.write(`failed c${i} ${err.code ?? err.message}\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+let next = opts.from;
+async function worker() {
+  while (next <= opts.to && !failed) await attach(next++);
+}
+
+let stopping = false;
+const stop = () => {
+  stopping = true;
+  for (const s of sessions) s.close();
+  setTimeout(() => process.exit(0), 200).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
+
+await Promise.all(Array.from({ length: concurrency }, worker));
+if (!failed) process.stdout.write(`done ${attached} ${Date.now() - started}\n`);
