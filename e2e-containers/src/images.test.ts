@@ -1,0 +1,86 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { suiteContext } from './support/context.ts';
+import { NAME_PREFIX, OWNER_LABEL, baseImage, docker, dockerOk, type Arch } from './support/docker.ts';
+
+// The images themselves, built from apps/<app>/Dockerfile by the global setup: what is in them,
+// how they run, and that their HEALTHCHECK works.
+
+interface ImageInfo {
+  Id: string;
+  Architecture: string;
+  Size: number;
+  Config: {
+    User: string;
+    Entrypoint: string[] | null;
+    StopSignal?: string;
+    Healthcheck?: { Test: string[] };
+    Labels: Record<string, string> | null;
+    ExposedPorts?: Record<string, unknown>;
+  };
+}
+
+async function inspectImage(tag: string): Promise<ImageInfo> {
+  return (JSON.parse(await dockerOk(['image', 'inspect', tag])) as ImageInfo[])[0];
+}
+
+const started: string[] = [];
+afterAll(async () => {
+  if (started.length > 0) await docker(['rm', '-f', ...started]);
+});
+
+describe('app images', () => {
+  const cases: Array<{ app: 'exit-server' | 'edge-client' | 'sample-app'; arch: Arch; health: boolean; ports: string[] }> = [
+    { app: 'exit-server', arch: 'amd64', health: true, ports: ['8000/tcp', '8123/tcp'] },
+    { app: 'edge-client', arch: 'amd64', health: false, ports: [] },
+    { app: 'sample-app', arch: 'amd64', health: true, ports: ['3000/tcp'] },
+    { app: 'edge-client', arch: 'arm64', health: false, ports: [] },
+    { app: 'sample-app', arch: 'arm64', health: true, ports: ['3000/tcp'] },
+  ];
+
+  it.each(cases)('$app ($arch): non-root, SIGTERM, OCI labels, only the bundle on the base image', async ({ app, arch, health, ports }) => {
+    const { images } = suiteContext();
+    const tag = images[`${app}:${arch}`];
+    const info = await inspectImage(tag);
+    const base = await inspectImage(baseImage(arch));
+    expect(info.Architecture).toBe(arch);
+    expect(info.Config.User).toBe('1000:1000');
+    expect(info.Config.StopSignal).toBe('SIGTERM');
+    expect(info.Config.Entrypoint).toEqual(['node', '--enable-source-maps', '/app/main.js']);
+    expect(Object.keys(info.Config.ExposedPorts ?? {}).sort()).toEqual(ports);
+    if (health) expect(info.Config.Healthcheck?.Test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    else expect(info.Config.Healthcheck?.Test).toEqual(['NONE']);
+    expect(info.Config.Labels).toMatchObject({
+      'org.opencontainers.image.title': `tunnel ${app}`,
+      'org.opencontainers.image.licenses': 'MIT',
+      'org.opencontainers.image.base.name': baseImage(arch),
+    });
+    // the final stage adds the bundle (+ source map) and nothing else
+    const added = info.Size - base.Size;
+    console.log(`[images] ${tag}: ${(info.Size / 1e6).toFixed(1)} MB (base ${(base.Size / 1e6).toFixed(1)} MB + app ${(added / 1e6).toFixed(1)} MB)`);
+    expect(added).toBeLessThan(15e6);
+    const platform = ['--platform', `linux/${arch}`];
+    const listing = await dockerOk(['run', '--rm', '--network', 'none', ...platform, '--entrypoint', 'sh', tag, '-c', 'id -u; ls -A /app; find / -xdev -name node_modules']);
+    expect(listing.trim().split('\n')).toEqual(['1000', 'main.js', 'main.js.map']);
+    const help = await dockerOk(['run', '--rm', '--network', 'none', ...platform, tag, '--help']);
+    expect(help).toContain(`Usage: ${app}`);
+  });
+
+  it.each(['exit-server', 'sample-app'] as const)('%s: the HEALTHCHECK turns healthy', async (app) => {
+    const { images, owner } = suiteContext();
+    const name = `${NAME_PREFIX}-${owner}-health-${app}`;
+    started.push(name);
+    // the image's own check command, run every 500 ms instead of 10 s
+    await dockerOk(['run', '-d', '--init', '--name', name, '--label', `${OWNER_LABEL}=${owner}`, '--network', 'none', '-e', 'TUNNEL_TOKEN=health-check-token', '--health-interval', '500ms', images[`${app}:amd64`]]);
+    const deadline = Date.now() + 60_000;
+    let health = '';
+    while (Date.now() < deadline) {
+      health = (await dockerOk(['inspect', '-f', '{{.State.Health.Status}}', name])).trim();
+      if (health === 'healthy' || health === 'unhealthy') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health).toBe('healthy');
+    // and it stops on SIGTERM by itself: exit code 0, where docker's SIGKILL after 20 s would give 137
+    await dockerOk(['stop', '-t', '20', name]);
+    expect((await dockerOk(['inspect', '-f', '{{.State.ExitCode}}', name])).trim()).toBe('0');
+  });
+});
