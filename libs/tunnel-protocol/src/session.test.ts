@@ -433,6 +433,17 @@ describe('Session over createTransportPair', () => {
     await server.goAway(30_000);
   });
 
+  it('goAway resolves only after the peer has seen it, so a stream crossing it is REFUSED, not lost', async () => {
+    const { client, server } = sessions({ onServerStream: (s) => s.resume() });
+    // Both in flight at once: the client's OPEN crosses the server's GOAWAY on the wire.
+    const drained = server.goAway(30_000).then(() => server.close());
+    const st = client.openStream(httpHead('/crossing'), true);
+    const err = await errorOf(st);
+    await drained;
+    expect(err).toBeInstanceOf(StreamResetError);
+    expect((err as StreamResetError).reason).toBe(ResetCode.REFUSED);
+  });
+
   it('an OPEN racing our GOAWAY is REFUSED', async () => {
     const [ta, tb] = createTransportPair();
     const server = new Session({ role: 'server', transport: tb, limits: NO_PING, onStream: () => {} });

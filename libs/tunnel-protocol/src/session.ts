@@ -169,24 +169,35 @@ export class Session extends EventEmitter implements StreamHost {
 
   /**
    * Graceful drain: tell the peer to open no new streams on us; existing streams finish.
-   * Resolves when no stream is left or after `timeoutMs`, whichever is first.
+   * Resolves when the peer has seen the GOAWAY and no stream is left, or after `timeoutMs`.
    */
   async goAway(timeoutMs: number): Promise<void> {
-    if (!this.localGoAway && this.closedWith === undefined) {
+    if (this.closedWith !== undefined) return;
+    const deadline = Date.now() + timeoutMs;
+    if (!this.localGoAway) {
       this.localGoAway = true;
       this.enqueueSmall(encodeGoAway(ResetCode.CANCEL));
     }
-    if (this.streams.size === 0) return;
-    await new Promise<void>((resolve) => {
+    // The peer may have opened streams that cross our GOAWAY on the wire. A PING sent after the
+    // GOAWAY is answered only once the peer has read it, and the transport keeps order, so when
+    // the answer arrives every stream the peer will ever open on us has arrived too. Closing
+    // before that would fail those streams instead of refusing them (retryable).
+    this.ping();
+    await this.until(['rtt'], deadline);
+    if (this.streams.size > 0) await this.until(['idle'], deadline);
+  }
+
+  /** Resolves on the first of `events`, on close, or at `deadline` (ms since epoch). */
+  private until(events: string[], deadline: number): Promise<void> {
+    if (this.closedWith !== undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.off('idle', done);
-        this.off('close', done);
+        for (const e of [...events, 'close']) this.off(e, done);
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
-      this.on('idle', done);
-      this.on('close', done);
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      for (const e of [...events, 'close']) this.on(e, done);
     });
   }
 

@@ -79,8 +79,21 @@ class End implements TestTransport {
   }
 
   close(): void {
-    this.shut(undefined);
-    this.peer.shut(undefined);
+    // Like a socket's end(): what was written before the close still arrives, then both ends close.
+    if (this.closed) return;
+    const pending = this.pending;
+    this.pending = [];
+    this.buffered = 0;
+    this.closed = true;
+    setImmediate(() => {
+      for (const c of pending) {
+        if (this.peer.closed) break;
+        this.peer.handlers?.data(c);
+      }
+      this.closed = false;
+      this.shut(undefined);
+      this.peer.shut(undefined);
+    });
   }
 
   drop(): void {
