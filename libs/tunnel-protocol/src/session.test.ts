@@ -444,6 +444,17 @@ describe('Session over createTransportPair', () => {
     expect((err as StreamResetError).reason).toBe(ResetCode.REFUSED);
   });
 
+  it('a stream nobody listens to for errors does not crash the process when it is reset or its session drops', async () => {
+    const { client, server, ta } = sessions({ onServerStream: (s) => s.reset(ResetCode.NO_ROUTE) });
+    const refused = client.openStream(httpHead('/nobody-listens'), true);
+    const lingering = client.openStream(httpHead('/lingering'));
+    await new Promise((r) => refused.once('close', r));
+    expect(refused.destroyed).toBe(true);
+    ta.drop();
+    await once(client, 'close');
+    expect(lingering.destroyed).toBe(true);
+  });
+
   it('an OPEN racing our GOAWAY is REFUSED', async () => {
     const [ta, tb] = createTransportPair();
     const server = new Session({ role: 'server', transport: tb, limits: NO_PING, onStream: () => {} });

@@ -2,6 +2,8 @@ import { Duplex } from 'node:stream';
 import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
 import type { OpenHead, ResponseHead } from './head.ts';
 
+function ignoreError(): void {}
+
 /** What a stream needs from its session; implemented by {@link Session}. */
 export interface StreamHost {
   /** Largest DATA payload the peer accepts, in bytes. */
@@ -65,6 +67,10 @@ export class TunnelStream extends Duplex {
     this.sendCredit = windows.sendWindow;
     this.recvWindow = windows.recvWindow;
     this.recvCredit = windows.recvWindow;
+    // A reset or a lost session must never crash the process through an 'error' event nobody
+    // listens to (a stream already answered 404, a refused TCP port...). Consumers that care
+    // still get the error through their own listener, and `destroyed`/'close' as usual.
+    this.on('error', ignoreError);
   }
 
   /** True once the peer ended its half (FIN received); buffered data may still be unread. */
