@@ -14,11 +14,15 @@ for (const dir of ['reports/vitest', 'reports/checks']) {
     if ('numPassedTests' in r) {
       passed += r.numPassedTests;
       failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.success === false && r.numFailedTests === 0 ? 1 : 0);
-    } else {
+    } else if (!('runnerExit' in r)) {
       passed += r.passed ?? 0;
       failed += r.failed ?? 0;
     }
   }
 }
+// The runner can fail outside any test (an unhandled error between tests, a suite that did not
+// load): never let that read as all green.
+const runner = join('reports/checks', 'test-runner.json');
+if (failed === 0 && existsSync(runner) && JSON.parse(readFileSync(runner, 'utf8')).runnerExit) failed = 1;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
