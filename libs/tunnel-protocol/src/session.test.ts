@@ -445,7 +445,7 @@ describe('Session over createTransportPair', () => {
   });
 
   it('a stream nobody listens to for errors does not crash the process when it is reset or its session drops', async () => {
-    const { client, server, ta } = sessions({ onServerStream: (s) => s.reset(ResetCode.NO_ROUTE) });
+    const { client, ta } = sessions({ onServerStream: (s) => s.reset(ResetCode.NO_ROUTE) });
     const refused = client.openStream(httpHead('/nobody-listens'), true);
     const lingering = client.openStream(httpHead('/lingering'));
     await new Promise((r) => refused.once('close', r));
