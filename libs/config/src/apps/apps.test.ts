@@ -80,13 +80,13 @@ describe('edge-client', () => {
 
   it('resolves upstreams and defaults', () => {
     const c = loadConfig(edgeClientSchema, {
-      argv: [...base, '--upstream', 'API.example.com=https://127.0.0.1:8443/v1', '--upstream', '*.Apps.test=http://[::1]:80'],
+      argv: [...base, '--upstream', 'API.example.com=https://127.0.0.1:8443', '--upstream', '*.Apps.test=http://[::1]:80'],
       env,
     });
     expect(c.url).toBe('wss://exit.example.com/');
     expect(c.upstream).toEqual([
       { hostname: null, url: 'http://localhost:3000/' },
-      { hostname: 'api.example.com', url: 'https://127.0.0.1:8443/v1' },
+      { hostname: 'api.example.com', url: 'https://127.0.0.1:8443/' },
       { hostname: '*.apps.test', url: 'http://[::1]/' },
     ]);
     expect(c).toMatchObject({
@@ -115,6 +115,8 @@ describe('edge-client', () => {
     [['--url', 'http://x', '--upstream', 'http://a'], '--url', /^--url: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"$/],
     [['--url', 'wss://x', '--upstream', 'a.test=ftp://a'], '--upstream', /^--upstream: expected HOST=URL or URL \(http:\/\/ or https:\/\/\), got "a.test=ftp:\/\/a"$/],
     [['--url', 'wss://x', '--upstream', 'localhost:3000'], '--upstream', /expected HOST=URL or URL/],
+    [['--url', 'wss://x', '--upstream', 'a.test=http://a/v1'], '--upstream', /takes no path or query \(requests keep their own\), got "a.test=http:\/\/a\/v1"/],
+    [['--url', 'wss://x', '--upstream', 'http://a/?x=1'], '--upstream', /takes no path or query/],
     [['--url', 'wss://x', '--upstream', 'bad host=http://a'], '--upstream', /expected HOST=URL or URL/],
     [['--url', 'wss://x', '--upstream', 'http://a', '--upstream', 'http://b'], '--upstream', /more than one default upstream/],
     [['--url', 'wss://x', '--upstream', 'a.test=http://a', '--upstream', 'A.test=http://b'], '--upstream', /hostname a.test twice/],
@@ -128,9 +130,13 @@ describe('edge-client', () => {
   });
 
   it.each([
-    ['http://localhost:3000/?a=b', { hostname: null, url: 'http://localhost:3000/?a=b' }],
-    ['x.test=https://h/?a=b', { hostname: 'x.test', url: 'https://h/?a=b' }],
+    ['http://localhost:3000', { hostname: null, url: 'http://localhost:3000/' }],
+    ['x.test=https://h', { hostname: 'x.test', url: 'https://h/' }],
   ])('parseUpstream(%j)', (raw, expected) => expect(parseUpstream(raw)).toEqual(expected));
+
+  it('reads a bare URL with "=" in it as a URL, not HOST=URL, and refuses its query', () => {
+    expect(() => parseUpstream('http://localhost:3000/?a=b')).toThrow(/^an upstream URL takes no path or query/);
+  });
 
   it.each([
     ['2222=localhost:22', { publicPort: 2222, host: 'localhost', port: 22 }],

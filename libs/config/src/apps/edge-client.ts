@@ -36,6 +36,11 @@ export function parseUpstream(raw: string): Upstream {
   const eq = raw.indexOf('=');
   const hostname = bare || eq < 0 ? null : raw.slice(0, eq).toLowerCase();
   const url = parseHttpUrl(bare || eq < 0 ? raw : raw.slice(eq + 1));
+  if (url !== undefined) {
+    const u = new URL(url);
+    // Requests keep their own path: the edge client passes bytes through without rewriting them.
+    if (u.pathname !== '/' || u.search !== '' || u.hash !== '') throw new Error(`an upstream URL takes no path or query (requests keep their own), got "${raw}"`);
+  }
   const hostOk = hostname === null || isHostname(hostname.startsWith('*.') ? hostname.slice(2) : hostname);
   if (url === undefined || !hostOk) throw new Error(`expected ${UPSTREAM_EXPECTED}`);
   return { hostname, url };
@@ -129,13 +134,13 @@ export const edgeClientSchema = defineSchema({
       default: 5000,
       description: 'time to wait for a TCP connection to an upstream before answering 502',
     },
-    /** Keep-alive pool size per upstream (sockets). */
+    /** Most connections open to one upstream at once (sockets). */
     maxUpstreamSockets: {
       kind: 'int',
       min: 1,
       max: 65535,
       default: 256,
-      description: 'keep-alive pool size per upstream',
+      description: 'most connections open to one upstream at once (one per public connection routed here); more are refused, and the exit server retries them on another client',
     },
     /** Grace period for in-flight requests on shutdown, in milliseconds. */
     drainTimeout: {
