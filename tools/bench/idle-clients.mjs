@@ -58,7 +58,9 @@ function connectOne(i) {
     });
     ws.on('error', (err) => reject(err));
     ws.on('open', () => {
-      const body = Buffer.from(`c${i}`);
+      const body = `c${i}`;
+      // Protocol v2: an HTTP stream carries raw HTTP/1.1 bytes both ways.
+      const answer = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
       const session = new Session({
         role: 'client',
         transport: webSocketTransport(ws),
@@ -73,9 +75,8 @@ function connectOne(i) {
         },
         onStream: (stream) => {
           stream.on('error', () => {});
-          stream.resume(); // drain any request body
-          stream.reply({ status: 200, statusMessage: '', headers: ['content-type', 'text/plain', 'content-length', String(body.length)] });
-          stream.end(body);
+          stream.resume(); // drain the request bytes
+          stream.end(answer);
         },
       });
       session.once('close', () => {

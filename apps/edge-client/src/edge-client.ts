@@ -223,7 +223,6 @@ export class EdgeClient {
       wasConnected.close();
     }
     this.ws?.terminate();
-    this.upstreams.destroy();
     this.setState('stopped');
   }
 }

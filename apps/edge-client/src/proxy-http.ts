@@ -1,15 +1,6 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import {
-  ResetCode,
-  hostOf,
-  responseHeadersToTunnel,
-  type HttpRequestHead,
-  type Logger,
-  type TunnelStream,
-} from '@tunnel/tunnel-protocol';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { ResetCode, hostOf, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { Upstreams } from './upstreams.ts';
 
 /** Settings of the upstream side. */
@@ -18,92 +9,63 @@ export interface ProxyOptions {
   readonly connectTimeoutMs: number;
 }
 
-/** True when the request asks to switch protocols (WebSocket). */
-function isUpgrade(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === 7 && headers[i].toLowerCase() === 'upgrade') return true;
-  return false;
-}
-
 const NO_UPSTREAM = 'no upstream is configured on this edge client for this host\n';
+const NOT_FOUND =
+  'HTTP/1.1 404 Not Found\r\ncontent-type: text/plain; charset=utf-8\r\n' +
+  `content-length: ${NO_UPSTREAM.length}\r\nconnection: close\r\n\r\n${NO_UPSTREAM}`;
 
 /**
- * Serves one HTTP stream: replays the request to the matching upstream over a pooled
- * keep-alive connection and streams the response back. Upgrades (WebSocket) become raw pipes.
+ * Serves one HTTP stream: one public connection, carried to one connection to the matching
+ * upstream. The exit server already parsed and re-headed every request, so the bytes go through
+ * as they are, both ways, with half-close; nothing is parsed or copied here.
  */
 export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams: Upstreams, opts: ProxyOptions, log: Logger): void {
-  const started = performance.now();
   const host = hostOf(head.authority);
   const target = upstreams.match(host);
   if (!target) {
-    stream.reply({ status: 404, statusMessage: '', headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(NO_UPSTREAM.length)] });
-    stream.end(NO_UPSTREAM);
     stream.resume();
+    stream.end(NOT_FOUND);
     log.info({ method: head.method, host, path: head.target, status: 404 }, 'no upstream for host');
     return;
   }
-  const headers = head.headers.slice();
-  if (head.authority) headers.push('Host', head.authority);
-  const req: ClientRequest = (target.secure ? httpsRequest : httpRequest)({
-    protocol: target.url.protocol,
-    hostname: target.url.hostname,
-    port: target.url.port || (target.secure ? 443 : 80),
-    method: head.method,
-    path: target.basePath + head.target,
-    headers: headers as unknown as Record<string, string>,
-    setHost: false,
-    agent: target.agent,
-  });
-  let connectTimer: NodeJS.Timeout | undefined;
-  req.once('socket', (socket: Socket) => {
-    if (socket.connecting) {
-      connectTimer = setTimeout(() => req.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' })), opts.connectTimeoutMs);
-      socket.once('connect', () => clearTimeout(connectTimer));
-    }
-  });
-  const logDone = (status: number) =>
-    log.debug({ method: head.method, host, path: head.target, status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'upstream request');
-
-  req.once('response', (res: IncomingMessage) => {
-    clearTimeout(connectTimer);
-    const status = res.statusCode ?? 502;
-    stream.reply({ status, statusMessage: res.statusMessage ?? '', headers: responseHeadersToTunnel(res.rawHeaders, status) });
-    res.pipe(stream);
-    res.once('error', () => stream.reset(ResetCode.UPSTREAM_UNREACHABLE));
-    res.once('end', () => logDone(status));
-  });
-  req.once('upgrade', (res: IncomingMessage, socket: Socket, rest: Buffer) => {
-    clearTimeout(connectTimer);
-    stream.reply({ status: 101, statusMessage: res.statusMessage ?? '', headers: responseHeadersToTunnel(res.rawHeaders, 101) });
-    if (rest.length > 0) stream.write(rest);
-    socket.pipe(stream);
+  if (target.open >= upstreams.maxSockets) {
+    // REFUSED: the exit server retries a bodiless request on another client, else answers 503.
+    log.warn({ upstream: target.url.origin, open: target.open }, 'upstream connection limit reached (--max-upstream-sockets)');
+    stream.reset(ResetCode.REFUSED);
+    return;
+  }
+  target.open++;
+  const socket: Socket = target.secure
+    ? tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host })
+    : netConnect({ host: target.host, port: target.port, allowHalfOpen: true });
+  socket.setNoDelay(true);
+  let connected = false;
+  const timer = setTimeout(() => socket.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' })), opts.connectTimeoutMs);
+  socket.once(target.secure ? 'secureConnect' : 'connect', () => {
+    clearTimeout(timer);
+    connected = true;
+    // Pipes only now: bytes that came before the connection stay buffered in the stream.
     stream.pipe(socket);
-    socket.on('error', () => stream.reset(ResetCode.CANCEL));
-    stream.on('error', () => socket.destroy());
-    logDone(101);
+    socket.pipe(stream);
   });
-  req.once('error', (err: NodeJS.ErrnoException) => {
-    clearTimeout(connectTimer);
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
     if (stream.destroyed) return;
-    if (!stream.hasReplied) {
-      const reason = err.code === 'ETIMEDOUT' ? ResetCode.UPSTREAM_TIMEOUT : ResetCode.UPSTREAM_UNREACHABLE;
+    if (!connected) {
       log.warn({ method: head.method, host, path: head.target, upstream: target.url.origin, err: err.code ?? err.message }, 'upstream request failed');
-      stream.reset(reason);
+      stream.reset(err.code === 'ETIMEDOUT' ? ResetCode.UPSTREAM_TIMEOUT : ResetCode.UPSTREAM_UNREACHABLE);
     } else {
       stream.reset(ResetCode.UPSTREAM_UNREACHABLE);
     }
   });
-  stream.once('error', () => {
-    clearTimeout(connectTimer);
-    // Reset by the exit server (public client gone, timeout): stop the upstream request.
-    req.destroy();
+  socket.once('close', () => {
+    clearTimeout(timer);
+    target.open--;
+    // Closed without ending our half (a reset upstream): the stream must not hang open.
+    if (!stream.destroyed && !stream.writableEnded) stream.reset(ResetCode.UPSTREAM_UNREACHABLE);
   });
-  if (isUpgrade(head.headers)) {
-    // The bytes after the head belong to the upgraded connection, piped in on 'upgrade'.
-    req.end();
-  } else if (stream.remoteEnded && stream.readableLength === 0) {
-    req.end();
-    stream.resume();
-  } else {
-    stream.pipe(req);
-  }
+  stream.on('error', () => {
+    clearTimeout(timer);
+    if (!socket.destroyed) socket.destroy();
+  });
 }

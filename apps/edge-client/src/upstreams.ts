@@ -1,19 +1,19 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Upstream } from '@tunnel/config';
 
-/** A configured upstream with its keep-alive pool. */
+/** A configured upstream. */
 export interface UpstreamTarget {
   /** Hostname it serves, or null for the default upstream. */
   readonly hostname: string | null;
-  /** Parsed upstream URL. */
+  /** Parsed upstream URL (scheme, host and port; no path). */
   readonly url: URL;
-  /** Path prefix to put before the request target ('' for `/`). */
-  readonly basePath: string;
-  /** Keep-alive connection pool to it. */
-  readonly agent: HttpAgent;
-  /** `node:http` or `node:https` request function. */
+  /** Host to dial (IPv6 without brackets). */
+  readonly host: string;
+  /** Port to dial. */
+  readonly port: number;
+  /** True for `https:` upstreams: dialled with TLS, certificate checked. */
   readonly secure: boolean;
+  /** Connections open to it now. */
+  open: number;
 }
 
 /**
@@ -25,21 +25,28 @@ export class Upstreams {
   private readonly exact = new Map<string, UpstreamTarget>();
   private readonly wildcard = new Map<string, UpstreamTarget>();
   private readonly fallback: UpstreamTarget | undefined;
-  /** Every target, for closing pools. */
+  /** Every target. */
   readonly all: UpstreamTarget[] = [];
 
-  constructor(upstreams: readonly Upstream[], maxSockets: number) {
+  /**
+   * @param upstreams Configured upstreams.
+   * @param maxSockets Most connections open to one upstream at once.
+   */
+  constructor(
+    upstreams: readonly Upstream[],
+    readonly maxSockets: number,
+  ) {
     let fallback: UpstreamTarget | undefined;
     for (const u of upstreams) {
       const url = new URL(u.url);
       const secure = url.protocol === 'https:';
-      const agentOpts = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
       const target: UpstreamTarget = {
         hostname: u.hostname,
         url,
-        basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
-        agent: secure ? new HttpsAgent(agentOpts) : new HttpAgent(agentOpts),
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: Number(url.port) || (secure ? 443 : 80),
         secure,
+        open: 0,
       };
       this.all.push(target);
       if (u.hostname === null) fallback = target;
@@ -64,10 +71,5 @@ export class Upstreams {
       if (t) return t;
     }
     return this.fallback;
-  }
-
-  /** Closes every pooled connection. */
-  destroy(): void {
-    for (const t of this.all) t.agent.destroy();
   }
 }

@@ -1,10 +1,13 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Session, silentLogger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, Session, silentLogger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { createTransportPair } from '@tunnel/tunnel-protocol/testing';
 import { ClientConn } from './client-conn.ts';
-import { PublicHttp } from './public-http.ts';
+import { parseRequestHead, type RequestHead } from './http1/head.ts';
+import { MessageReader } from './http1/reader.ts';
+import { PublicHttp, type PublicHttpOptions } from './public-http.ts';
 import { Router } from './router.ts';
 
 const cleanups: Array<() => void> = [];
@@ -12,70 +15,254 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-/** A connected client whose far end answers with `serve` (or refuses every stream when undefined). */
-function connect(router: Router, id: string, serve?: (s: TunnelStream) => void): ClientConn {
+const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000 };
+
+/** What a fake edge client saw: streams opened and requests received (by target). */
+interface Edge {
+  streams: number;
+  requests: string[];
+  session: Session;
+  /** The exit server's end of the session. */
+  server: Session;
+}
+
+/**
+ * A fake edge client: splits each stream's bytes into requests with the exit server's own
+ * reader and answers each with `answer` (or refuses every stream when `answer` is undefined).
+ */
+function connectClient(router: Router, id: string, hostnames: string[], answer?: (h: RequestHead, stream: TunnelStream) => string | undefined): Edge {
   const [a, b] = createTransportPair();
   const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
-  const edge = new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream: serve });
-  const conn = new ClientConn(id, { version: 1, clientId: id, hostnames: [], tcpPorts: [], capabilities: ['http'] }, server, '127.0.0.1');
+  const edge: Edge = { streams: 0, requests: [], session: undefined as unknown as Session, server };
+  const onStream = answer
+    ? (s: TunnelStream) => {
+        edge.streams++;
+        const reader = new MessageReader<RequestHead>(
+          parseRequestHead,
+          4096,
+          {
+            head: (h) => {
+              edge.requests.push(h.target);
+              const text = answer(h, s);
+              if (text === undefined) return;
+              s.write(text);
+              // Like a real upstream: `Connection: close` ends the connection after the answer.
+              if (h.connection.has('close')) s.end();
+            },
+            body: () => {},
+            end: () => {},
+          },
+          () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431),
+          (d) => new HttpError('TUN_ERR_BAD_REQUEST', 400, d),
+        );
+        s.on('data', (c: Buffer) => reader.push(c));
+        s.on('end', () => s.end());
+      }
+    : undefined;
+  edge.session = new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream });
+  const conn = new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts: [], capabilities: ['http'] }, server, '127.0.0.1');
   router.add(conn);
   cleanups.push(() => {
     server.close();
-    edge.close();
+    edge.session.close();
   });
-  return conn;
+  return edge;
 }
 
-const ok = (s: TunnelStream) => {
-  s.resume();
-  s.reply({ status: 200, statusMessage: '', headers: ['content-length', '2'] });
-  s.end('ok');
-};
+const ok = (id: string) => (h: RequestHead) => `HTTP/1.1 200 OK\r\ncontent-length: ${id.length + h.target.length + 1}\r\n\r\n${id} ${h.target}`;
 
-async function listen(handler: PublicHttp): Promise<string> {
-  const server: Server = createServer(handler.handleRequest);
+async function listen(handler: PublicHttp): Promise<number> {
+  const server: Server = createServer({ allowHalfOpen: true }, handler.handleConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => server.close());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cleanups.push(() => {
+    handler.destroyAll();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
 }
 
-function send(url: string, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
+function send(port: number, opts: { method?: string; body?: string; host?: string; agent?: Agent; path?: string } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/x`, { method, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      { port, host: '127.0.0.1', path: opts.path ?? '/x', method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: { host: opts.host ?? 'app.test' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
-    req.end(body);
+    req.end(opts.body);
   });
+}
+
+/** Writes raw bytes and collects everything until the server closes. */
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(bytes));
+    let text = '';
+    s.on('data', (c) => (text += c.toString('latin1')));
+    s.on('end', () => resolve(text));
+    s.on('error', reject);
+  });
+}
+
+function keepAlive(): Agent {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  cleanups.push(() => agent.destroy());
+  return agent;
 }
 
 describe('PublicHttp', () => {
+  it('carries keep-alive requests of one connection over one stream', async () => {
+    const router = new Router();
+    const edge = connectClient(router, 'a', [], ok('a'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const agent = keepAlive();
+    for (const path of ['/1', '/2', '/3']) expect(await send(port, { agent, path })).toEqual({ status: 200, body: `a ${path}` });
+    expect(edge.streams).toBe(1);
+    expect(edge.requests).toEqual(['/1', '/2', '/3']);
+  });
+
+  it('answers pipelined requests in order', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], ok('a'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const text = await raw(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(text.match(/a \/\d/g)).toEqual(['a /1', 'a /2', 'a /3']);
+  });
+
+  it('moves a keep-alive connection to the client of a new Host between requests', async () => {
+    const router = new Router();
+    const one = connectClient(router, 'one', ['one.test'], ok('one'));
+    const two = connectClient(router, 'two', ['two.test'], ok('two'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const agent = keepAlive();
+    expect((await send(port, { agent, host: 'one.test' })).body).toBe('one /x');
+    expect((await send(port, { agent, host: 'two.test' })).body).toBe('two /x');
+    expect((await send(port, { agent, host: 'one.test' })).body).toBe('one /x');
+    expect([one.streams, two.streams]).toEqual([2, 1]);
+  });
+
+  it('leaves a client that starts draining before the next request on a kept-alive connection', async () => {
+    const router = new Router();
+    const first = connectClient(router, 'first', [], ok('first'));
+    connectClient(router, 'second', [], ok('second'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const agent = keepAlive();
+    expect((await send(port, { agent })).body).toBe('first /x');
+    const drained = first.session.goAway(2000);
+    await once(first.server, 'goaway');
+    expect((await send(port, { agent })).body).toBe('second /x');
+    await drained;
+    expect(first.session.activeStreams).toBe(0);
+  });
+
   it('retries a bodiless request that a client refused on the next client', async () => {
     const router = new Router();
-    connect(router, 'refuses'); // no stream handler: every OPEN is answered REFUSED
-    connect(router, 'serves', ok);
-    const url = await listen(new PublicHttp(router, { requestTimeoutMs: 5000, trustProxy: false }, silentLogger));
-    for (let i = 0; i < 4; i++) expect(await send(url)).toEqual({ status: 200, body: 'ok' });
+    connectClient(router, 'refuses', []); // no stream handler: every OPEN is answered REFUSED
+    connectClient(router, 'serves', [], ok('serves'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    for (let i = 0; i < 4; i++) expect(await send(port)).toEqual({ status: 200, body: 'serves /x' });
   });
 
   it('does not retry a request with a body: a refusal is a 503', async () => {
     const router = new Router();
-    connect(router, 'refuses');
-    const url = await listen(new PublicHttp(router, { requestTimeoutMs: 5000, trustProxy: false }, silentLogger));
-    const res = await send(url, 'POST', 'payload');
+    connectClient(router, 'refuses', []);
+    connectClient(router, 'serves', [], ok('serves'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const res = await send(port, { method: 'POST', body: 'data' });
     expect(res.status).toBe(503);
   });
 
   it('answers 503 while draining and counts requests with no route', async () => {
     const router = new Router();
-    const handler = new PublicHttp(router, { requestTimeoutMs: 5000, trustProxy: false }, silentLogger);
-    const url = await listen(handler);
-    expect((await send(url)).status).toBe(503);
+    const handler = new PublicHttp(router, OPTIONS, silentLogger);
+    const port = await listen(handler);
+    expect(await send(port)).toMatchObject({ status: 503, body: 'no tunnel is connected for app.test\n' });
     expect(handler.counters.noRoute).toBe(1);
-    handler.draining = true;
-    connect(router, 'serves', ok);
-    expect(await send(url)).toMatchObject({ status: 503, body: 'exit server is shutting down\n' });
+    connectClient(router, 'a', [], ok('a'));
+    handler.drain();
+    expect(await send(port)).toMatchObject({ status: 503, body: 'exit server is shutting down\n' });
+    expect(handler.counters.inFlight).toBe(0);
+  });
+
+  it('answers 502 when the client resets before any response byte, 504 when the upstream is too slow', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], (h, s) => {
+      if (h.target === '/reset') s.reset(ResetCode.UPSTREAM_UNREACHABLE);
+      return undefined; // '/slow' is never answered
+    });
+    const handler = new PublicHttp(router, { ...OPTIONS, requestTimeoutMs: 200 }, silentLogger);
+    const port = await listen(handler);
+    expect((await send(port, { path: '/reset' })).status).toBe(502);
+    expect(await send(port, { path: '/slow' })).toMatchObject({ status: 504, body: 'upstream timed out behind the tunnel\n' });
+    expect(handler.counters.inFlight).toBe(0);
+  });
+
+  it('cuts the connection when the stream fails in the middle of a response', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], (_h, s) => {
+      setTimeout(() => s.reset(ResetCode.UPSTREAM_UNREACHABLE), 20);
+      return 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial';
+    });
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const text = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(text).toBe('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial');
+  });
+
+  it.each([
+    ['GET / HTTP/1.1\r\n\r\n', 400],
+    ['NOT HTTP AT ALL\r\n\r\n', 400],
+    [`GET /${'a'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 431],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+  ])('answers %j with %i, closes, and sends nothing down the tunnel', async (bytes, status) => {
+    const router = new Router();
+    const edge = connectClient(router, 'a', [], ok('a'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const text = await raw(port, bytes);
+    expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(text).toContain('connection: close');
+    expect(edge.streams).toBe(0);
+  });
+
+  it('answers 408 to a request head that never completes', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], ok('a'));
+    const port = await listen(new PublicHttp(router, { ...OPTIONS, headersTimeoutMs: 100 }, silentLogger));
+    expect(await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n')).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('turns a connection into a byte pipe after 101, and keeps parsing after a declined upgrade', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], (h, s) => {
+      if (h.target === '/no') return 'HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n';
+      if (h.target !== '/ws') return ok('a')(h);
+      // After the 101 the fake echoes raw bytes (its reader is switched off by a raw marker).
+      s.removeAllListeners('data');
+      s.on('data', (c: Buffer) => s.write(Buffer.concat([Buffer.from('echo:'), c])));
+      return 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n';
+    });
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const declined = await raw(port, 'GET /no HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(declined).toContain('426 Upgrade Required');
+    expect(declined).toContain('a /after');
+    const piped = await new Promise<string>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => s.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n'));
+      let text = '';
+      s.on('data', (c) => {
+        text += c.toString('latin1');
+        if (text.endsWith('\r\n\r\n')) s.write(Buffer.from('NOT HTTP \x00\xff', 'latin1'));
+        if (text.includes('echo:')) {
+          s.destroy();
+          resolve(text);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(piped).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(piped).toContain('echo:NOT HTTP \x00\xff');
   });
 });

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
 import { DEFAULT_LIMITS, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
@@ -48,7 +47,17 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
   };
   const router = new Router();
   const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange }, logger.child({ component: 'tcp' }));
-  const publicHttp = new PublicHttp(router, { requestTimeoutMs: config.requestTimeout, trustProxy: config.trustProxy }, logger.child({ component: 'public' }));
+  const publicHttp = new PublicHttp(
+    router,
+    {
+      requestTimeoutMs: config.requestTimeout,
+      trustProxy: config.trustProxy,
+      maxHeaderBytes: config.maxHeaderBytes,
+      headersTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 65_000,
+    },
+    logger.child({ component: 'public' }),
+  );
   const control = new ControlPlane(
     router,
     {
@@ -60,6 +69,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       statusExtra: () => ({
         publicRequestsInFlight: publicHttp.counters.inFlight,
         publicNoRoute: publicHttp.counters.noRoute,
+        publicConnections: publicHttp.counters.connections,
         tcpPorts: tcpPorts.stats(),
       }),
       tcpPorts,
@@ -69,16 +79,8 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
 
   // A 256 KiB socket high-water mark lets a tunnel stream hand a whole DATA frame to the public
   // socket without pausing on every chunk (the 16 KiB default paused and resumed per frame).
-  const server = createServer({ maxHeaderSize: config.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 256 * 1024 });
-  server.on('request', publicHttp.handleRequest);
-  server.on('upgrade', publicHttp.handleUpgrade);
-  server.on('clientError', (err, socket) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (socket.writable && !socket.writableEnded) {
-      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    } else socket.destroy();
-  });
+  // Half-open: a client that ends its side after a request still gets the response.
+  const server = createServer({ allowHalfOpen: true, highWaterMark: 256 * 1024, noDelay: true }, publicHttp.handleConnection);
 
   await tcpPorts.start();
   await control.app.listen({ port: config.controlPort, host: config.bind });
@@ -101,12 +103,12 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     tcpPorts,
     close() {
       closing ??= (async () => {
-        publicHttp.draining = true;
         control.draining = true;
         server.close();
+        publicHttp.drain();
         const deadline = Date.now() + config.drainTimeout;
         while (publicHttp.counters.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        server.closeAllConnections();
+        publicHttp.destroyAll();
         await control.closeSessions(Math.max(0, deadline - Date.now()));
         await tcpPorts.close();
         await control.app.close();

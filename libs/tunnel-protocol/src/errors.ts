@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   TUN_ERR_UPSTREAM_TIMEOUT: 'The upstream did not answer in time: raise --request-timeout or fix the slow app.',
   TUN_ERR_TCP_PORT_REFUSED: 'The exit server will not open a TCP port the client declared: list it in --tcp-port or --tcp-port-range on the server, or free it.',
   TUN_ERR_NO_ROUTE: 'No connected edge client serves this host or port: start a client that declares it.',
+  TUN_ERR_BAD_REQUEST: 'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
+  TUN_ERR_BAD_RESPONSE: 'The upstream answered with invalid HTTP/1.1: the public connection is cut; fix the upstream app.',
 } as const;
 
 /** A stable error code, see {@link ERROR_CODES}. */
@@ -52,6 +54,17 @@ export class HandshakeError extends TunnelError {
   readonly status: number;
 
   constructor(code: ErrorCode, status: number, detail?: string) {
+    super(code, detail);
+    this.status = status;
+  }
+}
+
+/** A public request or an upstream response broke HTTP/1.1 framing rules. */
+export class HttpError extends TunnelError {
+  /** HTTP status to answer the public client with (400, 408, 431, 501, 505), or 502 for a bad response. */
+  readonly status: number;
+
+  constructor(code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE', status: number, detail?: string) {
     super(code, detail);
     this.status = status;
   }

@@ -11,8 +11,11 @@
  */
 export const FRAME_HEADER_BYTES = 10;
 
-/** Protocol version spoken by this build; both ends must match. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version spoken by this build; both ends must match. 2: an HTTP stream carries a
+ * whole public connection as raw HTTP/1.1 bytes (1 carried one request with a structured head).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Frame types. */
 export const FrameType = {

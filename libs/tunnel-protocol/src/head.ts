@@ -1,16 +1,20 @@
 import { LimitError, ProtocolError } from './errors.ts';
 
-/** A public HTTP request, as the exit server hands it to an edge client in an OPEN frame. */
+/**
+ * Opens an HTTP stream: one public connection, routed by its first request. Every request on
+ * it, the first included, follows as DATA bytes already re-headed by the exit server
+ * (`X-Forwarded-*`, hop-by-hop fields dropped); the upstream's bytes come back as DATA.
+ */
 export interface HttpRequestHead {
   /** Discriminator. */
   readonly kind: 'http';
-  /** Request method (token, e.g. `GET`). */
+  /** Method of the connection's first request (token, e.g. `GET`); for logs. */
   readonly method: string;
-  /** Request target: path and query, as received. */
+  /** Target of the connection's first request, as received; for logs. */
   readonly target: string;
   /** Host the request was addressed to (`Host` header / `:authority`), lower-case, port kept. */
   readonly authority: string;
-  /** End-to-end headers as flat `[name, value, name, value, ...]`; order and repeats kept; no hop-by-hop headers, no `host`. */
+  /** Extra fields as flat `[name, value, ...]`; the exit server sends none (the request's own headers travel in the DATA bytes). */
   readonly headers: readonly string[];
   /** Address of the public client as seen by the exit server. */
   readonly remoteAddress: string;

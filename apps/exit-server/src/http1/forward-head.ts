@@ -1,0 +1,65 @@
+import { withForwarded, type ForwardedFacts } from '@tunnel/tunnel-protocol';
+import type { RequestHead, ResponseHead } from './head.ts';
+
+/**
+ * Connection tokens that go on: the public connection maps one-to-one onto an upstream
+ * connection, so whether it persists (`close`, `keep-alive` for HTTP/1.0) and whether it
+ * switches protocols (`upgrade`) is the upstream's business.
+ */
+const KEPT_TOKENS = ['close', 'keep-alive', 'upgrade'];
+
+/** Hop-by-hop fields dropped whatever `Connection` says (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'upgrade']);
+
+/** Fields `Connection` may never remove: dropping them would change how the body is delimited or routed. */
+const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
+
+function droppable(lower: string, listed: ReadonlySet<string>): boolean {
+  return HOP_BY_HOP.has(lower) || (listed.has(lower) && !PROTECTED.has(lower));
+}
+
+function connectionValue(listed: ReadonlySet<string>, upgrade: boolean): string | undefined {
+  const kept = KEPT_TOKENS.filter((t) => listed.has(t) && (t !== 'upgrade' || upgrade));
+  return kept.length > 0 ? kept.join(', ') : undefined;
+}
+
+/**
+ * The head the upstream sees: the request line and headers as received, minus hop-by-hop
+ * fields (and those named in `Connection`), plus `X-Forwarded-For/-Proto/-Host`. Framing
+ * headers are kept as they are, since the body bytes follow unchanged.
+ */
+export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts): Buffer {
+  const raw = head.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!droppable(raw[i].toLowerCase(), head.connection)) kept.push(raw[i], raw[i + 1]);
+  }
+  const headers = withForwarded(kept, facts);
+  let text = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  const connection = connectionValue(head.connection, head.upgrade !== undefined);
+  if (head.upgrade !== undefined) text += `Upgrade: ${head.upgrade}\r\n`;
+  if (connection !== undefined) text += `Connection: ${connection}\r\n`;
+  return Buffer.from(`${text}\r\n`, 'latin1');
+}
+
+/**
+ * The response head the public client sees. Nearly always the upstream's bytes untouched (no
+ * copy); rebuilt only when `Connection` names other fields, which must not cross a proxy.
+ */
+export function forwardResponseHead(head: ResponseHead, raw: Buffer): Buffer {
+  let custom = false;
+  for (const t of head.connection) if (!KEPT_TOKENS.includes(t)) custom = true;
+  if (!custom) return raw;
+  const statusLine = raw.toString('latin1', 0, raw.indexOf('\r\n'));
+  let text = `${statusLine}\r\n`;
+  const h = head.rawHeaders;
+  for (let i = 0; i < h.length; i += 2) {
+    const lower = h[i].toLowerCase();
+    if (lower === 'connection' || (head.connection.has(lower) && !PROTECTED.has(lower))) continue;
+    text += `${h[i]}: ${h[i + 1]}\r\n`;
+  }
+  const connection = connectionValue(head.connection, head.status === 101);
+  if (connection !== undefined) text += `Connection: ${connection}\r\n`;
+  return Buffer.from(`${text}\r\n`, 'latin1');
+}

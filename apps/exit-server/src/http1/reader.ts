@@ -1,0 +1,181 @@
+import { HttpError } from '@tunnel/tunnel-protocol';
+import { ChunkedScanner } from './chunked.ts';
+import type { BodyFraming } from './head.ts';
+
+/** What a {@link MessageReader} reports, in byte order. */
+export interface ReaderEvents<H> {
+  /**
+   * A complete head; `raw` is its bytes including the blank line. Returning false refuses it
+   * for now: the reader pauses before it and parses it again on {@link MessageReader.resume}.
+   */
+  head(head: H, raw: Buffer): boolean | void;
+  /** Body bytes exactly as received (chunked framing included); slices of the input, never copies. */
+  body(piece: Buffer): void;
+  /** The message's body is complete (not called for close-delimited or raw bodies). */
+  end(): void;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+const enum S {
+  Head,
+  Length,
+  Chunked,
+  /** Everything until the connection ends: a close-delimited body or a switched protocol. */
+  Raw,
+}
+
+/**
+ * Splits an HTTP/1.1 byte stream into heads and body pieces without buffering bodies: body
+ * bytes come out as slices of the chunks pushed in. One reader serves a whole connection
+ * (keep-alive, pipelining); {@link pause} stops it between events, holding the rest of the
+ * current chunk, for the caller to stop reading its socket meanwhile.
+ */
+export class MessageReader<H extends { readonly framing: BodyFraming }> {
+  private state = S.Head;
+  private partialHead: Buffer | undefined;
+  private remaining = 0;
+  private readonly chunked: ChunkedScanner;
+  private paused = false;
+  private held: Buffer | undefined;
+
+  /**
+   * @param parse Parses head bytes (without the blank line); throws {@link HttpError}.
+   * @param maxHeadBytes Largest head, bytes; more is `tooLarge`.
+   * @param tooLarge Builds the error for an oversized head.
+   * @param fail Builds the error for malformed chunked framing.
+   */
+  constructor(
+    private readonly parse: (head: Buffer) => H,
+    private readonly maxHeadBytes: number,
+    private readonly events: ReaderEvents<H>,
+    private readonly tooLarge: () => HttpError,
+    fail: (detail: string) => HttpError,
+  ) {
+    this.chunked = new ChunkedScanner(maxHeadBytes, fail);
+  }
+
+  /** True between messages, with no partial head buffered. */
+  get idle(): boolean {
+    return this.state === S.Head && this.partialHead === undefined && this.held === undefined;
+  }
+
+  /** True once the stream is a raw byte pipe (close-delimited body or switched protocol). */
+  get raw(): boolean {
+    return this.state === S.Raw;
+  }
+
+  /** True while a head has begun but not completed. */
+  get inHead(): boolean {
+    return this.state === S.Head && this.partialHead !== undefined;
+  }
+
+  /** Feeds bytes; events fire synchronously. Throws {@link HttpError} on malformed input. */
+  push(chunk: Buffer): void {
+    if (this.paused) {
+      this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+      return;
+    }
+    let data = chunk;
+    let off = 0;
+    if (this.state === S.Head && this.partialHead) {
+      data = Buffer.concat([this.partialHead, chunk]);
+      this.partialHead = undefined;
+    }
+    while (off < data.length) {
+      if (this.paused) {
+        this.held = data.subarray(off);
+        return;
+      }
+      switch (this.state) {
+        case S.Head: {
+          // Tolerate the CRLFs some clients send between messages (RFC 9112 2.2).
+          while (off + 1 < data.length && data[off] === 0x0d && data[off + 1] === 0x0a) off += 2;
+          const end = data.indexOf(CRLFCRLF, off);
+          if (end < 0) {
+            if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
+            if (off < data.length) this.partialHead = data.subarray(off);
+            return;
+          }
+          if (end - off > this.maxHeadBytes) throw this.tooLarge();
+          const head = this.parse(data.subarray(off, end));
+          const raw = data.subarray(off, end + 4);
+          if (this.events.head(head, raw) === false) {
+            this.paused = true;
+            this.held = data.subarray(off);
+            return;
+          }
+          off = end + 4;
+          // The head handler may have switched to raw (a 101 answer): that wins over the framing.
+          if (this.state === S.Head) this.startBody(head.framing);
+          if (this.state === S.Head) this.events.end();
+          break;
+        }
+        case S.Length: {
+          const take = Math.min(this.remaining, data.length - off);
+          this.remaining -= take;
+          const piece = data.subarray(off, off + take);
+          off += take;
+          this.events.body(piece);
+          if (this.remaining === 0) {
+            this.state = S.Head;
+            this.events.end();
+          }
+          break;
+        }
+        case S.Chunked: {
+          const end = this.chunked.scan(data, off);
+          const stop = end < 0 ? data.length : end;
+          const piece = data.subarray(off, stop);
+          off = stop;
+          this.events.body(piece);
+          if (end >= 0) {
+            this.state = S.Head;
+            this.events.end();
+          }
+          break;
+        }
+        case S.Raw:
+          this.events.body(off === 0 ? data : data.subarray(off));
+          return;
+      }
+    }
+  }
+
+  /** Stops events after the current one; bytes pushed meanwhile are held. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Resumes, replaying held bytes. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.push(held);
+  }
+
+  /** From now on every byte is body (a 101 Switching Protocols was answered). */
+  switchToRaw(): void {
+    this.state = S.Raw;
+  }
+
+  private startBody(framing: BodyFraming): void {
+    switch (framing.kind) {
+      case 'none':
+        this.state = S.Head;
+        break;
+      case 'length':
+        this.state = S.Length;
+        this.remaining = framing.length;
+        break;
+      case 'chunked':
+        this.state = S.Chunked;
+        break;
+      case 'close':
+        this.state = S.Raw;
+        break;
+    }
+  }
+}

@@ -1,0 +1,498 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { HttpError, ResetCode, StreamResetError, hostOf, stripV4Mapped, type TunnelStream } from '@tunnel/tunnel-protocol';
+import type { ClientConn } from './client-conn.ts';
+import { failureReply } from './errors-to-status.ts';
+import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
+import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts';
+import { MessageReader } from './http1/reader.ts';
+import type { PublicHttp } from './public-http.ts';
+
+/** Tries per connection for bodiless requests refused by draining clients. */
+const MAX_ATTEMPTS = 3;
+/** Largest upstream response head, bytes (cookies make these bigger than request heads). */
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** A request sent down the tunnel whose response has not completed. */
+interface Pending {
+  readonly method: string;
+  readonly host: string;
+  readonly target: string;
+  readonly started: number;
+  /** Status of the response head, 0 until it arrives. */
+  status: number;
+}
+
+/** A public connection's ride on one tunnel stream (one upstream connection behind it). */
+class Binding {
+  /** Requests forwarded and not yet answered in full, oldest first. */
+  readonly pending: Pending[] = [];
+  /** Response bytes arrived: what was sent can no longer be replayed elsewhere. */
+  confirmed = false;
+  /** Bytes sent while unconfirmed, kept while every request was bodiless; null once replay is impossible. */
+  replay: Buffer[] | null = [];
+  /** Frames the responses coming back. */
+  responses!: MessageReader<ResponseHead>;
+
+  constructor(
+    readonly client: ClientConn,
+    readonly stream: TunnelStream,
+    readonly host: string,
+    readonly attempt: number,
+  ) {}
+}
+
+/**
+ * One public HTTP/1.1 connection. Requests are parsed and re-headed here, then carried with
+ * their bodies over one tunnel stream; the upstream's bytes come back unchanged. The stream
+ * stays with the connection (one upstream connection behind it, like a TCP proxy) until the
+ * Host changes or its client drains; then, between responses, the next request moves on.
+ */
+export class PublicConnection {
+  private readonly requests: MessageReader<RequestHead>;
+  private binding: Binding | undefined;
+  private readonly remoteAddress: string;
+  private headTimer: NodeJS.Timeout | undefined;
+  private responseTimer: NodeJS.Timeout | undefined;
+  /** An error was answered (or the drain ended us): ignore what else arrives. */
+  private closing = false;
+  /** A request head is held until the current binding has answered everything. */
+  private waiting = false;
+  /** An upgrade request is out: hold later bytes until the answer says 101 or not. */
+  private awaitingUpgrade = false;
+  private upgraded = false;
+  private clientEnded = false;
+  private endWhenIdle = false;
+  private pausedForStream = false;
+
+  constructor(
+    private readonly owner: PublicHttp,
+    private readonly socket: Socket,
+  ) {
+    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    socket.setNoDelay(true);
+    this.requests = new MessageReader<RequestHead>(
+      parseRequestHead,
+      owner.opts.maxHeaderBytes,
+      { head: (h) => this.onRequestHead(h), body: (p) => this.onRequestBody(p), end: () => {} },
+      () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `request head over ${owner.opts.maxHeaderBytes} bytes`),
+      (detail) => new HttpError('TUN_ERR_BAD_REQUEST', 400, detail),
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onClientEnd());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.onClose());
+    socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
+      if (this.idle) socket.destroy();
+    });
+  }
+
+  private get idle(): boolean {
+    return (this.binding?.pending.length ?? 0) === 0 && !this.upgraded && !this.awaitingUpgrade && this.requests.idle;
+  }
+
+  /** The connection's client started draining: move off it now if nothing is in flight. */
+  leaveIfIdle(): void {
+    const b = this.binding;
+    if (b && b.pending.length === 0 && !this.upgraded && !b.responses.raw) this.release(b);
+  }
+
+  /** Exit-server drain: close now if idle, else after the responses in flight. */
+  closeIfIdle(): void {
+    this.endWhenIdle = true;
+    if (this.idle) this.endSocket();
+  }
+
+  /** Cuts the connection. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    try {
+      this.requests.push(chunk);
+    } catch (err) {
+      this.refuse(err);
+      return;
+    }
+    if (this.requests.inHead && this.headTimer === undefined) {
+      this.headTimer = setTimeout(() => {
+        this.headTimer = undefined;
+        if (this.requests.inHead) this.answer(408, 'the request head took too long');
+      }, this.owner.opts.headersTimeoutMs);
+    }
+  }
+
+  /** A malformed request: answered with its status when the connection is between responses, else cut. */
+  private refuse(err: unknown): void {
+    const status = err instanceof HttpError ? err.status : 400;
+    const b = this.binding;
+    this.owner.log.debug({ remote: this.remoteAddress, status, err: (err as Error).message }, 'bad public request');
+    if (b && (b.pending.length > 0 || !b.responses.idle)) {
+      this.abort();
+      return;
+    }
+    this.answer(status, (err as Error).message);
+  }
+
+  private onRequestHead(h: RequestHead): boolean {
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+    if (this.closing) return false;
+    const host = hostOf(h.authority);
+    let b = this.binding;
+    if (b && (b.host !== host || !b.client.available || this.owner.draining)) {
+      if (b.pending.length > 0 || !b.responses.idle) return this.waitForIdle();
+      this.release(b);
+      b = undefined;
+    }
+    if (this.owner.draining) {
+      this.answer(503, 'exit server is shutting down');
+      this.logRequest(h.method, host, h.target, 503, performance.now());
+      return false;
+    }
+    if (!b) {
+      b = this.open(h, host, 0);
+      if (!b) return false;
+    }
+    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy });
+    b.pending.push({ method: h.method, host, target: h.target, started: performance.now(), status: 0 });
+    this.owner.counters.inFlight++;
+    b.client.requestsServed++;
+    if (b.pending.length === 1) this.armResponseTimer();
+    this.send(b, bytes, h.framing.kind === 'none' && h.upgrade === undefined);
+    if (h.upgrade !== undefined) {
+      // What follows an upgrade request is either the new protocol or the next request:
+      // only the answer tells, so hold it until then.
+      this.awaitingUpgrade = true;
+      this.requests.pause();
+    }
+    return true;
+  }
+
+  private onRequestBody(piece: Buffer): void {
+    const b = this.binding;
+    if (this.closing || !b || piece.length === 0) return;
+    b.replay = null;
+    if (!b.stream.write(piece)) this.pauseForStream(b);
+  }
+
+  private send(b: Binding, bytes: Buffer, replayable: boolean): void {
+    if (b.replay) {
+      if (replayable) b.replay.push(bytes);
+      else b.replay = null;
+    }
+    if (!b.stream.write(bytes)) this.pauseForStream(b);
+  }
+
+  /** The tunnel stream is full: stop reading the public socket until it drains. */
+  private pauseForStream(b: Binding): void {
+    if (this.pausedForStream) return;
+    this.pausedForStream = true;
+    this.socket.pause();
+    b.stream.once('drain', () => {
+      this.pausedForStream = false;
+      if (!this.waiting) this.socket.resume();
+    });
+  }
+
+  private waitForIdle(): boolean {
+    this.waiting = true;
+    this.socket.pause();
+    return false;
+  }
+
+  /** Opens a stream for a request to `host` on the next client; answers the request itself on failure. */
+  private open(h: { method: string; target: string; authority: string }, host: string, attempt: number): Binding | undefined {
+    const client = this.owner.router.pick(host);
+    const started = performance.now();
+    if (!client) {
+      this.owner.counters.noRoute++;
+      this.answer(503, `no tunnel is connected for ${host || 'this host'}`);
+      this.logRequest(h.method, host, h.target, 503, started);
+      return undefined;
+    }
+    let stream: TunnelStream;
+    try {
+      stream = client.session.openStream({
+        kind: 'http',
+        method: h.method,
+        target: h.target,
+        authority: h.authority,
+        headers: [],
+        remoteAddress: this.remoteAddress,
+        remotePort: this.socket.remotePort ?? 0,
+      });
+    } catch (err) {
+      const f = failureReply(err);
+      this.answer(f.status, f.text);
+      this.logRequest(h.method, host, h.target, f.status, started, client);
+      return undefined;
+    }
+    const b = new Binding(client, stream, host, attempt);
+    b.responses = new MessageReader<ResponseHead>(
+      (head) => parseResponseHead(head, b.pending[0]?.method ?? 'GET'),
+      Math.max(MAX_RESPONSE_HEAD_BYTES, this.owner.opts.maxHeaderBytes),
+      { head: (r, raw) => this.onResponseHead(b, r, raw), body: (p) => this.write(b, p), end: () => this.onResponseEnd(b) },
+      () => new HttpError('TUN_ERR_BAD_RESPONSE', 502, 'response head too large'),
+      (detail) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, detail),
+    );
+    stream.on('data', (chunk: Buffer) => this.onResponseData(b, chunk));
+    stream.on('end', () => this.onStreamEnd(b));
+    stream.on('error', (err: Error) => this.onStreamError(b, err));
+    this.binding = b;
+    this.owner.bind(this, client.session);
+    return b;
+  }
+
+  private onResponseData(b: Binding, chunk: Buffer): void {
+    if (b !== this.binding) return;
+    b.confirmed = true;
+    b.replay = null;
+    try {
+      b.responses.push(chunk);
+    } catch (err) {
+      this.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
+      if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0) this.answer(502, 'the upstream answered with invalid HTTP');
+      else this.abort();
+    }
+  }
+
+  private onResponseHead(b: Binding, r: ResponseHead, raw: Buffer): void {
+    const p = b.pending[0];
+    if (!p) throw new HttpError('TUN_ERR_BAD_RESPONSE', 502, 'a response nobody asked for');
+    if (r.status === 101) {
+      if (!this.awaitingUpgrade) throw new HttpError('TUN_ERR_BAD_RESPONSE', 502, '101 without an upgrade request');
+      // Both directions become a plain byte pipe; the request reader replays what it held.
+      p.status = 101;
+      this.clearResponseTimer();
+      this.write(b, raw);
+      b.responses.switchToRaw();
+      this.requests.switchToRaw();
+      this.upgraded = true;
+      this.awaitingUpgrade = false;
+      this.finish(b);
+      this.requests.resume();
+      return;
+    }
+    if (r.status < 200) {
+      this.write(b, raw); // interim (100 Continue, 103 Early Hints)
+      return;
+    }
+    p.status = r.status;
+    this.clearResponseTimer();
+    this.write(b, forwardResponseHead(r, raw));
+    if (this.awaitingUpgrade) {
+      // Upgrade declined: the held bytes are HTTP again.
+      this.awaitingUpgrade = false;
+      setImmediate(() => this.requests.resume());
+    }
+  }
+
+  private onResponseEnd(b: Binding): void {
+    this.finish(b);
+    if (b.pending.length > 0) {
+      this.armResponseTimer();
+      return;
+    }
+    this.clearResponseTimer();
+    if (this.endWhenIdle || this.clientEnded) {
+      this.endSocket();
+      return;
+    }
+    if (this.waiting) {
+      this.waiting = false;
+      // Outside the stream's 'data' handler: resuming may release this very stream.
+      setImmediate(() => {
+        if (this.closing) return;
+        if (!this.pausedForStream) this.socket.resume();
+        try {
+          this.requests.resume();
+        } catch (err) {
+          this.refuse(err);
+        }
+      });
+    } else if (!b.client.available) {
+      this.release(b);
+    }
+  }
+
+  /** The upstream closed its side: a close-delimited body ended, or the connection is over. */
+  private onStreamEnd(b: Binding): void {
+    if (b !== this.binding) return;
+    if (b.responses.raw) {
+      while (b.pending.length > 0) this.finish(b);
+      this.endSocket();
+      return;
+    }
+    if (b.pending.length > 0) {
+      if (b.responses.idle && b.pending[0].status === 0) this.answer(502, 'the upstream closed the connection without answering');
+      else this.abort();
+      return;
+    }
+    // Mirror the upstream's close (its keep-alive timeout, `Connection: close`), as a direct
+    // connection would.
+    this.endSocket();
+  }
+
+  private onStreamError(b: Binding, err: Error): void {
+    if (b !== this.binding) return;
+    this.detach(b);
+    if (b.pending.length === 0 && !this.upgraded && !b.responses.raw) return; // an idle stream lost: the next request opens another
+    const refused = err instanceof StreamResetError && err.reason === ResetCode.REFUSED;
+    if (refused && !b.confirmed && b.replay && b.attempt < MAX_ATTEMPTS - 1 && !this.closing) {
+      // The client was draining and never touched these bytes: replay them elsewhere.
+      const p = b.pending[0];
+      const nb = this.open({ method: p.method, target: p.target, authority: b.host }, b.host, b.attempt + 1);
+      if (nb) {
+        nb.pending.push(...b.pending);
+        for (const bytes of b.replay) this.send(nb, bytes, true);
+        this.armResponseTimer();
+      } else {
+        this.dropPending(b, 0);
+      }
+      return;
+    }
+    if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0 && !this.upgraded) {
+      const f = failureReply(err);
+      this.answer(f.status, f.text);
+      this.dropPending(b, f.status);
+    } else {
+      this.dropPending(b, b.pending[0]?.status || 502);
+      this.socket.destroy();
+    }
+  }
+
+  private armResponseTimer(): void {
+    clearTimeout(this.responseTimer);
+    this.responseTimer = setTimeout(() => this.onResponseTimeout(), this.owner.opts.requestTimeoutMs);
+  }
+
+  private clearResponseTimer(): void {
+    clearTimeout(this.responseTimer);
+    this.responseTimer = undefined;
+  }
+
+  private onResponseTimeout(): void {
+    this.responseTimer = undefined;
+    const b = this.binding;
+    if (!b || b.pending.length === 0 || b.pending[0].status !== 0) return;
+    this.detach(b);
+    b.stream.reset(ResetCode.UPSTREAM_TIMEOUT);
+    if (b.responses.idle) this.answer(504, 'upstream timed out behind the tunnel');
+    else this.socket.destroy();
+    this.dropPending(b, 504);
+  }
+
+  /** Writes response bytes, pausing the stream while the public client is slow. */
+  private write(b: Binding, buf: Buffer): void {
+    if (buf.length === 0 || this.socket.destroyed) return;
+    if (!this.socket.write(buf) && !b.stream.isPaused()) {
+      b.stream.pause();
+      this.socket.once('drain', () => b.stream.resume());
+    }
+  }
+
+  /** The oldest pending request got its whole response. */
+  private finish(b: Binding): void {
+    const p = b.pending.shift();
+    if (!p) return;
+    this.owner.counters.inFlight--;
+    this.logRequest(p.method, p.host, p.target, p.status, p.started, b.client);
+  }
+
+  /** Forgets every pending request of `b` (failed with `status`, 0 when already answered elsewhere). */
+  private dropPending(b: Binding, status: number): void {
+    while (b.pending.length > 0) {
+      const p = b.pending.shift() as Pending;
+      this.owner.counters.inFlight--;
+      if (status) this.logRequest(p.method, p.host, p.target, status, p.started, b.client);
+    }
+  }
+
+  private logRequest(method: string, host: string, path: string, status: number, started: number, client?: ClientConn): void {
+    if (!this.owner.logRequests) return;
+    this.owner.log.info({ method, host, path, status, ms: Math.round((performance.now() - started) * 10) / 10, client: client?.hello.clientId }, 'request');
+  }
+
+  /** Answers with a short plain-text error and closes the connection. */
+  private answer(status: number, text: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.requests.pause();
+    const b = this.binding;
+    if (b) this.release(b);
+    if (this.socket.destroyed) return;
+    const body = `${text}\n`;
+    this.socket.end(
+      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private abort(): void {
+    this.closing = true;
+    const b = this.binding;
+    if (b) this.release(b);
+    this.socket.destroy();
+  }
+
+  private endSocket(): void {
+    this.closing = true;
+    const b = this.binding;
+    if (b) {
+      this.detach(b);
+      this.dropPending(b, 0);
+      if (!b.stream.destroyed) b.stream.end();
+    }
+    if (!this.socket.destroyed) this.socket.end();
+  }
+
+  /** Lets go of a stream: a reset, since nothing more is wanted from it. */
+  private release(b: Binding): void {
+    this.detach(b);
+    this.dropPending(b, 0);
+    if (!b.stream.destroyed) b.stream.reset(ResetCode.CANCEL);
+  }
+
+  private detach(b: Binding): void {
+    if (this.binding === b) this.binding = undefined;
+    this.clearResponseTimer();
+    this.owner.unbind(this, b.client.session);
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    const b = this.binding;
+    if (b && (b.pending.length > 0 || this.upgraded)) {
+      // Half-close: the upstream sees it too and still answers what it got.
+      b.stream.end();
+      return;
+    }
+    this.endSocket();
+  }
+
+  private onClose(): void {
+    clearTimeout(this.headTimer);
+    this.clearResponseTimer();
+    this.closing = true;
+    const b = this.binding;
+    if (b) {
+      this.detach(b);
+      this.dropPending(b, 499);
+      if (!b.stream.destroyed) b.stream.reset(ResetCode.CANCEL);
+    }
+  }
+}
