@@ -76,6 +76,10 @@ export class PublicConnection {
   private clientEnded = false;
   private endWhenIdle = false;
   private pausedForStream = false;
+  /** Response pieces of the chunk being framed, written together once it is done (one syscall, not one per piece). */
+  private out: Buffer[] | null = null;
+  private outBytes = 0;
+  private outRewritten = false;
 
   constructor(
     private readonly owner: PublicHttp,
@@ -262,9 +266,15 @@ export class PublicConnection {
     if (b !== this.binding) return;
     b.confirmed = true;
     b.replay = null;
+    this.out = [];
+    this.outBytes = 0;
+    // With a head carried over from the last chunk, the pieces no longer line up with this chunk.
+    this.outRewritten = b.responses.inHead;
     try {
       b.responses.push(chunk);
+      this.flushOut(b, chunk);
     } catch (err) {
+      this.out = null;
       this.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
       if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0) this.answer(502, 'the upstream answered with invalid HTTP');
       else this.abort();
@@ -294,7 +304,9 @@ export class PublicConnection {
     }
     p.status = r.status;
     this.clearResponseTimer();
-    this.write(b, forwardResponseHead(r, raw));
+    const head = forwardResponseHead(r, raw);
+    if (head !== raw) this.outRewritten = true;
+    this.write(b, head);
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
@@ -397,9 +409,41 @@ export class PublicConnection {
     this.dropPending(b, 504);
   }
 
-  /** Writes response bytes, pausing the stream while the public client is slow. */
+  /** Queues response bytes of the chunk being framed. */
   private write(b: Binding, buf: Buffer): void {
-    if (buf.length === 0 || this.socket.destroyed) return;
+    if (buf.length === 0) return;
+    if (this.out) {
+      this.out.push(buf);
+      this.outBytes += buf.length;
+      return;
+    }
+    this.writeNow(b, buf);
+  }
+
+  /**
+   * Writes what framing `chunk` produced: the chunk itself when it went through untouched and
+   * whole (the usual case: a response head and body in one DATA frame cost one syscall, not two).
+   */
+  private flushOut(b: Binding, chunk: Buffer): void {
+    const out = this.out;
+    this.out = null;
+    if (!out || out.length === 0) return;
+    if (!this.outRewritten && this.outBytes === chunk.length) {
+      this.writeNow(b, chunk);
+      return;
+    }
+    if (out.length === 1) {
+      this.writeNow(b, out[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const piece of out) this.writeNow(b, piece);
+    this.socket.uncork();
+  }
+
+  /** Writes response bytes, pausing the stream while the public client is slow. */
+  private writeNow(b: Binding, buf: Buffer): void {
+    if (this.socket.destroyed) return;
     if (!this.socket.write(buf) && !b.stream.isPaused()) {
       b.stream.pause();
       this.socket.once('drain', () => b.stream.resume());
@@ -452,6 +496,12 @@ export class PublicConnection {
   private endSocket(): void {
     this.closing = true;
     const b = this.binding;
+    if (b && this.out) {
+      // Called while a chunk is framed (its last response ended): its bytes go first.
+      const out = this.out;
+      this.out = null;
+      for (const piece of out) this.writeNow(b, piece);
+    }
     if (b) {
       this.detach(b);
       this.dropPending(b, 0);

@@ -132,6 +132,22 @@ describe('PublicHttp', () => {
     expect(text.match(/a \/\d/g)).toEqual(['a /1', 'a /2', 'a /3']);
   });
 
+  it('passes responses through byte-exact whatever their split into frames', async () => {
+    const router = new Router();
+    const responses = (h: RequestHead) => `HTTP/1.1 200 OK\r\ncontent-length: ${h.target.length}\r\nx-a: 1\r\n\r\n${h.target}`;
+    connectClient(router, 'a', [], (h, s) => {
+      const text = responses(h);
+      // Odd-sized DATA frames: heads and bodies straddle chunks.
+      for (let i = 0; i < text.length; i += 7) s.write(text.slice(i, i + 7));
+      if (h.connection.has('close')) s.end();
+      return undefined;
+    });
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const text = await raw(port, 'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two-two HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const expected = ['/one', '/two-two', '/3'].map((t) => `HTTP/1.1 200 OK\r\ncontent-length: ${t.length}\r\nx-a: 1\r\n\r\n${t}`).join('');
+    expect(text).toBe(expected);
+  });
+
   it('moves a keep-alive connection to the client of a new Host between requests', async () => {
     const router = new Router();
     const one = connectClient(router, 'one', ['one.test'], ok('one'));
