@@ -185,11 +185,11 @@ export async function waitForStatus(
   token: string,
   predicate: (s: { clients: Array<Record<string, unknown>> }) => boolean,
   timeoutMs = 15_000,
-): Promise<void> {
+): Promise<{ clients: Array<Record<string, unknown>> }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await status(server, token).catch(() => undefined);
-    if (s && predicate(s)) return;
+    if (s && predicate(s)) return s;
     if (Date.now() > deadline) throw new Error(`status condition not met within ${timeoutMs} ms: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 25));
   }

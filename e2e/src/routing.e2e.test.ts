@@ -46,7 +46,9 @@ describe('routing through the tunnel', () => {
       counts[instance] = (counts[instance] ?? 0) + 1;
     }
     expect(counts).toEqual({ 'pi-1': 10, 'pi-2': 10 });
-    const s = await status(server, token);
+    // A stream is a public connection: it closes just after its last response, once the
+    // upstream's close has travelled back.
+    const s = await waitForStatus(server, token, (st) => st.clients.every((c) => c.inFlight === 0));
     const served = s.clients.map((c) => c.requestsServed as number).sort();
     expect(served).toEqual([10, 10]);
     for (const c of s.clients) {
