@@ -1,11 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import WebSocket from 'ws';
 import type { EdgeClientConfig } from '@tunnel/config';
 import {
   DEFAULT_LIMITS,
-  ERROR_HEADER,
   HELLO_HEADER,
   PROTOCOL_VERSION,
   ResetCode,
@@ -15,12 +13,13 @@ import {
   bearer,
   decodeWelcome,
   encodeHello,
-  webSocketTransport,
+  rawWebSocketTransport,
   type Logger,
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
 import { Backoff } from './backoff.ts';
+import { dial, type Dialing } from './dial.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
@@ -28,8 +27,6 @@ import { Upstreams } from './upstreams.ts';
 /** Connection state, for tests and the demo. */
 export type EdgeClientState = 'connecting' | 'connected' | 'waiting' | 'draining' | 'stopped';
 
-/** Zero masks make `ws` skip masking and unmasking: no copy, no XOR over every byte. */
-const zeroMask = (mask: Buffer): Buffer => mask.fill(0);
 
 /**
  * The edge client: dials out to the exit server, keeps the session alive, serves the streams the
@@ -49,7 +46,7 @@ export class EdgeClient {
   private readonly backoff: Backoff;
   private readonly clientId: string;
   private readonly ca: Buffer | undefined;
-  private ws: WebSocket | undefined;
+  private dialing: Dialing | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<(arg: unknown) => void>>();
 
@@ -101,63 +98,50 @@ export class EdgeClient {
     });
     const log = this.log;
     log.info({ url: url.origin, attempt: this.backoff.attempts }, 'connecting to exit server');
-    let welcome: Welcome | undefined;
-    const ws = new WebSocket(url, {
-      headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
-      perMessageDeflate: false,
-      generateMask: zeroMask,
-      skipUTF8Validation: true,
-      handshakeTimeout: 10_000,
-      maxPayload: 64 * 1024 * 1024,
-      ...(this.ca ? { ca: this.ca } : {}),
-    });
-    this.ws = ws;
-    ws.on('upgrade', (res: IncomingMessage) => {
-      try {
-        welcome = decodeWelcome(res.headers[WELCOME_HEADER] as string | undefined);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
-        ws.terminate();
-      }
-    });
-    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-      const status = res.statusCode ?? 0;
-      const code = (res.headers[ERROR_HEADER] as string | undefined) ?? 'unknown';
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        if (body.length < 1024) body += d;
-      });
-      res.on('end', () => {
-        if (status === 401) {
-          log.error({ status, code }, 'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
-        } else {
-          log.error({ status, code, message: body.trim().slice(0, 300) }, 'exit server refused the connection');
+    const dialing = dial(url, { headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello }, ca: this.ca, timeoutMs: 10_000 });
+    this.dialing = dialing;
+    dialing.result.then(
+      (res) => {
+        if (this.dialing === dialing) this.dialing = undefined;
+        if (res.kind === 'refused') {
+          if (res.status === 401) {
+            log.error({ status: res.status, code: res.code }, 'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+          } else {
+            log.error({ status: res.status, code: res.code, message: res.body.trim().slice(0, 300) }, 'exit server refused the connection');
+          }
+          this.emit('refused', { status: res.status, code: res.code });
+          this.scheduleReconnect();
+          return;
         }
-        this.emit('refused', { status, code });
-      });
-      ws.terminate();
-      res.resume();
-    });
-    ws.on('open', () => {
-      if (!welcome) return;
-      this.onOpen(ws, welcome);
-    });
-    ws.on('error', (err) => {
-      if (this.state === 'connecting') log.warn({ err: (err as NodeJS.ErrnoException).code ?? err.message }, 'connection failed');
-    });
-    ws.on('close', () => {
-      if (this.ws === ws) this.ws = undefined;
-      if (this.session === undefined || this.session.isClosed) this.scheduleReconnect();
-    });
+        let welcome: Welcome;
+        try {
+          welcome = decodeWelcome(res.response.headers[WELCOME_HEADER] as string | undefined);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
+          res.socket.destroy();
+          this.scheduleReconnect();
+          return;
+        }
+        if (this.state === 'stopped' || this.state === 'draining') {
+          res.socket.destroy();
+          return;
+        }
+        this.onOpen(res.socket, res.head, welcome);
+      },
+      (err: NodeJS.ErrnoException) => {
+        if (this.dialing === dialing) this.dialing = undefined;
+        if (this.state === 'connecting') log.warn({ err: err.code ?? err.message }, 'connection failed');
+        this.scheduleReconnect();
+      },
+    );
   }
 
-  private onOpen(ws: WebSocket, welcome: Welcome): void {
+  private onOpen(socket: Socket, head: Buffer, welcome: Welcome): void {
     const log = this.log.child({ session: welcome.sessionId });
     this.welcome = welcome;
     const session = new Session({
       role: 'client',
-      transport: webSocketTransport(ws),
+      transport: rawWebSocketTransport(socket, { role: 'client', head }),
       limits: {
         ...DEFAULT_LIMITS,
         maxFrameBytes: welcome.limits.maxFrameBytes,
@@ -222,7 +206,7 @@ export class EdgeClient {
       await wasConnected.goAway(this.config.drainTimeout);
       wasConnected.close();
     }
-    this.ws?.terminate();
+    this.dialing?.abort();
     this.setState('stopped');
   }
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
 import {
   ERROR_HEADER,
   PROTOCOL_VERSION,
@@ -11,8 +10,10 @@ import {
   checkBearer,
   checkUpgradeRequest,
   encodeWelcome,
+  isWebSocketKey,
+  rawWebSocketTransport,
   stripV4Mapped,
-  webSocketTransport,
+  webSocketAccept,
   type Hello,
   type Logger,
   type SessionLimits,
@@ -39,12 +40,6 @@ export interface ControlOptions {
   readonly tcpPorts?: TcpPorts;
 }
 
-interface PendingUpgrade {
-  hello: Hello;
-  sessionId: string;
-  tcp: TcpClaim;
-}
-
 const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required', 503: 'Service Unavailable' };
 
 /**
@@ -56,8 +51,6 @@ export class ControlPlane {
   readonly app: FastifyInstance;
   /** While true, /healthz answers 503 and no new sessions are accepted. */
   draining = false;
-  private readonly wss: WebSocketServer;
-  private readonly pending = new WeakMap<IncomingMessage, PendingUpgrade>();
   private sessionSeq = 0;
 
   constructor(
@@ -69,32 +62,6 @@ export class ControlPlane {
       logger: false,
       ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     }) as unknown as FastifyInstance;
-    this.wss = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      // Our sender never puts more than a frame or a 256 KiB batch in one message.
-      maxPayload: opts.limits.maxFrameBytes + 1024 * 1024,
-      skipUTF8Validation: true,
-    });
-    this.wss.on('headers', (headers, req) => {
-      const p = this.pending.get(req);
-      if (!p) return;
-      const welcome = encodeWelcome({
-        version: PROTOCOL_VERSION,
-        instanceId: opts.instanceId,
-        sessionId: p.sessionId,
-        tcpPorts: { accepted: p.tcp.accepted, refused: p.tcp.refused },
-        limits: {
-          maxFrameBytes: opts.limits.maxFrameBytes,
-          maxHeaderBytes: opts.limits.maxHeaderBytes,
-          streamWindow: opts.limits.streamWindow,
-          maxStreams: opts.limits.maxStreams,
-          pingIntervalMs: opts.limits.pingIntervalMs,
-          idleTimeoutMs: opts.limits.idleTimeoutMs,
-        },
-      });
-      headers.push(`${WELCOME_HEADER}: ${welcome}`);
-    });
     this.app.get('/healthz', async (_req, reply) => {
       if (this.draining) return reply.code(503).send({ status: 'draining' });
       return { status: 'ok', clients: this.router.clients.size };
@@ -127,6 +94,11 @@ export class ControlPlane {
       this.refuse(socket, check.error.status, check.error.code, check.error.message);
       return;
     }
+    const key = req.headers['sec-websocket-key'];
+    if (!isWebSocketKey(key) || req.headers['sec-websocket-version'] !== '13') {
+      this.refuse(socket, 400, 'TUN_ERR_BAD_UPGRADE', 'a WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13');
+      return;
+    }
     const sessionId = `${this.opts.instanceId.slice(0, 8)}-${++this.sessionSeq}`;
     const hello = check.hello;
     const claimed: Promise<TcpClaim> =
@@ -137,14 +109,42 @@ export class ControlPlane {
         this.opts.tcpPorts?.release(tcp.accepted);
         return;
       }
-      this.pending.set(req, { hello, sessionId, tcp });
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, hello, sessionId, remote, tcp.accepted));
+      this.accept(socket, head, key, hello, sessionId, remote, tcp);
     });
   }
 
-  private attach(ws: WebSocket, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
+  /**
+   * Completes the WebSocket handshake by hand and runs the session straight on the socket (no
+   * WebSocket library in the data path; see rawWebSocketTransport).
+   */
+  private accept(socket: Socket, head: Buffer, key: string, hello: Hello, sessionId: string, remote: string, tcp: TcpClaim): void {
+    const limits = this.opts.limits;
+    const welcome = encodeWelcome({
+      version: PROTOCOL_VERSION,
+      instanceId: this.opts.instanceId,
+      sessionId,
+      tcpPorts: { accepted: tcp.accepted, refused: tcp.refused },
+      limits: {
+        maxFrameBytes: limits.maxFrameBytes,
+        maxHeaderBytes: limits.maxHeaderBytes,
+        streamWindow: limits.streamWindow,
+        maxStreams: limits.maxStreams,
+        pingIntervalMs: limits.pingIntervalMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+      },
+    });
+    socket.setNoDelay(true);
+    socket.setTimeout(0);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}\r\n${WELCOME_HEADER}: ${welcome}\r\n\r\n`,
+    );
+    this.attach(socket, head, hello, sessionId, remote, tcp.accepted);
+  }
+
+  private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
-    const session = new Session({ role: 'server', transport: webSocketTransport(ws), limits: this.opts.limits, logger: log });
+    const transport = rawWebSocketTransport(socket, { role: 'server', head });
+    const session = new Session({ role: 'server', transport, limits: this.opts.limits, logger: log });
     const conn = new ClientConn(sessionId, hello, session, remote, tcpPorts);
     this.router.add(conn);
     log.info({ remote, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
@@ -167,7 +167,6 @@ export class ControlPlane {
   async closeSessions(timeoutMs: number): Promise<void> {
     await Promise.all([...this.router.clients].map((c) => c.session.goAway(timeoutMs)));
     for (const c of [...this.router.clients]) c.session.close();
-    this.wss.close();
   }
 }
 

@@ -23,11 +23,27 @@ interface PlainFrame {
   payload: Buffer;
 }
 
+/** Decodes, joining the pieces of each streamed DATA frame back into one frame. */
 function decodeAll(chunks: Buffer[], limits: DecoderLimits = LIMITS): PlainFrame[] {
   const out: PlainFrame[] = [];
-  const dec = new FrameDecoder(limits, (f: Frame) => out.push({ type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) }));
+  let open: PlainFrame | undefined;
+  const dec = new FrameDecoder(limits, (f: Frame) => {
+    if (open) {
+      expect([f.type, f.streamId, f.flags]).toEqual([open.type, open.streamId, open.flags]);
+      open.payload = Buffer.concat([open.payload, f.payload]);
+    } else {
+      open = { type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) };
+    }
+    if (f.more) {
+      expect(f.type).toBe(FrameType.DATA);
+      return;
+    }
+    out.push(open);
+    open = undefined;
+  });
   for (const c of chunks) dec.write(c);
   expect(dec.bufferedBytes).toBe(0);
+  expect(open).toBeUndefined();
   return out;
 }
 

@@ -41,14 +41,20 @@ export function checkHeader(type: number, streamId: number, length: number, limi
 }
 
 /**
- * Buffering frame decoder: feed it chunks of any size, it calls `onFrame` once per whole frame.
- * Payloads that lie inside one input chunk are zero-copy views of it.
+ * Frame decoder: feed it chunks of any size. It calls `onFrame` once per whole frame, except that
+ * a DATA payload straddling chunks is streamed as pieces (`more: true` on all but the last), so
+ * payloads are always zero-copy views of the input; only the small frames (heads, control) and
+ * headers split across chunks are ever copied together.
  * After it throws, the stream is unusable (the session closes).
  */
 export class FrameDecoder {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
   private failed = false;
+  /** Payload bytes still to come of the DATA frame being streamed. */
+  private streaming = 0;
+  private streamFlags = 0;
+  private streamId = 0;
 
   constructor(
     private readonly limits: DecoderLimits,
@@ -63,18 +69,43 @@ export class FrameDecoder {
   /** Feeds bytes; throws {@link ProtocolError} / {@link LimitError} on a bad frame. */
   write(chunk: Buffer): void {
     if (this.failed) throw new ProtocolError('TUN_ERR_PROTOCOL', 'decoder used after an error');
+    if (chunk.length === 0) return;
     try {
-      if (this.buffered === 0) {
-        this.drainChunk(chunk);
-      } else {
-        this.chunks.push(chunk);
-        this.buffered += chunk.length;
-        this.drainBuffered();
-      }
+      this.accept(chunk);
     } catch (err) {
       this.failed = true;
       throw err;
     }
+  }
+
+  private accept(chunk: Buffer): void {
+    if (this.buffered === 0) {
+      this.feed(chunk);
+    } else {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      this.drainBuffered();
+    }
+  }
+
+  /** Continues a streamed DATA payload, then parses what follows. */
+  private feed(chunk: Buffer): void {
+    let rest = chunk;
+    if (this.streaming > 0) {
+      const take = Math.min(this.streaming, rest.length);
+      this.streaming -= take;
+      const payload = take === rest.length ? rest : rest.subarray(0, take);
+      this.onFrame({ type: FrameType.DATA, flags: this.streamFlags, streamId: this.streamId, payload, more: this.streaming > 0 });
+      if (take === rest.length) return;
+      rest = rest.subarray(take);
+    }
+    this.drainChunk(rest);
+  }
+
+  private startStreaming(flags: number, streamId: number, length: number): void {
+    this.streaming = length;
+    this.streamFlags = flags;
+    this.streamId = streamId;
   }
 
   /** Fast path: parse frames straight out of one chunk, keep only a trailing partial frame. */
@@ -86,9 +117,16 @@ export class FrameDecoder {
       const length = chunk.readUInt32BE(offset + 6);
       checkHeader(type, streamId, length, this.limits);
       const end = offset + FRAME_HEADER_BYTES + length;
-      if (end > chunk.length) break;
-      const payload = chunk.subarray(offset + FRAME_HEADER_BYTES, end);
       const flags = chunk[offset + 1];
+      if (end > chunk.length) {
+        if (type !== FrameType.DATA) break;
+        // The payload goes on in the next chunks: hand on what is here, stream the rest.
+        const here = chunk.subarray(offset + FRAME_HEADER_BYTES);
+        this.startStreaming(flags, streamId, length - here.length);
+        if (here.length > 0) this.onFrame({ type: FrameType.DATA, flags, streamId, payload: here, more: true });
+        return;
+      }
+      const payload = chunk.subarray(offset + FRAME_HEADER_BYTES, end);
       offset = end;
       this.onFrame({ type: type as FrameTypeValue, flags, streamId, payload });
     }
@@ -106,7 +144,15 @@ export class FrameDecoder {
       const streamId = head.readUInt32BE(2);
       const length = head.readUInt32BE(6);
       checkHeader(type, streamId, length, this.limits);
-      if (this.buffered < FRAME_HEADER_BYTES + length) return;
+      if (this.buffered < FRAME_HEADER_BYTES + length) {
+        if (type !== FrameType.DATA) return;
+        this.consume(FRAME_HEADER_BYTES);
+        this.startStreaming(head[1], streamId, length);
+        const rest = this.chunks.splice(0);
+        this.buffered = 0;
+        for (const c of rest) if (c.length > 0) this.accept(c);
+        return;
+      }
       this.consume(FRAME_HEADER_BYTES);
       const payload = this.consume(length);
       this.onFrame({ type: type as FrameTypeValue, flags: head[1], streamId, payload });

@@ -56,6 +56,12 @@ export interface Frame {
   readonly streamId: number;
   /** Payload bytes. */
   readonly payload: Buffer;
+  /**
+   * Decoded DATA only: true when more pieces of this same frame follow. A DATA payload that
+   * straddles input chunks is handed on piece by piece instead of being copied together; its
+   * FIN counts only on the last piece.
+   */
+  readonly more?: boolean;
 }
 
 /** Largest stream id; ids are never reused within a session. */

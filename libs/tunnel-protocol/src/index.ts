@@ -13,3 +13,6 @@ export * from './stream.ts';
 export * from './session.ts';
 export * from './transport/transport.ts';
 export * from './transport/websocket.ts';
+export * from './transport/ws-codec.ts';
+export * from './transport/ws-handshake.ts';
+export * from './transport/raw-websocket.ts';

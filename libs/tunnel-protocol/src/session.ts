@@ -273,12 +273,12 @@ export class Session extends EventEmitter implements StreamHost {
 
   private handleFrame(frame: Frame): void {
     if (this.traceOn) this.log.trace({ type: frame.type, stream: frame.streamId, flags: frame.flags, bytes: frame.payload.length }, 'frame in');
-    const fin = (frame.flags & FrameFlag.FIN) !== 0;
+    const fin = (frame.flags & FrameFlag.FIN) !== 0 && frame.more !== true;
     switch (frame.type) {
       case FrameType.DATA: {
         const stream = this.streams.get(frame.streamId);
         if (stream) stream.handleData(frame.payload, fin);
-        else if (!fin) this.sendReset(frame.streamId, ResetCode.CANCEL);
+        else if (!fin && frame.more !== true) this.sendReset(frame.streamId, ResetCode.CANCEL);
         return;
       }
       case FrameType.OPEN:

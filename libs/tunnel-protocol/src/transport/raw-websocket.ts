@@ -1,0 +1,124 @@
+import type { Transport, TransportHandlers } from './transport.ts';
+import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader } from './ws-codec.ts';
+
+/** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */
+export interface RawSocketLike {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(): void;
+  cork(): void;
+  uncork(): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'drain' | 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+}
+
+/** Settings of {@link rawWebSocketTransport}. */
+export interface RawWebSocketOptions {
+  /** Which end of the WebSocket this is: clients mask (zero key), servers do not. */
+  readonly role: 'client' | 'server';
+  /** Bytes that arrived with the handshake, after its head. */
+  readonly head?: Buffer;
+  /** After sending a close frame, wait this long for the peer to close the TCP connection, ms. */
+  readonly closeTimeoutMs?: number;
+}
+
+/**
+ * A session transport straight on the socket of a completed WebSocket handshake: standard RFC
+ * 6455 framing on the wire (so it crosses an ALB and reverse proxies), without a WebSocket
+ * library in the data path. A write batch leaves as ONE binary frame in one corked write;
+ * received payloads reach the session as slices of the socket's reads, never reassembled into
+ * messages (message boundaries carry no meaning here). Pings are answered, close frames
+ * exchanged with their codes (1000 normal, 1002 protocol error).
+ */
+export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketOptions): Transport {
+  const masked = opts.role === 'client';
+  let handlers: TransportHandlers | undefined;
+  let closed = false;
+  let closeSent = false;
+  let closeError: Error | undefined;
+
+  const finish = (err?: Error) => {
+    if (closed) return;
+    closed = true;
+    handlers?.close(err);
+  };
+
+  const sendClose = (code: number, reason?: string) => {
+    if (closeSent || socket.destroyed) return;
+    closeSent = true;
+    socket.write(encodeWsControl(WsOpcode.CLOSE, encodeWsClosePayload(code, reason), masked));
+    socket.end();
+    // A peer that never closes its side must not hold the socket forever.
+    setTimeout(() => socket.destroy(), opts.closeTimeoutMs ?? 2000).unref?.();
+  };
+
+  const onControl = (opcode: number, payload: Buffer) => {
+    if (opcode === WsOpcode.PING) {
+      if (!closeSent && !socket.destroyed) socket.write(encodeWsControl(WsOpcode.PONG, payload, masked));
+      return;
+    }
+    if (opcode !== WsOpcode.CLOSE) return;
+    const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+    if (code !== 1000 && code !== 1001 && code !== 1005) {
+      closeError = new Error(`websocket closed: ${code} ${payload.subarray(2).toString()}`.trim());
+    }
+    sendClose(code === 1005 ? 1000 : code);
+    finish(closeError);
+  };
+
+  return {
+    bind(h) {
+      handlers = h;
+      const decoder = new WsFrameDecoder(!masked, { data: (payload) => h.data(payload), control: onControl });
+      const feed = (chunk: Buffer) => {
+        if (closed) return;
+        try {
+          decoder.push(chunk);
+        } catch (err) {
+          sendClose(1002, 'protocol error');
+          finish(err as Error);
+        }
+      };
+      socket.on('data', feed);
+      socket.on('drain', () => h.drain());
+      socket.on('end', () => {
+        if (!closeSent) socket.end();
+      });
+      socket.on('error', (err) => {
+        finish(err);
+        socket.destroy();
+      });
+      socket.on('close', () => finish(closeSent || closeError ? closeError : new Error('websocket closed: 1006 connection lost')));
+      // Bytes that came with the handshake go first, once the session has finished binding.
+      const head = opts.head;
+      if (head && head.length > 0) queueMicrotask(() => feed(head));
+    },
+    write(chunks) {
+      if (closed || closeSent || socket.destroyed) return false;
+      let total = 0;
+      for (const c of chunks) total += c.length;
+      if (total === 0) return true;
+      socket.cork();
+      socket.write(encodeWsHeader(WsOpcode.BINARY, total, masked));
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+      return !socket.writableNeedDrain;
+    },
+    get bufferedBytes() {
+      return socket.writableLength;
+    },
+    close(code, reason) {
+      if (closed && closeSent) return;
+      // 1006 means the link is dead: a close handshake would only wait out its timeout.
+      if (code === 1006) {
+        socket.destroy();
+        return;
+      }
+      sendClose(code ?? 1000, reason);
+    },
+  };
+}
