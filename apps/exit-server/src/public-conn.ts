@@ -76,6 +76,11 @@ export class PublicConnection {
   private clientEnded = false;
   private endWhenIdle = false;
   private pausedForStream = false;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   /** Response pieces of the chunk being framed, written together once it is done (one syscall, not one per piece). */
   private out: Buffer[] | null = null;
   private outBytes = 0;
@@ -444,6 +449,12 @@ export class PublicConnection {
   /** Writes response bytes, pausing the stream while the public client is slow. */
   private writeNow(b: Binding, buf: Buffer): void {
     if (this.socket.destroyed) return;
+    if (!this.corked) {
+      // Everything written in this tick (the pieces of one tunnel read) leaves in one writev.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     if (!this.socket.write(buf) && !b.stream.isPaused()) {
       b.stream.pause();
       this.socket.once('drain', () => b.stream.resume());
