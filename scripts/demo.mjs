@@ -13,7 +13,8 @@ const flag = (name, fallback) => {
 const publicPort = Number(flag('--port', '8000'));
 const controlPort = Number(flag('--control-port', '8123'));
 const logLevel = flag('--log-level', 'info');
-const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+// MALLOC_TRIM_THRESHOLD_: keep freed heap instead of page-faulting fresh pages on every socket read (README, Performance).
+const env = { MALLOC_TRIM_THRESHOLD_: '67108864', ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 
 const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', 'exit-server', 'edge-client', 'sample-app', '--outputStyle=static'], {
   stdio: ['ignore', 'ignore', 'inherit'],

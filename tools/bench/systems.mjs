@@ -67,10 +67,14 @@ export async function startUpstream() {
   }
 }
 
-/** The environment for the apps: ours minus any TUNNEL_* settings, plus the run's token. */
+/**
+ * The environment for the apps: ours minus any TUNNEL_* settings, plus the run's token and the
+ * malloc setting the apps' images ship with (MALLOC_TRIM_THRESHOLD_, see the README).
+ */
 export function childEnv(token) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TUNNEL_')));
   env.TUNNEL_TOKEN = token;
+  env.MALLOC_TRIM_THRESHOLD_ ??= '67108864';
   return env;
 }
 
