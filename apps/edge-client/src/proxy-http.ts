@@ -1,6 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ResetCode, hostOf, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, hostOf, pipeToSocket, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { Upstreams } from './upstreams.ts';
 
 /** Settings of the upstream side. */
@@ -45,7 +45,7 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
     clearTimeout(timer);
     connected = true;
     // Pipes only now: bytes that came before the connection stay buffered in the stream.
-    stream.pipe(socket);
+    pipeToSocket(stream, socket);
     socket.pipe(stream);
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { ProxyProtocolSetting, TcpForward } from '@tunnel/config';
-import { ResetCode, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, pipeToSocket, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { proxyV1, proxyV2 } from './proxy-protocol.ts';
 
 /** The TCP forwards of this client, by public port. */
@@ -48,7 +48,7 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
       socket.write(proxy === 1 ? proxyV1(addrs) : proxyV2(addrs));
     }
     stream.reply({ status: 200, statusMessage: '', headers: [] });
-    stream.pipe(socket);
+    pipeToSocket(stream, socket);
     socket.pipe(stream);
     // Counters only after the pipes: a 'data' listener on its own would switch the stream to
     // flowing mode and drop what arrived before the target connected.

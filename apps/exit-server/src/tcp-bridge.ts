@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ResetCode, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, pipeToSocket, type TunnelStream } from '@tunnel/tunnel-protocol';
 
 /** Counters one bridged connection reports when it ends. */
 export interface BridgeResult {
@@ -30,7 +30,7 @@ export function bridge(socket: Socket, stream: TunnelStream, done: (r: BridgeRes
   };
   socket.setNoDelay(true);
   socket.pipe(stream);
-  stream.pipe(socket);
+  pipeToSocket(stream, socket);
   // Counters after the pipes, so they never put a stream into flowing mode on their own.
   socket.on('data', (c: Buffer) => (bytesIn += c.length));
   stream.on('data', (c: Buffer) => (bytesOut += c.length));

@@ -16,3 +16,4 @@ export * from './transport/websocket.ts';
 export * from './transport/ws-codec.ts';
 export * from './transport/ws-handshake.ts';
 export * from './transport/raw-websocket.ts';
+export * from './pipe-to-socket.ts';
