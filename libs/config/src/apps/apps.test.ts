@@ -93,7 +93,7 @@ describe('edge-client', () => {
       reconnectMin: 500,
       reconnectMax: 30_000,
       upstreamConnectTimeout: 5000,
-      maxUpstreamSockets: 256,
+      maxUpstreamSockets: 1024,
       tcp: [],
       id: undefined,
       caFile: undefined,

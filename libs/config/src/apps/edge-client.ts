@@ -139,7 +139,8 @@ export const edgeClientSchema = defineSchema({
       kind: 'int',
       min: 1,
       max: 65535,
-      default: 256,
+      // As many as the exit server's default streams per client: one per public connection.
+      default: 1024,
       description: 'most connections open to one upstream at once (one per public connection routed here); more are refused, and the exit server retries them on another client',
     },
     /** Grace period for in-flight requests on shutdown, in milliseconds. */
