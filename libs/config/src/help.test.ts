@@ -38,7 +38,7 @@ describe('help details', () => {
   const help = renderHelp(edgeClientSchema);
   it('shows defaults in human units and marks required options', () => {
     expect(help).toMatch(/--reconnect-min <duration>[\s\S]*default: 500ms {2}env: TUNNEL_RECONNECT_MIN/);
-    expect(renderHelp(exitServerSchema)).toMatch(/--stream-window <size>[\s\S]*16KiB-16MiB[\s\S]*default: 256KiB/);
+    expect(renderHelp(exitServerSchema)).toMatch(/--stream-window <size>[\s\S]*16KiB-16MiB[\s\S]*default: 1MiB/);
     expect(help.replace(/\s+/g, ' ')).toContain('--url <url> control URL of the exit server (required; ws:// or wss://)');
     expect(help).toContain('--token-file');
   });

@@ -29,7 +29,7 @@ describe('exit-server', () => {
       requestTimeout: 30_000,
       maxHeaderBytes: 16_384,
       maxStreamsPerClient: 1024,
-      streamWindow: 262_144,
+      streamWindow: 1_048_576,
       maxFrameBytes: 65_536,
       handshakeTimeout: 10_000,
       pingInterval: 10_000,

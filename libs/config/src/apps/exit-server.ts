@@ -23,7 +23,7 @@ export function parsePortRange(raw: string): PortRange {
 }
 
 /** Flow-control window bounds shared with the edge client, which must agree on them. */
-export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, default: 256 * KiB } as const;
+export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, default: 1 * MiB } as const;
 
 /** Configuration of the exit server (cloud side: public HTTP ingress + control port). */
 export const exitServerSchema = defineSchema({
