@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
@@ -35,6 +36,39 @@ describe('bodies and protocols stream through the tunnel', () => {
     expect(seen.bodyBytes).toBe(50 * MB);
     expect(seen.bodySha256).toBe(body.sha256());
     expect(seen.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it('passes HTTP trailers and Expect: 100-continue through', async () => {
+    const url = new URL(`${server.publicUrl}/bytes/100000?trailer=1`);
+    const trailed = await new Promise<{ sha256: string; trailer: string | undefined }>((resolve, reject) => {
+      const req = request(url, { agent: false }, (res) => {
+        const hash = createHash('sha256');
+        res.on('data', (c: Buffer) => hash.update(c));
+        res.on('end', () => resolve({ sha256: hash.digest('hex'), trailer: res.trailers['x-sha256'] }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(trailed.trailer).toBe(trailed.sha256);
+
+    const continued = await new Promise<{ sawContinue: boolean; status: number; body: string }>((resolve, reject) => {
+      let sawContinue = false;
+      const req = request(new URL(`${server.publicUrl}/echo`), { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': '5' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => resolve({ sawContinue, status: res.statusCode ?? 0, body: text }));
+      });
+      // The body goes only once the upstream said 100 Continue through the tunnel.
+      req.on('continue', () => {
+        sawContinue = true;
+        req.end('hello');
+      });
+      req.on('error', reject);
+    });
+    expect(continued.sawContinue).toBe(true);
+    expect(continued.status).toBe(200);
+    expect(JSON.parse(continued.body).bodyBytes).toBe(5);
   });
 
   it('keeps the exit server memory far below the body size on 200 MB each way', async () => {

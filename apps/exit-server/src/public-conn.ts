@@ -45,6 +45,8 @@ class Binding {
   replay: Buffer[] | null = [];
   /** Frames the responses coming back. */
   responses!: MessageReader<ResponseHead>;
+  /** The head just framed was interim (1xx): its bodiless "end" does not answer the request. */
+  interim = false;
 
   constructor(
     readonly client: ClientConn,
@@ -305,6 +307,7 @@ export class PublicConnection {
     }
     if (r.status < 200) {
       this.write(b, raw); // interim (100 Continue, 103 Early Hints)
+      b.interim = true;
       return;
     }
     p.status = r.status;
@@ -320,6 +323,10 @@ export class PublicConnection {
   }
 
   private onResponseEnd(b: Binding): void {
+    if (b.interim) {
+      b.interim = false;
+      return;
+    }
     this.finish(b);
     if (b.pending.length > 0) {
       this.armResponseTimer();

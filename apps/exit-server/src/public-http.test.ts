@@ -148,6 +148,15 @@ describe('PublicHttp', () => {
     expect(text).toBe(expected);
   });
 
+  it('passes interim 1xx answers through and still waits for the final one', async () => {
+    const router = new Router();
+    connectClient(router, 'a', [], (h) => `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n${ok('a')(h)}`);
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const text = await raw(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 100', 'HTTP/1.1 103', 'HTTP/1.1 200', 'HTTP/1.1 100', 'HTTP/1.1 103', 'HTTP/1.1 200']);
+    expect(text.endsWith('a /2')).toBe(true);
+  });
+
   it('moves a keep-alive connection to the client of a new Host between requests', async () => {
     const router = new Router();
     const one = connectClient(router, 'one', ['one.test'], ok('one'));
