@@ -19,6 +19,7 @@ import {
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
 import { ClientConn } from './client-conn.ts';
+import { plainReply } from './plain-reply.ts';
 import type { Router } from './router.ts';
 import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 
@@ -40,7 +41,6 @@ export interface ControlOptions {
   readonly tcpPorts?: TcpPorts;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required', 503: 'Service Unavailable' };
 
 /**
  * The control port: edge clients upgrade to WebSocket sessions here (token checked before the
@@ -157,10 +157,7 @@ export class ControlPlane {
   }
 
   private refuse(socket: Socket, status: number, code: string, message: string): void {
-    const body = `${code}: ${message}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${ERROR_HEADER}: ${code}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    socket.end(plainReply(status, `${code}: ${message}\n`, [`${ERROR_HEADER}: ${code}`]));
   }
 
   /** Tells every client to drain and closes the sessions once idle or after `timeoutMs`. */

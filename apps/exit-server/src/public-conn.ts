@@ -6,55 +6,14 @@ import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts';
 import { MessageReader } from './http1/reader.ts';
+import { plainReply } from './plain-reply.ts';
+import { Binding, type Pending } from './public-binding.ts';
 import type { PublicHttp } from './public-http.ts';
 
 /** Tries per connection for bodiless requests refused by draining clients. */
 const MAX_ATTEMPTS = 3;
 /** Largest upstream response head, bytes (cookies make these bigger than request heads). */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-/** A request sent down the tunnel whose response has not completed. */
-interface Pending {
-  readonly method: string;
-  readonly host: string;
-  readonly target: string;
-  readonly started: number;
-  /** Status of the response head, 0 until it arrives. */
-  status: number;
-}
-
-/** A public connection's ride on one tunnel stream (one upstream connection behind it). */
-class Binding {
-  /** Requests forwarded and not yet answered in full, oldest first. */
-  readonly pending: Pending[] = [];
-  /** Response bytes arrived: what was sent can no longer be replayed elsewhere. */
-  confirmed = false;
-  /** Bytes sent while unconfirmed, kept while every request was bodiless; null once replay is impossible. */
-  replay: Buffer[] | null = [];
-  /** Frames the responses coming back. */
-  responses!: MessageReader<ResponseHead>;
-  /** The head just framed was interim (1xx): its bodiless "end" does not answer the request. */
-  interim = false;
-
-  constructor(
-    readonly client: ClientConn,
-    readonly stream: TunnelStream,
-    readonly host: string,
-    readonly attempt: number,
-  ) {}
-}
 
 /**
  * One public HTTP/1.1 connection. Requests are parsed and re-headed here, then carried with
@@ -83,10 +42,6 @@ export class PublicConnection {
     this.corked = false;
     this.socket.uncork();
   };
-  /** Response pieces of the chunk being framed, written together once it is done (one syscall, not one per piece). */
-  private out: Buffer[] | null = null;
-  private outBytes = 0;
-  private outRewritten = false;
 
   constructor(
     private readonly owner: PublicHttp,
@@ -273,15 +228,9 @@ export class PublicConnection {
     if (b !== this.binding) return;
     b.confirmed = true;
     b.replay = null;
-    this.out = [];
-    this.outBytes = 0;
-    // With a head carried over from the last chunk, the pieces no longer line up with this chunk.
-    this.outRewritten = b.responses.inHead;
     try {
       b.responses.push(chunk);
-      this.flushOut(b, chunk);
     } catch (err) {
-      this.out = null;
       this.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
       if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0) this.answer(502, 'the upstream answered with invalid HTTP');
       else this.abort();
@@ -312,9 +261,7 @@ export class PublicConnection {
     }
     p.status = r.status;
     this.clearResponseTimer();
-    const head = forwardResponseHead(r, raw);
-    if (head !== raw) this.outRewritten = true;
-    this.write(b, head);
+    this.write(b, forwardResponseHead(r, raw));
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
@@ -421,43 +368,12 @@ export class PublicConnection {
     this.dropPending(b, 504);
   }
 
-  /** Queues response bytes of the chunk being framed. */
-  private write(b: Binding, buf: Buffer): void {
-    if (buf.length === 0) return;
-    if (this.out) {
-      this.out.push(buf);
-      this.outBytes += buf.length;
-      return;
-    }
-    this.writeNow(b, buf);
-  }
-
-  /**
-   * Writes what framing `chunk` produced: the chunk itself when it went through untouched and
-   * whole (the usual case: a response head and body in one DATA frame cost one syscall, not two).
-   */
-  private flushOut(b: Binding, chunk: Buffer): void {
-    const out = this.out;
-    this.out = null;
-    if (!out || out.length === 0) return;
-    if (!this.outRewritten && this.outBytes === chunk.length) {
-      this.writeNow(b, chunk);
-      return;
-    }
-    if (out.length === 1) {
-      this.writeNow(b, out[0]);
-      return;
-    }
-    this.socket.cork();
-    for (const piece of out) this.writeNow(b, piece);
-    this.socket.uncork();
-  }
-
   /** Writes response bytes, pausing the stream while the public client is slow. */
-  private writeNow(b: Binding, buf: Buffer): void {
-    if (this.socket.destroyed) return;
+  private write(b: Binding, buf: Buffer): void {
+    if (buf.length === 0 || this.socket.destroyed) return;
     if (!this.corked) {
-      // Everything written in this tick (the pieces of one tunnel read) leaves in one writev.
+      // Everything written in this tick (a head and its body, the pieces of one tunnel read)
+      // leaves in one writev, not one syscall each.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
@@ -498,10 +414,7 @@ export class PublicConnection {
     const b = this.binding;
     if (b) this.release(b);
     if (this.socket.destroyed) return;
-    const body = `${text}\n`;
-    this.socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    this.socket.end(plainReply(status, `${text}\n`));
   }
 
   private abort(): void {
@@ -514,12 +427,6 @@ export class PublicConnection {
   private endSocket(): void {
     this.closing = true;
     const b = this.binding;
-    if (b && this.out) {
-      // Called while a chunk is framed (its last response ended): its bytes go first.
-      const out = this.out;
-      this.out = null;
-      for (const piece of out) this.writeNow(b, piece);
-    }
     if (b) {
       this.detach(b);
       this.dropPending(b, 0);

@@ -1,0 +1,43 @@
+import type { TunnelStream } from '@tunnel/tunnel-protocol';
+import type { ClientConn } from './client-conn.ts';
+import type { ResponseHead } from './http1/head.ts';
+import type { MessageReader } from './http1/reader.ts';
+
+/** A request sent down the tunnel whose response has not completed. */
+export interface Pending {
+  /** Request method (a HEAD answer has no body). */
+  readonly method: string;
+  /** Hostname it was routed by. */
+  readonly host: string;
+  /** Request target, for the log line. */
+  readonly target: string;
+  /** When it was forwarded, `performance.now()` ms. */
+  readonly started: number;
+  /** Status of the response head, 0 until it arrives. */
+  status: number;
+}
+
+/** A public connection's ride on one tunnel stream (one upstream connection behind it). */
+export class Binding {
+  /** Requests forwarded and not yet answered in full, oldest first. */
+  readonly pending: Pending[] = [];
+  /** Response bytes arrived: what was sent can no longer be replayed elsewhere. */
+  confirmed = false;
+  /** Bytes sent while unconfirmed, kept while every request was bodiless; null once replay is impossible. */
+  replay: Buffer[] | null = [];
+  /** Frames the responses coming back. */
+  responses!: MessageReader<ResponseHead>;
+  /** The head just framed was interim (1xx): its bodiless "end" does not answer the request. */
+  interim = false;
+
+  constructor(
+    /** The edge client carrying the stream. */
+    readonly client: ClientConn,
+    /** The tunnel stream. */
+    readonly stream: TunnelStream,
+    /** Hostname the connection is routed by; another Host moves it. */
+    readonly host: string,
+    /** How many clients refused it before this one. */
+    readonly attempt: number,
+  ) {}
+}
