@@ -45,7 +45,8 @@ describe('app images', () => {
     expect(info.Architecture).toBe(arch);
     expect(info.Config.User).toBe('1000:1000');
     expect(info.Config.StopSignal).toBe('SIGTERM');
-    expect(info.Config.Entrypoint).toEqual(['node', '--enable-source-maps', '/app/main.js']);
+    const tuned = app === 'sample-app' ? [] : ['--max-semi-space-size=1'];
+    expect(info.Config.Entrypoint).toEqual(['node', '--enable-source-maps', ...tuned, '/app/main.js']);
     expect(Object.keys(info.Config.ExposedPorts ?? {}).sort()).toEqual(ports);
     if (health) expect(info.Config.Healthcheck?.Test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
     else expect(info.Config.Healthcheck?.Test).toEqual(['NONE']);

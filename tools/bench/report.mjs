@@ -102,7 +102,7 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
     '- Cells are median (min–max) over rounds. "×direct · ×ssh" are medians of per-round ratios to DIRECT and to ssh -R measured in the same round (for latency, below 1 is better).',
     '- CPU µs/req: utime+stime per completed request of the system\'s own processes: tunnel = exit server + edge client(s); nginx = its single process; ssh -R = sshd (listener and per-connection processes) + the ssh client.',
     '- nginx: one proxy hop, keep-alive upstream pool, `proxy_buffering off`, `proxy_request_buffering off`, 64 KiB buffers, 1 worker. ssh -R: private sshd on loopback, chacha20-poly1305.',
-    '- tunnel: exit server and edge clients run as their images ship them, with `MALLOC_TRIM_THRESHOLD_=67108864` (glibc keeps freed heap instead of page-faulting fresh pages on every socket read; see the README).',
+    '- tunnel: exit server and edge clients run as their images ship them: `MALLOC_TRIM_THRESHOLD_=67108864` (glibc keeps freed heap instead of page-faulting fresh pages on every socket read) and `node --max-semi-space-size=1` (a 1 MiB young generation); see the README.',
     '- Load generator (autocannon), upstream and the system under test share the host\'s cores over loopback.',
   );
   if (meta.skipped?.length > 0) {

@@ -68,6 +68,12 @@ export async function startUpstream() {
 }
 
 /**
+ * The node flags the exit server's and edge client's images run with (their Dockerfiles'
+ * ENTRYPOINT): a 1 MiB young generation, see the README's Performance section.
+ */
+export const TUNNEL_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/**
  * The environment for the apps: ours minus any TUNNEL_* settings, plus the run's token and the
  * malloc setting the apps' images ship with (MALLOC_TRIM_THRESHOLD_, see the README).
  */
@@ -83,7 +89,7 @@ export function childEnv(token) {
  * open-files limit for it (through `sh -c 'ulimit -n ..; exec ..'`, so the PID is the server's).
  */
 export async function startExitServer({ bins, token, port, controlPort, tcpPorts = [], extraArgs = [], nofile, name = 'exit-server', deadline = Date.now() + READY_TIMEOUT_MS }) {
-  const args = [bins['exit-server'], '--port', `${port}`, '--control-port', `${controlPort}`, '--bind', '127.0.0.1',
+  const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${port}`, '--control-port', `${controlPort}`, '--bind', '127.0.0.1',
     '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--instance-id', 'bench', '--drain-timeout', '1s',
     ...tcpPorts.flatMap((p) => ['--tcp-port', `${p}`]), ...extraArgs];
   const proc = nofile
@@ -108,7 +114,7 @@ export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, ext
   return startChild(
     `edge-client-${id}`,
     process.execPath,
-    [bins['edge-client'], '--url', `ws://127.0.0.1:${controlPort}`, ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
+    [...TUNNEL_NODE_FLAGS, bins['edge-client'], '--url', `ws://127.0.0.1:${controlPort}`, ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
       '--token-env', 'TUNNEL_TOKEN', '--id', id, '--log-level', 'warn', '--drain-timeout', '1s', ...extraArgs],
     { env: childEnv(token) },
   );
