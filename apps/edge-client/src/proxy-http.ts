@@ -1,6 +1,5 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { ResetCode, hostOf, pipeToSocket, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { dialTarget } from './dial-target.ts';
 import type { Upstreams } from './upstreams.ts';
 
 /** Settings of the upstream side. */
@@ -35,37 +34,30 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
     return;
   }
   target.open++;
-  const socket: Socket = target.secure
-    ? tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host })
-    : netConnect({ host: target.host, port: target.port, allowHalfOpen: true });
-  socket.setNoDelay(true);
-  let connected = false;
-  const timer = setTimeout(() => socket.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' })), opts.connectTimeoutMs);
-  socket.once(target.secure ? 'secureConnect' : 'connect', () => {
-    clearTimeout(timer);
-    connected = true;
-    // Pipes only now: bytes that came before the connection stay buffered in the stream.
-    pipeToSocket(stream, socket);
-    socket.pipe(stream);
-  });
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    clearTimeout(timer);
-    if (stream.destroyed) return;
-    if (!connected) {
-      log.warn({ method: head.method, host, path: head.target, upstream: target.url.origin, err: err.code ?? err.message }, 'upstream request failed');
-      stream.reset(err.code === 'ETIMEDOUT' ? ResetCode.UPSTREAM_TIMEOUT : ResetCode.UPSTREAM_UNREACHABLE);
-    } else {
-      stream.reset(ResetCode.UPSTREAM_UNREACHABLE);
-    }
-  });
+  const socket = dialTarget(
+    { host: target.host, port: target.port, secure: target.secure, connectTimeoutMs: opts.connectTimeoutMs },
+    {
+      connected: () => {
+        // Pipes only now: bytes that came before the connection stay buffered in the stream.
+        pipeToSocket(stream, socket);
+        socket.pipe(stream);
+      },
+      failed: (err, reset) => {
+        if (stream.destroyed) return;
+        log.warn({ method: head.method, host, path: head.target, upstream: target.url.origin, err: err.code ?? err.message }, 'upstream request failed');
+        stream.reset(reset);
+      },
+      lost: () => {
+        if (!stream.destroyed) stream.reset(ResetCode.UPSTREAM_UNREACHABLE);
+      },
+    },
+  );
   socket.once('close', () => {
-    clearTimeout(timer);
     target.open--;
     // Closed without ending our half (a reset upstream): the stream must not hang open.
     if (!stream.destroyed && !stream.writableEnded) stream.reset(ResetCode.UPSTREAM_UNREACHABLE);
   });
   stream.on('error', () => {
-    clearTimeout(timer);
     if (!socket.destroyed) socket.destroy();
   });
 }

@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import type { ProxyProtocolSetting, TcpForward } from '@tunnel/config';
 import { ResetCode, pipeToSocket, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { dialTarget } from './dial-target.ts';
 import { proxyV1, proxyV2 } from './proxy-protocol.ts';
 
 /** The TCP forwards of this client, by public port. */
@@ -38,39 +38,36 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
   const started = Date.now();
   let bytesIn = 0;
   let bytesOut = 0;
-  const socket: Socket = connect({ host: forward.host, port: forward.port, allowHalfOpen: true });
-  socket.setNoDelay(true);
-  const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), opts.connectTimeoutMs);
-  socket.once('connect', () => {
-    clearTimeout(timer);
-    if (proxy) {
-      const addrs = { sourceAddress: head.remoteAddress, sourcePort: head.remotePort, destinationAddress: head.localAddress, destinationPort: head.port };
-      socket.write(proxy === 1 ? proxyV1(addrs) : proxyV2(addrs));
-    }
-    stream.reply({ status: 200, statusMessage: '', headers: [] });
-    pipeToSocket(stream, socket);
-    socket.pipe(stream);
-    // Counters only after the pipes: a 'data' listener on its own would switch the stream to
-    // flowing mode and drop what arrived before the target connected.
-    socket.on('data', (c: Buffer) => (bytesOut += c.length));
-    stream.on('data', (c: Buffer) => (bytesIn += c.length));
-  });
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    clearTimeout(timer);
-    if (!stream.hasReplied) {
-      log.warn({ port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message }, 'TCP target unreachable');
-      stream.reset(err.code === 'ETIMEDOUT' ? ResetCode.UPSTREAM_TIMEOUT : ResetCode.UPSTREAM_UNREACHABLE);
-    } else if (!stream.destroyed) {
-      stream.reset(ResetCode.CANCEL);
-    }
-  });
+  const socket = dialTarget(
+    { host: forward.host, port: forward.port, connectTimeoutMs: opts.connectTimeoutMs },
+    {
+      connected: () => {
+        if (proxy) {
+          const addrs = { sourceAddress: head.remoteAddress, sourcePort: head.remotePort, destinationAddress: head.localAddress, destinationPort: head.port };
+          socket.write(proxy === 1 ? proxyV1(addrs) : proxyV2(addrs));
+        }
+        stream.reply({ status: 200, statusMessage: '', headers: [] });
+        pipeToSocket(stream, socket);
+        socket.pipe(stream);
+        // Counters only after the pipes: a 'data' listener on its own would switch the stream to
+        // flowing mode and drop what arrived before the target connected.
+        socket.on('data', (c: Buffer) => (bytesOut += c.length));
+        stream.on('data', (c: Buffer) => (bytesIn += c.length));
+      },
+      failed: (err, reset) => {
+        log.warn({ port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message }, 'TCP target unreachable');
+        stream.reset(reset);
+      },
+      lost: () => {
+        if (!stream.destroyed) stream.reset(ResetCode.CANCEL);
+      },
+    },
+  );
   socket.on('close', () => {
-    clearTimeout(timer);
     if (stream.hasReplied && !stream.destroyed && !(stream.writableFinished && stream.readableEnded)) stream.reset(ResetCode.CANCEL);
     log.info({ port: head.port, remote: peer, target: `${forward.host}:${forward.port}`, bytesIn, bytesOut, ms: Date.now() - started }, 'tcp connection');
   });
   stream.on('error', () => {
-    clearTimeout(timer);
     if (!socket.destroyed) socket.resetAndDestroy();
   });
 }

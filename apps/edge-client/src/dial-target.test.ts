@@ -1,0 +1,85 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ResetCode } from '@tunnel/tunnel-protocol';
+import { dialTarget, type DialTarget } from './dial-target.ts';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+/** A loopback TCP server running `onConnection`; resolves its port. */
+async function listen(onConnection: (s: Socket) => void): Promise<number> {
+  const server: Server = createServer(onConnection);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => sockets.add(s));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+type Outcome = { kind: 'connected' } | { kind: 'failed'; code?: string; reset: number } | { kind: 'lost'; code?: string };
+
+/** Dials and resolves the first report; `afterConnect` runs on the socket once connected. */
+function dial(target: DialTarget, afterConnect?: (socket: Socket) => void): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const socket = dialTarget(target, {
+      connected: () => (afterConnect ? afterConnect(socket) : resolve({ kind: 'connected' })),
+      failed: (err, reset) => resolve({ kind: 'failed', code: err.code, reset }),
+      lost: (err) => resolve({ kind: 'lost', code: err.code }),
+    });
+    cleanups.push(() => socket.destroy());
+  });
+}
+
+describe('dialTarget', () => {
+  it('reports connected for a listening target, with Nagle off', async () => {
+    const port = await listen(() => {});
+    let socket: Socket | undefined;
+    const outcome = await new Promise<Outcome>((resolve) => {
+      socket = dialTarget({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, {
+        connected: () => resolve({ kind: 'connected' }),
+        failed: (err, reset) => resolve({ kind: 'failed', code: err.code, reset }),
+        lost: (err) => resolve({ kind: 'lost', code: err.code }),
+      });
+    });
+    cleanups.push(() => socket?.destroy());
+    expect(outcome).toEqual({ kind: 'connected' });
+    // allowHalfOpen: the target may end its side while ours still sends
+    expect(socket?.allowHalfOpen).toBe(true);
+  });
+
+  it.each([
+    {
+      name: 'a refused port fails with UPSTREAM_UNREACHABLE',
+      target: async (): Promise<DialTarget> => ({ host: '127.0.0.1', port: await closedPort(), connectTimeoutMs: 2000 }),
+      want: { kind: 'failed', code: 'ECONNREFUSED', reset: ResetCode.UPSTREAM_UNREACHABLE },
+    },
+    {
+      // TCP connects, but a plain server never answers the TLS handshake: the deadline covers it
+      name: 'a TLS target that never completes the handshake fails with UPSTREAM_TIMEOUT',
+      target: async (): Promise<DialTarget> => ({ host: '127.0.0.1', port: await listen(() => {}), secure: true, connectTimeoutMs: 150 }),
+      want: { kind: 'failed', code: 'ETIMEDOUT', reset: ResetCode.UPSTREAM_TIMEOUT },
+    },
+  ])('$name', async ({ target, want }) => {
+    expect(await dial(await target())).toEqual(want);
+  });
+
+  it('reports lost, not failed, when a connected target resets', async () => {
+    // the target resets on our first byte, so the reset cannot race the connect
+    const port = await listen((s) => s.once('data', () => s.resetAndDestroy()));
+    expect(await dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, (socket) => socket.write('x'))).toEqual({ kind: 'lost', code: 'ECONNRESET' });
+  });
+});
