@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { snapshotBuilds } from './builds.mjs';
 import { killAllNow, startChild, stopAll, stopChild } from './children.mjs';
-import { clockTicksPerSecond, delta, snapshot, usPerRequest } from './cpu.mjs';
+import { clockTicksPerSecond, delta, reapedChildTicks, snapshot, usPerRequest } from './cpu.mjs';
 import { runLifecycle } from './lifecycle.mjs';
 import { runLoad } from './load.mjs';
 import { detectPeers, peerVersions, SETUP_HINT } from './peers.mjs';
@@ -135,7 +135,9 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
           progress.phase(`${tag} ${shape.name}`, opts.durationSec);
           const tunnelBefore = snapshot(system.tunnelProcs);
           const upstreamBefore = snapshot([system.upstreamProc]);
+          const loadGenBefore = reapedChildTicks();
           const { figures, raw } = await load(shape, opts.durationSec);
+          const loadGenAfter = reapedChildTicks();
           const tunnelTicks = delta(tunnelBefore, snapshot(system.tunnelProcs));
           const upstreamTicks = delta(upstreamBefore, snapshot([system.upstreamProc]));
           const dead = system.deadProcs();
@@ -146,7 +148,9 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
             upstreamTicks,
             tunnelUsPerReq: system.tunnelProcs.length > 0 ? usPerRequest(tunnelTicks, figures.requests) : null,
             upstreamUsPerReq: usPerRequest(upstreamTicks, figures.requests),
+            loadGenTicks: loadGenBefore === undefined || loadGenAfter === undefined ? undefined : loadGenAfter - loadGenBefore,
           };
+          cpu.loadGenUsPerReq = usPerRequest({ autocannon: cpu.loadGenTicks }, figures.requests);
           runs.push({ round, system: spec.name, shape: shape.name, url: system.url + shape.path, ports: system.ports, figures, cpu, autocannon: raw });
           if (figures.errorRate > MAX_ERROR_RATE) {
             const msg =
@@ -205,6 +209,7 @@ function summarizeRuns(runs, tcpRuns, systems) {
       s.perRound = rs.map((r) => ({ round: r.round, ...Object.fromEntries(METRICS.map((k) => [k, r.figures[k]])) }));
       s.tunnelCpuUsPerReq = summarize(rs.map((r) => r.cpu.tunnelUsPerReq));
       s.upstreamCpuUsPerReq = summarize(rs.map((r) => r.cpu.upstreamUsPerReq));
+      s.loadGenCpuUsPerReq = summarize(rs.map((r) => r.cpu.loadGenUsPerReq));
       s.maxErrorRate = rs.length > 0 ? Math.max(...rs.map((r) => r.figures.errorRate)) : null;
       s.latency = medianLatencyCurve(rs);
       summary[shape.name][spec.name] = s;
