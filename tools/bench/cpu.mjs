@@ -16,14 +16,21 @@ export function clockTicksPerSecond() {
   return clkTck;
 }
 
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on, so field k is at index k - 3 (ppid 1,
+ * utime 11, stime 12, cutime 13, cstime 14). Throws when unreadable.
+ */
+function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is parenthesised and may hold spaces: count fields after it.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of `pid` in clock ticks (all its threads), or undefined if unreadable. */
 export function cpuTicks(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is parenthesised and may hold spaces: count fields after it.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); utime is field 14, stime field 15.
-    return Number(rest[11]) + Number(rest[12]);
+    const f = statFields(pid);
+    return Number(f[11]) + Number(f[12]);
   } catch {
     return undefined;
   }
@@ -36,10 +43,8 @@ export function cpuTicks(pid) {
  */
 export function reapedChildTicks() {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // cutime is field 16, cstime field 17.
-    return Number(rest[13]) + Number(rest[14]);
+    const f = statFields('self');
+    return Number(f[13]) + Number(f[14]);
   } catch {
     return undefined;
   }
@@ -56,9 +61,8 @@ function allProcs() {
   }
   for (const n of names) {
     try {
-      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push([Number(n), Number(rest[1]), Number(rest[11]) + Number(rest[12]), Number(rest[13]) + Number(rest[14])]);
+      const f = statFields(n);
+      out.push([Number(n), Number(f[1]), Number(f[11]) + Number(f[12]), Number(f[13]) + Number(f[14])]);
     } catch {
       // Exited while we looked.
     }

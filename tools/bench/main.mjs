@@ -140,6 +140,7 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
           const loadGenAfter = reapedChildTicks();
           const tunnelTicks = delta(tunnelBefore, snapshot(system.tunnelProcs));
           const upstreamTicks = delta(upstreamBefore, snapshot([system.upstreamProc]));
+          const loadGenTicks = loadGenBefore === undefined || loadGenAfter === undefined ? undefined : loadGenAfter - loadGenBefore;
           const dead = system.deadProcs();
           if (dead.length > 0) throw new Error(`${spec.name}: ${dead.join(', ')} exited during the ${shape.name} run`);
           const cpu = {
@@ -148,9 +149,9 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
             upstreamTicks,
             tunnelUsPerReq: system.tunnelProcs.length > 0 ? usPerRequest(tunnelTicks, figures.requests) : null,
             upstreamUsPerReq: usPerRequest(upstreamTicks, figures.requests),
-            loadGenTicks: loadGenBefore === undefined || loadGenAfter === undefined ? undefined : loadGenAfter - loadGenBefore,
+            loadGenTicks,
+            loadGenUsPerReq: usPerRequest({ autocannon: loadGenTicks }, figures.requests),
           };
-          cpu.loadGenUsPerReq = usPerRequest({ autocannon: cpu.loadGenTicks }, figures.requests);
           runs.push({ round, system: spec.name, shape: shape.name, url: system.url + shape.path, ports: system.ports, figures, cpu, autocannon: raw });
           if (figures.errorRate > MAX_ERROR_RATE) {
             const msg =

@@ -32,33 +32,26 @@ async function closedPort(): Promise<number> {
 
 type Outcome = { kind: 'connected' } | { kind: 'failed'; code?: string; reset: number } | { kind: 'lost'; code?: string };
 
-/** Dials and resolves the first report; `afterConnect` runs on the socket once connected. */
-function dial(target: DialTarget, afterConnect?: (socket: Socket) => void): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const socket = dialTarget(target, {
-      connected: () => (afterConnect ? afterConnect(socket) : resolve({ kind: 'connected' })),
-      failed: (err, reset) => resolve({ kind: 'failed', code: err.code, reset }),
-      lost: (err) => resolve({ kind: 'lost', code: err.code }),
-    });
-    cleanups.push(() => socket.destroy());
+/** Dials; `outcome` is the first report. `afterConnect`, if given, runs instead of reporting connected. */
+function dial(target: DialTarget, afterConnect?: (socket: Socket) => void): { socket: Socket; outcome: Promise<Outcome> } {
+  let report!: (o: Outcome) => void;
+  const outcome = new Promise<Outcome>((resolve) => (report = resolve));
+  const socket = dialTarget(target, {
+    connected: () => (afterConnect ? afterConnect(socket) : report({ kind: 'connected' })),
+    failed: (err, reset) => report({ kind: 'failed', code: err.code, reset }),
+    lost: (err) => report({ kind: 'lost', code: err.code }),
   });
+  cleanups.push(() => socket.destroy());
+  return { socket, outcome };
 }
 
 describe('dialTarget', () => {
   it('reports connected for a listening target, with Nagle off', async () => {
     const port = await listen(() => {});
-    let socket: Socket | undefined;
-    const outcome = await new Promise<Outcome>((resolve) => {
-      socket = dialTarget({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, {
-        connected: () => resolve({ kind: 'connected' }),
-        failed: (err, reset) => resolve({ kind: 'failed', code: err.code, reset }),
-        lost: (err) => resolve({ kind: 'lost', code: err.code }),
-      });
-    });
-    cleanups.push(() => socket?.destroy());
-    expect(outcome).toEqual({ kind: 'connected' });
+    const { socket, outcome } = dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 });
+    expect(await outcome).toEqual({ kind: 'connected' });
     // allowHalfOpen: the target may end its side while ours still sends
-    expect(socket?.allowHalfOpen).toBe(true);
+    expect(socket.allowHalfOpen).toBe(true);
   });
 
   it.each([
@@ -74,12 +67,12 @@ describe('dialTarget', () => {
       want: { kind: 'failed', code: 'ETIMEDOUT', reset: ResetCode.UPSTREAM_TIMEOUT },
     },
   ])('$name', async ({ target, want }) => {
-    expect(await dial(await target())).toEqual(want);
+    expect(await dial(await target()).outcome).toEqual(want);
   });
 
   it('reports lost, not failed, when a connected target resets', async () => {
     // the target resets on our first byte, so the reset cannot race the connect
     const port = await listen((s) => s.once('data', () => s.resetAndDestroy()));
-    expect(await dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, (socket) => socket.write('x'))).toEqual({ kind: 'lost', code: 'ECONNRESET' });
+    expect(await dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, (socket) => socket.write('x')).outcome).toEqual({ kind: 'lost', code: 'ECONNRESET' });
   });
 });
