@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, hostOf, stripV4Mapped, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, StreamResetError, hostOf, stripV4Mapped, tickCorker, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
@@ -37,11 +37,8 @@ export class PublicConnection {
   private clientEnded = false;
   private endWhenIdle = false;
   private pausedForStream = false;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
+  /** Everything written in one tick leaves in one writev (see tickCorker). */
+  private readonly corkForTick: () => void;
 
   constructor(
     private readonly owner: PublicHttp,
@@ -49,6 +46,7 @@ export class PublicConnection {
   ) {
     this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     socket.setNoDelay(true);
+    this.corkForTick = tickCorker(socket);
     this.requests = new MessageReader<RequestHead>(
       parseRequestHead,
       owner.opts.maxHeaderBytes,
@@ -371,13 +369,7 @@ export class PublicConnection {
   /** Writes response bytes, pausing the stream while the public client is slow. */
   private write(b: Binding, buf: Buffer): void {
     if (buf.length === 0 || this.socket.destroyed) return;
-    if (!this.corked) {
-      // Everything written in this tick (a head and its body, the pieces of one tunnel read)
-      // leaves in one writev, not one syscall each.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    this.corkForTick();
     if (!this.socket.write(buf) && !b.stream.isPaused()) {
       b.stream.pause();
       this.socket.once('drain', () => b.stream.resume());

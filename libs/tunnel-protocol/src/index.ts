@@ -17,3 +17,4 @@ export * from './transport/ws-codec.ts';
 export * from './transport/ws-handshake.ts';
 export * from './transport/raw-websocket.ts';
 export * from './pipe-to-socket.ts';
+export * from './tick-cork.ts';

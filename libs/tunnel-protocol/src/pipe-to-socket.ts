@@ -1,4 +1,5 @@
 import type { TunnelStream } from './stream.ts';
+import { tickCorker } from './tick-cork.ts';
 
 /** The parts of a writable socket {@link pipeToSocket} uses (node's `net.Socket` fits). */
 export interface CorkableSocketLike {
@@ -18,18 +19,10 @@ export interface CorkableSocketLike {
  * The stream's end ends the socket (half-close).
  */
 export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike): void {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
-  };
+  const corkForTick = tickCorker(socket);
   stream.on('data', (chunk: Buffer) => {
     if (socket.destroyed) return;
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
+    corkForTick();
     if (!socket.write(chunk)) stream.pause();
   });
   socket.on('drain', () => stream.resume());
