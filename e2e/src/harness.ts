@@ -95,9 +95,15 @@ function parseJson(line: string): Record<string, unknown> | undefined {
 /** Every process a test file started, so `stopAll` can clean up even after failures. */
 const started = new Set<Proc>();
 
+/**
+ * Every tunnel process runs with poisoned read buffers: a pooled buffer is overwritten as soon as
+ * it is reused, so a slice some consumer kept without a lease corrupts the bodies the tests check.
+ */
+const TUNNEL_TEST_ENV = { TUNNEL_POISON_READ_BUFFERS: 'true' };
+
 function run(name: string, app: 'exit-server' | 'edge-client' | 'sample-app', args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [entry(app), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...(app === 'sample-app' ? {} : TUNNEL_TEST_ENV), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = new Proc(name, child);

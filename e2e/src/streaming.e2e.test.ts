@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
+import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
 import { download, generatedBody, httpRequest } from './http.ts';
 
 const token = newToken();
@@ -26,6 +26,11 @@ describe('bodies and protocols stream through the tunnel', () => {
     expect(tunneled.status).toBe(200);
     expect(tunneled.bytes).toBe(50 * MB);
     expect(tunneled.sha256).toBe(direct.sha256);
+    // It came through reused, poisoned read buffers (see TUNNEL_TEST_ENV): a slice kept without
+    // a lease would have broken the hash.
+    const pool = (await status(server, token)).readPool as { acquired: number; overBudgetReads: number };
+    expect(pool.acquired).toBeGreaterThan(0);
+    expect(pool.overBudgetReads).toBe(0);
   });
 
   it('carries a 50 MB upload intact', async () => {

@@ -6,6 +6,7 @@ import {
   DEFAULT_LIMITS,
   HELLO_HEADER,
   PROTOCOL_VERSION,
+  ReadBufferPool,
   ResetCode,
   Session,
   TUNNEL_PATH,
@@ -14,6 +15,7 @@ import {
   decodeWelcome,
   encodeHello,
   rawWebSocketTransport,
+  readIntoPool,
   type Logger,
   type TunnelStream,
   type Welcome,
@@ -46,6 +48,8 @@ export class EdgeClient {
   private readonly backoff: Backoff;
   private readonly clientId: string;
   private readonly ca: Buffer | undefined;
+  /** Pooled read buffers for the control connection; without it each read allocates. */
+  private readonly readPool: ReadBufferPool | undefined;
   private dialing: Dialing | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<(arg: unknown) => void>>();
@@ -59,6 +63,8 @@ export class EdgeClient {
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
     this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
+    this.readPool =
+      config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
   }
 
   /** Subscribes to an event (see class doc). */
@@ -139,9 +145,10 @@ export class EdgeClient {
   private onOpen(socket: Socket, head: Buffer, welcome: Welcome): void {
     const log = this.log.child({ session: welcome.sessionId });
     this.welcome = welcome;
+    const conn = this.readPool ? readIntoPool(socket, this.readPool, head) : { socket, head };
     const session = new Session({
       role: 'client',
-      transport: rawWebSocketTransport(socket, { role: 'client', head }),
+      transport: rawWebSocketTransport(conn.socket, { role: 'client', head: conn.head }),
       limits: {
         ...DEFAULT_LIMITS,
         maxFrameBytes: welcome.limits.maxFrameBytes,

@@ -36,8 +36,6 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
   }
   const { forward, proxy } = entry;
   const started = Date.now();
-  let bytesIn = 0;
-  let bytesOut = 0;
   const socket = dialTarget(
     { host: forward.host, port: forward.port, connectTimeoutMs: opts.connectTimeoutMs },
     {
@@ -49,10 +47,6 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
         stream.reply({ status: 200, statusMessage: '', headers: [] });
         pipeToSocket(stream, socket);
         socket.pipe(stream);
-        // Counters only after the pipes: a 'data' listener on its own would switch the stream to
-        // flowing mode and drop what arrived before the target connected.
-        socket.on('data', (c: Buffer) => (bytesOut += c.length));
-        stream.on('data', (c: Buffer) => (bytesIn += c.length));
       },
       failed: (err, reset) => {
         log.warn({ port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message }, 'TCP target unreachable');
@@ -65,7 +59,7 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
   );
   socket.on('close', () => {
     if (stream.hasReplied && !stream.destroyed && !(stream.writableFinished && stream.readableEnded)) stream.reset(ResetCode.CANCEL);
-    log.info({ port: head.port, remote: peer, target: `${forward.host}:${forward.port}`, bytesIn, bytesOut, ms: Date.now() - started }, 'tcp connection');
+    log.info({ port: head.port, remote: peer, target: `${forward.host}:${forward.port}`, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut, ms: Date.now() - started }, 'tcp connection');
   });
   stream.on('error', () => {
     if (!socket.destroyed) socket.resetAndDestroy();

@@ -12,6 +12,8 @@ import {
   encodeWelcome,
   isWebSocketKey,
   rawWebSocketTransport,
+  readIntoPool,
+  type ReadBufferPool,
   stripV4Mapped,
   webSocketAccept,
   type Hello,
@@ -39,6 +41,8 @@ export interface ControlOptions {
   readonly statusExtra: () => Record<string, unknown>;
   /** Public TCP ports, claimed by clients in their hello. */
   readonly tcpPorts?: TcpPorts;
+  /** Pooled read buffers for the clients' connections; without it each read allocates. */
+  readonly readPool?: ReadBufferPool;
 }
 
 
@@ -143,16 +147,17 @@ export class ControlPlane {
 
   private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
-    const transport = rawWebSocketTransport(socket, { role: 'server', head });
+    const conn = this.opts.readPool ? readIntoPool(socket, this.opts.readPool, head) : { socket, head };
+    const transport = rawWebSocketTransport(conn.socket, { role: 'server', head: conn.head });
     const session = new Session({ role: 'server', transport, limits: this.opts.limits, logger: log });
-    const conn = new ClientConn(sessionId, hello, session, remote, tcpPorts);
-    this.router.add(conn);
+    const client = new ClientConn(sessionId, hello, session, remote, tcpPorts);
+    this.router.add(client);
     log.info({ remote, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
-      this.router.remove(conn);
+      this.router.remove(client);
       this.opts.tcpPorts?.release(tcpPorts);
-      log.info({ code: err?.code, served: conn.requestsServed }, 'edge client disconnected');
+      log.info({ code: err?.code, served: client.requestsServed }, 'edge client disconnected');
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, hostOf, stripV4Mapped, tickCorker, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
@@ -58,6 +58,8 @@ export class PublicConnection {
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
+    // The response stream's credit was withheld while this socket was full.
+    socket.on('drain', () => this.binding?.stream.sinkDrained());
     socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
       if (this.idle) socket.destroy();
     });
@@ -214,7 +216,12 @@ export class PublicConnection {
       () => new HttpError('TUN_ERR_BAD_RESPONSE', 502, 'response head too large'),
       (detail) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, detail),
     );
-    stream.on('data', (chunk: Buffer) => this.onResponseData(b, chunk));
+    stream.setSink({
+      write: (chunk) => {
+        this.onResponseData(b, chunk);
+        return !this.socket.writableNeedDrain;
+      },
+    });
     stream.on('end', () => this.onStreamEnd(b));
     stream.on('error', (err: Error) => this.onStreamError(b, err));
     this.binding = b;
@@ -366,14 +373,16 @@ export class PublicConnection {
     this.dropPending(b, 504);
   }
 
-  /** Writes response bytes, pausing the stream while the public client is slow. */
-  private write(b: Binding, buf: Buffer): void {
+  /**
+   * Writes response bytes. A borrowed read buffer is leased until written, or copied once the
+   * client is slow (a slow reader must not pin pooled buffers); the stream's sink reports the
+   * socket full, which withholds the stream's credit until the socket drains.
+   */
+  private write(_b: Binding, buf: Buffer): void {
     if (buf.length === 0 || this.socket.destroyed) return;
     this.corkForTick();
-    if (!this.socket.write(buf) && !b.stream.isPaused()) {
-      b.stream.pause();
-      this.socket.once('drain', () => b.stream.resume());
-    }
+    if (this.socket.writableNeedDrain) this.socket.write(Buffer.from(buf));
+    else this.socket.write(buf, leaseReadBuffer(buf));
   }
 
   /** The oldest pending request got its whole response. */

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
-import { DEFAULT_LIMITS, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
+import { DEFAULT_LIMITS, ReadBufferPool, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
@@ -58,6 +58,8 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     },
     logger.child({ component: 'public' }),
   );
+  const readPool =
+    config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
   const control = new ControlPlane(
     router,
     {
@@ -71,8 +73,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
         publicNoRoute: publicHttp.counters.noRoute,
         publicConnections: publicHttp.counters.connections,
         tcpPorts: tcpPorts.stats(),
+        readPool: readPool?.stats(),
       }),
       tcpPorts,
+      readPool,
     },
     logger.child({ component: 'control' }),
   );

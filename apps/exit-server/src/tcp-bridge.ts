@@ -19,21 +19,17 @@ export interface BridgeResult {
  */
 export function bridge(socket: Socket, stream: TunnelStream, done: (r: BridgeResult) => void): void {
   const started = Date.now();
-  let bytesIn = 0;
-  let bytesOut = 0;
   let reset = false;
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
-    done({ bytesIn, bytesOut, durationMs: Date.now() - started, reset });
+    // Public side's view: what came in from the socket went out on the stream, and back.
+    done({ bytesIn: stream.bytesOut, bytesOut: stream.bytesIn, durationMs: Date.now() - started, reset });
   };
   socket.setNoDelay(true);
   socket.pipe(stream);
   pipeToSocket(stream, socket);
-  // Counters after the pipes, so they never put a stream into flowing mode on their own.
-  socket.on('data', (c: Buffer) => (bytesIn += c.length));
-  stream.on('data', (c: Buffer) => (bytesOut += c.length));
   socket.on('error', () => {
     reset = true;
     if (!stream.destroyed) stream.reset(ResetCode.CANCEL);

@@ -13,6 +13,7 @@ import {
   type OpenHead,
   type ResponseHead,
 } from './head.ts';
+import { feedBorrowed, splitAt } from './testing/borrowed.ts';
 
 const LIMITS: DecoderLimits = { maxFrameBytes: 64 * 1024, maxHeaderBytes: 16 * 1024 };
 
@@ -247,18 +248,6 @@ describe('FrameDecoder', () => {
     }),
   );
 
-  function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-    const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-    const out: Buffer[] = [];
-    let prev = 0;
-    for (const p of points) {
-      out.push(buf.subarray(prev, p));
-      prev = p;
-    }
-    out.push(buf.subarray(prev));
-    return out;
-  }
-
   it('yields identical frames under thousands of random chunk splits', () => {
     fc.assert(
       fc.property(fc.array(frameArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 40 }), (frames, cuts) => {
@@ -267,6 +256,27 @@ describe('FrameDecoder', () => {
         expect(got).toEqual(frames);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('yields identical frames when its input is a borrowed read buffer overwritten after each write', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 40 }), (frames, cuts) => {
+        const wire = Buffer.concat(frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload)));
+        const got: PlainFrame[] = [];
+        let open: PlainFrame | undefined;
+        const dec = new FrameDecoder(LIMITS, (f: Frame) => {
+          // The contract: a payload is used (here: copied) during the call.
+          if (open) open.payload = Buffer.concat([open.payload, f.payload]);
+          else open = { type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) };
+          if (f.more) return;
+          got.push(open);
+          open = undefined;
+        });
+        feedBorrowed(splitAt(wire, cuts), (view) => dec.write(view));
+        expect(got).toEqual(frames);
+      }),
+      { numRuns: 1000 },
     );
   });
 

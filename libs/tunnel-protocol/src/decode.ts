@@ -1,5 +1,6 @@
 import { LimitError, ProtocolError } from './errors.ts';
 import { FRAME_HEADER_BYTES, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
+import { isBorrowed } from './read-pool.ts';
 
 /** Limits the decoder enforces before buffering a payload. */
 export interface DecoderLimits {
@@ -44,7 +45,8 @@ export function checkHeader(type: number, streamId: number, length: number, limi
  * Frame decoder: feed it chunks of any size. It calls `onFrame` once per whole frame, except that
  * a DATA payload straddling chunks is streamed as pieces (`more: true` on all but the last), so
  * payloads are always zero-copy views of the input; only the small frames (heads, control) and
- * headers split across chunks are ever copied together.
+ * headers split across chunks are ever copied together. Payloads handed on are only valid during
+ * `onFrame` when the input was a borrowed read buffer; what waits for the rest of a frame is copied.
  * After it throws, the stream is unusable (the session closes).
  */
 export class FrameDecoder {
@@ -86,6 +88,8 @@ export class FrameDecoder {
       this.buffered += chunk.length;
       this.drainBuffered();
     }
+    // What waits for the rest of a frame outlives this call: a borrowed read buffer is copied.
+    for (let i = 0; i < this.chunks.length; i++) if (isBorrowed(this.chunks[i])) this.chunks[i] = Buffer.from(this.chunks[i]);
   }
 
   /** Continues a streamed DATA payload, then parses what follows. */

@@ -18,3 +18,5 @@ export * from './transport/ws-handshake.ts';
 export * from './transport/raw-websocket.ts';
 export * from './pipe-to-socket.ts';
 export * from './tick-cork.ts';
+export * from './read-pool.ts';
+export * from './transport/pooled-socket.ts';

@@ -1,21 +1,32 @@
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequestHead } from './head.ts';
 import { pipeToSocket } from './pipe-to-socket.ts';
+import { ReadBufferPool } from './read-pool.ts';
 import { Session } from './session.ts';
 import type { TunnelStream } from './stream.ts';
+import { detachedStream } from './testing/borrowed.ts';
 import { createTransportPair } from './testing/pair.ts';
 
-/** A socket that records writes and cork depth, and reports full after `capacity` writes. */
+/**
+ * A socket that records writes and cork depth, reports full after `capacity` writes until
+ * `drain()`, and holds write callbacks until `flush()` (as a socket does until the kernel took
+ * the bytes).
+ */
 class FakeSocket extends EventEmitter {
   writes: string[] = [];
   batches: string[][] = [];
+  callbacks: Array<() => void> = [];
   private depth = 0;
   private batch: string[] = [];
+  private sinceDrain = 0;
   ended = false;
   destroyed = false;
   constructor(private capacity = Infinity) {
     super();
+  }
+  get writableNeedDrain(): boolean {
+    return this.sinceDrain >= this.capacity;
   }
   cork(): void {
     this.depth++;
@@ -26,14 +37,23 @@ class FakeSocket extends EventEmitter {
       this.batch = [];
     }
   }
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, cb?: () => void): boolean {
     this.writes.push(chunk.toString());
+    if (cb) this.callbacks.push(cb);
     if (this.depth > 0) this.batch.push(chunk.toString());
     else this.batches.push([chunk.toString()]);
-    return this.writes.length < this.capacity;
+    this.sinceDrain++;
+    return !this.writableNeedDrain;
   }
   end(): void {
     this.ended = true;
+  }
+  drain(): void {
+    this.sinceDrain = 0;
+    this.emit('drain');
+  }
+  flush(): void {
+    for (const cb of this.callbacks.splice(0)) cb();
   }
 }
 
@@ -52,31 +72,68 @@ describe('pipeToSocket', () => {
   it('writes what arrives in one tick as one corked batch, and ends the socket on FIN', async () => {
     const { opener, accepted } = pair();
     const out = opener.openStream(head);
+    const socket = new FakeSocket();
+    pipeToSocket(await accepted, socket);
     out.write('a');
     out.write('b');
     out.end('c');
-    const socket = new FakeSocket();
-    pipeToSocket(await accepted, socket);
     await new Promise((r) => setTimeout(r, 20));
-    expect(socket.writes.join('')).toBe('abc');
-    expect(socket.batches.length).toBeLessThan(socket.writes.length);
+    expect(socket.writes).toEqual(['a', 'b', 'c']);
+    expect(socket.batches).toEqual([['a', 'b', 'c']]);
     expect(socket.ended).toBe(true);
   });
 
-  it('pauses the stream while the socket is full and resumes on drain', async () => {
-    const { opener, accepted } = pair();
+  it('withholds the stream\'s credit while the socket is full and releases it on drain', async () => {
+    const window = 16 * 1024;
+    const [a, b] = createTransportPair();
+    let accept!: (s: TunnelStream) => void;
+    const accepted = new Promise<TunnelStream>((r) => (accept = r));
+    const opener = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0, streamWindow: window } });
+    new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0, streamWindow: window }, onStream: accept });
     const out = opener.openStream(head);
-    out.write('1');
     const socket = new FakeSocket(1);
-    const stream = await accepted;
+    pipeToSocket(await accepted, socket);
+    const body = Buffer.alloc(4 * window, 'x');
+    out.end(body);
+    await new Promise((r) => setTimeout(r, 20));
+    const before = socket.writes.join('').length;
+    // Full after the first write: no credit went back, so at most one window arrived.
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThanOrEqual(window);
+    const ended = new Promise<void>((resolve) => {
+      const poll = () => (socket.ended ? resolve() : (socket.drain(), setTimeout(poll, 5)));
+      poll();
+    });
+    await ended;
+    expect(socket.writes.join('')).toBe(body.toString());
+  });
+
+  it('leases a borrowed chunk until the socket has written it, and copies once the socket is backed up', () => {
+    const pool = new ReadBufferPool({ bufferBytes: 256 * 1024, minReadBytes: 64 * 1024, smallBytes: 1 });
+    const reader = pool.reader();
+    reader.take(1, reader.next());
+    const deliver = (stream: TunnelStream, text: string): Buffer => {
+      const into = reader.next();
+      const n = into.write(text);
+      const view = reader.take(n, into);
+      stream.handleData(view, false);
+      return view;
+    };
+    const stream = detachedStream();
+    const socket = new FakeSocket(2);
     pipeToSocket(stream, socket);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(stream.isPaused()).toBe(true);
-    out.end('2');
-    await new Promise((r) => setTimeout(r, 10));
-    expect(socket.writes).toEqual(['1']);
-    socket.emit('drain');
-    await once(stream, 'end');
-    expect(socket.writes.join('')).toBe('12');
+    const first = deliver(stream, 'one');
+    // Leased until written: the next read goes after it, not over it.
+    const second = deliver(stream, 'two');
+    expect(second.byteOffset).toBe(first.byteOffset + 3);
+    expect(socket.callbacks).toHaveLength(2);
+    // Backed up now: the third is copied, with nothing to release.
+    deliver(stream, 'three');
+    expect(socket.callbacks).toHaveLength(2);
+    expect(socket.writes).toEqual(['one', 'two', 'three']);
+    socket.flush();
+    // Both leases ended: the buffer is read into from its start again.
+    expect(deliver(stream, 'four').byteOffset).toBe(first.byteOffset);
   });
 });
+

@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
 import type { OpenHead, ResponseHead } from './head.ts';
+import { isBorrowed } from './read-pool.ts';
 
 function ignoreError(): void {}
 
@@ -20,6 +21,16 @@ export interface StreamHost {
   whenWritable(cb: () => void): void;
   /** The stream is finished both ways or reset; forget it. */
   streamClosed(streamId: number): void;
+}
+
+/** Takes a stream's received bytes straight from the session (see {@link TunnelStream.setSink}). */
+export interface StreamSink {
+  /**
+   * Bytes received, in order. `chunk` may be a borrowed view of a pooled read buffer, valid only
+   * during this call: to keep it longer, copy it or take a `leaseReadBuffer`. Returns false when
+   * the consumer is full: the peer then gets no more credit until `sinkDrained()`.
+   */
+  write(chunk: Buffer): boolean;
 }
 
 /** Flow-control settings of one stream. */
@@ -58,6 +69,8 @@ export class TunnelStream extends Duplex {
   private remoteFin = false;
   private done = false;
   private replied = false;
+  private sink: StreamSink | undefined;
+  private sinkFull = false;
 
   constructor(host: StreamHost, id: number, head: OpenHead, windows: StreamWindows) {
     super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
@@ -100,6 +113,25 @@ export class TunnelStream extends Duplex {
     }
   }
 
+  /**
+   * Hands received bytes to `sink` from now on instead of the readable side, which still ends
+   * (for 'end' listeners) but carries no data: no stream machinery per chunk, and borrowed read
+   * buffers reach a consumer that leases what it keeps. Bytes buffered so far go first.
+   */
+  setSink(sink: StreamSink): void {
+    for (let c = this.read() as Buffer | null; c !== null; c = this.read() as Buffer | null) {
+      if (!sink.write(c)) this.sinkFull = true;
+    }
+    this.sink = sink;
+    this.resume();
+  }
+
+  /** The sink can take more again: releases the credit withheld since it said it was full. */
+  sinkDrained(): void {
+    this.sinkFull = false;
+    if (this.owed > 0) this.grant();
+  }
+
   /** Session: the OPEN frame carried FIN, so our half is already ended on the wire. */
   endedByOpen(): void {
     this.localFin = true;
@@ -135,7 +167,7 @@ export class TunnelStream extends Duplex {
 
   override _read(): void {
     // The consumer caught up: whatever we withheld while its buffer was full is now free.
-    if (this.owed > 0) this.grant();
+    if (this.owed > 0 && !this.sinkFull) this.grant();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
@@ -167,8 +199,14 @@ export class TunnelStream extends Duplex {
       this.bytesIn += n;
       this.owed += n;
       // Credit right away while the consumer keeps up; withhold it (bounding memory to
-      // the window) while its buffer is full, and release it in _read.
-      if (this.push(payload) && this.owed >= this.recvWindow / 4) this.grant();
+      // the window) while its buffer is full, and release it in _read or sinkDrained.
+      if (this.sink) {
+        if (!this.sink.write(payload)) this.sinkFull = true;
+        if (!this.sinkFull && this.owed >= this.recvWindow / 4) this.grant();
+      } else if (this.push(isBorrowed(payload) ? Buffer.from(payload) : payload) && this.owed >= this.recvWindow / 4) {
+        // (A borrowed read buffer is copied: the readable side keeps what its consumer has not read.)
+        this.grant();
+      }
     }
     if (fin) {
       this.remoteFin = true;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '@tunnel/tunnel-protocol';
+import { feedBorrowed, splitAt } from '@tunnel/tunnel-protocol/testing';
 import { ChunkedScanner } from './chunked.ts';
 import { forwardRequestHead, forwardResponseHead } from './forward-head.ts';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.ts';
@@ -185,6 +186,22 @@ describe('MessageReader', () => {
       }
       expect(normalise(events)).toEqual(expected);
       expect(r.idle).toBe(true);
+    }
+  });
+
+  it('keeps its own copy of partial heads and held bytes when its input is a borrowed read buffer', () => {
+    const input = b(stream);
+    for (let trial = 0; trial < 100; trial++) {
+      const { r, events } = reader();
+      const cuts = Array.from({ length: 12 }, () => Math.floor(Math.random() * input.length));
+      // Pause at random points too, so bytes are held across overwritten reads.
+      feedBorrowed(splitAt(input, cuts), (view) => {
+        r.push(view);
+        if (Math.random() < 0.3) r.pause();
+        else r.resume();
+      });
+      r.resume();
+      expect(normalise(events)).toEqual(expected);
     }
   });
 

@@ -1,4 +1,4 @@
-import { HttpError } from '@tunnel/tunnel-protocol';
+import { HttpError, isBorrowed } from '@tunnel/tunnel-protocol';
 import { ChunkedScanner } from './chunked.ts';
 import type { BodyFraming } from './head.ts';
 
@@ -9,13 +9,18 @@ export interface ReaderEvents<H> {
    * for now: the reader pauses before it and parses it again on {@link MessageReader.resume}.
    */
   head(head: H, raw: Buffer): boolean | void;
-  /** Body bytes exactly as received (chunked framing included); slices of the input, never copies. */
+  /** Body bytes exactly as received (chunked framing included); slices of the input, never copies (valid only during the call when the input was borrowed). */
   body(piece: Buffer): void;
   /** The message's body is complete (not called for close-delimited or raw bodies). */
   end(): void;
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** What the reader keeps past `push()` must be its own: a borrowed read buffer is copied. */
+function owned(bytes: Buffer): Buffer {
+  return isBorrowed(bytes) ? Buffer.from(bytes) : bytes;
+}
 
 const enum S {
   Head,
@@ -73,7 +78,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   /** Feeds bytes; events fire synchronously. Throws {@link HttpError} on malformed input. */
   push(chunk: Buffer): void {
     if (this.paused) {
-      this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+      this.held = this.held ? Buffer.concat([this.held, chunk]) : owned(chunk);
       return;
     }
     let data = chunk;
@@ -84,7 +89,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     }
     while (off < data.length) {
       if (this.paused) {
-        this.held = data.subarray(off);
+        this.held = owned(data.subarray(off));
         return;
       }
       switch (this.state) {
@@ -94,7 +99,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
           const end = data.indexOf(CRLFCRLF, off);
           if (end < 0) {
             if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
-            if (off < data.length) this.partialHead = data.subarray(off);
+            if (off < data.length) this.partialHead = owned(data.subarray(off));
             return;
           }
           if (end - off > this.maxHeadBytes) throw this.tooLarge();
@@ -102,7 +107,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
           const raw = data.subarray(off, end + 4);
           if (this.events.head(head, raw) === false) {
             this.paused = true;
-            this.held = data.subarray(off);
+            this.held = owned(data.subarray(off));
             return;
           }
           off = end + 4;

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import { isHostname } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
+import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 
 /** Where requests for one public hostname go. */
 export interface Upstream {
@@ -162,7 +163,7 @@ export const edgeClientSchema = defineSchema({
       of: { kind: 'custom', placeholder: 'PORT=v1|v2', expected: 'PORT=v1 or PORT=v2', parse: parseProxyProtocol },
       default: [],
       description: 'send a PROXY protocol v1/v2 header with the public client address before the bytes of TCP port PORT',
-    },
+    },    ...READ_BUFFER_OPTIONS,
   },
   validate(config) {
     if (config.reconnectMax < config.reconnectMin) {

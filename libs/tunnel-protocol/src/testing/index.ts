@@ -1,1 +1,2 @@
 export * from './pair.ts';
+export * from './borrowed.ts';

@@ -68,7 +68,8 @@ const enum S {
 /**
  * Streaming WebSocket frame decoder that never reassembles data: payload bytes are handed on as
  * slices of the input (copied only to unmask a non-zero key), so a large message costs no
- * buffering; our own frame decoder sits on top and sees a plain byte stream. Control frames
+ * buffering. It never keeps a slice of the input past `push()` (the input may be a borrowed read
+ * buffer, see ReadBufferPool); our own frame decoder sits on top and sees a plain byte stream. Control frames
  * are bounded to 125 bytes and buffered whole. Throws {@link ProtocolError} on anything RFC
  * 6455 forbids or we do not speak (text frames, extensions).
  */
@@ -120,7 +121,8 @@ export class WsFrameDecoder {
       }
       const need = this.headerBytes(data, off);
       if (need < 0 || data.length - off < need) {
-        this.head = data.subarray(off);
+        // A copy: the input may be a borrowed read buffer (at most 13 bytes are kept).
+        this.head = Buffer.from(data.subarray(off));
         return;
       }
       off = this.parseHeader(data, off, need);
@@ -185,7 +187,8 @@ export class WsFrameDecoder {
       for (let i = 0; i < slice.length; i++) bytes[i] = slice[i] ^ m[(this.maskOffset + i) & 3];
       this.maskOffset = (this.maskOffset + slice.length) & 3;
     }
-    if (this.opcode >= 0x8) this.control.push(bytes);
+    // Control payloads are kept until their frame ends: copied, as the input may be borrowed.
+    if (this.opcode >= 0x8) this.control.push(bytes === slice ? Buffer.from(slice) : bytes);
     else if (bytes.length > 0) this.handlers.data(bytes);
   }
 

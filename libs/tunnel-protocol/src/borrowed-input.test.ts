@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isBorrowed } from './read-pool.ts';
+import { detachedStream, feedBorrowed, splitAt } from './testing/borrowed.ts';
+import { WsFrameDecoder, WsOpcode, encodeWsHeader } from './transport/ws-codec.ts';
+
+// Every consumer of socket bytes in the protocol may be handed borrowed views of pooled read
+// buffers; feedBorrowed overwrites each view the moment the call returns, as the next read would.
+
+describe('consumers of borrowed read buffers', () => {
+  it('WsFrameDecoder yields the same payloads and control frames when its input is overwritten', () => {
+    const body = randomBytes(70_000);
+    const wire = Buffer.concat([
+      encodeWsHeader(WsOpcode.BINARY, 300, false),
+      body.subarray(0, 300),
+      encodeWsHeader(WsOpcode.PING, 5, false),
+      Buffer.from('ping!'),
+      encodeWsHeader(WsOpcode.BINARY, body.length - 300, false),
+      body.subarray(300),
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 60 }), (cuts) => {
+        const parts: Buffer[] = [];
+        const controls: string[] = [];
+        const dec = new WsFrameDecoder(false, { data: (p) => parts.push(Buffer.from(p)), control: (_op, p) => controls.push(p.toString()) });
+        feedBorrowed(splitAt(wire, cuts), (view) => dec.push(view));
+        expect(Buffer.concat(parts).equals(body)).toBe(true);
+        expect(controls).toEqual(['ping!']);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('TunnelStream keeps its own copy of what its readable side buffers', async () => {
+    const stream = detachedStream();
+    const sent = [randomBytes(1000), randomBytes(20_000), randomBytes(5)];
+    feedBorrowed(sent, (view) => stream.handleData(view, false));
+    stream.handleData(Buffer.alloc(0), true);
+    const got: Buffer[] = [];
+    for await (const c of stream) got.push(c as Buffer);
+    expect(Buffer.concat(got).equals(Buffer.concat(sent))).toBe(true);
+  });
+
+  it('TunnelStream hands a sink the borrowed view itself, without a copy', () => {
+    const stream = detachedStream();
+    const seen: boolean[] = [];
+    stream.setSink({ write: (c) => (seen.push(isBorrowed(c)), true) });
+    feedBorrowed([randomBytes(100)], (view) => stream.handleData(view, false));
+    expect(seen).toEqual([true]);
+  });
+});

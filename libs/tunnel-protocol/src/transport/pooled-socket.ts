@@ -1,0 +1,69 @@
+import { Socket } from 'node:net';
+import type { ReadBufferPool } from '../read-pool.ts';
+
+/** The private parts of node's TCP handle that adopting a socket relies on (node 20). */
+interface TcpHandle {
+  readStop(): number;
+  useUserBuffer(buf: Uint8Array): void;
+  reading: boolean;
+}
+
+/** The private fields of node's net.Socket that move with the connection. */
+interface SocketInternals {
+  _handle: TcpHandle | null;
+  /** The server that accepted it: counts it until it closes (server.close() waits for that). */
+  _server: unknown;
+}
+
+/** A socket that now reads through a {@link ReadBufferPool}. */
+export interface PooledSocket {
+  /** The socket to use from here on (a new object over the same connection when adopted). */
+  readonly socket: Socket;
+  /** `head` followed by what the old socket had read and nobody consumed: feed these first. */
+  readonly head: Buffer;
+  /** True when reads now go through the pool; false when the socket could not be adopted (TLS). */
+  readonly pooled: boolean;
+}
+
+/**
+ * Moves a connected plain-TCP socket onto pooled reads: its data events then carry borrowed
+ * views of pooled buffers (see {@link ReadBufferPool}) instead of a fresh 64 KiB allocation per
+ * read. Node offers that (`onread`) only to sockets it creates, and the exit server's sockets are
+ * accepted, so the connection's TCP handle is moved into a new `net.Socket` created with
+ * `onread`. That touches node internals (`_handle`, `readStop`); where they are not as expected
+ * (TLS sockets, another node), the socket is returned unchanged and reads as before.
+ */
+export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer = Buffer.alloc(0)): PooledSocket {
+  const internals = socket as unknown as SocketInternals;
+  const handle = internals._handle;
+  const unchanged = { socket, head, pooled: false };
+  if (socket.constructor !== Socket || !handle || typeof handle.readStop !== 'function' || typeof handle.useUserBuffer !== 'function') return unchanged;
+  // A write still in flight would complete on the new object, which never counted it.
+  if (socket.destroyed || socket.connecting || socket.writableLength > 0) return unchanged;
+  handle.readStop();
+  handle.reading = false;
+  const held: Buffer[] = [head];
+  for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) held.push(c);
+  // The old object must never touch the handle again (its destroy would close the connection),
+  // and the server's count of open connections now ends with the new one.
+  internals._handle = null;
+  const server = internals._server;
+  internals._server = null;
+  const reader = pool.reader();
+  const adopted: Socket = new Socket({
+    handle,
+    allowHalfOpen: socket.allowHalfOpen,
+    highWaterMark: socket.writableHighWaterMark,
+    // Reading starts with the first 'data' listener, so nothing is emitted to nobody.
+    manualStart: true,
+    onread: {
+      buffer: () => reader.next(),
+      callback: (n: number, buf: Uint8Array) => {
+        adopted.emit('data', reader.take(n, buf as Buffer));
+      },
+    },
+  } as ConstructorParameters<typeof Socket>[0]);
+  (adopted as unknown as SocketInternals)._server = server;
+  adopted.on('close', () => reader.close());
+  return { socket: adopted, head: held.length === 1 ? head : Buffer.concat(held), pooled: true };
+}
