@@ -153,7 +153,8 @@ export class PublicConnection {
     const b = this.binding;
     if (this.closing || !b || piece.length === 0) return;
     b.replay = null;
-    if (!b.stream.write(piece)) this.pauseForStream(b);
+    // The stream keeps the piece until it is framed, and the session until it is written.
+    if (!b.stream.write(piece, leaseReadBuffer(piece))) this.pauseForStream(b);
   }
 
   private send(b: Binding, bytes: Buffer, replayable: boolean): void {

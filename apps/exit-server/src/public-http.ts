@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Logger, Session } from '@tunnel/tunnel-protocol';
+import { readIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
 import { PublicConnection } from './public-conn.ts';
 import type { Router } from './router.ts';
 
@@ -15,6 +15,8 @@ export interface PublicHttpOptions {
   readonly headersTimeoutMs: number;
   /** Close a connection with no request in flight after this long without traffic, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Pooled read buffers for public connections (request bodies then cross uncopied); without it each read allocates. */
+  readonly readPool?: ReadBufferPool;
 }
 
 /** Counters the exit server reports. */
@@ -56,7 +58,14 @@ export class PublicHttp {
   }
 
   /** `connection` listener of the public server. */
-  readonly handleConnection = (socket: Socket): void => {
+  readonly handleConnection = (accepted: Socket): void => {
+    let socket = accepted;
+    if (this.opts.readPool) {
+      const pooled = readIntoPool(accepted, this.opts.readPool);
+      socket = pooled.socket;
+      // Nothing is read before 'connection' fires; should that change, nothing is lost either.
+      if (pooled.head.length > 0) socket.unshift(pooled.head);
+    }
     const conn = new PublicConnection(this, socket);
     this.conns.add(conn);
     this.counters.connections++;

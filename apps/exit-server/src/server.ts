@@ -45,6 +45,8 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     pingIntervalMs: config.pingInterval,
     idleTimeoutMs: config.idleTimeout,
   };
+  const readPool =
+    config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
   const router = new Router();
   const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(
@@ -55,11 +57,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       maxHeaderBytes: config.maxHeaderBytes,
       headersTimeoutMs: 60_000,
       keepAliveTimeoutMs: 65_000,
+      readPool,
     },
     logger.child({ component: 'public' }),
   );
-  const readPool =
-    config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
   const control = new ControlPlane(
     router,
     {

@@ -12,6 +12,7 @@ import { FrameFlag, FrameType, type Frame } from './frame.ts';
 import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead, type OpenHead, type ResponseHead } from './head.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { leaseReadBuffer } from './read-pool.ts';
 import { TunnelStream, type StreamHost } from './stream.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -27,6 +28,10 @@ export interface SessionOptions {
   readonly logger?: Logger;
   /** Called for every stream the peer opens; the handler must reply or reset it. */
   readonly onStream?: (stream: TunnelStream) => void;
+}
+
+function endLeases(leases: ReadonlyArray<() => void>): void {
+  for (const release of leases) release();
 }
 
 /** Payloads below this size are copied into the batch buffer; larger ones go out as their own chunk. */
@@ -64,6 +69,8 @@ export class Session extends EventEmitter implements StreamHost {
   private queue: Buffer[] = [];
   private queuedSmall: Buffer[] = [];
   private queuedSmallBytes = 0;
+  /** Leases on borrowed read buffers queued as large payloads, ended once the transport wrote them. */
+  private queuedLeases: Array<() => void> = [];
   private flushScheduled = false;
   private congested = false;
   private writableWaiters: Array<() => void> = [];
@@ -219,6 +226,9 @@ export class Session extends EventEmitter implements StreamHost {
     const waiters = this.writableWaiters;
     this.writableWaiters = [];
     for (const w of waiters) w();
+    // What was queued is never sent: its buffers are free again.
+    this.queue = [];
+    endLeases(this.queuedLeases.splice(0));
     // 1006: the link is dead, so no close handshake can complete; 1002: the peer broke the protocol.
     const code = !err ? 1000 : err.code === 'TUN_ERR_IDLE_TIMEOUT' ? 1006 : 1002;
     this.transport.close(code, err ? err.code : 'closed');
@@ -364,6 +374,8 @@ export class Session extends EventEmitter implements StreamHost {
 
   private enqueueLarge(buf: Buffer): void {
     this.sealSmall();
+    const release = leaseReadBuffer(buf);
+    if (release) this.queuedLeases.push(release);
     this.queue.push(buf);
     this.scheduleFlush();
   }
@@ -392,7 +404,9 @@ export class Session extends EventEmitter implements StreamHost {
     const chunks = this.queue;
     this.queue = [];
     for (const c of chunks) this.bytesOut += c.length;
-    const ok = this.transport.write(chunks);
+    const leases = this.queuedLeases;
+    this.queuedLeases = [];
+    const ok = this.transport.write(chunks, leases.length > 0 ? () => endLeases(leases) : undefined);
     // Pause only when the transport said it is full (only then does it promise a `drain`) AND
     // more than transportHighWaterMark is queued: a socket's own mark (16 KiB) would stall every
     // stream once per flush; ours keeps the pipe full while still bounding memory.

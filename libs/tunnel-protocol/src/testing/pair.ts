@@ -47,13 +47,17 @@ class End implements TestTransport {
     this.handlers = h;
   }
 
-  write(chunks: readonly Buffer[]): boolean {
-    if (this.closed) return false;
+  write(chunks: readonly Buffer[], written?: () => void): boolean {
+    if (this.closed) {
+      written?.();
+      return false;
+    }
     for (const c of chunks) {
       // Copy: the sender may reuse its buffers, a real socket would have copied too.
       this.pending.push(Buffer.from(c));
       this.buffered += c.length;
     }
+    written?.();
     if (!this.scheduled && !this.dead) {
       this.scheduled = true;
       setImmediate(() => this.deliver());

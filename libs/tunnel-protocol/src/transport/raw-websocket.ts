@@ -3,7 +3,7 @@ import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encode
 
 /** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */
 export interface RawSocketLike {
-  write(chunk: Buffer): boolean;
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
   end(): void;
   destroy(): void;
   cork(): void;
@@ -97,14 +97,23 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
       const head = opts.head;
       if (head && head.length > 0) queueMicrotask(() => feed(head));
     },
-    write(chunks) {
-      if (closed || closeSent || socket.destroyed) return false;
+    write(chunks, written) {
+      if (closed || closeSent || socket.destroyed) {
+        written?.();
+        return false;
+      }
       let total = 0;
       for (const c of chunks) total += c.length;
-      if (total === 0) return true;
+      if (total === 0) {
+        written?.();
+        return true;
+      }
       socket.cork();
       socket.write(encodeWsHeader(WsOpcode.BINARY, total, masked));
-      for (const c of chunks) socket.write(c);
+      // Chunks leave in order: the last one's callback means all of them were written.
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write(chunks[i]);
+      socket.write(chunks[last], written);
       socket.uncork();
       return !socket.writableNeedDrain;
     },

@@ -3,8 +3,10 @@ export interface Transport {
   /**
    * Writes the chunks in order, as one batch where the transport can (one syscall).
    * Returns false when the transport is congested; `drain` fires once it can take more.
+   * `written` is called once the chunks are no longer referenced (handed to the OS, copied, or
+   * dropped because the transport closed), so buffers lent to this write may be reused.
    */
-  write(chunks: readonly Buffer[]): boolean;
+  write(chunks: readonly Buffer[], written?: () => void): boolean;
   /**
    * Closes the transport; `close` fires once. `code`/`reason` follow WebSocket close codes:
    * 1000 normal, 1002 protocol error, 1006 dead link (drop at once, no handshake).

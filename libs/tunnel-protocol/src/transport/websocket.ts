@@ -54,10 +54,16 @@ export function webSocketTransport(ws: WebSocketLike): Transport {
       ws.on('error', (err) => finish(err));
       socket?.on('drain', () => h.drain());
     },
-    write(chunks) {
-      if (ws.readyState !== OPEN) return false;
+    write(chunks, written) {
+      if (ws.readyState !== OPEN) {
+        written?.();
+        return false;
+      }
       socket?.cork();
-      for (const chunk of chunks) ws.send(chunk, SEND_OPTS);
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) ws.send(chunks[i], SEND_OPTS);
+      if (last >= 0) ws.send(chunks[last], SEND_OPTS, () => written?.());
+      else written?.();
       socket?.uncork();
       return socket ? !socket.writableNeedDrain : true;
     },
