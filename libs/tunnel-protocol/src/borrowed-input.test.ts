@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isBorrowed } from './read-pool.ts';
+import { ReadBufferPool, isBorrowed } from './read-pool.ts';
+import { Session } from './session.ts';
+import type { Transport } from './transport/transport.ts';
 import { detachedStream, feedBorrowed, splitAt } from './testing/borrowed.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsHeader } from './transport/ws-codec.ts';
 
@@ -49,4 +51,36 @@ describe('consumers of borrowed read buffers', () => {
     feedBorrowed([randomBytes(100)], (view) => stream.handleData(view, false));
     expect(seen).toEqual([true]);
   });
+
+  it.each([
+    ['until the transport says the bytes were written', false],
+    ['until the session closes without sending them', true],
+  ])('Session keeps a lease on a queued large payload %s', async (_name, closeFirst) => {
+    const written: Array<() => void> = [];
+    const transport: Transport = {
+      bind: () => {},
+      write: (_chunks, done) => (done && written.push(done), true),
+      close: () => {},
+      bufferedBytes: 0,
+    };
+    const session = new Session({ role: 'server', transport, limits: { pingIntervalMs: 0 } });
+    const stream = session.openStream({ kind: 'tcp', port: 1, remoteAddress: '', remotePort: 0, localAddress: '' });
+    const pool = new ReadBufferPool({ bufferBytes: 256 * 1024, minReadBytes: 64 * 1024, smallBytes: 1 });
+    const reader = pool.reader();
+    reader.take(1, reader.next());
+    const into = reader.next();
+    const payload = reader.take(32 * 1024, into);
+    stream.write(payload);
+    if (closeFirst) {
+      session.destroy();
+    } else {
+      await new Promise((r) => setImmediate(r));
+      expect(written).toHaveLength(1);
+    }
+    // Still leased by the session: the next read goes after the payload, not over it.
+    if (!closeFirst) expect(reader.next().byteOffset).toBe(payload.byteOffset + payload.length);
+    for (const done of written) done();
+    expect(reader.next().byteOffset).toBe(payload.byteOffset);
+  });
 });
+
