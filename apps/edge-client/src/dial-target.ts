@@ -1,6 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ResetCode } from '@tunnel/tunnel-protocol';
+import { ResetCode, type ReadBufferPool } from '@tunnel/tunnel-protocol';
 
 /** Where to dial: a configured upstream or TCP forward target. */
 export interface DialTarget {
@@ -12,6 +12,8 @@ export interface DialTarget {
   readonly secure?: boolean;
   /** Give up connecting after this long (TLS handshake included), ms. */
   readonly connectTimeoutMs: number;
+  /** Read a plain-TCP target through these pooled buffers (data events then carry borrowed views). */
+  readonly readPool?: ReadBufferPool;
 }
 
 /** What {@link dialTarget} reports; each is called at most once, and only one of the first two. */
@@ -29,13 +31,29 @@ export interface DialHandlers {
 
 /**
  * Dials a local target for one tunnel stream, the one way both the HTTP and the TCP proxies do
- * it: no Nagle, half-close kept open (plain TCP), a connect deadline, and failures before the
- * connection told apart from failures after it, which the proxies answer differently.
+ * it: no Nagle, half-close kept open (plain TCP), a connect deadline, failures before the
+ * connection told apart from failures after it, which the proxies answer differently, and
+ * pooled reads for plain TCP when given a pool (node's own `onread`).
  */
 export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
+  const reader = target.secure ? undefined : target.readPool?.reader();
   const socket: Socket = target.secure
     ? tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host })
-    : netConnect({ host: target.host, port: target.port, allowHalfOpen: true });
+    : netConnect({
+        host: target.host,
+        port: target.port,
+        allowHalfOpen: true,
+        ...(reader && {
+          onread: {
+            buffer: () => reader.next(),
+            callback: (n: number, buf: Uint8Array) => {
+              socket.emit('data', reader.take(n, buf as Buffer));
+              return true;
+            },
+          },
+        }),
+      });
+  if (reader) socket.once('close', () => reader.close());
   socket.setNoDelay(true);
   let connected = false;
   const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), target.connectTimeoutMs);

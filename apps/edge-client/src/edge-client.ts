@@ -181,14 +181,14 @@ export class EdgeClient {
   private serve(stream: TunnelStream, log: Logger): void {
     const head = stream.head;
     if (head.kind === 'tcp') {
-      proxyTcp(stream, head, this.tcp, { connectTimeoutMs: this.config.upstreamConnectTimeout }, log);
+      proxyTcp(stream, head, this.tcp, { connectTimeoutMs: this.config.upstreamConnectTimeout, readPool: this.readPool }, log);
       return;
     }
     if (this.upstreams.all.length === 0) {
       stream.reset(ResetCode.NO_ROUTE);
       return;
     }
-    proxyHttp(stream, head, this.upstreams, { connectTimeoutMs: this.config.upstreamConnectTimeout }, log);
+    proxyHttp(stream, head, this.upstreams, { connectTimeoutMs: this.config.upstreamConnectTimeout, readPool: this.readPool }, log);
   }
 
   private scheduleReconnect(): void {

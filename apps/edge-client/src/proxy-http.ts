@@ -1,4 +1,4 @@
-import { ResetCode, hostOf, pipeToSocket, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, hostOf, pipeToSocket, pipeToStream, type HttpRequestHead, type Logger, type ReadBufferPool, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { dialTarget } from './dial-target.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -6,6 +6,8 @@ import type { Upstreams } from './upstreams.ts';
 export interface ProxyOptions {
   /** Give up connecting to an upstream after this long, ms. */
   readonly connectTimeoutMs: number;
+  /** Pooled read buffers for plain-TCP upstreams; without it each read allocates. */
+  readonly readPool?: ReadBufferPool;
 }
 
 const NO_UPSTREAM = 'no upstream is configured on this edge client for this host\n';
@@ -35,12 +37,12 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
   }
   target.open++;
   const socket = dialTarget(
-    { host: target.host, port: target.port, secure: target.secure, connectTimeoutMs: opts.connectTimeoutMs },
+    { host: target.host, port: target.port, secure: target.secure, connectTimeoutMs: opts.connectTimeoutMs, readPool: opts.readPool },
     {
       connected: () => {
         // Pipes only now: bytes that came before the connection stay buffered in the stream.
         pipeToSocket(stream, socket);
-        socket.pipe(stream);
+        pipeToStream(socket, stream);
       },
       failed: (err, reset) => {
         if (stream.destroyed) return;

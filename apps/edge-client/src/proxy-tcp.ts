@@ -1,6 +1,7 @@
 import type { ProxyProtocolSetting, TcpForward } from '@tunnel/config';
-import { ResetCode, pipeToSocket, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, pipeToSocket, pipeToStream, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { dialTarget } from './dial-target.ts';
+import type { ProxyOptions } from './proxy-http.ts';
 import { proxyV1, proxyV2 } from './proxy-protocol.ts';
 
 /** The TCP forwards of this client, by public port. */
@@ -26,7 +27,7 @@ export class TcpForwards {
  * Serves one TCP stream: dials the configured local target (and nothing else), optionally
  * prefixes the PROXY protocol header, then pipes both ways with half-close and reset passed on.
  */
-export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpForwards, opts: { connectTimeoutMs: number }, log: Logger): void {
+export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpForwards, opts: ProxyOptions, log: Logger): void {
   const entry = forwards.get(head.port);
   const peer = `${head.remoteAddress}:${head.remotePort}`;
   if (!entry) {
@@ -37,7 +38,7 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
   const { forward, proxy } = entry;
   const started = Date.now();
   const socket = dialTarget(
-    { host: forward.host, port: forward.port, connectTimeoutMs: opts.connectTimeoutMs },
+    { host: forward.host, port: forward.port, connectTimeoutMs: opts.connectTimeoutMs, readPool: opts.readPool },
     {
       connected: () => {
         if (proxy) {
@@ -46,7 +47,7 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
         }
         stream.reply({ status: 200, statusMessage: '', headers: [] });
         pipeToSocket(stream, socket);
-        socket.pipe(stream);
+        pipeToStream(socket, stream);
       },
       failed: (err, reset) => {
         log.warn({ port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message }, 'TCP target unreachable');

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ResetCode, pipeToSocket, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, pipeToSocket, pipeToStream, type TunnelStream } from '@tunnel/tunnel-protocol';
 
 /** Counters one bridged connection reports when it ends. */
 export interface BridgeResult {
@@ -28,7 +28,7 @@ export function bridge(socket: Socket, stream: TunnelStream, done: (r: BridgeRes
     done({ bytesIn: stream.bytesOut, bytesOut: stream.bytesIn, durationMs: Date.now() - started, reset });
   };
   socket.setNoDelay(true);
-  socket.pipe(stream);
+  pipeToStream(socket, stream);
   pipeToSocket(stream, socket);
   socket.on('error', () => {
     reset = true;

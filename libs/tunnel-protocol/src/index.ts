@@ -17,6 +17,7 @@ export * from './transport/ws-codec.ts';
 export * from './transport/ws-handshake.ts';
 export * from './transport/raw-websocket.ts';
 export * from './pipe-to-socket.ts';
+export * from './pipe-to-stream.ts';
 export * from './tick-cork.ts';
 export * from './read-pool.ts';
 export * from './transport/pooled-socket.ts';

@@ -8,7 +8,11 @@ export interface ReadBufferPoolOptions {
   readonly maxPooledBytes?: number;
   /** Size of the one buffer that every quiet socket reads into and is copied out of, bytes. Default 16 KiB. */
   readonly smallBytes?: number;
-  /** Free buffers kept for reuse; more are left to the garbage collector. Default 16. */
+  /**
+   * Free buffers kept for reuse; more are left to the garbage collector. Default 64 (16 MiB of
+   * 256 KiB buffers): a download keeps tens of buffers leased at once while the tunnel's queue
+   * drains, and with 16 the edge client dropped and re-allocated them (fresh pages) all the time.
+   */
   readonly maxFreeBuffers?: number;
   /** Test aid: fill each buffer with 0xEE as it returns to the pool, so a slice kept without a lease reads garbage. Default false. */
   readonly poison?: boolean;
@@ -114,7 +118,7 @@ export class ReadBufferPool {
     this.bufferBytes = opts.bufferBytes ?? 256 * 1024;
     this.minReadBytes = Math.min(opts.minReadBytes ?? 64 * 1024, this.bufferBytes);
     this.maxPooledBytes = opts.maxPooledBytes ?? 64 * 1024 * 1024;
-    this.maxFree = opts.maxFreeBuffers ?? 16;
+    this.maxFree = opts.maxFreeBuffers ?? 64;
     this.poison = opts.poison ?? false;
     this.small = Buffer.allocUnsafeSlow(Math.min(opts.smallBytes ?? 16 * 1024, this.bufferBytes));
   }
