@@ -11,6 +11,12 @@ async function dockerode(): Promise<Dockerode> {
 }
 
 /** A random token for one topology. */
+
+/**
+ * Tunnel containers run with poisoned read buffers: a pooled buffer is overwritten as it returns
+ * to the pool, so a slice some consumer kept without a lease corrupts the bytes the tests check.
+ */
+const POISONED = { TUNNEL_POISON_READ_BUFFERS: 'true' };
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -234,7 +240,7 @@ export class Topology {
     const { c, name, logs } = this.container(this.images['exit-server:amd64'], 'exit');
     const started = await c
       .withNetworkMode(this.networks.wan)
-      .withEnvironment({ TUNNEL_TOKEN: token, ...opts.env })
+      .withEnvironment({ TUNNEL_TOKEN: token, ...POISONED, ...opts.env })
       .withExposedPorts(8000, 8123, ...(opts.tcpPorts ?? []))
       .withWaitStrategy(Wait.forLogMessage(/"msg":"exit server listening"/))
       .start();
@@ -291,7 +297,7 @@ export class Topology {
     const started = await c
       .withNetworkMode(this.networks.wan)
       .withExtraNetwork(this.networks.edge)
-      .withEnvironment({ TUNNEL_TOKEN: opts.token ?? exit.token })
+      .withEnvironment({ TUNNEL_TOKEN: opts.token ?? exit.token, ...POISONED })
       .withCommand([
         '--url', `ws://${exit.name}:8123`,
         '--upstream', `http://${app.name}:3000`,
