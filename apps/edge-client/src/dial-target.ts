@@ -43,6 +43,9 @@ export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
         host: target.host,
         port: target.port,
         allowHalfOpen: true,
+        // With node's 16 KiB, every DATA frame left the socket "full": the stream's credit was
+        // withheld until it drained, so uploads went stop-and-go (+13% and -30% edge CPU with 256 KiB).
+        highWaterMark: 256 * 1024,
         ...(reader && {
           onread: {
             buffer: () => reader.next(),

@@ -136,7 +136,9 @@ export class TcpPorts {
     const pending = this.opening.get(port);
     if (pending) return pending;
     const p = new Promise<Listener>((resolve, reject) => {
-      const server = createServer({ allowHalfOpen: true });
+      // 256 KiB, as for public HTTP sockets: a stream's sink then takes a whole DATA frame
+      // without reporting full, so credit keeps flowing instead of stopping on every frame.
+      const server = createServer({ allowHalfOpen: true, highWaterMark: 256 * 1024 });
       const listener: Listener = {
         server,
         sockets: new Map(),
