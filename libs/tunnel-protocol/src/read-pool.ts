@@ -1,6 +1,6 @@
 /** Settings of a {@link ReadBufferPool}. All sizes in bytes. */
 export interface ReadBufferPoolOptions {
-  /** Size of one pooled read buffer, bytes. Default 256 KiB. */
+  /** Size of one pooled read buffer, bytes. Default 1 MiB. */
   readonly bufferBytes?: number;
   /** Least room a read is given in a pooled buffer, bytes; with less left, the socket moves to another buffer. Default 64 KiB. */
   readonly minReadBytes?: number;
@@ -9,11 +9,11 @@ export interface ReadBufferPoolOptions {
   /** Size of the one buffer that every quiet socket reads into and is copied out of, bytes. Default 16 KiB. */
   readonly smallBytes?: number;
   /**
-   * Free buffers kept for reuse; more are left to the garbage collector. Default 64 (16 MiB of
-   * 256 KiB buffers): a download keeps tens of buffers leased at once while the tunnel's queue
-   * drains, and with 16 the edge client dropped and re-allocated them (fresh pages) all the time.
+   * Bytes of free buffers kept for reuse; more are left to the garbage collector. Default
+   * 16 MiB: a download keeps megabytes leased at once while the tunnel's queue drains, and with
+   * 4 MiB the edge client dropped and re-allocated buffers (fresh pages) all the time.
    */
-  readonly maxFreeBuffers?: number;
+  readonly maxFreeBytes?: number;
   /** Test aid: fill each buffer with 0xEE as it returns to the pool, so a slice kept without a lease reads garbage. Default false. */
   readonly poison?: boolean;
 }
@@ -115,10 +115,10 @@ export class ReadBufferPool {
   private overBudgetReads = 0;
 
   constructor(opts: ReadBufferPoolOptions = {}) {
-    this.bufferBytes = opts.bufferBytes ?? 256 * 1024;
+    this.bufferBytes = opts.bufferBytes ?? 1024 * 1024;
     this.minReadBytes = Math.min(opts.minReadBytes ?? 64 * 1024, this.bufferBytes);
     this.maxPooledBytes = opts.maxPooledBytes ?? 64 * 1024 * 1024;
-    this.maxFree = opts.maxFreeBuffers ?? 64;
+    this.maxFree = Math.max(1, Math.floor((opts.maxFreeBytes ?? 16 * 1024 * 1024) / this.bufferBytes));
     this.poison = opts.poison ?? false;
     this.small = Buffer.allocUnsafeSlow(Math.min(opts.smallBytes ?? 16 * 1024, this.bufferBytes));
   }

@@ -40,7 +40,7 @@ describe('exit-server', () => {
       instanceId: undefined,
       tcpPort: [],
       tcpPortRange: undefined,
-      readBuffer: 262_144,
+      readBuffer: 1_048_576,
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
       config: undefined,

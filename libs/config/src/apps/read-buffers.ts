@@ -11,7 +11,7 @@ export const READ_BUFFER_OPTIONS = {
     kind: 'bytes',
     min: 0,
     max: 16 * MiB,
-    default: 256 * KiB,
+    default: 1 * MiB,
     description: 'size of the reusable buffers a busy tunnel connection reads into (no copy per read); 0 = a fresh buffer per read',
   },
   /** Most bytes of pooled read buffers alive at once, bytes. */
