@@ -26,7 +26,9 @@ describe('consumers of borrowed read buffers', () => {
         const parts: Buffer[] = [];
         const controls: string[] = [];
         const dec = new WsFrameDecoder(false, { data: (p) => parts.push(Buffer.from(p)), control: (_op, p) => controls.push(p.toString()) });
-        feedBorrowed(splitAt(wire, cuts), (view) => dec.push(view));
+        // Always also cut inside the ping's payload, so a control frame straddles two reads.
+        const pingPayloadAt = wire.indexOf('ping!');
+        feedBorrowed(splitAt(wire, [...cuts, pingPayloadAt + 2]), (view) => dec.push(view));
         expect(Buffer.concat(parts).equals(body)).toBe(true);
         expect(controls).toEqual(['ping!']);
       }),
