@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResetCode } from '@tunnel/tunnel-protocol';
+import { ReadBufferPool, ResetCode, isBorrowed } from '@tunnel/tunnel-protocol';
 import { dialTarget, type DialTarget } from './dial-target.ts';
 
 const cleanups: Array<() => void> = [];
@@ -52,6 +52,23 @@ describe('dialTarget', () => {
     expect(await outcome).toEqual({ kind: 'connected' });
     // allowHalfOpen: the target may end its side while ours still sends
     expect(socket.allowHalfOpen).toBe(true);
+  });
+
+  it('reads a plain target through the pool and buffers 256 KiB of writes before reporting full', async () => {
+    const body = Buffer.alloc(2 * 1024 * 1024, 7);
+    const port = await listen((s) => s.end(body));
+    const { socket, outcome } = dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000, readPool: new ReadBufferPool() });
+    let bytes = 0;
+    let borrowed = 0;
+    socket.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (isBorrowed(c)) borrowed++;
+    });
+    expect(await outcome).toEqual({ kind: 'connected' });
+    await new Promise((r) => socket.once('end', r));
+    expect(bytes).toBe(body.length);
+    expect(borrowed).toBeGreaterThan(0);
+    expect(socket.writableHighWaterMark).toBe(256 * 1024);
   });
 
   it.each([

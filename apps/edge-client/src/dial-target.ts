@@ -1,4 +1,4 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ResetCode, type ReadBufferPool } from '@tunnel/tunnel-protocol';
 
@@ -39,7 +39,7 @@ export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
   const reader = target.secure ? undefined : target.readPool?.reader();
   const socket: Socket = target.secure
     ? tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host })
-    : netConnect({
+    : netConnect(({
         host: target.host,
         port: target.port,
         allowHalfOpen: true,
@@ -55,7 +55,7 @@ export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
             },
           },
         }),
-      });
+      }) as NetConnectOpts); // highWaterMark: a net.Socket option node's types do not list
   if (reader) socket.once('close', () => reader.close());
   socket.setNoDelay(true);
   let connected = false;
