@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { readIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
+import { readAcceptedIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
 import { PublicConnection } from './public-conn.ts';
 import type { Router } from './router.ts';
 
@@ -59,13 +59,7 @@ export class PublicHttp {
 
   /** `connection` listener of the public server. */
   readonly handleConnection = (accepted: Socket): void => {
-    let socket = accepted;
-    if (this.opts.readPool) {
-      const pooled = readIntoPool(accepted, this.opts.readPool);
-      socket = pooled.socket;
-      // Nothing is read before 'connection' fires; should that change, nothing is lost either.
-      if (pooled.head.length > 0) socket.unshift(pooled.head);
-    }
+    const socket = this.opts.readPool ? readAcceptedIntoPool(accepted, this.opts.readPool) : accepted;
     const conn = new PublicConnection(this, socket);
     this.conns.add(conn);
     this.counters.connections++;

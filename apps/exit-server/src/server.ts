@@ -48,7 +48,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
   const readPool =
     config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
   const router = new Router();
-  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange }, logger.child({ component: 'tcp' }));
+  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(
     router,
     {

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
-import { stripV4Mapped, type Logger } from '@tunnel/tunnel-protocol';
+import { readAcceptedIntoPool, stripV4Mapped, type Logger, type ReadBufferPool } from '@tunnel/tunnel-protocol';
 import { bridge } from './tcp-bridge.ts';
 import type { Router } from './router.ts';
 
@@ -68,7 +68,13 @@ export class TcpPorts {
 
   constructor(
     private readonly router: Router,
-    private readonly opts: { readonly bind: string; readonly fixed: readonly number[]; readonly range?: PortRange },
+    private readonly opts: {
+      readonly bind: string;
+      readonly fixed: readonly number[];
+      readonly range?: PortRange;
+      /** Pooled read buffers for the public TCP connections; without it each read allocates. */
+      readonly readPool?: ReadBufferPool;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -159,7 +165,8 @@ export class TcpPorts {
     return p;
   }
 
-  private accept(l: Listener, socket: Socket): void {
+  private accept(l: Listener, accepted: Socket): void {
+    const socket = this.opts.readPool ? readAcceptedIntoPool(accepted, this.opts.readPool) : accepted;
     const stats = l.stats;
     const remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     const remotePort = socket.remotePort ?? 0;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadBufferPool, isBorrowed } from '../read-pool.ts';
-import { readIntoPool } from './pooled-socket.ts';
+import { readAcceptedIntoPool, readIntoPool } from './pooled-socket.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -73,6 +73,19 @@ describe('readIntoPool', () => {
     client.end('late');
     await once(adopted.socket, 'end');
     expect(Buffer.concat(got).toString()).toBe('head:earlylate');
+  });
+
+  it('puts back in front what the old socket had read, for an accepted socket', async () => {
+    const { client, accepted } = await connectedPair();
+    accepted.pause();
+    client.write('early');
+    await once(accepted, 'readable');
+    const socket = readAcceptedIntoPool(accepted, new ReadBufferPool());
+    const got: Buffer[] = [];
+    socket.on('data', (c: Buffer) => got.push(Buffer.from(c)));
+    client.end('late');
+    await once(socket, 'end');
+    expect(Buffer.concat(got).toString()).toBe('earlylate');
   });
 
   it('closes the connection when the new socket is destroyed, and gives its buffer back', async () => {

@@ -67,3 +67,13 @@ export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer 
   adopted.on('close', () => reader.close());
   return { socket: adopted, head: held.length === 1 ? head : Buffer.concat(held), pooled: true };
 }
+
+/**
+ * {@link readIntoPool} for a socket just accepted, before anyone read it: returns the socket to
+ * use from here on. Should the old socket have read anything, it is put back in front.
+ */
+export function readAcceptedIntoPool(socket: Socket, pool: ReadBufferPool): Socket {
+  const pooled = readIntoPool(socket, pool);
+  if (pooled.head.length > 0) pooled.socket.unshift(pooled.head);
+  return pooled.socket;
+}
