@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, writeLeased, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
@@ -375,15 +375,13 @@ export class PublicConnection {
   }
 
   /**
-   * Writes response bytes. A borrowed read buffer is leased until written, or copied once the
-   * client is slow (a slow reader must not pin pooled buffers); the stream's sink reports the
-   * socket full, which withholds the stream's credit until the socket drains.
+   * Writes response bytes, leasing borrowed read buffers until written (see writeLeased); the
+   * stream's sink reports the socket full, which withholds the stream's credit until it drains.
    */
   private write(_b: Binding, buf: Buffer): void {
     if (buf.length === 0 || this.socket.destroyed) return;
     this.corkForTick();
-    if (this.socket.writableNeedDrain) this.socket.write(Buffer.from(buf));
-    else this.socket.write(buf, leaseReadBuffer(buf));
+    writeLeased(this.socket, buf);
   }
 
   /** The oldest pending request got its whole response. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequestHead } from './head.ts';
-import { pipeToSocket } from './pipe-to-socket.ts';
+import { LEASE_WHILE_UNWRITTEN_BELOW, pipeToSocket } from './pipe-to-socket.ts';
 import { ReadBufferPool } from './read-pool.ts';
 import { Session } from './session.ts';
 import type { TunnelStream } from './stream.ts';
@@ -22,6 +22,8 @@ class FakeSocket extends EventEmitter {
   private sinceDrain = 0;
   ended = false;
   destroyed = false;
+  /** Unwritten bytes, as the test wants them seen. */
+  writableLength = 0;
   constructor(private capacity = Infinity) {
     super();
   }
@@ -108,7 +110,7 @@ describe('pipeToSocket', () => {
     expect(socket.writes.join('')).toBe(body.toString());
   });
 
-  it('leases a borrowed chunk until the socket has written it, and copies once the socket is backed up', () => {
+  it('leases a borrowed chunk until the socket has written it, and copies once the socket holds 1 MiB unwritten', () => {
     const pool = new ReadBufferPool({ bufferBytes: 256 * 1024, minReadBytes: 64 * 1024, smallBytes: 1 });
     const reader = pool.reader();
     reader.take(1, reader.next());
@@ -120,15 +122,17 @@ describe('pipeToSocket', () => {
       return view;
     };
     const stream = detachedStream();
-    const socket = new FakeSocket(2);
+    const socket = new FakeSocket();
     pipeToSocket(stream, socket);
     const first = deliver(stream, 'one');
     // Leased until written: the next read goes after it, not over it.
     const second = deliver(stream, 'two');
     expect(second.byteOffset).toBe(first.byteOffset + 3);
     expect(socket.callbacks).toHaveLength(2);
-    // Backed up now: the third is copied, with nothing to release.
+    // Stalled: the third is copied, with nothing to release.
+    socket.writableLength = LEASE_WHILE_UNWRITTEN_BELOW;
     deliver(stream, 'three');
+    socket.writableLength = 0;
     expect(socket.callbacks).toHaveLength(2);
     expect(socket.writes).toEqual(['one', 'two', 'three']);
     socket.flush();

@@ -1,4 +1,4 @@
-import { leaseReadBuffer } from './read-pool.ts';
+import { isBorrowed, leaseReadBuffer } from './read-pool.ts';
 import type { TunnelStream } from './stream.ts';
 import { tickCorker } from './tick-cork.ts';
 
@@ -11,14 +11,33 @@ export interface CorkableSocketLike {
   on(event: 'drain', listener: () => void): unknown;
   readonly destroyed: boolean;
   readonly writableNeedDrain: boolean;
+  readonly writableLength: number;
+}
+
+/**
+ * Unwritten bytes past which a socket gets copies instead of leases, bytes. A stream stops
+ * crediting its peer once its socket reports full, so a socket holds at most about one stream
+ * window (1 MiB) more than its high-water mark; copying only beyond that keeps a fast transfer
+ * (whose socket is "full" most of the time) uncopied, while a socket that stalls for good pins
+ * no more than this of pooled memory.
+ */
+export const LEASE_WHILE_UNWRITTEN_BELOW = 1024 * 1024;
+
+/**
+ * Writes `chunk` to `socket`: a borrowed read buffer is leased until the socket has written it,
+ * or copied when the socket already holds {@link LEASE_WHILE_UNWRITTEN_BELOW} bytes or more.
+ * Returns what `socket.write` returns.
+ */
+export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writableLength'>, chunk: Buffer): boolean {
+  if (socket.writableLength >= LEASE_WHILE_UNWRITTEN_BELOW) return socket.write(isBorrowed(chunk) ? Buffer.from(chunk) : chunk);
+  return socket.write(chunk, leaseReadBuffer(chunk));
 }
 
 /**
  * Pipes a stream's bytes into a socket, like `stream.pipe(socket)` but as the stream's sink and
  * corked per tick: the pieces one tunnel read yields for this stream (a DATA frame is handed on
- * in pieces when it straddles reads) leave in one writev instead of one syscall each. A borrowed
- * read buffer is leased until the socket has written it, or copied once the socket is backed up
- * (a slow reader must not pin pooled buffers). Backpressure: while the socket's buffer is full the
+ * in pieces when it straddles reads) leave in one writev instead of one syscall each. Borrowed
+ * read buffers are leased until written ({@link writeLeased}). Backpressure: while the socket's buffer is full the
  * stream's credit is withheld from the peer. The stream's end ends the socket (half-close).
  */
 export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike): void {
@@ -27,8 +46,7 @@ export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike): 
     write(chunk) {
       if (socket.destroyed) return true;
       corkForTick();
-      if (socket.writableNeedDrain) return socket.write(Buffer.from(chunk));
-      return socket.write(chunk, leaseReadBuffer(chunk));
+      return writeLeased(socket, chunk);
     },
   });
   socket.on('drain', () => stream.sinkDrained());
