@@ -6,7 +6,6 @@ import {
   DEFAULT_LIMITS,
   HELLO_HEADER,
   PROTOCOL_VERSION,
-  ReadBufferPool,
   ResetCode,
   Session,
   TUNNEL_PATH,
@@ -16,7 +15,9 @@ import {
   encodeHello,
   rawWebSocketTransport,
   readIntoPool,
+  readPoolFor,
   type Logger,
+  type ReadBufferPool,
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
@@ -63,8 +64,7 @@ export class EdgeClient {
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
     this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
-    this.readPool =
-      config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
+    this.readPool = readPoolFor(config);
   }
 
   /** Subscribes to an event (see class doc). */

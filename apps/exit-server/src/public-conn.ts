@@ -213,7 +213,7 @@ export class PublicConnection {
     b.responses = new MessageReader<ResponseHead>(
       (head) => parseResponseHead(head, b.pending[0]?.method ?? 'GET'),
       Math.max(MAX_RESPONSE_HEAD_BYTES, this.owner.opts.maxHeaderBytes),
-      { head: (r, raw) => this.onResponseHead(b, r, raw), body: (p) => this.write(b, p), end: () => this.onResponseEnd(b) },
+      { head: (r, raw) => this.onResponseHead(b, r, raw), body: (p) => this.write(p), end: () => this.onResponseEnd(b) },
       () => new HttpError('TUN_ERR_BAD_RESPONSE', 502, 'response head too large'),
       (detail) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, detail),
     );
@@ -251,7 +251,7 @@ export class PublicConnection {
       // Both directions become a plain byte pipe; the request reader replays what it held.
       p.status = 101;
       this.clearResponseTimer();
-      this.write(b, raw);
+      this.write(raw);
       b.responses.switchToRaw();
       this.requests.switchToRaw();
       this.upgraded = true;
@@ -261,13 +261,13 @@ export class PublicConnection {
       return;
     }
     if (r.status < 200) {
-      this.write(b, raw); // interim (100 Continue, 103 Early Hints)
+      this.write(raw); // interim (100 Continue, 103 Early Hints)
       b.interim = true;
       return;
     }
     p.status = r.status;
     this.clearResponseTimer();
-    this.write(b, forwardResponseHead(r, raw));
+    this.write(forwardResponseHead(r, raw));
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
@@ -378,7 +378,7 @@ export class PublicConnection {
    * Writes response bytes, leasing borrowed read buffers until written (see writeLeased); the
    * stream's sink reports the socket full, which withholds the stream's credit until it drains.
    */
-  private write(_b: Binding, buf: Buffer): void {
+  private write(buf: Buffer): void {
     if (buf.length === 0 || this.socket.destroyed) return;
     this.corkForTick();
     writeLeased(this.socket, buf);

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
-import { DEFAULT_LIMITS, ReadBufferPool, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
+import { DEFAULT_LIMITS, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
@@ -45,8 +45,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     pingIntervalMs: config.pingInterval,
     idleTimeoutMs: config.idleTimeout,
   };
-  const readPool =
-    config.readBuffer > 0 ? new ReadBufferPool({ bufferBytes: config.readBuffer, maxPooledBytes: config.readPoolMax, poison: config.poisonReadBuffers }) : undefined;
+  const readPool = readPoolFor(config);
   const router = new Router();
   const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(

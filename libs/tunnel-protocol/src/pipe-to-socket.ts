@@ -10,7 +10,6 @@ export interface CorkableSocketLike {
   uncork(): void;
   on(event: 'drain', listener: () => void): unknown;
   readonly destroyed: boolean;
-  readonly writableNeedDrain: boolean;
   readonly writableLength: number;
 }
 
@@ -37,8 +36,9 @@ export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writable
  * Pipes a stream's bytes into a socket, like `stream.pipe(socket)` but as the stream's sink and
  * corked per tick: the pieces one tunnel read yields for this stream (a DATA frame is handed on
  * in pieces when it straddles reads) leave in one writev instead of one syscall each. Borrowed
- * read buffers are leased until written ({@link writeLeased}). Backpressure: while the socket's buffer is full the
- * stream's credit is withheld from the peer. The stream's end ends the socket (half-close).
+ * read buffers are leased until written ({@link writeLeased}). Backpressure: while the socket's
+ * buffer is full the stream's credit is withheld from the peer. The stream's end ends the socket
+ * (half-close).
  */
 export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike): void {
   const corkForTick = tickCorker(socket);

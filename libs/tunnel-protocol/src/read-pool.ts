@@ -30,6 +30,36 @@ export interface ReadBufferPoolStats {
   readonly overBudgetReads: number;
 }
 
+/** The apps' read-buffer settings (`--read-buffer`, `--read-pool-max`, `--poison-read-buffers`). */
+export interface ReadBufferSettings {
+  /** Size of one pooled read buffer, bytes; 0 turns pooled reads off. */
+  readonly readBuffer: number;
+  /** Most bytes of pooled buffers alive at once, bytes. */
+  readonly readPoolMax: number;
+  /** Test aid: overwrite buffers as they return to the pool. */
+  readonly poisonReadBuffers: boolean;
+}
+
+/** The pool an app's settings ask for, or undefined when pooled reads are off (`readBuffer` 0). */
+export function readPoolFor(settings: ReadBufferSettings): ReadBufferPool | undefined {
+  if (settings.readBuffer === 0) return undefined;
+  return new ReadBufferPool({ bufferBytes: settings.readBuffer, maxPooledBytes: settings.readPoolMax, poison: settings.poisonReadBuffers });
+}
+
+/**
+ * Node's `onread` option for a socket reading through `reader`: every read is handed to `emit`
+ * (the socket's 'data' event) as `reader.take()` makes it, borrowed or copied.
+ */
+export function onreadThrough(reader: PooledReader, emit: (chunk: Buffer) => void): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+  return {
+    buffer: () => reader.next(),
+    callback: (n, buf) => {
+      emit(reader.take(n, buf as Buffer));
+      return true;
+    },
+  };
+}
+
 /** One pooled buffer and who holds it. */
 class Arena {
   /** Leases taken on slices of this buffer and not yet released. */
@@ -101,7 +131,8 @@ export interface PooledReader {
  */
 export class ReadBufferPool {
   private readonly bufferBytes: number;
-  private readonly minReadBytes: number;
+  /** @internal Least room a read gets in a pooled buffer, bytes. */
+  readonly minRead: number;
   private readonly maxPooledBytes: number;
   private readonly maxFree: number;
   private readonly poison: boolean;
@@ -116,7 +147,7 @@ export class ReadBufferPool {
 
   constructor(opts: ReadBufferPoolOptions = {}) {
     this.bufferBytes = opts.bufferBytes ?? 1024 * 1024;
-    this.minReadBytes = Math.min(opts.minReadBytes ?? 64 * 1024, this.bufferBytes);
+    this.minRead = Math.min(opts.minReadBytes ?? 64 * 1024, this.bufferBytes);
     this.maxPooledBytes = opts.maxPooledBytes ?? 64 * 1024 * 1024;
     this.maxFree = Math.max(1, Math.floor((opts.maxFreeBytes ?? 16 * 1024 * 1024) / this.bufferBytes));
     this.poison = opts.poison ?? false;
@@ -152,11 +183,6 @@ export class ReadBufferPool {
     this.overBudgetReads++;
     this.scratch ??= Buffer.allocUnsafeSlow(this.bufferBytes);
     return this.scratch;
-  }
-
-  /** @internal Least room a read gets in a pooled buffer, bytes. */
-  get minRead(): number {
-    return this.minReadBytes;
   }
 
   /** @internal A socket stopped reading into `arena`. */

@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import type { ReadBufferPool } from '../read-pool.ts';
+import { onreadThrough, type ReadBufferPool } from '../read-pool.ts';
 
 /** The private parts of node's TCP handle that adopting a socket relies on (node 20). */
 interface TcpHandle {
@@ -30,8 +30,9 @@ export interface PooledSocket {
  * views of pooled buffers (see {@link ReadBufferPool}) instead of a fresh 64 KiB allocation per
  * read. Node offers that (`onread`) only to sockets it creates, and the exit server's sockets are
  * accepted, so the connection's TCP handle is moved into a new `net.Socket` created with
- * `onread`. That touches node internals (`_handle`, `readStop`); where they are not as expected
- * (TLS sockets, another node), the socket is returned unchanged and reads as before.
+ * `onread`. That touches node internals (`_handle`, `_server`, `readStop`, `manualStart`);
+ * where they are not as expected (TLS sockets, another node), the socket is returned unchanged
+ * and reads as before.
  */
 export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer = Buffer.alloc(0)): PooledSocket {
   const internals = socket as unknown as SocketInternals;
@@ -56,12 +57,7 @@ export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer 
     highWaterMark: socket.writableHighWaterMark,
     // Reading starts with the first 'data' listener, so nothing is emitted to nobody.
     manualStart: true,
-    onread: {
-      buffer: () => reader.next(),
-      callback: (n: number, buf: Uint8Array) => {
-        adopted.emit('data', reader.take(n, buf as Buffer));
-      },
-    },
+    onread: onreadThrough(reader, (chunk) => adopted.emit('data', chunk)),
   } as ConstructorParameters<typeof Socket>[0]);
   (adopted as unknown as SocketInternals)._server = server;
   adopted.on('close', () => reader.close());

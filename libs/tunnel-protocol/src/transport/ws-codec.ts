@@ -69,8 +69,8 @@ const enum S {
  * Streaming WebSocket frame decoder that never reassembles data: payload bytes are handed on as
  * slices of the input (copied only to unmask a non-zero key), so a large message costs no
  * buffering. It never keeps a slice of the input past `push()` (the input may be a borrowed read
- * buffer, see ReadBufferPool); our own frame decoder sits on top and sees a plain byte stream. Control frames
- * are bounded to 125 bytes and buffered whole. Throws {@link ProtocolError} on anything RFC
+ * buffer, see ReadBufferPool); our own frame decoder sits on top and sees a plain byte stream.
+ * Control frames are bounded to 125 bytes and buffered whole. Throws {@link ProtocolError} on anything RFC
  * 6455 forbids or we do not speak (text frames, extensions).
  */
 export class WsFrameDecoder {
