@@ -379,17 +379,7 @@ describe('FrameDecoder', () => {
       fc.property(fc.uint8Array({ maxLength: 32 }), fc.array(frameArb, { maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 }), (junk, frames, cuts) => {
         const wire = Buffer.concat([Buffer.from(junk), ...frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload))]);
         const dec = new FrameDecoder(LIMITS, () => {});
-        const pieces = (() => {
-          const pts = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-          const out: Buffer[] = [];
-          let prev = 0;
-          for (const p of pts) {
-            out.push(wire.subarray(prev, p));
-            prev = p;
-          }
-          out.push(wire.subarray(prev));
-          return out;
-        })();
+        const pieces = splitAt(wire, cuts);
         try {
           for (const p of pieces) dec.write(p);
         } catch (e) {

@@ -27,6 +27,15 @@ async function connectedPair(): Promise<{ client: Socket; accepted: Socket; serv
   return { client, accepted, server };
 }
 
+/** A connected pair whose accepted socket has already read 'early' (buffered, unconsumed). */
+async function pairThatReadEarly(): Promise<{ client: Socket; accepted: Socket }> {
+  const pair = await connectedPair();
+  pair.accepted.pause();
+  pair.client.write('early');
+  await once(pair.accepted, 'readable');
+  return pair;
+}
+
 function sha(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
@@ -63,10 +72,7 @@ describe('readIntoPool', () => {
   });
 
   it('keeps what the old socket had already read, after the given head', async () => {
-    const { client, accepted } = await connectedPair();
-    accepted.pause();
-    client.write('early');
-    await once(accepted, 'readable');
+    const { client, accepted } = await pairThatReadEarly();
     const adopted = readIntoPool(accepted, new ReadBufferPool(), Buffer.from('head:'));
     const got: Buffer[] = [adopted.head];
     adopted.socket.on('data', (c: Buffer) => got.push(Buffer.from(c)));
@@ -76,10 +82,7 @@ describe('readIntoPool', () => {
   });
 
   it('puts back in front what the old socket had read, for an accepted socket', async () => {
-    const { client, accepted } = await connectedPair();
-    accepted.pause();
-    client.write('early');
-    await once(accepted, 'readable');
+    const { client, accepted } = await pairThatReadEarly();
     const socket = readAcceptedIntoPool(accepted, new ReadBufferPool());
     const got: Buffer[] = [];
     socket.on('data', (c: Buffer) => got.push(Buffer.from(c)));
