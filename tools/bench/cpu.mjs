@@ -121,6 +121,31 @@ export function snapshot(procs) {
   return Object.fromEntries(procs.map((p) => [p.name, p.tree ? treeTicks(p.pid, all) : cpuTicks(p.pid)]));
 }
 
+/**
+ * The host's CPU time so far from the first line of /proc/stat, in clock ticks summed over all
+ * cores: `{ idle, total }`, where idle counts idle and iowait. Undefined when unreadable.
+ */
+export function hostTicks() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { idle: fields[3] + fields[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Share of the host's CPU (all cores) that was busy between two hostTicks() readings, 0-1; null
+ * when unknown. On 2 cores a system that leaves the host idle during a load run is waiting on
+ * itself, not on the CPU.
+ */
+export function busyShare(before, after) {
+  if (!before || !after || !(after.total > before.total)) return null;
+  return 1 - (after.idle - before.idle) / (after.total - before.total);
+}
+
 /** Resident set size of `pid` in bytes (VmRSS), or undefined if unreadable. */
 export function rssBytes(pid) {
   try {

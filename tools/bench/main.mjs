@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { snapshotBuilds } from './builds.mjs';
 import { killAllNow, startChild, stopAll, stopChild } from './children.mjs';
-import { clockTicksPerSecond, delta, reapedChildTicks, snapshot, usPerRequest } from './cpu.mjs';
+import { busyShare, clockTicksPerSecond, delta, hostTicks, reapedChildTicks, snapshot, usPerRequest } from './cpu.mjs';
 import { runLifecycle } from './lifecycle.mjs';
 import { runLoad } from './load.mjs';
 import { detectPeers, peerVersions, SETUP_HINT } from './peers.mjs';
@@ -136,7 +136,9 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
           const tunnelBefore = snapshot(system.tunnelProcs);
           const upstreamBefore = snapshot([system.upstreamProc]);
           const loadGenBefore = reapedChildTicks();
+          const hostBefore = hostTicks();
           const { figures, raw } = await load(shape, opts.durationSec);
+          const hostBusy = busyShare(hostBefore, hostTicks());
           const loadGenAfter = reapedChildTicks();
           const tunnelTicks = delta(tunnelBefore, snapshot(system.tunnelProcs));
           const upstreamTicks = delta(upstreamBefore, snapshot([system.upstreamProc]));
@@ -151,6 +153,7 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
             upstreamUsPerReq: usPerRequest(upstreamTicks, figures.requests),
             loadGenTicks,
             loadGenUsPerReq: usPerRequest({ autocannon: loadGenTicks }, figures.requests),
+            hostBusy,
           };
           runs.push({ round, system: spec.name, shape: shape.name, url: system.url + shape.path, ports: system.ports, figures, cpu, autocannon: raw });
           if (figures.errorRate > MAX_ERROR_RATE) {
@@ -211,6 +214,7 @@ function summarizeRuns(runs, tcpRuns, systems) {
       s.tunnelCpuUsPerReq = summarize(rs.map((r) => r.cpu.tunnelUsPerReq));
       s.upstreamCpuUsPerReq = summarize(rs.map((r) => r.cpu.upstreamUsPerReq));
       s.loadGenCpuUsPerReq = summarize(rs.map((r) => r.cpu.loadGenUsPerReq));
+      s.hostBusy = summarize(rs.map((r) => r.cpu.hostBusy));
       s.maxErrorRate = rs.length > 0 ? Math.max(...rs.map((r) => r.figures.errorRate)) : null;
       s.latency = medianLatencyCurve(rs);
       summary[shape.name][spec.name] = s;

@@ -24,6 +24,7 @@ const ratio = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '�
 /** `×direct · ×ssh` medians of per-round ratios. */
 const ratios = (m) => `${ratio(m?.vsDirect?.median)} · ${ratio(m?.vsSsh?.median)}`;
 const integer = (x) => x.toLocaleString('en-US');
+const busy = (x) => (x === null || x === undefined ? '—' : `${Math.round(x * 100)}%`);
 const percent = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(x === 0 ? 0 : 2)}%`);
 const list = (xs, f = (x) => x.toFixed(2)) => xs.filter((x) => Number.isFinite(x)).map(f).join(', ');
 
@@ -102,6 +103,7 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
     '- Cells are median (min–max) over rounds. "×direct · ×ssh" are medians of per-round ratios to DIRECT and to ssh -R measured in the same round (for latency, below 1 is better).',
     '- CPU µs/req: utime+stime per completed request of the system\'s own processes: tunnel = exit server + edge client(s); nginx = its single process; ssh -R = sshd (listener and per-connection processes) + the ssh client.',
     '- Upstream · autocannon CPU µs/req: the same for the upstream and for the load generator in that run; on 2 cores, what they use is not left to the system under test.',
+    '- Host busy: share of all cores busy (not idle or iowait, /proc/stat) while the load ran, whoever used it. Near 100%, the system was CPU-bound with the upstream and autocannon; well below, the pipeline waited on itself.',
     '- nginx: one proxy hop, keep-alive upstream pool, `proxy_buffering off`, `proxy_request_buffering off`, 64 KiB buffers, 1 worker. ssh -R: private sshd on loopback, chacha20-poly1305.',
     '- tunnel: exit server and edge clients run as their images ship them: `MALLOC_TRIM_THRESHOLD_=67108864` (glibc keeps freed heap instead of page-faulting fresh pages on every socket read) and `node --max-semi-space-size=1` (a 1 MiB young generation); see the README.',
     '- Load generator (autocannon), upstream and the system under test share the host\'s cores over loopback.',
@@ -120,14 +122,14 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
       ? `POST ${shape.path} (${integer(shape.bodyBytes)} B request body, upstream drains and counts it)`
       : `GET ${shape.path} (${integer(shape.bodyBytes)} B body)`;
     lines.push(`## ${shape.name}: ${what}, ${shape.connections} connections; judged by ${HEADLINE_LABEL[shape.headline]}`, '');
-    lines.push('| System | req/s | ×direct · ×ssh | p50 ms | ×direct · ×ssh | p99 ms | ×direct · ×ssh | MB/s | ×direct · ×ssh | CPU µs/req | Upstream · autocannon CPU µs/req | Errors (max) |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| System | req/s | ×direct · ×ssh | p50 ms | ×direct · ×ssh | p99 ms | ×direct · ×ssh | MB/s | ×direct · ×ssh | CPU µs/req | Upstream · autocannon CPU µs/req | Host busy | Errors (max) |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const system of systems) {
       const s = summary.shapes[shape.name][system.name];
       lines.push(
         `| ${system.name} | ${cell(s.reqPerSec)} | ${ratios(s.reqPerSec)} | ${cell(s.p50Ms)} | ${ratios(s.p50Ms)} | ${cell(s.p99Ms)} | ${ratios(s.p99Ms)} | ` +
           `${cell(s.mbPerSec)} | ${ratios(s.mbPerSec)} | ${system.kind === 'direct' ? '—' : cell(s.tunnelCpuUsPerReq)} | ` +
-          `${fmt(s.upstreamCpuUsPerReq?.median)} · ${fmt(s.loadGenCpuUsPerReq?.median)} | ${percent(s.maxErrorRate)} |`,
+          `${fmt(s.upstreamCpuUsPerReq?.median)} · ${fmt(s.loadGenCpuUsPerReq?.median)} | ${busy(s.hostBusy?.median)} | ${percent(s.maxErrorRate)} |`,
       );
     }
     lines.push('');
