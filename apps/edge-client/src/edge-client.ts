@@ -145,7 +145,7 @@ export class EdgeClient {
   private onOpen(socket: Socket, head: Buffer, welcome: Welcome): void {
     const log = this.log.child({ session: welcome.sessionId });
     this.welcome = welcome;
-    const conn = this.readPool ? readIntoPool(socket, this.readPool, head) : { socket, head };
+    const conn = readIntoPool(socket, this.readPool, head);
     const session = new Session({
       role: 'client',
       transport: rawWebSocketTransport(conn.socket, { role: 'client', head: conn.head }),

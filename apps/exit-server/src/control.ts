@@ -147,7 +147,7 @@ export class ControlPlane {
 
   private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
-    const conn = this.opts.readPool ? readIntoPool(socket, this.opts.readPool, head) : { socket, head };
+    const conn = readIntoPool(socket, this.opts.readPool, head);
     const transport = rawWebSocketTransport(conn.socket, { role: 'server', head: conn.head });
     const session = new Session({ role: 'server', transport, limits: this.opts.limits, logger: log });
     const client = new ClientConn(sessionId, hello, session, remote, tcpPorts);

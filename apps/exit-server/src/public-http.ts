@@ -59,7 +59,7 @@ export class PublicHttp {
 
   /** `connection` listener of the public server. */
   readonly handleConnection = (accepted: Socket): void => {
-    const socket = this.opts.readPool ? readAcceptedIntoPool(accepted, this.opts.readPool) : accepted;
+    const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
     const conn = new PublicConnection(this, socket);
     this.conns.add(conn);
     this.counters.connections++;

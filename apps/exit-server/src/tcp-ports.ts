@@ -166,7 +166,7 @@ export class TcpPorts {
   }
 
   private accept(l: Listener, accepted: Socket): void {
-    const socket = this.opts.readPool ? readAcceptedIntoPool(accepted, this.opts.readPool) : accepted;
+    const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
     const stats = l.stats;
     const remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     const remotePort = socket.remotePort ?? 0;

@@ -21,7 +21,7 @@ export interface PooledSocket {
   readonly socket: Socket;
   /** `head` followed by what the old socket had read and nobody consumed: feed these first. */
   readonly head: Buffer;
-  /** True when reads now go through the pool; false when the socket could not be adopted (TLS). */
+  /** True when reads now go through the pool; false without a pool or when the socket could not be adopted (TLS). */
   readonly pooled: boolean;
 }
 
@@ -31,14 +31,14 @@ export interface PooledSocket {
  * read. Node offers that (`onread`) only to sockets it creates, and the exit server's sockets are
  * accepted, so the connection's TCP handle is moved into a new `net.Socket` created with
  * `onread`. That touches node internals (`_handle`, `_server`, `readStop`, `manualStart`);
- * where they are not as expected (TLS sockets, another node), the socket is returned unchanged
- * and reads as before.
+ * where they are not as expected (TLS sockets, another node), or when there is no pool (pooled
+ * reads are off), the socket is returned unchanged and reads as before.
  */
-export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer = Buffer.alloc(0)): PooledSocket {
+export function readIntoPool(socket: Socket, pool: ReadBufferPool | undefined, head: Buffer = Buffer.alloc(0)): PooledSocket {
   const internals = socket as unknown as SocketInternals;
   const handle = internals._handle;
   const unchanged = { socket, head, pooled: false };
-  if (socket.constructor !== Socket || !handle || typeof handle.readStop !== 'function' || typeof handle.useUserBuffer !== 'function') return unchanged;
+  if (!pool || socket.constructor !== Socket || !handle || typeof handle.readStop !== 'function' || typeof handle.useUserBuffer !== 'function') return unchanged;
   // A write still in flight would complete on the new object, which never counted it.
   if (socket.destroyed || socket.connecting || socket.writableLength > 0) return unchanged;
   handle.readStop();
@@ -68,7 +68,7 @@ export function readIntoPool(socket: Socket, pool: ReadBufferPool, head: Buffer 
  * {@link readIntoPool} for a socket just accepted, before anyone read it: returns the socket to
  * use from here on. Should the old socket have read anything, it is put back in front.
  */
-export function readAcceptedIntoPool(socket: Socket, pool: ReadBufferPool): Socket {
+export function readAcceptedIntoPool(socket: Socket, pool: ReadBufferPool | undefined): Socket {
   const pooled = readIntoPool(socket, pool);
   if (pooled.head.length > 0) pooled.socket.unshift(pooled.head);
   return pooled.socket;
