@@ -1,6 +1,6 @@
 import { isIP, connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ResetCode, onreadThrough, type ReadBufferPool } from '@tunnel/tunnel-protocol';
+import { ResetCode, SINK_SOCKET_HIGH_WATER_MARK, onreadThrough, type ReadBufferPool } from '@tunnel/tunnel-protocol';
 
 /** Where to dial: a configured upstream or TCP forward target. */
 export interface DialTarget {
@@ -43,9 +43,7 @@ export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
         host: target.host,
         port: target.port,
         allowHalfOpen: true,
-        // With node's 16 KiB, every DATA frame left the socket "full": the stream's credit was
-        // withheld until it drained, so uploads went stop-and-go (+13% and -30% edge CPU with 256 KiB).
-        highWaterMark: 256 * 1024,
+        highWaterMark: SINK_SOCKET_HIGH_WATER_MARK,
         ...(reader && { onread: onreadThrough(reader, (chunk) => socket.emit('data', chunk)) }),
       }) as NetConnectOpts); // highWaterMark: a net.Socket option node's types do not list
   if (reader) socket.once('close', () => reader.close());

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
-import { DEFAULT_LIMITS, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
+import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
@@ -81,10 +81,8 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     logger.child({ component: 'control' }),
   );
 
-  // A 256 KiB socket high-water mark lets a tunnel stream hand a whole DATA frame to the public
-  // socket without pausing on every chunk (the 16 KiB default paused and resumed per frame).
   // Half-open: a client that ends its side after a request still gets the response.
-  const server = createServer({ allowHalfOpen: true, highWaterMark: 256 * 1024, noDelay: true }, publicHttp.handleConnection);
+  const server = createServer({ allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK, noDelay: true }, publicHttp.handleConnection);
 
   await tcpPorts.start();
   await control.app.listen({ port: config.controlPort, host: config.bind });

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
-import { readAcceptedIntoPool, stripV4Mapped, type Logger, type ReadBufferPool } from '@tunnel/tunnel-protocol';
+import { SINK_SOCKET_HIGH_WATER_MARK, readAcceptedIntoPool, stripV4Mapped, type Logger, type ReadBufferPool } from '@tunnel/tunnel-protocol';
 import { bridge } from './tcp-bridge.ts';
 import type { Router } from './router.ts';
 
@@ -142,9 +142,7 @@ export class TcpPorts {
     const pending = this.opening.get(port);
     if (pending) return pending;
     const p = new Promise<Listener>((resolve, reject) => {
-      // 256 KiB, as for public HTTP sockets: a stream's sink then takes a whole DATA frame
-      // without reporting full, so credit keeps flowing instead of stopping on every frame.
-      const server = createServer({ allowHalfOpen: true, highWaterMark: 256 * 1024 });
+      const server = createServer({ allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK });
       const listener: Listener = {
         server,
         sockets: new Map(),

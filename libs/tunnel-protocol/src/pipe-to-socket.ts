@@ -14,6 +14,14 @@ export interface CorkableSocketLike {
 }
 
 /**
+ * Write high-water mark for sockets a stream's bytes are written into (public HTTP and TCP-port
+ * sockets, the edge client's upstreams and TCP targets), bytes. With node's 16 KiB every DATA
+ * frame left the socket "full", so the stream withheld its peer's credit until the socket
+ * drained and large bodies went stop-and-go (uploads +13%, edge-client CPU -30% with 256 KiB).
+ */
+export const SINK_SOCKET_HIGH_WATER_MARK = 256 * 1024;
+
+/**
  * Unwritten bytes past which a socket gets copies instead of leases, bytes. A stream stops
  * crediting its peer once its socket reports full, so a socket holds at most about one stream
  * window (1 MiB) more than its high-water mark; copying only beyond that keeps a fast transfer
