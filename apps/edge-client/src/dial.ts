@@ -2,6 +2,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { ERROR_HEADER, newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-protocol';
+import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
 
 /** The outcome of a WebSocket handshake with the exit server. */
 export type DialResult =
@@ -30,7 +31,8 @@ export interface Dialing {
 
 /**
  * Opens a WebSocket to `url` (ws:// or wss://) by hand: a GET with Upgrade, then a check of
- * `Sec-WebSocket-Accept`. The socket is handed over raw, so the session frames it itself.
+ * `Sec-WebSocket-Accept`. The socket is handed over raw, so the session frames it itself. The
+ * request carries `User-Agent: tunnel-edge-client/<version>` (see user-agent.ts).
  */
 export function dial(url: URL, opts: DialOptions): Dialing {
   const key = newWebSocketKey();
@@ -42,6 +44,8 @@ export function dial(url: URL, opts: DialOptions): Dialing {
     method: 'GET',
     agent: false,
     headers: {
+      // Before the caller's headers so a test or an embedding app can name itself instead.
+      'User-Agent': EDGE_CLIENT_USER_AGENT,
       ...opts.headers,
       Connection: 'Upgrade',
       Upgrade: 'websocket',

@@ -87,6 +87,7 @@ export class ControlPlane {
 
   private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const remote = stripV4Mapped(socket.remoteAddress ?? '');
+    const userAgent = userAgentForLog(req.headers['user-agent']);
     socket.on('error', () => socket.destroy());
     if (this.draining) {
       this.refuse(socket, 503, 'TUN_ERR_GOING_AWAY', 'exit server is shutting down');
@@ -94,7 +95,7 @@ export class ControlPlane {
     }
     const check = checkUpgradeRequest(req, this.opts.token);
     if (!check.ok) {
-      this.log.warn({ remote, code: check.error.code, status: check.error.status }, 'refused edge client');
+      this.log.warn({ remote, userAgent, code: check.error.code, status: check.error.status }, 'refused edge client');
       this.refuse(socket, check.error.status, check.error.code, check.error.message);
       return;
     }
@@ -113,7 +114,7 @@ export class ControlPlane {
         this.opts.tcpPorts?.release(tcp.accepted);
         return;
       }
-      this.accept(socket, head, key, hello, sessionId, remote, tcp);
+      this.accept(socket, head, key, hello, sessionId, { remote, userAgent }, tcp);
     });
   }
 
@@ -121,7 +122,7 @@ export class ControlPlane {
    * Completes the WebSocket handshake by hand and runs the session straight on the socket (no
    * WebSocket library in the data path; see rawWebSocketTransport).
    */
-  private accept(socket: Socket, head: Buffer, key: string, hello: Hello, sessionId: string, remote: string, tcp: TcpClaim): void {
+  private accept(socket: Socket, head: Buffer, key: string, hello: Hello, sessionId: string, peer: Peer, tcp: TcpClaim): void {
     const limits = this.opts.limits;
     const welcome = encodeWelcome({
       version: PROTOCOL_VERSION,
@@ -142,17 +143,17 @@ export class ControlPlane {
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}\r\n${WELCOME_HEADER}: ${welcome}\r\n\r\n`,
     );
-    this.attach(socket, head, hello, sessionId, remote, tcp.accepted);
+    this.attach(socket, head, hello, sessionId, peer, tcp.accepted);
   }
 
-  private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, remote: string, tcpPorts: number[]): void {
+  private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, { remote, userAgent }: Peer, tcpPorts: number[]): void {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
     const conn = readIntoPool(socket, this.opts.readPool, head);
     const transport = rawWebSocketTransport(conn.socket, { role: 'server', head: conn.head });
     const session = new Session({ role: 'server', transport, limits: this.opts.limits, logger: log });
     const client = new ClientConn(sessionId, hello, session, remote, tcpPorts);
     this.router.add(client);
-    log.info({ remote, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
+    log.info({ remote, userAgent, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
       this.router.remove(client);
@@ -170,6 +171,23 @@ export class ControlPlane {
     await Promise.all([...this.router.clients].map((c) => c.session.goAway(timeoutMs)));
     for (const c of [...this.router.clients]) c.session.close();
   }
+}
+
+/** Who is on the other end of an upgrade, as logged. */
+interface Peer {
+  /** Remote address (IPv4-mapped IPv6 unwrapped). */
+  readonly remote: string;
+  /** The client's User-Agent, bounded for logging (see {@link userAgentForLog}). */
+  readonly userAgent: string | undefined;
+}
+
+/** Longest User-Agent logged, in characters; the rest is cut (the header is the client's to fill). */
+export const MAX_LOGGED_USER_AGENT = 200;
+
+/** A User-Agent fit for a log line: printable ASCII only, at most {@link MAX_LOGGED_USER_AGENT} characters. */
+export function userAgentForLog(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  return raw.replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_LOGGED_USER_AGENT);
 }
 
 function refuseAll(ports: readonly number[]): TcpClaim {
