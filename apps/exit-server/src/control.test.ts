@@ -20,6 +20,15 @@ afterEach(async () => {
 });
 
 describe('control port HTTP', () => {
+  it('keeps idle HTTP connections as long as told (behind an ALB: longer than its idle timeout)', async () => {
+    plane = new ControlPlane(
+      new Router(),
+      { token, instanceId: 'inst-2', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, keepAliveTimeoutMs: 3_605_000, statusExtra: () => ({}) },
+      silentLogger,
+    );
+    expect(plane.app.server.keepAliveTimeout).toBe(3_605_000);
+  });
+
   it('GET /healthz answers 200 without auth, 503 while draining', async () => {
     const p = make();
     const ok = await p.app.inject({ method: 'GET', url: '/healthz' });

@@ -35,6 +35,13 @@ export interface ControlOptions {
   readonly limits: SessionLimits;
   /** Time a client has to send its complete upgrade request, ms. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * Close an HTTP connection (`/healthz`, `/status`) idle this long between requests, ms. Behind a
+   * load balancer it must outlast the balancer's idle timeout, or the balancer reuses a connection
+   * this side is closing and answers 502.
+   * @default node's 5 s
+   */
+  readonly keepAliveTimeoutMs?: number;
   /** PEM certificate and key to serve wss:// directly. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Extra facts for /status. */
@@ -82,6 +89,7 @@ export class ControlPlane {
     });
     this.app.server.headersTimeout = opts.handshakeTimeoutMs;
     this.app.server.requestTimeout = opts.handshakeTimeoutMs * 2;
+    if (opts.keepAliveTimeoutMs !== undefined) this.app.server.keepAliveTimeout = opts.keepAliveTimeoutMs;
     this.app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
   }
 

@@ -55,7 +55,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       trustProxy: config.trustProxy,
       maxHeaderBytes: config.maxHeaderBytes,
       headersTimeoutMs: 60_000,
-      keepAliveTimeoutMs: 65_000,
+      keepAliveTimeoutMs: config.keepAliveTimeout,
       readPool,
     },
     logger.child({ component: 'public' }),
@@ -67,6 +67,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       instanceId,
       limits,
       handshakeTimeoutMs: config.handshakeTimeout,
+      keepAliveTimeoutMs: config.keepAliveTimeout,
       tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       statusExtra: () => ({
         publicRequestsInFlight: publicHttp.counters.inFlight,

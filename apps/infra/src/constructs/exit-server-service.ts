@@ -60,12 +60,22 @@ export interface ExitServerServiceProps {
    */
   readonly logRetention?: RetentionDays;
   /**
+   * How long the exit server keeps an idle public or control-port HTTP connection
+   * (`TUNNEL_KEEP_ALIVE_TIMEOUT`). Behind an ALB it must be longer than the ALB's idle timeout
+   * (see keep-alive.ts); whole seconds.
+   * @default - the exit server's own default (65 s)
+   */
+  readonly keepAliveTimeout?: Duration;
+  /**
    * Time between SIGTERM and SIGKILL; longer than the exit server's 30 s drain so in-flight
    * requests finish. Fargate allows at most 120 s.
    * @default Duration.seconds(45)
    */
   readonly stopTimeout?: Duration;
 }
+
+/** Environment variable of the exit server's keep-alive option. */
+export const KEEP_ALIVE_ENV = 'TUNNEL_KEEP_ALIVE_TIMEOUT';
 
 /** Name of the exit-server container in the task definition. */
 export const EXIT_SERVER_CONTAINER = 'exit-server';
@@ -100,6 +110,11 @@ export class ExitServerService extends Construct {
       throw new Error(`ExitServerService: stopTimeout must be 2-120 s on Fargate, got ${stopTimeout.toSeconds()} s`);
     }
 
+    const keepAliveSeconds = props.keepAliveTimeout?.toSeconds({ integral: false });
+    if (keepAliveSeconds !== undefined && (!Number.isInteger(keepAliveSeconds) || keepAliveSeconds < 1)) {
+      throw new Error(`ExitServerService: keepAliveTimeout must be whole seconds, at least 1, got ${keepAliveSeconds} s`);
+    }
+
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     this.taskDefinition = new FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu ?? 256,
@@ -116,6 +131,7 @@ export class ExitServerService extends Construct {
         // Behind the ALB: append to its X-Forwarded-For instead of replacing it.
         TUNNEL_TRUST_PROXY: 'true',
         ...(tcpPorts.length > 0 ? { TUNNEL_TCP_PORT: tcpPorts.join(',') } : {}),
+        ...(keepAliveSeconds !== undefined ? { [KEEP_ALIVE_ENV]: `${keepAliveSeconds}s` } : {}),
       },
       secrets: { [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret) },
       portMappings: [
@@ -130,7 +146,7 @@ export class ExitServerService extends Construct {
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds only non-secret settings (trust proxy, TCP ports); the token comes from Secrets Manager.',
+      reason: 'The environment holds only non-secret settings (trust proxy, TCP ports, keep-alive); the token comes from Secrets Manager.',
     });
     // The execution role's grants (ECR pull, log writes, secret read) are scoped by CDK except the
     // ECR token call, which has no resource-level permission.

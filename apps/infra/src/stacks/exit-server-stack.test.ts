@@ -5,7 +5,9 @@ import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerImage, FargateService, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExitServerService } from '../constructs/exit-server-service.ts';
+import { parseDuration } from '@tunnel/config';
+import { EXIT_SERVER_CONTAINER, ExitServerService, KEEP_ALIVE_ENV } from '../constructs/exit-server-service.ts';
+import { exitServerKeepAlive, KEEP_ALIVE_MARGIN } from '../keep-alive.ts';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer.ts';
 import { TcpLoadBalancer } from '../constructs/tcp-load-balancer.ts';
 import { TunnelCertificate } from '../constructs/tunnel-certificate.ts';
@@ -135,7 +137,10 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
       ContainerDefinitions: [
         Match.objectLike({
           Name: 'exit-server',
-          Environment: [{ Name: 'TUNNEL_TRUST_PROXY', Value: 'true' }],
+          Environment: [
+            { Name: 'TUNNEL_TRUST_PROXY', Value: 'true' },
+            { Name: 'TUNNEL_KEEP_ALIVE_TIMEOUT', Value: '3605s' },
+          ],
           Secrets: [{ Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') } }],
           PortMappings: [
             Match.objectLike({ ContainerPort: 8000 }),
@@ -172,6 +177,51 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     expect(policies).toHaveLength(1);
     expect(JSON.stringify(policies[0].Properties.Roles)).toMatch(/ExecutionRole/);
+  });
+});
+
+describe('TunnelExitServerStack: keep-alive agrees with the ALB idle timeout', () => {
+  /** The ALB's idle timeout and the exit server's keep-alive of one synthesized variant, in ms. */
+  function timeouts(template: ReturnType<typeof example.template>): { albIdleMs: number; keepAliveMs: number } {
+    const alb = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer', { Properties: { Type: 'application' } }))[0] as {
+      Properties: { LoadBalancerAttributes: Array<{ Key: string; Value: string }> };
+    };
+    const idle = alb.Properties.LoadBalancerAttributes.find((a) => a.Key === 'idle_timeout.timeout_seconds');
+    const task = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as {
+      Properties: { ContainerDefinitions: Array<{ Name: string; Environment: Array<{ Name: string; Value: string }> }> };
+    };
+    const container = task.Properties.ContainerDefinitions.find((c) => c.Name === EXIT_SERVER_CONTAINER);
+    const keepAlive = container?.Environment.find((e) => e.Name === KEEP_ALIVE_ENV)?.Value;
+    // Read the way the exit server reads it: the same duration parser as its config.
+    return { albIdleMs: Number(idle?.Value) * 1000, keepAliveMs: parseDuration(keepAlive ?? '') ?? NaN };
+  }
+
+  it.each([
+    ['the example (1 h)', () => example, 3_600_000],
+    ['a 20 min idle timeout', () => full, 1_200_000],
+  ])('%s: the exit server keeps idle connections longer than the ALB does', (_name, variant, idleMs) => {
+    // GIVEN a synthesized stack WHEN reading both timeouts from the template
+    const { albIdleMs, keepAliveMs } = timeouts(variant().template('TunnelExitServer'));
+    // THEN the ALB gives up on an idle connection first (AWS: target keep-alive > ALB idle timeout, else 502s)
+    expect(albIdleMs).toBe(idleMs);
+    expect(keepAliveMs).toBe(albIdleMs + KEEP_ALIVE_MARGIN.toMilliseconds());
+    expect(keepAliveMs).toBeGreaterThan(albIdleMs);
+  });
+
+  it('exitServerKeepAlive adds the margin; ExitServerService rejects a keep-alive that is not whole seconds', () => {
+    expect(exitServerKeepAlive(Duration.seconds(60)).toSeconds()).toBe(65);
+    const stack = new Stack(new App(), 'K');
+    const vpc = new Vpc(stack, 'Vpc', { natGateways: 0 });
+    expect(
+      () =>
+        new ExitServerService(stack, 'E', {
+          cluster: new Cluster(stack, 'C', { vpc }),
+          vpc,
+          image: ContainerImage.fromRegistry('x'),
+          tokenSecret: new Secret(stack, 'T'),
+          keepAliveTimeout: Duration.millis(1500),
+        }),
+    ).toThrow(/keepAliveTimeout must be whole seconds/);
   });
 });
 

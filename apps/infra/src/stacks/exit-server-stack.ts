@@ -14,6 +14,7 @@ import { TcpLoadBalancer } from '../constructs/tcp-load-balancer.ts';
 import { TunnelCertificate } from '../constructs/tunnel-certificate.ts';
 import { TunnelDnsRecords } from '../constructs/tunnel-dns-records.ts';
 import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
+import { exitServerKeepAlive } from '../keep-alive.ts';
 import { CONTROL_PORT } from '../tunnel-ports.ts';
 import { retentionDays } from './log-retention.ts';
 
@@ -68,6 +69,7 @@ export class TunnelExitServerStack extends Stack {
         ? undefined
         : new AccessLogBucket(this, 'AccessLogs', { expirationDays: config.logRetentionDays }).bucket;
 
+    const albIdleTimeout = Duration.millis(config.albIdleTimeout);
     const image = new AppImage(this, 'Image', { app: 'exit-server', arch: config.exitServerArch });
     this.exitServer = new ExitServerService(this, 'ExitServer', {
       cluster: props.cluster,
@@ -79,6 +81,8 @@ export class TunnelExitServerStack extends Stack {
       memoryLimitMiB: config.exitServerMemory,
       desiredCount: config.exitServerDesiredCount,
       tcpPorts: config.tcpPorts,
+      // Longer than the ALB's idle timeout, or the ALB reuses connections we are closing (502s).
+      keepAliveTimeout: exitServerKeepAlive(albIdleTimeout),
       logRetention: retentionDays(config.logRetentionDays),
     });
 
@@ -88,7 +92,7 @@ export class TunnelExitServerStack extends Stack {
       certificate,
       service: this.exitServer.service,
       containerName: EXIT_SERVER_CONTAINER,
-      idleTimeout: Duration.millis(config.albIdleTimeout),
+      idleTimeout: albIdleTimeout,
       accessLogBucket,
     });
 

@@ -34,6 +34,7 @@ describe('exit-server', () => {
       handshakeTimeout: 10_000,
       pingInterval: 10_000,
       idleTimeout: 30_000,
+      keepAliveTimeout: 65_000,
       drainTimeout: 30_000,
       tlsCert: undefined,
       tlsKey: undefined,

@@ -106,6 +106,14 @@ export const exitServerSchema = defineSchema({
       default: 30_000,
       description: 'a client silent for this long is considered dead',
     },
+    /** Idle time after which a kept-alive public connection is closed, in milliseconds. */
+    keepAliveTimeout: {
+      kind: 'duration',
+      min: 1_000,
+      default: 65_000,
+      description:
+        "close a public (and control-port HTTP) connection idle this long between requests; behind a load balancer, longer than the balancer's idle timeout",
+    },
     /** Grace period for in-flight requests on shutdown, in milliseconds. */
     drainTimeout: {
       kind: 'duration',
