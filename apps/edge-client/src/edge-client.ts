@@ -158,6 +158,7 @@ export class EdgeClient {
         maxStreams: welcome.limits.maxStreams,
         pingIntervalMs: this.config.pingInterval,
         idleTimeoutMs: this.config.idleTimeout,
+        maxQueuedReplies: this.config.maxQueuedReplies,
       },
       logger: log,
       onStream: (stream) => this.serve(stream, log),

@@ -5,6 +5,7 @@ import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts';
+import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader } from './http1/reader.ts';
 import { plainReply } from './plain-reply.ts';
 import { Binding, type Pending } from './public-binding.ts';
@@ -53,6 +54,7 @@ export class PublicConnection {
       { head: (h) => this.onRequestHead(h), body: (p) => this.onRequestBody(p), end: () => {} },
       () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `request head over ${owner.opts.maxHeaderBytes} bytes`),
       (detail) => new HttpError('TUN_ERR_BAD_REQUEST', 400, detail),
+      { maxBytes: owner.opts.maxHeldBytes, over: heldBytesError },
     );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onClientEnd());
@@ -145,6 +147,7 @@ export class PublicConnection {
       // only the answer tells, so hold it until then.
       this.awaitingUpgrade = true;
       this.requests.pause();
+      this.socket.pause();
     }
     return true;
   }
@@ -172,8 +175,13 @@ export class PublicConnection {
     this.socket.pause();
     b.stream.once('drain', () => {
       this.pausedForStream = false;
-      if (!this.waiting) this.socket.resume();
+      this.resumeReading();
     });
+  }
+
+  /** Reads the socket again unless something still holds it paused (a full stream, a held request, an upgrade's answer). */
+  private resumeReading(): void {
+    if (!this.pausedForStream && !this.waiting && !this.awaitingUpgrade && !this.closing) this.socket.resume();
   }
 
   private waitForIdle(): boolean {
@@ -258,6 +266,7 @@ export class PublicConnection {
       this.awaitingUpgrade = false;
       this.finish(b);
       this.requests.resume();
+      this.resumeReading();
       return;
     }
     if (r.status < 200) {
@@ -271,7 +280,10 @@ export class PublicConnection {
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
-      setImmediate(() => this.requests.resume());
+      setImmediate(() => {
+        this.requests.resume();
+        this.resumeReading();
+      });
     }
   }
 

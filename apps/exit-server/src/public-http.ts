@@ -15,6 +15,8 @@ export interface PublicHttpOptions {
   readonly headersTimeoutMs: number;
   /** Close a connection with no request in flight after this long without traffic, ms. */
   readonly keepAliveTimeoutMs: number;
+  /** Most bytes held for a connection while nothing can be forwarded (awaiting an upgrade's answer, a request behind a busy one), bytes; more cuts it. */
+  readonly maxHeldBytes: number;
   /** Pooled read buffers for public connections (request bodies then cross uncopied); without it each read allocates. */
   readonly readPool?: ReadBufferPool;
 }

@@ -44,6 +44,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     maxStreams: config.maxStreamsPerClient,
     pingIntervalMs: config.pingInterval,
     idleTimeoutMs: config.idleTimeout,
+    maxQueuedReplies: config.maxQueuedReplies,
   };
   const readPool = readPoolFor(config);
   const router = new Router();
@@ -56,6 +57,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       maxHeaderBytes: config.maxHeaderBytes,
       headersTimeoutMs: 60_000,
       keepAliveTimeoutMs: config.keepAliveTimeout,
+      maxHeldBytes: config.maxHeldBytes,
       readPool,
     },
     logger.child({ component: 'public' }),

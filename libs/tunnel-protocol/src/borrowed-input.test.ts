@@ -63,6 +63,8 @@ describe('consumers of borrowed read buffers', () => {
       bind: () => {},
       write: (_chunks, done) => (done && written.push(done), true),
       close: () => {},
+      pause: () => {},
+      resume: () => {},
       bufferedBytes: 0,
     };
     const session = new Session({ role: 'server', transport, limits: { pingIntervalMs: 0 } });

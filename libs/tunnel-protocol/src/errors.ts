@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   TUN_ERR_NO_ROUTE: 'No connected edge client serves this host or port: start a client that declares it.',
   TUN_ERR_BAD_REQUEST: 'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
   TUN_ERR_BAD_RESPONSE: 'The upstream answered with invalid HTTP/1.1: the public connection is cut; fix the upstream app.',
+  TUN_ERR_HELD_BYTES: 'A public connection sent more than --max-held-bytes while nothing could be forwarded (after an upgrade request, before its answer; or behind a request still being answered): the connection is cut; wait for the answer before sending more.',
 } as const;
 
 /** A stable error code, see {@link ERROR_CODES}. */
@@ -64,7 +65,7 @@ export class HttpError extends TunnelError {
   /** HTTP status to answer the public client with (400, 408, 431, 501, 505), or 502 for a bad response. */
   readonly status: number;
 
-  constructor(code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE', status: number, detail?: string) {
+  constructor(code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE' | 'TUN_ERR_HELD_BYTES', status: number, detail?: string) {
     super(code, detail);
     this.status = status;
   }

@@ -14,6 +14,8 @@ export interface SessionLimits {
   readonly idleTimeoutMs: number;
   /** Transport bytes buffered before streams are paused, bytes. Default 1 MiB. */
   readonly transportHighWaterMark: number;
+  /** Replies (PING answers, RESETs) owed to a peer while the write side is over transportHighWaterMark before the transport is no longer read, count. Default 256. */
+  readonly maxQueuedReplies: number;
 }
 
 /** Defaults for {@link SessionLimits}. */
@@ -25,4 +27,5 @@ export const DEFAULT_LIMITS: SessionLimits = Object.freeze({
   pingIntervalMs: 10_000,
   idleTimeoutMs: 30_000,
   transportHighWaterMark: 1024 * 1024,
+  maxQueuedReplies: 256,
 });

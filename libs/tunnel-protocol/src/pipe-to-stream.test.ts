@@ -28,6 +28,8 @@ function holdingSession(): { session: Session; written: Array<() => void>; sent:
       return true;
     },
     close: () => {},
+    pause: () => {},
+    resume: () => {},
     bufferedBytes: 0,
   };
   const session = new Session({ role: 'server', transport, limits: { pingIntervalMs: 0, streamWindow: 64 * 1024 } });

@@ -13,6 +13,7 @@ import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead,
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { leaseReadBuffer } from './read-pool.ts';
+import { ReplyBacklog } from './reply-backlog.ts';
 import { TunnelStream, type StreamHost } from './stream.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -80,6 +81,8 @@ export class Session extends EventEmitter implements StreamHost {
   private closedWith: TunnelError | null | undefined;
   private localGoAway = false;
   private remoteGoAway = false;
+  /** Replies owed to a peer that does not read them; bounds the write queue against floods. */
+  private readonly replies: ReplyBacklog;
 
   constructor(options: SessionOptions) {
     super();
@@ -89,6 +92,7 @@ export class Session extends EventEmitter implements StreamHost {
     this.traceOn = this.log.level === 'trace';
     this.onStream = options.onStream;
     this.nextId = options.role === 'client' ? 1 : 2;
+    this.replies = new ReplyBacklog(this.limits.maxQueuedReplies);
     this.decoder = new FrameDecoder(this.limits, (frame) => this.handleFrame(frame));
     this.transport.bind({
       data: (chunk) => this.receive(chunk),
@@ -114,6 +118,16 @@ export class Session extends EventEmitter implements StreamHost {
   /** True once the session is closed. */
   get isClosed(): boolean {
     return this.closedWith !== undefined;
+  }
+
+  /** Replies to the peer dropped because it asked for more than maxQueuedReplies without reading. */
+  get repliesDropped(): number {
+    return this.replies.dropped;
+  }
+
+  /** True while the transport is not read because replies to the peer are backed up. */
+  get readsPaused(): boolean {
+    return this.replies.full;
   }
 
   /** Largest DATA payload per frame, bytes. */
@@ -288,7 +302,7 @@ export class Session extends EventEmitter implements StreamHost {
       case FrameType.DATA: {
         const stream = this.streams.get(frame.streamId);
         if (stream) stream.handleData(frame.payload, fin);
-        else if (!fin && frame.more !== true) this.sendReset(frame.streamId, ResetCode.CANCEL);
+        else if (!fin && frame.more !== true) this.reply(encodeReset(frame.streamId, ResetCode.CANCEL));
         return;
       }
       case FrameType.OPEN:
@@ -320,7 +334,7 @@ export class Session extends EventEmitter implements StreamHost {
             this.emit('rtt', this.rttMs);
           }
         } else {
-          this.enqueueSmall(encodePing(Buffer.from(frame.payload), true));
+          this.reply(encodePing(Buffer.from(frame.payload), true));
         }
         return;
       case FrameType.GOAWAY:
@@ -339,14 +353,14 @@ export class Session extends EventEmitter implements StreamHost {
     }
     this.lastRemoteId = id;
     if (this.localGoAway || this.remoteOpen >= this.limits.maxStreams || !this.onStream) {
-      this.sendReset(id, ResetCode.REFUSED);
+      this.reply(encodeReset(id, ResetCode.REFUSED));
       return;
     }
     let head: OpenHead;
     try {
       head = decodeOpenHead(frame.payload);
     } catch {
-      this.sendReset(id, ResetCode.PROTOCOL);
+      this.reply(encodeReset(id, ResetCode.PROTOCOL));
       return;
     }
     const stream = new TunnelStream(this, id, head, { sendWindow: this.limits.streamWindow, recvWindow: this.limits.streamWindow });
@@ -364,6 +378,32 @@ export class Session extends EventEmitter implements StreamHost {
       return;
     }
     this.ping();
+  }
+
+  /**
+   * Queues a reply the peer asked for (a PING answer, a RESET for a stream it cannot have),
+   * bounded by {@link ReplyBacklog}: past maxQueuedReplies owed to a peer that does not read,
+   * the transport is no longer read until it drains, and what is owed meanwhile is dropped.
+   */
+  private reply(frame: Buffer): void {
+    if (this.closedWith !== undefined) return;
+    const congested = this.transport.bufferedBytes + this.queuedSmallBytes >= this.limits.transportHighWaterMark;
+    const verdict = this.replies.due(congested);
+    if (verdict === 'drop') return;
+    this.enqueueSmall(frame);
+    if (verdict === 'pause') {
+      this.log.warn({ owed: this.limits.maxQueuedReplies, buffered: this.transport.bufferedBytes }, 'peer asks for replies without reading them: not reading it until it catches up');
+      this.transport.pause();
+      // The transport promises a drain only after a write it called full: flush now so one comes.
+      this.flush();
+      if (!this.congested && this.transport.bufferedBytes < this.limits.transportHighWaterMark) this.resumeReads();
+    }
+  }
+
+  private resumeReads(): void {
+    if (!this.replies.full) return;
+    this.replies.drained();
+    this.transport.resume();
   }
 
   private enqueueSmall(buf: Buffer): void {
@@ -415,6 +455,7 @@ export class Session extends EventEmitter implements StreamHost {
 
   private handleDrain(): void {
     if (this.transport.bufferedBytes > this.limits.transportHighWaterMark) return;
+    this.resumeReads();
     this.congested = false;
     const waiters = this.writableWaiters;
     this.writableWaiters = [];

@@ -1,6 +1,7 @@
 import { HttpError, isBorrowed } from '@tunnel/tunnel-protocol';
 import { ChunkedScanner } from './chunked.ts';
 import type { BodyFraming } from './head.ts';
+import { HeldBytes } from './held-bytes.ts';
 
 /** What a {@link MessageReader} reports, in byte order. */
 export interface ReaderEvents<H> {
@@ -42,13 +43,15 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   private remaining = 0;
   private readonly chunked: ChunkedScanner;
   private paused = false;
-  private held: Buffer | undefined;
+  private readonly held: HeldBytes;
 
   /**
    * @param parse Parses head bytes (without the blank line); throws {@link HttpError}.
    * @param maxHeadBytes Largest head, bytes; more is `tooLarge`.
    * @param tooLarge Builds the error for an oversized head.
    * @param fail Builds the error for malformed chunked framing.
+   * @param hold Most bytes kept while paused, bytes, and the error past it (default: unbounded,
+   *   for readers that are never paused).
    */
   constructor(
     private readonly parse: (head: Buffer) => H,
@@ -56,13 +59,20 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     private readonly events: ReaderEvents<H>,
     private readonly tooLarge: () => HttpError,
     fail: (detail: string) => HttpError,
+    hold?: { readonly maxBytes: number; readonly over: (max: number) => HttpError },
   ) {
     this.chunked = new ChunkedScanner(maxHeadBytes, fail);
+    this.held = new HeldBytes(hold?.maxBytes ?? Number.POSITIVE_INFINITY, hold?.over ?? (() => tooLarge()));
+  }
+
+  /** Bytes held while paused. */
+  get heldBytes(): number {
+    return this.held.size;
   }
 
   /** True between messages, with no partial head buffered. */
   get idle(): boolean {
-    return this.state === S.Head && this.partialHead === undefined && this.held === undefined;
+    return this.state === S.Head && this.partialHead === undefined && this.held.empty;
   }
 
   /** True once the stream is a raw byte pipe (close-delimited body or switched protocol). */
@@ -78,7 +88,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   /** Feeds bytes; events fire synchronously. Throws {@link HttpError} on malformed input. */
   push(chunk: Buffer): void {
     if (this.paused) {
-      this.held = this.held ? Buffer.concat([this.held, chunk]) : owned(chunk);
+      this.held.add(chunk);
       return;
     }
     let data = chunk;
@@ -89,7 +99,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     }
     while (off < data.length) {
       if (this.paused) {
-        this.held = owned(data.subarray(off));
+        this.held.add(data.subarray(off));
         return;
       }
       switch (this.state) {
@@ -107,7 +117,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
           const raw = data.subarray(off, end + 4);
           if (this.events.head(head, raw) === false) {
             this.paused = true;
-            this.held = owned(data.subarray(off));
+            this.held.add(data.subarray(off));
             return;
           }
           off = end + 4;
@@ -156,8 +166,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    const held = this.held;
-    this.held = undefined;
+    const held = this.held.take();
     if (held) this.push(held);
   }
 

@@ -44,6 +44,8 @@ describe('exit-server', () => {
       readBuffer: 1_048_576,
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
+      maxHeldBytes: 262_144,
+      maxQueuedReplies: 256,
       config: undefined,
       logLevel: 'info',
       tokenEnv: 'TUNNEL_TOKEN',

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.ts';
 import { isHostname } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
+import { SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 
 /** Where requests for one public hostname go. */
 export interface Upstream {
@@ -163,7 +164,9 @@ export const edgeClientSchema = defineSchema({
       of: { kind: 'custom', placeholder: 'PORT=v1|v2', expected: 'PORT=v1 or PORT=v2', parse: parseProxyProtocol },
       default: [],
       description: 'send a PROXY protocol v1/v2 header with the public client address before the bytes of TCP port PORT',
-    },    ...READ_BUFFER_OPTIONS,
+    },
+    ...READ_BUFFER_OPTIONS,
+    ...SESSION_BOUNDS_OPTIONS,
   },
   validate(config) {
     if (config.reconnectMax < config.reconnectMin) {

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.ts';
 import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
+import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -147,7 +148,10 @@ export const exitServerSchema = defineSchema({
       expected: 'FROM-TO, two ports with FROM <= TO, e.g. 20000-20100',
       parse: parsePortRange,
       description: 'TCP ports edge clients may claim on demand: opened when the first client declares one, closed when the last leaves',
-    },    ...READ_BUFFER_OPTIONS,
+    },
+    ...READ_BUFFER_OPTIONS,
+    ...PUBLIC_BOUNDS_OPTIONS,
+    ...SESSION_BOUNDS_OPTIONS,
   },
   validate(config) {
     for (const port of config.tcpPort) {

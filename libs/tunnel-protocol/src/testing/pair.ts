@@ -36,6 +36,8 @@ class End implements TestTransport {
   needDrain = false;
   dead = false;
   closed = false;
+  /** This end stopped reading: what the peer writes stays pending on the peer's side. */
+  readPaused = false;
 
   constructor(private readonly hwm: number) {}
 
@@ -66,15 +68,38 @@ class End implements TestTransport {
     return !this.needDrain;
   }
 
+  pause(): void {
+    this.readPaused = true;
+  }
+
+  resume(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.peer.schedule();
+  }
+
+  /** Delivers pending bytes on a later turn, as a socket would. */
+  schedule(): void {
+    if (this.scheduled || this.dead || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.deliver());
+  }
+
   private deliver(): void {
     this.scheduled = false;
-    if (this.closed || this.dead) return;
+    if (this.closed || this.dead || this.peer.readPaused) return;
     const chunks = this.pending;
     this.pending = [];
     this.buffered = 0;
-    for (const c of chunks) {
+    for (let i = 0; i < chunks.length; i++) {
       if (this.peer.closed) break;
-      this.peer.handlers?.data(c);
+      if (this.peer.readPaused) {
+        // The reader stopped mid-way: the rest waits, still counted as buffered here.
+        this.pending = chunks.slice(i);
+        for (const c of this.pending) this.buffered += c.length;
+        return;
+      }
+      this.peer.handlers?.data(chunks[i]);
     }
     if (this.needDrain) {
       this.needDrain = false;

@@ -8,6 +8,8 @@ export interface RawSocketLike {
   destroy(): void;
   cork(): void;
   uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'drain' | 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
@@ -24,6 +26,8 @@ export interface RawWebSocketOptions {
   readonly head?: Buffer;
   /** After sending a close frame, wait this long for the peer to close the TCP connection, ms. */
   readonly closeTimeoutMs?: number;
+  /** Answer a WebSocket ping at once only while fewer bytes than this wait to be written, bytes; default 64 KiB. */
+  readonly pongHighWaterMark?: number;
 }
 
 /**
@@ -56,9 +60,21 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
     setTimeout(() => socket.destroy(), opts.closeTimeoutMs ?? 2000).unref?.();
   };
 
+  const pongMark = opts.pongHighWaterMark ?? 64 * 1024;
+  /** The latest ping not answered yet because the peer is not reading (RFC 6455 5.5.3 lets us answer only the latest). */
+  let owedPong: Buffer | undefined;
+  const sendOwedPong = () => {
+    const payload = owedPong;
+    owedPong = undefined;
+    if (payload && !closeSent && !socket.destroyed) socket.write(encodeWsControl(WsOpcode.PONG, payload, masked));
+  };
+
   const onControl = (opcode: number, payload: Buffer) => {
     if (opcode === WsOpcode.PING) {
-      if (!closeSent && !socket.destroyed) socket.write(encodeWsControl(WsOpcode.PONG, payload, masked));
+      // A peer that pings without reading must not grow the write buffer: while it is backed
+      // up, only the latest ping is remembered and answered once the socket drains.
+      owedPong = payload;
+      if (socket.writableLength < pongMark) sendOwedPong();
       return;
     }
     if (opcode !== WsOpcode.CLOSE) return;
@@ -84,7 +100,10 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
         }
       };
       socket.on('data', feed);
-      socket.on('drain', () => h.drain());
+      socket.on('drain', () => {
+        sendOwedPong();
+        h.drain();
+      });
       socket.on('end', () => {
         if (!closeSent) socket.end();
       });
@@ -119,6 +138,12 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
     },
     get bufferedBytes() {
       return socket.writableLength;
+    },
+    pause() {
+      socket.pause();
+    },
+    resume() {
+      socket.resume();
     },
     close(code, reason) {
       if (closed && closeSent) return;

@@ -14,6 +14,10 @@ export interface Transport {
   close(code?: number, reason?: string): void;
   /** Bytes accepted by `write` but not yet handed to the OS. */
   readonly bufferedBytes: number;
+  /** Stops reading: no `data` until {@link resume} (the session's write side is backed up by a peer that does not read). */
+  pause(): void;
+  /** Reads again after {@link pause}. */
+  resume(): void;
   /** Installs the handlers; called once by the session. */
   bind(handlers: TransportHandlers): void;
 }

@@ -8,6 +8,8 @@ export interface WebSocketLike {
   send(data: Buffer, options: { binary: boolean; compress: boolean }, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  pause(): void;
+  resume(): void;
   on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
   on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
@@ -69,6 +71,12 @@ export function webSocketTransport(ws: WebSocketLike): Transport {
     },
     get bufferedBytes() {
       return ws.bufferedAmount;
+    },
+    pause() {
+      ws.pause();
+    },
+    resume() {
+      ws.resume();
     },
     close(code, reason) {
       if (ws.readyState !== OPEN) return;

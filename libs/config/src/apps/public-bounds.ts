@@ -1,0 +1,32 @@
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Bounds of the exit server's public side against slow, idle and hostile public clients: memory
+ * held per connection before it can be forwarded, and how many replies to the peer may queue.
+ * Sizes in bytes, counts plain.
+ */
+export const PUBLIC_BOUNDS_OPTIONS = {
+  /** Most bytes held for a public connection while nothing can be forwarded, bytes. */
+  maxHeldBytes: {
+    kind: 'bytes',
+    min: 1 * KiB,
+    max: 64 * MiB,
+    default: 256 * KiB,
+    description:
+      'most bytes a public connection may send while nothing can be forwarded (after an upgrade request until its answer, pipelined behind a busy request); reading stops meanwhile, and more cuts the connection',
+  },
+} as const;
+
+/** Bounds of a tunnel session against a peer that floods requests for replies (exit server and edge client). */
+export const SESSION_BOUNDS_OPTIONS = {
+  /** Replies (PING answers, RESETs) queued to a peer that does not read them before its socket is no longer read, count. */
+  maxQueuedReplies: {
+    kind: 'int',
+    min: 1,
+    max: 65_536,
+    default: 256,
+    description:
+      'replies (PING answers, RESETs) that may queue to a tunnel peer not reading them, while the write side is over its high-water mark; past it the tunnel socket is not read until the peer catches up',
+  },
+} as const;
