@@ -109,7 +109,12 @@ export class PublicConnection {
     const status = err instanceof HttpError ? err.status : 400;
     const b = this.binding;
     this.owner.log.debug({ remote: this.remoteAddress, status, err: (err as Error).message }, 'bad public request');
-    if (b && (b.pending.length > 0 || !b.responses.idle)) {
+    // The bad bytes belong to the one request in flight and not yet answered (its body, or
+    // bytes sent before its upgrade was answered): its answer is this status. Bytes of a later
+    // request cannot be answered before the earlier ones: cut.
+    const current = this.requests.inBody || this.awaitingUpgrade;
+    const answerable = !b || (b.responses.idle && (b.pending.length === 0 || (current && b.pending.length === 1 && b.pending[0].status === 0)));
+    if (!answerable) {
       this.abort();
       return;
     }
@@ -136,7 +141,7 @@ export class PublicConnection {
       b = this.open(h, host, 0);
       if (!b) return false;
     }
-    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy });
+    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy }, this.owner.opts);
     b.pending.push({ method: h.method, host, target: h.target, started: performance.now(), status: 0 });
     this.owner.counters.inFlight++;
     b.client.requestsServed++;

@@ -17,6 +17,8 @@ export interface PublicHttpOptions {
   readonly keepAliveTimeoutMs: number;
   /** Most bytes held for a connection while nothing can be forwarded (awaiting an upgrade's answer, a request behind a busy one), bytes; more cuts it. */
   readonly maxHeldBytes: number;
+  /** Forward request header names containing `_` (dropped by default: CGI reads `X_Forwarded_For` as `X-Forwarded-For`). */
+  readonly allowUnderscoreHeaders?: boolean;
   /** Pooled read buffers for public connections (request bodies then cross uncopied); without it each read allocates. */
   readonly readPool?: ReadBufferPool;
 }

@@ -58,6 +58,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       headersTimeoutMs: 60_000,
       keepAliveTimeoutMs: config.keepAliveTimeout,
       maxHeldBytes: config.maxHeldBytes,
+      allowUnderscoreHeaders: config.allowUnderscoreHeaders,
       readPool,
     },
     logger.child({ component: 'public' }),

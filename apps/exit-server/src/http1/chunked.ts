@@ -14,10 +14,18 @@ const enum S {
   DataCr,
   DataLf,
   TrailerStart,
-  TrailerLine,
+  TrailerName,
+  TrailerValue,
   TrailerLf,
   EndLf,
 }
+
+/** tchar (RFC 9110 5.6.2), indexed by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -99,16 +107,24 @@ export class ChunkedScanner {
           if (c !== 0x0a) throw this.fail('CR without LF after chunk data');
           this.state = S.Size;
           break;
+        // Trailer fields are held to the same rules as header fields: a token name right up to
+        // the colon, a value of visible characters, SP and HTAB; no obs-fold, no controls.
         case S.TrailerStart:
           if (c === 0x0d) this.state = S.EndLf;
-          else {
-            this.state = S.TrailerLine;
+          else if (c === 0x20 || c === 0x09) throw this.fail('obs-fold in trailers');
+          else if (TCHAR[c]) {
+            this.state = S.TrailerName;
             this.countTrailer();
-          }
+          } else throw this.fail('bad trailer line');
           break;
-        case S.TrailerLine:
+        case S.TrailerName:
+          if (c === 0x3a) this.state = S.TrailerValue;
+          else if (!TCHAR[c]) throw this.fail('bad trailer line');
+          this.countTrailer();
+          break;
+        case S.TrailerValue:
           if (c === 0x0d) this.state = S.TrailerLf;
-          else if (c === 0x0a || c === 0) throw this.fail('bad trailer line');
+          else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.fail('bad trailer line: control character');
           this.countTrailer();
           break;
         case S.TrailerLf:

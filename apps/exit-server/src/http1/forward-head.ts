@@ -23,17 +23,36 @@ function connectionValue(listed: ReadonlySet<string>, upgrade: boolean): string 
   return kept.length > 0 ? kept.join(', ') : undefined;
 }
 
+/** How request heads are re-written. */
+export interface ForwardOptions {
+  /**
+   * Pass header names containing `_`. Off by default: CGI-style apps (PHP, many frameworks)
+   * read `X_Forwarded_For` as `X-Forwarded-For`, so such a name could forge one the tunnel set.
+   */
+  readonly allowUnderscoreHeaders?: boolean;
+}
+
 /**
  * The head the upstream sees: the request line and headers as received, minus hop-by-hop
- * fields (and those named in `Connection`), plus `X-Forwarded-For/-Proto/-Host`. Framing
- * headers are kept as they are, since the body bytes follow unchanged.
+ * fields (and those named in `Connection`) and names with `_`, plus
+ * `X-Forwarded-For/-Proto/-Host`. Framing headers are kept as they are, since the body bytes
+ * follow unchanged. An absolute-form target goes on in origin form with `Host` set to its authority.
  */
-export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts): Buffer {
+export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, opts: ForwardOptions = {}): Buffer {
   const raw = head.rawHeaders;
   const kept: string[] = [];
+  let hostSeen = false;
   for (let i = 0; i < raw.length; i += 2) {
-    if (!droppable(raw[i].toLowerCase(), head.connection)) kept.push(raw[i], raw[i + 1]);
+    const name = raw[i];
+    if (!opts.allowUnderscoreHeaders && name.includes('_')) continue;
+    const lower = name.toLowerCase();
+    if (droppable(lower, head.connection)) continue;
+    if (head.absoluteForm && lower === 'host') {
+      hostSeen = true;
+      kept.push(name, head.authority);
+    } else kept.push(name, raw[i + 1]);
   }
+  if (head.absoluteForm && !hostSeen) kept.unshift('Host', head.authority);
   const headers = withForwarded(kept, facts);
   let text = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
@@ -45,10 +64,12 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts): Bu
 
 /**
  * The response head the public client sees. Nearly always the upstream's bytes untouched (no
- * copy); rebuilt only when `Connection` names other fields, which must not cross a proxy.
+ * copy); rebuilt only when `Connection` names other fields, which must not cross a proxy, or
+ * when `Content-Length` came next to `Transfer-Encoding` (removed, RFC 9112 6.3: the next hop
+ * must not be left to choose between them).
  */
 export function forwardResponseHead(head: ResponseHead, raw: Buffer): Buffer {
-  let custom = false;
+  let custom = head.dropContentLength;
   for (const t of head.connection) if (!KEPT_TOKENS.includes(t)) custom = true;
   if (!custom) return raw;
   const statusLine = raw.toString('latin1', 0, raw.indexOf('\r\n'));
@@ -57,6 +78,7 @@ export function forwardResponseHead(head: ResponseHead, raw: Buffer): Buffer {
   for (let i = 0; i < h.length; i += 2) {
     const lower = h[i].toLowerCase();
     if (lower === 'connection' || (head.connection.has(lower) && !PROTECTED.has(lower))) continue;
+    if (head.dropContentLength && lower === 'content-length') continue;
     text += `${h[i]}: ${h[i + 1]}\r\n`;
   }
   const connection = connectionValue(head.connection, head.status === 101);

@@ -1,4 +1,5 @@
 import { HttpError } from '@tunnel/tunnel-protocol';
+import { readTarget } from './target.ts';
 
 /** How the body of a message is delimited (RFC 9112 section 6). */
 export type BodyFraming =
@@ -29,6 +30,11 @@ export interface RequestHead {
   readonly connection: ReadonlySet<string>;
   /** Protocol asked for with `Connection: upgrade` + `Upgrade`, else undefined. */
   readonly upgrade: string | undefined;
+  /**
+   * True when the target came in absolute form (`GET http://host/path`): `target` is then the
+   * origin form and `authority` the target's, which wins over `Host` (RFC 9112 3.2.2).
+   */
+  readonly absoluteForm: boolean;
 }
 
 /** A parsed response head. */
@@ -41,6 +47,8 @@ export interface ResponseHead {
   readonly connection: ReadonlySet<string>;
   /** Body framing, given the request method it answers. */
   readonly framing: BodyFraming;
+  /** Both `Transfer-Encoding` and `Content-Length` came: the length is ignored and must not be forwarded (RFC 9112 6.3). */
+  readonly dropContentLength: boolean;
 }
 
 /** Most header fields in one head; more is answered 431. */
@@ -52,6 +60,15 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 // Field values: visible, obs-text, SP and HTAB; no other controls (NUL, bare CR/LF).
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^[0-9]{1,15}$/;
+
+/** Strips optional whitespace (SP and HTAB only, RFC 9110 5.6.3): no VT, FF, NBSP or other "spaces". */
+function trimOws(v: string): string {
+  let start = 0;
+  let end = v.length;
+  while (start < end && (v.charCodeAt(start) === 0x20 || v.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (v.charCodeAt(end - 1) === 0x20 || v.charCodeAt(end - 1) === 0x09)) end--;
+  return v.slice(start, end);
+}
 
 const NONE: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
@@ -73,7 +90,7 @@ function parseFields(lines: string[], fail: (detail: string) => HttpError): stri
     if (colon <= 0) throw fail('a header line without a name');
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw fail(`bad header name "${name.slice(0, 32)}"`);
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     if (!VALUE.test(value)) throw fail(`bad value for header ${name}`);
     raw[(i - 1) * 2] = name;
     raw[(i - 1) * 2 + 1] = value;
@@ -91,6 +108,7 @@ function tokens(into: Set<string>, value: string): void {
 /** What the framing headers of a head say, before the request/response rules apply. */
 interface FramingFacts {
   contentLength: number | undefined;
+  contentLengthCount: number;
   transferEncoding: string[] | undefined;
   connection: Set<string>;
   host: string | undefined;
@@ -99,7 +117,7 @@ interface FramingFacts {
 }
 
 function framingFacts(raw: string[], fail: (detail: string) => HttpError): FramingFacts {
-  const facts: FramingFacts = { contentLength: undefined, transferEncoding: undefined, connection: new Set(), host: undefined, hostCount: 0, upgrade: undefined };
+  const facts: FramingFacts = { contentLength: undefined, contentLengthCount: 0, transferEncoding: undefined, connection: new Set(), host: undefined, hostCount: 0, upgrade: undefined };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     // Most names are not framing ones: compare lengths before lower-casing.
@@ -118,21 +136,22 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
         break;
       case 14:
         if (name.toLowerCase() === 'content-length') {
-          for (const part of raw[i + 1].split(',')) {
-            const v = part.trim();
-            if (!DIGITS.test(v)) throw fail(`bad Content-Length "${raw[i + 1].slice(0, 20)}"`);
-            const n = Number(v);
-            if (facts.contentLength !== undefined && facts.contentLength !== n) throw fail('conflicting Content-Length values');
-            facts.contentLength = n;
-          }
+          // Exactly one field of plain digits: lists (`5, 5`) and repeats, even agreeing ones,
+          // are where parsers differ, so they are refused rather than reconciled.
+          const v = raw[i + 1];
+          if (!DIGITS.test(v)) throw fail(`bad Content-Length "${v.slice(0, 20)}"`);
+          if (++facts.contentLengthCount > 1) throw fail('more than one Content-Length');
+          facts.contentLength = Number(v);
         }
         break;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') {
           facts.transferEncoding ??= [];
           for (const t of raw[i + 1].split(',')) {
-            const s = t.trim().toLowerCase();
-            if (s) facts.transferEncoding.push(s);
+            // Every element a token: no empty ones (`chunked,`), no parameters, nothing odd.
+            const s = trimOws(t).toLowerCase();
+            if (!TOKEN.test(s)) throw fail(`bad Transfer-Encoding "${raw[i + 1].slice(0, 40)}"`);
+            facts.transferEncoding.push(s);
           }
         }
         break;
@@ -157,10 +176,10 @@ export function parseRequestHead(head: Buffer): RequestHead {
   const sp2 = line.indexOf(' ', sp1 + 1);
   if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) throw badRequest('malformed request line');
   const method = line.slice(0, sp1);
-  const target = line.slice(sp1 + 1, sp2);
+  const rawTarget = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
   if (!TOKEN.test(method)) throw badRequest('bad method');
-  if (!TARGET.test(target)) throw badRequest('bad request target');
+  if (!TARGET.test(rawTarget)) throw badRequest('bad request target');
   let minor: 0 | 1;
   if (version === 'HTTP/1.1') minor = 1;
   else if (version === 'HTTP/1.0') minor = 0;
@@ -168,6 +187,7 @@ export function parseRequestHead(head: Buffer): RequestHead {
   else throw badRequest('malformed HTTP version');
   if (method === 'CONNECT') throw new HttpError('TUN_ERR_BAD_REQUEST', 405, 'CONNECT is not served: this is a reverse tunnel, not a forward proxy');
 
+  const { path: target, authority: targetAuthority } = readTarget(method, rawTarget);
   const rawHeaders = parseFields(lines, badRequest);
   const f = framingFacts(rawHeaders, badRequest);
   if (f.hostCount > 1) throw badRequest('more than one Host header');
@@ -184,7 +204,8 @@ export function parseRequestHead(head: Buffer): RequestHead {
     framing = { kind: 'length', length: f.contentLength };
   }
   const upgrade = f.upgrade !== undefined && f.connection.has('upgrade') ? f.upgrade : undefined;
-  return { method, target, minor, rawHeaders, authority: f.host ?? '', framing, connection: f.connection, upgrade };
+  const authority = targetAuthority ?? f.host ?? '';
+  return { method, target, minor, rawHeaders, authority, framing, connection: f.connection, upgrade, absoluteForm: targetAuthority !== undefined };
 }
 
 function badResponse(detail: string): HttpError {
@@ -206,12 +227,20 @@ export function parseResponseHead(head: Buffer, method: string): ResponseHead {
   const status = Number(code);
   const rawHeaders = parseFields(lines, badResponse);
   const f = framingFacts(rawHeaders, badResponse);
+  const te = f.transferEncoding;
+  if (te !== undefined) {
+    // chunked, when there, is applied once and last (RFC 9112 6.1); anything else would leave
+    // the next hop to guess where the body ends.
+    const at = te.indexOf('chunked');
+    if (at >= 0 && at !== te.length - 1) throw badResponse('chunked is not the last transfer coding');
+  }
   let framing: BodyFraming;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = NONE;
-  else if (f.transferEncoding !== undefined) {
-    framing = f.transferEncoding[f.transferEncoding.length - 1] === 'chunked' ? CHUNKED : CLOSE;
+  else if (te !== undefined) {
+    framing = te[te.length - 1] === 'chunked' ? CHUNKED : CLOSE;
   } else if (f.contentLength !== undefined) {
     framing = f.contentLength === 0 ? NONE : { kind: 'length', length: f.contentLength };
   } else framing = CLOSE;
-  return { status, rawHeaders, connection: f.connection, framing };
+  // Both framings: Transfer-Encoding wins and Content-Length must not be passed on (RFC 9112 6.3).
+  return { status, rawHeaders, connection: f.connection, framing, dropContentLength: te !== undefined && f.contentLength !== undefined };
 }

@@ -47,7 +47,7 @@ export class HeldBytes {
   }
 }
 
-/** The error past a public connection's held-bytes bound (413 should the connection be between requests; it is cut otherwise). */
+/** The error past a public connection's held-bytes bound: 413 when it can answer the request in flight, else the connection is cut. */
 export function heldBytesError(max: number): HttpError {
   return new HttpError('TUN_ERR_HELD_BYTES', 413, `more than ${max} bytes sent while nothing could be forwarded`);
 }

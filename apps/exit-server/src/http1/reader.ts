@@ -80,6 +80,11 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     return this.state === S.Raw;
   }
 
+  /** True while a message's body (length or chunked) is being read. */
+  get inBody(): boolean {
+    return this.state === S.Length || this.state === S.Chunked;
+  }
+
   /** True while a head has begun but not completed. */
   get inHead(): boolean {
     return this.state === S.Head && this.partialHead !== undefined;

@@ -45,6 +45,7 @@ describe('exit-server', () => {
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
       maxHeldBytes: 262_144,
+      allowUnderscoreHeaders: false,
       maxQueuedReplies: 256,
       config: undefined,
       logLevel: 'info',

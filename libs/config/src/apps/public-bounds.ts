@@ -14,7 +14,14 @@ export const PUBLIC_BOUNDS_OPTIONS = {
     max: 64 * MiB,
     default: 256 * KiB,
     description:
-      'most bytes a public connection may send while nothing can be forwarded (after an upgrade request until its answer, pipelined behind a busy request); reading stops meanwhile, and more cuts the connection',
+      'most bytes a public connection may send while nothing can be forwarded (after an upgrade request until its answer, pipelined behind a busy request); reading stops meanwhile, and more is answered 413 (or cuts the connection when a 413 could be mistaken for another answer)',
+  },
+  /** Forward request header names containing `_`. */
+  allowUnderscoreHeaders: {
+    kind: 'boolean',
+    default: false,
+    description:
+      'forward request header names containing "_" (dropped by default: CGI-style apps read X_Forwarded_For as X-Forwarded-For, so such a name could forge a header the tunnel sets)',
   },
 } as const;
 

@@ -1,5 +1,5 @@
 import type { Transport, TransportHandlers } from './transport.ts';
-import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader } from './ws-codec.ts';
+import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader, readClosePayload } from './ws-codec.ts';
 
 /** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */
 export interface RawSocketLike {
@@ -78,9 +78,11 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
       return;
     }
     if (opcode !== WsOpcode.CLOSE) return;
-    const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+    // Throws for codes no peer may send (1005, 1006, 1015, reserved ones): the decoder's caller
+    // answers 1002, so a bad code is never echoed.
+    const { code, reason } = readClosePayload(payload);
     if (code !== 1000 && code !== 1001 && code !== 1005) {
-      closeError = new Error(`websocket closed: ${code} ${payload.subarray(2).toString()}`.trim());
+      closeError = new Error(`websocket closed: ${code} ${reason}`.trim());
     }
     sendClose(code === 1005 ? 1000 : code);
     finish(closeError);

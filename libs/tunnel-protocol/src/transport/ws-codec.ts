@@ -24,6 +24,27 @@ const MAX_CONTROL_BYTES = 125;
 const ZERO_MASK = Buffer.alloc(4);
 
 /**
+ * True for a close code a peer may send (RFC 6455 7.4): 1000-1003, 1007-1014, 3000-4999.
+ * 1004 is reserved, and 1005, 1006 and 1015 are for reporting only, never for the wire.
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * Reads a close frame's payload: its code (1005 "none given" when empty). Throws
+ * {@link ProtocolError} for a one-byte payload or a code no peer may send, which the transport
+ * answers with 1002 instead of echoing it.
+ */
+export function readClosePayload(payload: Buffer): { code: number; reason: string } {
+  if (payload.length === 0) return { code: 1005, reason: '' };
+  if (payload.length === 1) throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket close frame with a one-byte payload');
+  const code = payload.readUInt16BE(0);
+  if (!isValidCloseCode(code)) throw new ProtocolError('TUN_ERR_PROTOCOL', `websocket close code ${code} may not be sent`);
+  return { code, reason: payload.subarray(2).toString() };
+}
+
+/**
  * The header of one WebSocket frame carrying `length` payload bytes. A client must mask
  * (`masked`): it uses the all-zero key, so the payload goes out unchanged and uncopied; the
  * mask protects browsers' traffic from cache poisoning, and an edge client is not a browser.
@@ -82,6 +103,8 @@ export class WsFrameDecoder {
   private maskOffset = 0;
   private control: Buffer[] = [];
   private failed = false;
+  /** A data message was started without FIN: the next data frame must be its continuation. */
+  private inMessage = false;
 
   /**
    * @param expectMasked True on the server side: every client frame must be masked.
@@ -163,7 +186,13 @@ export class WsFrameDecoder {
       if (!fin || length > MAX_CONTROL_BYTES) throw new ProtocolError('TUN_ERR_PROTOCOL', 'fragmented or oversized websocket control frame');
     } else if (opcode === WsOpcode.TEXT) {
       throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket text frame: the tunnel speaks binary only');
-    } else if (opcode !== WsOpcode.BINARY && opcode !== WsOpcode.CONTINUATION) {
+    } else if (opcode === WsOpcode.CONTINUATION) {
+      if (!this.inMessage) throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket continuation frame with no message to continue');
+      this.inMessage = !fin;
+    } else if (opcode === WsOpcode.BINARY) {
+      if (this.inMessage) throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket binary frame inside an unfinished message');
+      this.inMessage = !fin;
+    } else {
       throw new ProtocolError('TUN_ERR_PROTOCOL', `websocket opcode ${opcode}`);
     }
     this.opcode = opcode;
