@@ -21,3 +21,4 @@ export * from './pipe-to-stream.ts';
 export * from './tick-cork.ts';
 export * from './read-pool.ts';
 export * from './transport/pooled-socket.ts';
+export { NODE_INTERNALS_WARNING_CODE } from './transport/socket-internals.ts';

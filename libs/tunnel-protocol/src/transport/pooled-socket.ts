@@ -1,19 +1,6 @@
 import { Socket } from 'node:net';
 import { onreadThrough, type ReadBufferPool } from '../read-pool.ts';
-
-/** The private parts of node's TCP handle that adopting a socket relies on (node 20). */
-interface TcpHandle {
-  readStop(): number;
-  useUserBuffer(buf: Uint8Array): void;
-  reading: boolean;
-}
-
-/** The private fields of node's net.Socket that move with the connection. */
-interface SocketInternals {
-  _handle: TcpHandle | null;
-  /** The server that accepted it: counts it until it closes (server.close() waits for that). */
-  _server: unknown;
-}
+import { adoptionBlocker, warnInternalsChanged, type SocketInternals } from './socket-internals.ts';
 
 /** A socket that now reads through a {@link ReadBufferPool}. */
 export interface PooledSocket {
@@ -21,7 +8,7 @@ export interface PooledSocket {
   readonly socket: Socket;
   /** `head` followed by what the old socket had read and nobody consumed: feed these first. */
   readonly head: Buffer;
-  /** True when reads now go through the pool; false without a pool or when the socket could not be adopted (TLS). */
+  /** True when reads now go through the pool; false without a pool or when the socket could not be adopted (TLS, a write in flight, a node whose internals changed). */
   readonly pooled: boolean;
 }
 
@@ -31,14 +18,21 @@ export interface PooledSocket {
  * read. Node offers that (`onread`) only to sockets it creates, and the exit server's sockets are
  * accepted, so the connection's TCP handle is moved into a new `net.Socket` created with
  * `onread`. That touches node internals (`_handle`, `_server`, `readStop`, `manualStart`);
- * where they are not as expected (TLS sockets, another node), or when there is no pool (pooled
- * reads are off), the socket is returned unchanged and reads as before.
+ * where they are not as expected (TLS sockets, or a node that changed them: then a process
+ * warning says so once, see {@link adoptionBlocker}), or when there is no pool (pooled reads are
+ * off), the socket is returned unchanged and reads as before (node's copying reads).
  */
 export function readIntoPool(socket: Socket, pool: ReadBufferPool | undefined, head: Buffer = Buffer.alloc(0)): PooledSocket {
   const internals = socket as unknown as SocketInternals;
   const handle = internals._handle;
   const unchanged = { socket, head, pooled: false };
-  if (!pool || socket.constructor !== Socket || !handle || typeof handle.readStop !== 'function' || typeof handle.useUserBuffer !== 'function') return unchanged;
+  if (!pool || socket.constructor !== Socket) return unchanged;
+  const blocker = adoptionBlocker(socket);
+  if (blocker) {
+    warnInternalsChanged(blocker);
+    return unchanged;
+  }
+  if (!handle) return unchanged;
   // A write still in flight would complete on the new object, which never counted it.
   if (socket.destroyed || socket.connecting || socket.writableLength > 0) return unchanged;
   handle.readStop();

@@ -101,3 +101,12 @@ describe('webSocketTransport over a real ws pair', () => {
     expect(client.isClosed).toBe(true);
   });
 });
+
+describe('the ws internal webSocketTransport reads', () => {
+  it('ws still exposes its net.Socket as _socket (the only source of drain events: without it writes never wait)', async () => {
+    const { ws } = await connect({ perMessageDeflate: false });
+    const socket = (ws as unknown as { _socket?: { on?: unknown; writableNeedDrain?: unknown } })._socket;
+    expect(typeof socket?.on, 'ws no longer has _socket: webSocketTransport would report every write as flushed').toBe('function');
+    expect(typeof socket?.writableNeedDrain).toBe('boolean');
+  });
+});
