@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { suiteContext } from './support/context.ts';
-import { NAME_PREFIX, OWNER_LABEL, baseImage, docker, dockerOk, type Arch } from './support/docker.ts';
+import { NAME_PREFIX, OWNER_LABEL, baseImage, docker, dockerOk, pinnedNodeVersion, repoRoot, type Arch } from './support/docker.ts';
 
 // The images themselves, built from apps/<app>/Dockerfile by the global setup: what is in them,
 // how they run, and that their HEALTHCHECK works.
@@ -64,6 +65,18 @@ describe('app images', () => {
     expect(listing.trim().split('\n')).toEqual(['1000', 'main.js', 'main.js.map']);
     const help = await dockerOk(['run', '--rm', '--network', 'none', ...platform, tag, '--help']);
     expect(help).toContain(`Usage: ${app}`);
+  });
+
+  it.each(cases)('$app ($arch): runs Node 24, the version pinned in scripts/node/versions.env', async ({ app, arch }) => {
+    const { images } = suiteContext();
+    const version = (await dockerOk(['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, '--entrypoint', 'node', images[`${app}:${arch}`], '--version'])).trim();
+    expect(version).toMatch(/^v24\.\d+\.\d+$/);
+    expect(version).toBe(`v${pinnedNodeVersion(arch)}`);
+  });
+
+  it.each(['exit-server', 'edge-client', 'sample-app'])('%s: the Dockerfile defaults to Node 24 LTS slim Debian', (app) => {
+    const dockerfile = readFileSync(`${repoRoot}apps/${app}/Dockerfile`, 'utf8');
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=node:24-bookworm-slim$/m);
   });
 
   it.each(['exit-server', 'sample-app'] as const)('%s: the HEALTHCHECK turns healthy', async (app) => {

@@ -11,11 +11,11 @@ export const OWNER_LABEL = 'tunnel.e2e-containers.owner';
 /** Prefix of container, network and compose project names. */
 export const NAME_PREFIX = 'tce2e';
 
-/** How to get a working Docker when it is missing; part of every "no Docker" failure. */
+/** What the suite needs from the machine; part of every "no Docker" failure (with the command to run). */
 export const HOW_TO_GET_DOCKER =
-  'The container tests need a Docker engine, arm64 emulation (qemu-user-static + binfmt_misc) and the local base images. ' +
-  'Run `scripts/ci/setup-docker.sh` as root (Debian 12): it installs docker.io, qemu-user-static and binfmt-support, starts dockerd, ' +
-  'enables qemu-aarch64 and builds tunnel-node-base:amd64/arm64 with scripts/docker/base-image.sh. Then run the suite again.';
+  'The container tests need a Docker engine, arm64 emulation (qemu-user-static + binfmt_misc) and the local base images: ' +
+  'scripts/ci/setup-docker.sh (Debian 12, as root) installs docker.io, qemu-user-static and binfmt-support, starts dockerd, ' +
+  'enables qemu-aarch64 and builds tunnel-node-base:amd64/arm64 (Node 24) with scripts/docker/base-image.sh.';
 
 export interface CliResult {
   readonly code: number | null;
@@ -92,6 +92,14 @@ export const IMAGE_BUILDS: ReadonlyArray<{ app: AppName; arch: Arch }> = [
 ];
 
 export const baseImage = (arch: Arch): string => `tunnel-node-base:${arch}`;
+
+/** The Node version scripts/node/versions.env pins for an architecture (what the base images run). */
+export function pinnedNodeVersion(arch: Arch): string {
+  const env = readFileSync(`${repoRoot}scripts/node/versions.env`, 'utf8');
+  const version = new RegExp(`^NODE24_${arch.toUpperCase()}_VERSION=(\\S+)$`, 'm').exec(env)?.[1];
+  if (!version) throw new Error(`scripts/node/versions.env pins no NODE24_${arch.toUpperCase()}_VERSION`);
+  return version;
+}
 
 /**
  * Builds one app image from its real Dockerfile (PREBUILT=1: the host's `npm run build` output,
