@@ -1,10 +1,28 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import './support/context.ts';
+import { SETUP_DOCKER_COMMAND, ensureDocker } from './support/ensure-docker.ts';
 import { HOW_TO_GET_DOCKER, IMAGE_BUILDS, buildImage, dockerProblem, pruneOldImages, removeLeftovers, repoRoot, type Images } from './support/docker.ts';
 
+/** Runs scripts/ci/setup-docker.sh, its output shown as it goes; resolves with its status and output tail. */
+function runSetupDocker(): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['scripts/ci/setup-docker.sh'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (err) => resolve({ status: null, output: `${tail}\n${err.message}` }));
+    child.once('close', (status) => resolve({ status, output: tail }));
+  });
+}
+
 /**
- * Once per run: checks Docker, makes the local base images (scripts/docker/base-image.sh, a no-op
+ * Once per run: checks Docker (as root, installs and starts it first when missing: see
+ * {@link ensureDocker}), makes the local base images (scripts/docker/base-image.sh, a no-op
  * when they exist) and builds the app images from their real Dockerfiles. A missing Docker is
  * not an error here: it is handed to the tests, which then fail with how to get Docker (a suite
  * that cannot run must fail, never pass or skip).
@@ -14,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('owner', owner);
   project.provide('images', {} as Images);
   project.provide('dockerError', '');
-  const problem = await dockerProblem();
+  const problem = await ensureDocker({ dockerProblem, uid: process.getuid?.(), runSetup: runSetupDocker, log: (l) => console.log(l) });
   if (problem) {
     project.provide('dockerError', problem);
     return async () => {};
@@ -25,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const t0 = Date.now();
   const base = spawnSync('bash', ['scripts/docker/base-image.sh'], { cwd: repoRoot, encoding: 'utf8' });
   if (base.status !== 0) {
-    project.provide('dockerError', `scripts/docker/base-image.sh failed (exit ${base.status}):\n${(base.stderr || base.stdout).trim()}\n${HOW_TO_GET_DOCKER}`);
+    project.provide('dockerError', `scripts/docker/base-image.sh failed (exit ${base.status}):\n${(base.stderr || base.stdout).trim()}\n${HOW_TO_GET_DOCKER}\nRun:\n  ${SETUP_DOCKER_COMMAND}`);
     return async () => {};
   }
   try {
