@@ -1,28 +1,44 @@
 #!/usr/bin/env node
 // Prints the totals over every suite as one line, `N passed, N failed`, and exits non-zero if
-// anything failed. Reads vitest JSON reports (reports/vitest/*.json) and extra checks recorded
-// by the scripts as reports/checks/<name>.json ({ "passed": n, "failed": n }).
+// anything failed. Reads vitest JSON reports (reports/vitest/*.json: the host node's run;
+// reports/vitest-node24/*.json: the same suites on Node 24, scripts/ci/test-node24.mjs) and extra
+// checks recorded by the scripts as reports/checks/<name>.json ({ "passed": n, "failed": n }).
+// The line counts every run; a line per run comes before it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const runs = [
+  { dir: 'reports/vitest', name: `suites on the host's node (${process.version})` },
+  { dir: 'reports/vitest-node24', name: 'unit and loopback e2e suites on Node 24' },
+  { dir: 'reports/checks', name: 'checks (lint, typecheck, build, bench --quick)' },
+];
 let passed = 0;
 let failed = 0;
-for (const dir of ['reports/vitest', 'reports/checks']) {
-  if (!existsSync(dir)) continue;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const r = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+let runnerFailed = false;
+const lines = [];
+for (const run of runs) {
+  if (!existsSync(run.dir)) continue;
+  let p = 0;
+  let f = 0;
+  for (const file of readdirSync(run.dir).filter((name) => name.endsWith('.json'))) {
+    const r = JSON.parse(readFileSync(join(run.dir, file), 'utf8'));
     if ('numPassedTests' in r) {
-      passed += r.numPassedTests;
-      failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.success === false && r.numFailedTests === 0 ? 1 : 0);
-    } else if (!('runnerExit' in r)) {
-      passed += r.passed ?? 0;
-      failed += r.failed ?? 0;
+      p += r.numPassedTests;
+      f += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.success === false && r.numFailedTests === 0 ? 1 : 0);
+    } else if ('runnerExit' in r) {
+      // A runner can fail outside any test (an unhandled error between tests, a suite that did
+      // not load): never let that read as all green.
+      if (r.runnerExit) runnerFailed = true;
+    } else {
+      p += r.passed ?? 0;
+      f += r.failed ?? 0;
     }
   }
+  passed += p;
+  failed += f;
+  lines.push(`  ${run.name}: ${p} passed, ${f} failed`);
 }
-// The runner can fail outside any test (an unhandled error between tests, a suite that did not
-// load): never let that read as all green.
-const runner = join('reports/checks', 'test-runner.json');
-if (failed === 0 && existsSync(runner) && JSON.parse(readFileSync(runner, 'utf8')).runnerExit) failed = 1;
+if (failed === 0 && runnerFailed) failed = 1;
+if (lines.length > 1) console.log(lines.join('\n'));
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
