@@ -293,6 +293,11 @@ async function main() {
     return 0;
   }
 
+  // Every process the bench starts (exit server, edge clients, upstream, autocannon) runs on the
+  // node running this script: say which, first and in the report. Another node, e.g. the pinned
+  // Node 24: `$(scripts/node/fetch-node.sh) tools/bench/main.mjs`.
+  process.stderr.write(`bench: measuring on Node ${process.version} (${process.execPath})\n`);
+
   // Peers: --quick runs what it has and names what it skipped; the full run needs them all.
   const peers = detectPeers();
   const skipped = SYSTEMS.filter((s) => s.peer && peers[s.peer].missing).map((s) => ({ system: s.name, reason: peers[s.peer].missing }));

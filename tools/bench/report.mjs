@@ -94,6 +94,7 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
   const la = meta.loadAvg;
   lines.push(`# Tunnel benchmark ${meta.startedAt}`, '');
   lines.push(
+    `- Measured on **Node ${meta.host.node}**: the exit server, the edge clients, the upstream and autocannon all ran on it.`,
     `- Mode: ${meta.mode}: ${meta.rounds} round(s), ${meta.durationSec} s per shape per system, ` +
       `${meta.warmupSec > 0 ? `${meta.warmupSec} s warm-up per system` : 'no warm-up'}; system order alternates each round`,
     `- Host: ${meta.host.cpuModel} × ${meta.host.cpus} cores, ${meta.host.platform}, Node ${meta.host.node}, autocannon ${meta.autocannonVersion}` +
