@@ -311,7 +311,9 @@ describe('FrameDecoder', () => {
   }
 
   const bad: Array<{ name: string; buf: Buffer; cls: typeof ProtocolError | typeof LimitError; code: string }> = [
-    { name: 'unknown type 7', buf: header(7, 1, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'unknown type 8', buf: header(8, 1, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'PEERS on a stream id', buf: header(FrameType.PEERS, 3, 2), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
+    { name: 'PEERS over its size limit', buf: header(FrameType.PEERS, 0, 9 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_FRAME_TOO_LARGE' },
     { name: 'unknown type 255', buf: header(255, 1, 0), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
     { name: 'WINDOW of 3 bytes', buf: header(FrameType.WINDOW, 1, 3), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },
     { name: 'RESET of 5 bytes', buf: header(FrameType.RESET, 1, 5), cls: ProtocolError, code: 'TUN_ERR_PROTOCOL' },

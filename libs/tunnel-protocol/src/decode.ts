@@ -1,5 +1,6 @@
 import { LimitError, ProtocolError } from './errors.ts';
 import { FRAME_HEADER_BYTES, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
+import { PEERS_LIMITS } from './peers.ts';
 import { isBorrowed } from './read-pool.ts';
 
 /** Limits the decoder enforces before buffering a payload. */
@@ -24,14 +25,17 @@ const FIXED_PAYLOAD: Partial<Record<number, number>> = {
  * that no peer of ours would send, before a single payload byte is buffered.
  */
 export function checkHeader(type: number, streamId: number, length: number, limits: DecoderLimits): void {
-  if (type > FrameType.GOAWAY) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown frame type ${type}`);
+  if (type > FrameType.PEERS) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown frame type ${type}`);
   const fixed = FIXED_PAYLOAD[type];
   if (fixed !== undefined && length !== fixed) {
     throw new ProtocolError('TUN_ERR_PROTOCOL', `frame type ${type} must carry ${fixed} bytes, got ${length}`);
   }
-  const sessionLevel = type === FrameType.PING || type === FrameType.GOAWAY;
+  const sessionLevel = type === FrameType.PING || type === FrameType.GOAWAY || type === FrameType.PEERS;
   if (sessionLevel !== (streamId === 0)) {
     throw new ProtocolError('TUN_ERR_PROTOCOL', `frame type ${type} on stream ${streamId}`);
+  }
+  if (type === FrameType.PEERS && length > PEERS_LIMITS.maxEncodedBytes) {
+    throw new LimitError('TUN_ERR_FRAME_TOO_LARGE', `PEERS frame of ${length} bytes, limit ${PEERS_LIMITS.maxEncodedBytes}`);
   }
   if (type === FrameType.DATA && length > limits.maxFrameBytes) {
     throw new LimitError('TUN_ERR_FRAME_TOO_LARGE', `DATA frame of ${length} bytes, limit ${limits.maxFrameBytes}`);

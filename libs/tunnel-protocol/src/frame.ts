@@ -33,6 +33,12 @@ export const FrameType = {
   PING: 5,
   /** The sender accepts no new streams; payload is a `u32` reason. Stream id 0. */
   GOAWAY: 6,
+  /**
+   * A set of exit-server instance ids (see `peers.ts`), stream id 0. Server to client: every live
+   * exit server the client should hold a session to. Client to server: the instances this client
+   * is attached to. Sent only to a peer that declared the `peers` capability in its hello.
+   */
+  PEERS: 7,
 } as const;
 
 /** A frame type value. */
@@ -52,7 +58,7 @@ export interface Frame {
   readonly type: FrameTypeValue;
   /** Flag bits ({@link FrameFlag}). */
   readonly flags: number;
-  /** Stream id; 0 for session-level frames (PING, GOAWAY). */
+  /** Stream id; 0 for session-level frames (PING, GOAWAY, PEERS). */
   readonly streamId: number;
   /** Payload bytes. */
   readonly payload: Buffer;

@@ -60,8 +60,14 @@ describe('hello / welcome', () => {
     expect(decodeWelcome(encodeWelcome(welcome))).toEqual(welcome);
   });
 
+  it('round trips a welcome naming its live peers', () => {
+    const withPeers: Welcome = { ...welcome, peers: ['exit-b', 'exit-c'] };
+    expect(decodeWelcome(encodeWelcome(withPeers))).toEqual(withPeers);
+  });
+
   it('rejects a malformed welcome with TUN_ERR_BAD_WELCOME', () => {
-    const bad = [undefined, '', '!!', b64('[]'), b64({ ...welcome, version: 99 }), b64({ ...welcome, sessionId: 1 }), b64({ ...welcome, limits: undefined }),
+    const bad = [b64({ ...welcome, peers: 'exit-b' }), b64({ ...welcome, peers: ['ok', 'bad id'] }), b64({ ...welcome, peers: ['x', 'x'] }),
+      b64({ ...welcome, peers: Array.from({ length: 65 }, (_, i) => `p${i}`) }),undefined, '', '!!', b64('[]'), b64({ ...welcome, version: 99 }), b64({ ...welcome, sessionId: 1 }), b64({ ...welcome, limits: undefined }),
       b64({ ...welcome, limits: { ...welcome.limits, streamWindow: -1 } }), b64({ ...welcome, limits: { ...welcome.limits, maxStreams: 1.5 } })];
     for (const v of bad) {
       try {

@@ -1,5 +1,6 @@
 import { HandshakeError } from './errors.ts';
 import { PROTOCOL_VERSION } from './frame.ts';
+import { checkInstanceIds } from './peers.ts';
 
 /** Path on the control port where edge clients upgrade to the tunnel. */
 export const TUNNEL_PATH = '/tunnel';
@@ -46,6 +47,12 @@ export interface Welcome {
   readonly instanceId: string;
   /** Id the server gave this session (for correlating logs). */
   readonly sessionId: string;
+  /**
+   * Instance ids of the other live exit servers this one knows of (peer discovery); absent from
+   * servers without it. A client with the `peers` capability attaches to each; later changes
+   * arrive in PEERS frames.
+   */
+  readonly peers?: readonly string[];
   /** Outcome of the TCP ports the hello declared. */
   readonly tcpPorts?: {
     /** Ports this client now serves. */
@@ -165,6 +172,7 @@ export function decodeWelcome(value: string | undefined): Welcome {
     const v = limits[k];
     if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 2 ** 31) throw bad(`limit ${k} invalid`);
   }
+  if (raw.peers !== undefined && !checkInstanceIds(raw.peers)) throw bad('peers malformed');
   const tcp = raw.tcpPorts as { accepted?: unknown; refused?: unknown } | undefined;
   if (tcp !== undefined) {
     const okAccepted = Array.isArray(tcp.accepted) && tcp.accepted.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);

@@ -5,6 +5,7 @@ export * from './decode.ts';
 export * from './head.ts';
 export * from './headers.ts';
 export * from './handshake.ts';
+export * from './peers.ts';
 export * from './auth.ts';
 export * from './upgrade.ts';
 export * from './limits.ts';

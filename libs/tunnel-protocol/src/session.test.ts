@@ -468,6 +468,27 @@ describe('Session over createTransportPair', () => {
     expect(new StreamResetError(ResetCode.REFUSED).code).toBe('TUN_ERR_GOING_AWAY');
   });
 
+  it('PEERS: sendPeers reaches the peer as a peers event, in both directions', async () => {
+    const { client, server } = sessions();
+    const toClient = once(client, 'peers');
+    server.sendPeers(['exit-a', 'exit-b']);
+    expect((await toClient)[0]).toEqual(['exit-a', 'exit-b']);
+    const toServer = once(server, 'peers');
+    client.sendPeers(['exit-a']);
+    expect((await toServer)[0]).toEqual(['exit-a']);
+  });
+
+  it('a malformed PEERS frame closes the session with TUN_ERR_PROTOCOL', async () => {
+    const [ta, tb] = createTransportPair();
+    const server = new Session({ role: 'server', transport: tb, limits: NO_PING, onStream: () => {} });
+    open.push(server);
+    const peer = rawPeer(ta);
+    const closed = once(server, 'close');
+    peer.send(encodeFrame(FrameType.PEERS, 0, 0, Buffer.from('{"instances":["bad id"]}')));
+    const [err] = (await closed) as [TunnelError];
+    expect(err.code).toBe('TUN_ERR_PROTOCOL');
+  });
+
   it('PING yields an rttMs', async () => {
     const { client } = sessions();
     expect(client.rttMs).toBeUndefined();

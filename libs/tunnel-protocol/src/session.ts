@@ -12,6 +12,7 @@ import { FrameFlag, FrameType, type Frame } from './frame.ts';
 import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead, type OpenHead, type ResponseHead } from './head.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { decodePeers, encodePeers } from './peers.ts';
 import { leaseReadBuffer } from './read-pool.ts';
 import { ReplyBacklog } from './reply-backlog.ts';
 import { TunnelStream, type StreamHost } from './stream.ts';
@@ -44,7 +45,8 @@ const EMPTY = Buffer.alloc(0);
  * and the exit server are roles over it): streams, credit-based flow control, keep-alive pings
  * with RTT, GOAWAY drain, and batching of frames into as few transport writes as possible.
  *
- * Events: `close` (err?: TunnelError), `goaway` (reason), `rtt` (ms), `idle` (last stream closed).
+ * Events: `close` (err?: TunnelError), `goaway` (reason), `rtt` (ms), `idle` (last stream closed),
+ * `peers` (readonly string[]: the instance ids of a PEERS frame).
  */
 export class Session extends EventEmitter implements StreamHost {
   /** Effective limits. */
@@ -186,6 +188,15 @@ export class Session extends EventEmitter implements StreamHost {
     this.pingSentAt = process.hrtime.bigint();
     opaque.writeBigUInt64BE(this.pingSentAt);
     this.enqueueSmall(encodePing(opaque, false));
+  }
+
+  /**
+   * Sends a PEERS frame naming `instances` (see peers.ts). Only call it when the peer declared the
+   * `peers` capability: an older peer closes the session on a frame type it does not know.
+   */
+  sendPeers(instances: readonly string[]): void {
+    if (this.closedWith !== undefined) return;
+    this.enqueueSmall(encodeFrame(FrameType.PEERS, 0, 0, encodePeers(instances)));
   }
 
   /**
@@ -342,6 +353,10 @@ export class Session extends EventEmitter implements StreamHost {
           this.remoteGoAway = true;
           this.emit('goaway', frame.payload.readUInt32BE(0));
         }
+        return;
+      case FrameType.PEERS:
+        // A malformed set throws a ProtocolError: receive() closes the session with it.
+        this.emit('peers', decodePeers(frame.payload));
         return;
     }
   }
