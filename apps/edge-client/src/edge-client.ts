@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { EdgeClientConfig } from '@tunnel/config';
+import { HA_CONNECTIONS_MAX, type EdgeClientConfig } from '@tunnel/config';
 import {
   DEFAULT_LIMITS,
   HELLO_HEADER,
+  PEERS_CAPABILITY,
   PROTOCOL_VERSION,
   ResetCode,
   Session,
@@ -23,34 +24,48 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { Backoff } from './backoff.ts';
 import { dial, type Dialing } from './dial.ts';
+import { Coverage } from './ha/coverage.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
 
-/** Connection state, for tests and the demo. */
+/** Connection state, for tests and the demo. `connected`: at least one session serves. */
 export type EdgeClientState = 'connecting' | 'connected' | 'waiting' | 'draining' | 'stopped';
 
+/** One session to one exit-server instance. */
+interface Link {
+  readonly session: Session;
+  readonly welcome: Welcome;
+  /** The server knows PEERS frames (its welcome carried `peers`). */
+  readonly peersAware: boolean;
+}
 
 /**
- * The edge client: dials out to the exit server, keeps the session alive, serves the streams the
- * server opens by proxying them to local upstreams, and reconnects forever with backoff.
+ * The edge client: dials out to the exit servers, keeps the sessions alive, serves the streams
+ * the servers open by proxying them to local upstreams, and reconnects forever with backoff.
  *
- * Events: `connected` (welcome), `disconnected` (reason), `refused` ({ status, code }), `state`.
+ * High availability: every exit server advertises the live instances (its welcome, then PEERS
+ * frames). The client dials its one `--url` (through the load balancer) again and again until
+ * it holds one session per advertised instance (`--ha-connections`), closes duplicates at once,
+ * replaces lost sessions, and serves on all of them (see ha/coverage.ts for the rules).
+ *
+ * Events: `connected` (welcome of each session kept), `disconnected` (reason), `refused`
+ * ({ status, code }), `state`, `attached` / `detached` (instance id).
  */
 export class EdgeClient {
   /** Current state. */
   state: EdgeClientState = 'connecting';
-  /** The live session, if connected. */
-  session: Session | undefined;
-  /** Welcome of the current session. */
-  welcome: Welcome | undefined;
   private readonly upstreams: Upstreams;
   private readonly tcp: TcpForwards;
   private readonly backoff: Backoff;
   private readonly clientId: string;
   private readonly ca: Buffer | undefined;
-  /** Pooled read buffers for the control connection; without it each read allocates. */
+  /** Pooled read buffers for the control connections; without it each read allocates. */
   private readonly readPool: ReadBufferPool | undefined;
+  private readonly coverage: Coverage;
+  private readonly links = new Map<string, Link>();
+  /** Sessions closing (duplicates, surplus, draining servers): finished on stop. */
+  private readonly leaving = new Set<Session>();
   private dialing: Dialing | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<(arg: unknown) => void>>();
@@ -65,6 +80,22 @@ export class EdgeClient {
     this.clientId = config.id ?? hostname();
     this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
     this.readPool = readPoolFor(config);
+    this.coverage = new Coverage(config.haConnections === 'all' ? HA_CONNECTIONS_MAX : config.haConnections);
+  }
+
+  /** A serving session, if any (the first attached). */
+  get session(): Session | undefined {
+    return this.links.values().next().value?.session;
+  }
+
+  /** Welcome of {@link session}. */
+  get welcome(): Welcome | undefined {
+    return this.links.values().next().value?.welcome;
+  }
+
+  /** Instance ids of the exit servers this client serves on. */
+  get attached(): string[] {
+    return this.coverage.attached;
   }
 
   /** Subscribes to an event (see class doc). */
@@ -80,8 +111,13 @@ export class EdgeClient {
   }
 
   private setState(state: EdgeClientState): void {
+    if (this.state === state) return;
     this.state = state;
     this.emit('state', state);
+  }
+
+  private get stopping(): boolean {
+    return this.state === 'stopped' || this.state === 'draining';
   }
 
   /** Starts connecting (returns at once; watch `connected`). */
@@ -90,8 +126,8 @@ export class EdgeClient {
   }
 
   private connect(): void {
-    if (this.state === 'stopped' || this.state === 'draining') return;
-    this.setState('connecting');
+    if (this.stopping || this.dialing) return;
+    if (this.links.size === 0) this.setState('connecting');
     const url = new URL(this.config.url);
     url.pathname = url.pathname.replace(/\/$/, '') + TUNNEL_PATH;
     const hello = encodeHello({
@@ -100,10 +136,10 @@ export class EdgeClient {
       hostnames: this.upstreams.declaredHostnames,
       tcpPorts: this.tcp.ports,
       // Without an HTTP upstream the server must not route HTTP here.
-      capabilities: this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp'],
+      capabilities: [...(this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp']), PEERS_CAPABILITY],
     });
     const log = this.log;
-    log.info({ url: url.origin, attempt: this.backoff.attempts }, 'connecting to exit server');
+    log.info({ url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target }, 'connecting to exit server');
     const dialing = dial(url, { headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello }, ca: this.ca, timeoutMs: 10_000 });
     this.dialing = dialing;
     dialing.result.then(
@@ -116,7 +152,7 @@ export class EdgeClient {
             log.error({ status: res.status, code: res.code, message: res.body.trim().slice(0, 300) }, 'exit server refused the connection');
           }
           this.emit('refused', { status: res.status, code: res.code });
-          this.scheduleReconnect();
+          this.scheduleDial();
           return;
         }
         let welcome: Welcome;
@@ -125,26 +161,27 @@ export class EdgeClient {
         } catch (err) {
           log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
           res.socket.destroy();
-          this.scheduleReconnect();
+          this.scheduleDial();
           return;
         }
-        if (this.state === 'stopped' || this.state === 'draining') {
+        if (this.stopping) {
           res.socket.destroy();
           return;
         }
         this.onOpen(res.socket, res.head, welcome);
+        this.scheduleDial();
       },
       (err: NodeJS.ErrnoException) => {
         if (this.dialing === dialing) this.dialing = undefined;
-        if (this.state === 'connecting') log.warn({ err: err.code ?? err.message }, 'connection failed');
-        this.scheduleReconnect();
+        if (!this.stopping) log.warn({ err: err.code ?? err.message }, 'connection failed');
+        this.scheduleDial();
       },
     );
   }
 
   private onOpen(socket: Socket, head: Buffer, welcome: Welcome): void {
-    const log = this.log.child({ session: welcome.sessionId });
-    this.welcome = welcome;
+    const instance = welcome.instanceId;
+    const log = this.log.child({ session: welcome.sessionId, instance });
     const conn = readIntoPool(socket, this.readPool, head);
     const session = new Session({
       role: 'client',
@@ -161,21 +198,82 @@ export class EdgeClient {
         maxQueuedReplies: this.config.maxQueuedReplies,
       },
       logger: log,
+      // Every session serves, even one about to close: a request the server routed before it
+      // saw our GOAWAY is answered, not lost.
       onStream: (stream) => this.serve(stream, log),
     });
-    this.session = session;
+    const peers = welcome.peers ?? [];
+    const decision = this.coverage.opened(instance, peers);
+    if (decision !== 'keep') {
+      log.info({ decision, attached: this.coverage.attached }, decision === 'duplicate' ? 'already attached to this exit server: closing the duplicate session' : 'enough exit servers attached: closing the extra session');
+      this.leave(session);
+      return;
+    }
+    const link: Link = { session, welcome, peersAware: welcome.peers !== undefined };
+    this.links.set(instance, link);
     const connectedAt = Date.now();
+    this.backoff.reset();
     this.setState('connected');
-    log.info({ instance: welcome.instanceId, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
+    log.info({ instance, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
+    log.info({ instance, attached: this.coverage.attached, wanted: this.coverage.wanted }, 'attached to exit server');
     for (const r of welcome.tcpPorts?.refused ?? []) log.error({ port: r.port, code: r.code, reason: r.reason }, 'exit server refused a TCP port');
     this.emit('connected', welcome);
+    this.emit('attached', instance);
+    this.reportAttachments();
+    session.on('peers', (ids: readonly string[]) => {
+      const added = this.coverage.advertised(instance, ids);
+      log.debug({ peers: ids }, 'exit server advertised its peers');
+      if (added.length > 0) {
+        log.info({ added, wanted: this.coverage.wanted }, 'new exit servers advertised: attaching');
+        // New instances are worth a fresh, short backoff: the old one may have grown on duplicates.
+        this.backoff.reset();
+        this.redial();
+      } else {
+        this.scheduleDial();
+      }
+    });
+    session.once('goaway', () => {
+      if (this.links.get(instance) !== link) return;
+      this.detach(instance, 'draining');
+      log.info({ attached: this.coverage.attached }, 'exit server is draining: serving through the others');
+      this.leaving.add(session);
+      session.once('close', () => this.leaving.delete(session));
+      this.scheduleDial();
+    });
     session.once('close', (err) => {
-      this.session = undefined;
       // A session that held for a while earns a fresh, short backoff.
       if (Date.now() - connectedAt > this.config.reconnectMin * 4) this.backoff.reset();
       log.warn({ code: err?.code ?? 'closed' }, 'tunnel lost');
+      // Still linked: lost without a GOAWAY (killed, network cut), so not known to be draining.
+      if (this.links.get(instance) === link) this.detach(instance, err?.code ?? 'closed');
       this.emit('disconnected', err?.code ?? 'closed');
-      this.scheduleReconnect();
+      this.scheduleDial();
+    });
+  }
+
+  /** Forgets the link to `instance` (draining or lost) and tells the others. */
+  private detach(instance: string, reason: string): void {
+    this.links.delete(instance);
+    if (reason === 'draining') this.coverage.draining(instance);
+    else this.coverage.lost(instance);
+    this.log.info({ instance, reason, attached: this.coverage.attached }, 'detached from exit server');
+    this.emit('detached', instance);
+    if (this.links.size === 0 && !this.stopping) this.setState('waiting');
+    this.reportAttachments();
+  }
+
+  /** Tells every server that knows PEERS frames which instances this client is attached to (its /status shows them). */
+  private reportAttachments(): void {
+    const ids = this.coverage.attached;
+    for (const l of this.links.values()) if (l.peersAware) l.session.sendPeers(ids);
+  }
+
+  /** Closes a session we do not keep: GOAWAY first, so what the server routed there meanwhile is refused (retried elsewhere), never lost. */
+  private leave(session: Session): void {
+    this.leaving.add(session);
+    void session.goAway(this.config.drainTimeout).then(() => {
+      session.close();
+      this.leaving.delete(session);
     });
   }
 
@@ -192,10 +290,11 @@ export class EdgeClient {
     proxyHttp(stream, head, this.upstreams, { connectTimeoutMs: this.config.upstreamConnectTimeout, readPool: this.readPool }, log);
   }
 
-  private scheduleReconnect(): void {
-    if (this.state === 'stopped' || this.state === 'draining' || this.retryTimer) return;
+  /** Dials again after the backoff unless every wanted instance is attached. */
+  private scheduleDial(): void {
+    if (this.stopping || this.retryTimer || this.dialing || this.coverage.covered) return;
     const delay = this.backoff.next();
-    this.setState('waiting');
+    if (this.links.size === 0) this.setState('waiting');
     this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -203,18 +302,27 @@ export class EdgeClient {
     }, delay);
   }
 
-  /** Clean drain: ask the server for no new streams, finish in-flight ones (bounded), close. */
+  /** Replaces a pending (possibly long) wait with a fresh one. */
+  private redial(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.scheduleDial();
+  }
+
+  /** Clean drain: ask every server for no new streams, finish in-flight ones (bounded), close. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
-    const wasConnected = this.session;
     this.setState('draining');
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (wasConnected && !wasConnected.isClosed) {
-      await wasConnected.goAway(this.config.drainTimeout);
-      wasConnected.close();
-    }
     this.dialing?.abort();
+    const sessions = [...[...this.links.values()].map((l) => l.session), ...this.leaving].filter((s) => !s.isClosed);
+    await Promise.all(
+      sessions.map(async (s) => {
+        await s.goAway(this.config.drainTimeout);
+        s.close();
+      }),
+    );
     this.setState('stopped');
   }
 }

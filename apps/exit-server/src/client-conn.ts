@@ -1,4 +1,4 @@
-import type { Hello, Session } from '@tunnel/tunnel-protocol';
+import { PEERS_CAPABILITY, type Hello, type Session } from '@tunnel/tunnel-protocol';
 
 /** One connected edge client: its session, what it declared, and counters for /status. */
 export class ClientConn {
@@ -6,6 +6,8 @@ export class ClientConn {
   requestsServed = 0;
   /** When the session was established. */
   readonly connectedSince = new Date();
+  /** Exit-server instances the client reports holding sessions to (PEERS frames), this one included. */
+  attachedTo: readonly string[] = [];
 
   constructor(
     /** Server-assigned session id (unique per connection). */
@@ -19,6 +21,11 @@ export class ClientConn {
     /** TCP ports the server accepted for this client (a subset of what it declared). */
     readonly tcpPorts: readonly number[] = [],
   ) {}
+
+  /** True when the client declared the `peers` capability: it is sent PEERS frames and sends its own. */
+  get understandsPeers(): boolean {
+    return this.hello.capabilities.includes(PEERS_CAPABILITY);
+  }
 
   /** True while the client may take new streams. */
   get available(): boolean {
@@ -40,6 +47,7 @@ export class ClientConn {
       bytesOut: this.session.bytesOut,
       lastRttMs: this.session.rttMs === undefined ? null : Math.round(this.session.rttMs * 1000) / 1000,
       draining: this.session.isGoingAway,
+      attachedTo: this.attachedTo,
     };
   }
 }

@@ -1,18 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, silentLogger } from '@tunnel/tunnel-protocol';
-import { ControlPlane } from './control.ts';
+import { ControlPlane, type ControlOptions, type PeerView } from './control.ts';
 import { Router } from './router.ts';
 
 const token = 'control-test-token-value';
 let plane: ControlPlane | undefined;
 
-function make(): ControlPlane {
+function make(extra: Partial<ControlOptions> = {}): ControlPlane {
   plane = new ControlPlane(
     new Router(),
-    { token, instanceId: 'inst-1', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({ extra: 1 }) },
+    { token, instanceId: 'inst-1', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({ extra: 1 }), ...extra },
     silentLogger,
   );
   return plane;
+}
+
+function peerView(maxPeerClients: number): PeerView {
+  return { live: ['inst-2'], maxPeerClients, snapshot: () => [{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: maxPeerClients, lastLiveAt: 1 }] };
 }
 
 afterEach(async () => {
@@ -33,9 +37,33 @@ describe('control port HTTP', () => {
     const p = make();
     const ok = await p.app.inject({ method: 'GET', url: '/healthz' });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toEqual({ status: 'ok', clients: 0 });
+    // The instance id is what peers learn here; nothing else is added.
+    expect(ok.json()).toEqual({ status: 'ok', instanceId: 'inst-1', clients: 0 });
     p.draining = true;
-    expect((await p.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(503);
+    const draining = await p.app.inject({ method: 'GET', url: '/healthz' });
+    expect(draining.statusCode).toBe(503);
+    expect(draining.json()).toEqual({ status: 'draining', instanceId: 'inst-1' });
+  });
+
+  it('GET /readyz waits for as many clients as the busiest peer holds, up to the ready timeout', async () => {
+    const waiting = make({ peers: peerView(2), readyTimeoutMs: 60_000 });
+    const res = await waiting.app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'waiting for clients' });
+    await waiting.app.close();
+    const timedOut = make({ peers: peerView(2), readyTimeoutMs: 0 });
+    expect((await timedOut.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    timedOut.draining = true;
+    expect((await timedOut.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'draining' });
+    await timedOut.app.close();
+    const alone = make();
+    expect((await alone.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('GET /status lists the probed peers', async () => {
+    const p = make({ peers: peerView(1) });
+    const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${token}` } });
+    expect(res.json().peers).toEqual([{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: 1, lastLiveAt: 1 }]);
   });
 
   it('GET /status needs the token as a bearer and never echoes it', async () => {
@@ -47,6 +75,6 @@ describe('control port HTTP', () => {
     }
     const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, clients: [] });
+    expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, peers: [], clients: [] });
   });
 });

@@ -21,7 +21,9 @@ import {
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
 import { ClientConn } from './client-conn.ts';
+import type { PeerEntry } from './peers/peer-set.ts';
 import { plainReply } from './plain-reply.ts';
+import { isReady } from './readiness.ts';
 import type { Router } from './router.ts';
 import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 
@@ -50,6 +52,20 @@ export interface ControlOptions {
   readonly tcpPorts?: TcpPorts;
   /** Pooled read buffers for the clients' connections; without it each read allocates. */
   readonly readPool?: ReadBufferPool;
+  /** The other live exit servers (peer discovery); without it this server advertises none. */
+  readonly peers?: PeerView;
+  /** Longest wait for clients before /readyz answers 200 anyway, ms. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** What the control plane reads of peer discovery. */
+export interface PeerView {
+  /** Live peers' instance ids. */
+  readonly live: readonly string[];
+  /** Most distinct clients any live peer holds. */
+  readonly maxPeerClients: number;
+  /** Every probed address, for /status. */
+  snapshot(): PeerEntry[];
 }
 
 
@@ -63,6 +79,7 @@ export class ControlPlane {
   /** While true, /healthz answers 503 and no new sessions are accepted. */
   draining = false;
   private sessionSeq = 0;
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly router: Router,
@@ -73,9 +90,22 @@ export class ControlPlane {
       logger: false,
       ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     }) as unknown as FastifyInstance;
+    // Unauthenticated (load balancers and peers probe it): the instance id and a client count, nothing else.
     this.app.get('/healthz', async (_req, reply) => {
-      if (this.draining) return reply.code(503).send({ status: 'draining' });
-      return { status: 'ok', clients: this.router.clients.size };
+      if (this.draining) return reply.code(503).send({ status: 'draining', instanceId: opts.instanceId });
+      return { status: 'ok', instanceId: opts.instanceId, clients: this.distinctClients() };
+    });
+    // The public target group's health check: see isReady().
+    this.app.get('/readyz', async (_req, reply) => {
+      const ready = isReady({
+        draining: this.draining,
+        clients: this.distinctClients(),
+        maxPeerClients: opts.peers?.maxPeerClients ?? 0,
+        sinceStartMs: Date.now() - this.startedAt,
+        readyTimeoutMs: opts.readyTimeoutMs ?? 0,
+      });
+      if (ready) return { status: 'ready' };
+      return reply.code(503).send({ status: this.draining ? 'draining' : 'waiting for clients' });
     });
     this.app.get('/status', async (req, reply) => {
       if (!checkBearer(req.headers.authorization, opts.token)) {
@@ -84,7 +114,8 @@ export class ControlPlane {
       return {
         instanceId: opts.instanceId,
         ...opts.statusExtra(),
-        clients: [...this.router.clients].map((c) => c.toStatus()),
+        peers: opts.peers?.snapshot() ?? [],
+        clients: [...this.router.clients].map((c) => ({ ...c.toStatus(), alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId) })),
       };
     });
     this.app.server.headersTimeout = opts.handshakeTimeoutMs;
@@ -136,6 +167,7 @@ export class ControlPlane {
       version: PROTOCOL_VERSION,
       instanceId: this.opts.instanceId,
       sessionId,
+      peers: [...(this.opts.peers?.live ?? [])],
       tcpPorts: { accepted: tcp.accepted, refused: tcp.refused },
       limits: {
         maxFrameBytes: limits.maxFrameBytes,
@@ -162,6 +194,12 @@ export class ControlPlane {
     const client = new ClientConn(sessionId, hello, session, remote, tcpPorts);
     this.router.add(client);
     log.info({ remote, userAgent, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
+    if (client.understandsPeers) {
+      session.on('peers', (ids: readonly string[]) => {
+        client.attachedTo = ids;
+        log.debug({ attachedTo: ids }, 'edge client reported its exit servers');
+      });
+    }
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
       this.router.remove(client);
@@ -172,6 +210,18 @@ export class ControlPlane {
 
   private refuse(socket: Socket, status: number, code: string, message: string): void {
     socket.end(plainReply(status, `${code}: ${message}\n`, [`${ERROR_HEADER}: ${code}`]));
+  }
+
+  /** Clients attached here and not draining, counted once per client id. */
+  distinctClients(): number {
+    const ids = new Set<string>();
+    for (const c of this.router.clients) if (c.available) ids.add(c.hello.clientId);
+    return ids.size;
+  }
+
+  /** Pushes the live peer set to every client that understands PEERS frames. */
+  advertisePeers(live: readonly string[]): void {
+    for (const c of this.router.clients) if (c.understandsPeers) c.session.sendPeers(live);
   }
 
   /** Tells every client to drain and closes the sessions once idle or after `timeoutMs`. */

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
 import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { ControlPlane, newInstanceId } from './control.ts';
+import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
+import { httpProbe } from './peers/probe.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
@@ -19,6 +21,8 @@ export interface ExitServer {
   readonly instanceId: string;
   /** Routing table (read-only use: tests and status). */
   readonly router: Router;
+  /** Peer discovery (read-only use: tests and status). */
+  readonly peers: PeerDiscovery;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded by drainTimeout), close clients. */
   close(): Promise<void>;
 }
@@ -33,9 +37,28 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Test seams of {@link startExitServer}. */
+export interface ExitServerDeps {
+  /** Resolves `--peers-dns` (default: getaddrinfo). */
+  readonly resolve?: Resolver;
+}
+
 /** Starts the public HTTP port and the control port. */
-export async function startExitServer(config: ExitServerConfig, logger: Logger): Promise<ExitServer> {
+export async function startExitServer(config: ExitServerConfig, logger: Logger, deps: ExitServerDeps = {}): Promise<ExitServer> {
   const instanceId = config.instanceId ?? newInstanceId();
+  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  const peers = new PeerDiscovery(
+    {
+      selfId: instanceId,
+      peers: config.peer,
+      dns: config.peersDns,
+      intervalMs: config.peerInterval,
+      timeoutMs: config.peerTimeout,
+      probe: httpProbe(tls !== undefined),
+      resolve: deps.resolve,
+    },
+    logger.child({ component: 'peers' }),
+  );
   const limits: SessionLimits = {
     ...DEFAULT_LIMITS,
     maxFrameBytes: config.maxFrameBytes,
@@ -71,7 +94,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       limits,
       handshakeTimeoutMs: config.handshakeTimeout,
       keepAliveTimeoutMs: config.keepAliveTimeout,
-      tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+      tls,
       statusExtra: () => ({
         publicRequestsInFlight: publicHttp.counters.inFlight,
         publicNoRoute: publicHttp.counters.noRoute,
@@ -81,9 +104,12 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
       }),
       tcpPorts,
       readPool,
+      peers,
+      readyTimeoutMs: config.readyTimeout,
     },
     logger.child({ component: 'control' }),
   );
+  peers.on('change', (live: string[]) => control.advertisePeers(live));
 
   // Half-open: a client that ends its side after a request still gets the response.
   const server = createServer({ allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK, noDelay: true }, publicHttp.handleConnection);
@@ -99,6 +125,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     throw err;
   }
   logger.info({ port, controlPort, instanceId, bind: config.bind }, 'exit server listening');
+  peers.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -106,10 +133,14 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
     controlPort,
     instanceId,
     router,
+    peers,
     tcpPorts,
     close() {
       closing ??= (async () => {
+        // Unhealthy first (/healthz, /readyz, new sessions refused; peers drop this server and
+        // tell the clients), and only after the drain delay stop taking public connections.
         control.draining = true;
+        if (config.drainDelay > 0) await new Promise((r) => setTimeout(r, config.drainDelay));
         server.close();
         publicHttp.drain();
         const deadline = Date.now() + config.drainTimeout;
@@ -117,6 +148,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger):
         publicHttp.destroyAll();
         await control.closeSessions(Math.max(0, deadline - Date.now()));
         await tcpPorts.close();
+        await peers.stop();
         await control.app.close();
         logger.info({}, 'exit server stopped');
       })();

@@ -33,11 +33,14 @@ export { ALL_SCHEMAS, renderCliReference } from './reference.ts';
 export { exitServerSchema, parsePortRange, type ExitServerConfig, type PortRange } from './apps/exit-server.ts';
 export {
   edgeClientSchema,
+  HA_CONNECTIONS_MAX,
+  parseHaConnections,
   parseProxyProtocol,
   type EdgeClientConfig,
   type ProxyProtocolSetting,
   type TcpForward,
   type Upstream,
 } from './apps/edge-client.ts';
+export { parsePeerAddress, parsePeersDns, type PeerAddress, type PeersDns } from './apps/peers.ts';
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';

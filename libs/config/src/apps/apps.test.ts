@@ -41,6 +41,12 @@ describe('exit-server', () => {
       instanceId: undefined,
       tcpPort: [],
       tcpPortRange: undefined,
+      peer: [],
+      peersDns: undefined,
+      peerInterval: 2000,
+      peerTimeout: 6000,
+      readyTimeout: 30_000,
+      drainDelay: 0,
       readBuffer: 1_048_576,
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
@@ -69,6 +75,34 @@ describe('exit-server', () => {
     [['--tls-key', 'k.pem'], '--tls-cert', /--tls-cert and --tls-key must be given together/],
     [['--tcp-port', '22', '--tcp-port', '22'], '--tcp-port', /22 is listed twice/],
   ])('rejects %j', (argv, option, message) => {
+    const err = configError(() => loadConfig(exitServerSchema, { argv, env }));
+    expect(err.option).toBe(option);
+    expect(err.message).toMatch(message);
+  });
+
+  it('reads peers: repeatable --peer HOST:PORT (IPv6 in brackets) and --peers-dns NAME:PORT', () => {
+    const c = loadConfig(exitServerSchema, {
+      argv: ['--peer', '10.0.1.5:8123', '--peer', '[fd00::5]:8123', '--peer', 'exit-b:9000', '--peers-dns', 'exit-server.tunnel.local:8123', '--peer-interval', '500ms'],
+      env,
+    });
+    expect(c.peer).toEqual([
+      { host: '10.0.1.5', port: 8123 },
+      { host: 'fd00::5', port: 8123 },
+      { host: 'exit-b', port: 9000 },
+    ]);
+    expect(c.peersDns).toEqual({ name: 'exit-server.tunnel.local', port: 8123 });
+    expect(c.peerInterval).toBe(500);
+    expect(loadConfig(exitServerSchema, { argv: [], env: { ...env, TUNNEL_PEER: '10.0.0.1:1,10.0.0.2:1' } }).peer).toHaveLength(2);
+  });
+
+  it.each([
+    [['--peer', '10.0.0.1'], '--peer', /expected HOST:PORT/],
+    [['--peer', '10.0.0.1:0'], '--peer', /expected HOST:PORT/],
+    [['--peer', 'fd00::5:8123'], '--peer', /expected HOST:PORT/],
+    [['--peers-dns', '10.0.0.1:8123'], '--peers-dns', /expected NAME:PORT/],
+    [['--peers-dns', 'exit.local'], '--peers-dns', /expected NAME:PORT/],
+    [['--peer-interval', '10ms'], '--peer-interval', /100ms-1m/],
+  ])('rejects peer option %j', (argv, option, message) => {
     const err = configError(() => loadConfig(exitServerSchema, { argv, env }));
     expect(err.option).toBe(option);
     expect(err.message).toMatch(message);
@@ -105,8 +139,19 @@ describe('edge-client', () => {
       tcp: [],
       id: undefined,
       caFile: undefined,
+      haConnections: 'all',
     });
     expect(c.token).toBe('tok');
+  });
+
+  it('--ha-connections takes all or a count up to the documented maximum', () => {
+    expect(loadConfig(edgeClientSchema, { argv: [...base, '--ha-connections', '2'], env }).haConnections).toBe(2);
+    expect(loadConfig(edgeClientSchema, { argv: [...base, '--ha-connections', 'ALL'], env }).haConnections).toBe('all');
+    for (const bad of ['0', '17', 'some', '1.5']) {
+      const err = configError(() => loadConfig(edgeClientSchema, { argv: [...base, '--ha-connections', bad], env }));
+      expect(err.option).toBe('--ha-connections');
+      expect(err.message).toMatch(/expected all or a count 1-16/);
+    }
   });
 
   it('reads upstreams from env as a comma-separated list', () => {

@@ -81,6 +81,18 @@ export function parseTcpForward(raw: string): TcpForward {
   return { publicPort, host, port };
 }
 
+/** Most exit servers one edge client holds a session to (`--ha-connections all` means up to this many). */
+export const HA_CONNECTIONS_MAX = 16;
+
+/** Parses `all` or a count 1-{@link HA_CONNECTIONS_MAX}. */
+export function parseHaConnections(raw: string): number | 'all' {
+  const v = raw.trim().toLowerCase();
+  if (v === 'all') return 'all';
+  const n = /^\d{1,3}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= HA_CONNECTIONS_MAX)) throw new Error(`expected all or a count 1-${HA_CONNECTIONS_MAX}`);
+  return n;
+}
+
 /** Configuration of the edge client (device side: dials out, forwards to local upstreams). */
 export const edgeClientSchema = defineSchema({
   name: 'edge-client',
@@ -164,6 +176,15 @@ export const edgeClientSchema = defineSchema({
       of: { kind: 'custom', placeholder: 'PORT=v1|v2', expected: 'PORT=v1 or PORT=v2', parse: parseProxyProtocol },
       default: [],
       description: 'send a PROXY protocol v1/v2 header with the public client address before the bytes of TCP port PORT',
+    },
+    /** Exit servers to hold a session to: all advertised ones (up to HA_CONNECTIONS_MAX), or at most N. */
+    haConnections: {
+      kind: 'custom',
+      placeholder: 'all|N',
+      expected: `all or a count 1-${HA_CONNECTIONS_MAX}`,
+      parse: parseHaConnections,
+      default: 'all',
+      description: `exit servers to hold a session to: every instance the servers advertise (all, at most ${HA_CONNECTIONS_MAX}) or at most N; the client dials --url again until it holds one per instance`,
     },
     ...READ_BUFFER_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,

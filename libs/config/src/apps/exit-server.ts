@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.ts';
 import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
+import { PEER_OPTIONS } from './peers.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 
@@ -149,6 +150,7 @@ export const exitServerSchema = defineSchema({
       parse: parsePortRange,
       description: 'TCP ports edge clients may claim on demand: opened when the first client declares one, closed when the last leaves',
     },
+    ...PEER_OPTIONS,
     ...READ_BUFFER_OPTIONS,
     ...PUBLIC_BOUNDS_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,
