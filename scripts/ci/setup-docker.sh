@@ -4,6 +4,7 @@
 #     and docker-compose (v1, Debian's) unless a compose already works
 #   - qemu-user-static + binfmt-support, binfmt_misc mounted and qemu-aarch64 enabled (arm64 images)
 #   - the local base images (scripts/docker/base-image.sh), since no registry can be pulled from
+#   - haproxy (Debian's), the real L4 load balancer of the scale-out e2e (e2e/src/scaleout.e2e.test.ts)
 # Idempotent: every step checks first and does nothing when already done. Exits non-zero with a
 # message when Docker cannot be made to answer.
 #
@@ -18,8 +19,8 @@ die() { printf '[setup-docker] ERROR: %s\n' "$*" >&2; exit 1; }
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-  if docker info >/dev/null 2>&1 && { [ "${SKIP_ARM64:-0}" = 1 ] || [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; }; then
-    log "not root, but Docker (and binfmt) already answer: building base images only"
+  if docker info >/dev/null 2>&1 && command -v haproxy >/dev/null 2>&1 && { [ "${SKIP_ARM64:-0}" = 1 ] || [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; }; then
+    log "not root, but Docker (and binfmt, haproxy) already answer: building base images only"
     exec scripts/docker/base-image.sh
   fi
   command -v sudo >/dev/null 2>&1 || die "run as root (or with sudo available): installing Docker needs apt-get and starting dockerd"
@@ -33,6 +34,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 # compose for the docker-compose.yml demo test: Debian 12 ships v1 (docker-compose 1.29); a v2
 # plugin (`docker compose`), when present, is used as well.
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then need+=(docker-compose); fi
+# The scale-out e2e starts its own haproxy (never the system service).
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # busybox-static comes as a downloaded .deb in base-image.sh (installing it would replace a system busybox).
 if [ "${SKIP_ARM64:-0}" != 1 ]; then
   [ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
