@@ -148,15 +148,15 @@ export interface ExitServerProc {
   readonly controlUrl: string;
 }
 
-/** Starts an exit server; ports default to ephemeral. */
-export async function startExitServer(token: string, args: string[] = [], ports: { port?: number; controlPort?: number } = {}): Promise<ExitServerProc> {
+/** Starts an exit server; ports default to ephemeral; `env` adds to its environment. */
+export async function startExitServer(token: string, args: string[] = [], ports: { port?: number; controlPort?: number } = {}, env: Record<string, string> = {}): Promise<ExitServerProc> {
   const proc = run('exit-server', 'exit-server', [
     '--port', String(ports.port ?? 0),
     '--control-port', String(ports.controlPort ?? 0),
     '--bind', '127.0.0.1',
     '--token-env', 'E2E_TOKEN',
     ...args,
-  ], { E2E_TOKEN: token });
+  ], { ...env, E2E_TOKEN: token });
   const ready = await proc.waitForLog('exit server listening');
   const port = ready.port as number;
   const controlPort = ready.controlPort as number;
@@ -169,11 +169,11 @@ export async function startEdgeClient(
   controlUrl: string,
   id: string,
   upstreams: string[],
-  opts: { args?: string[]; waitConnected?: boolean } = {},
+  opts: { args?: string[]; waitConnected?: boolean; env?: Record<string, string> } = {},
 ): Promise<Proc> {
   const args = ['--url', controlUrl, '--token-env', 'E2E_TOKEN', '--id', id, '--reconnect-min', '100ms', '--reconnect-max', '1s'];
   for (const u of upstreams) args.push('--upstream', u);
-  const proc = run(`client:${id}`, 'edge-client', [...args, ...(opts.args ?? [])], { E2E_TOKEN: token });
+  const proc = run(`client:${id}`, 'edge-client', [...args, ...(opts.args ?? [])], { ...opts.env, E2E_TOKEN: token });
   if (opts.waitConnected !== false) await proc.waitForLog('tunnel established');
   return proc;
 }
