@@ -21,6 +21,7 @@ import {
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
 import { ClientConn } from './client-conn.ts';
+import { enforceHandshakeDeadline } from './handshake-deadline.ts';
 import type { PeerEntry } from './peers/peer-set.ts';
 import { plainReply } from './plain-reply.ts';
 import { isReady } from './readiness.ts';
@@ -118,8 +119,7 @@ export class ControlPlane {
         clients: [...this.router.clients].map((c) => ({ ...c.toStatus(), alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId) })),
       };
     });
-    this.app.server.headersTimeout = opts.handshakeTimeoutMs;
-    this.app.server.requestTimeout = opts.handshakeTimeoutMs * 2;
+    enforceHandshakeDeadline(this.app.server, opts.handshakeTimeoutMs);
     if (opts.keepAliveTimeoutMs !== undefined) this.app.server.keepAliveTimeout = opts.keepAliveTimeoutMs;
     this.app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
   }

@@ -8,6 +8,7 @@ import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHea
 import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader } from './http1/reader.ts';
 import { plainReply } from './plain-reply.ts';
+import { PublicDeadlines } from './public-deadlines.ts';
 import { Binding, type Pending } from './public-binding.ts';
 import type { PublicHttp } from './public-http.ts';
 
@@ -26,7 +27,7 @@ export class PublicConnection {
   private readonly requests: MessageReader<RequestHead>;
   private binding: Binding | undefined;
   private readonly remoteAddress: string;
-  private headTimer: NodeJS.Timeout | undefined;
+  private readonly deadlines: PublicDeadlines;
   private responseTimer: NodeJS.Timeout | undefined;
   /** An error was answered (or the drain ended us): ignore what else arrives. */
   private closing = false;
@@ -56,12 +57,29 @@ export class PublicConnection {
       (detail) => new HttpError('TUN_ERR_BAD_REQUEST', 400, detail),
       { maxBytes: owner.opts.maxHeldBytes, over: heldBytesError },
     );
+    this.deadlines = new PublicDeadlines(owner.opts, {
+      headTooSlow: () => {
+        // Bytes we hold back (behind a busy request, before an upgrade's answer) are not late.
+        if (this.waiting || this.awaitingUpgrade) this.deadlines.headHeld();
+        else this.refuse(new HttpError('TUN_ERR_BAD_REQUEST', 408, 'the request head took too long'));
+      },
+      streamIdle: () => this.leaveIfIdle(),
+      sendStalled: () => this.timedOut('the client stopped reading the response (--send-timeout)'),
+      upstreamStalled: () => {
+        // The client not reading holds the upstream back: that is the send timeout's business.
+        if (this.socket.writableNeedDrain) this.deadlines.upstreamHeld();
+        else this.timedOut('the upstream stopped sending mid-response (--upstream-read-timeout)', ResetCode.UPSTREAM_TIMEOUT);
+      },
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
     // The response stream's credit was withheld while this socket was full.
-    socket.on('drain', () => this.binding?.stream.sinkDrained());
+    socket.on('drain', () => {
+      this.deadlines.drained();
+      this.binding?.stream.sinkDrained();
+    });
     socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
       if (this.idle) socket.destroy();
     });
@@ -90,18 +108,29 @@ export class PublicConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    const atBoundary = !this.requests.inBody && !this.requests.raw;
+    const heads = this.deadlines.headsDone;
     try {
       this.requests.push(chunk);
     } catch (err) {
       this.refuse(err);
       return;
     }
-    if (this.requests.inHead && this.headTimer === undefined) {
-      this.headTimer = setTimeout(() => {
-        this.headTimer = undefined;
-        if (this.requests.inHead) this.answer(408, 'the request head took too long');
-      }, this.owner.opts.headersTimeoutMs);
+    this.deadlines.afterBytesIn(atBoundary, heads, this.requests.inHead);
+  }
+
+  /** A time limit passed: logged with its code, the stream reset, the connection cut. */
+  private timedOut(why: string, reason: number = ResetCode.CANCEL): void {
+    if (this.closing) return;
+    this.owner.log.info({ remote: this.remoteAddress, code: 'TUN_ERR_PUBLIC_TIMEOUT', why }, 'public connection timed out');
+    const b = this.binding;
+    if (b) {
+      this.detach(b);
+      this.dropPending(b, 504);
+      if (!b.stream.destroyed) b.stream.reset(reason);
     }
+    this.closing = true;
+    this.socket.destroy();
   }
 
   /** A malformed request: answered with its status when the connection is between responses, else cut. */
@@ -122,8 +151,7 @@ export class PublicConnection {
   }
 
   private onRequestHead(h: RequestHead): boolean {
-    clearTimeout(this.headTimer);
-    this.headTimer = undefined;
+    this.deadlines.headDone();
     if (this.closing) return false;
     const host = hostOf(h.authority);
     let b = this.binding;
@@ -249,6 +277,7 @@ export class PublicConnection {
     b.replay = null;
     try {
       b.responses.push(chunk);
+      this.deadlines.responseBytes(b.pending.length > 0 && b.pending[0].status !== 0 && !this.upgraded);
     } catch (err) {
       this.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
       if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0) this.answer(502, 'the upstream answered with invalid HTTP');
@@ -303,6 +332,7 @@ export class PublicConnection {
       return;
     }
     this.clearResponseTimer();
+    this.deadlines.nothingInFlight();
     if (this.endWhenIdle || this.clientEnded) {
       this.endSocket();
       return;
@@ -399,6 +429,7 @@ export class PublicConnection {
     if (buf.length === 0 || this.socket.destroyed) return;
     this.corkForTick();
     writeLeased(this.socket, buf);
+    this.deadlines.wrote(this.socket.writableNeedDrain);
   }
 
   /** The oldest pending request got its whole response. */
@@ -477,7 +508,7 @@ export class PublicConnection {
   }
 
   private onClose(): void {
-    clearTimeout(this.headTimer);
+    this.deadlines.stop();
     this.clearResponseTimer();
     this.closing = true;
     const b = this.binding;

@@ -15,7 +15,7 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxHeldBytes: 256 * 1024 };
+const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxHeldBytes: 256 * 1024, streamIdleTimeoutMs: 5000, sendTimeoutMs: 5000, upstreamReadTimeoutMs: 5000 };
 
 /** What a fake edge client saw: streams opened and requests received (by target). */
 interface Edge {

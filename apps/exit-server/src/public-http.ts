@@ -11,8 +11,14 @@ export interface PublicHttpOptions {
   readonly trustProxy: boolean;
   /** Largest request head (request line and headers), bytes; more is answered 431. */
   readonly maxHeaderBytes: number;
-  /** A request head must arrive within this long of its first byte, ms; else 408. */
+  /** A request head must arrive within this long of its first byte (blank lines included), ms; else 408. */
   readonly headersTimeoutMs: number;
+  /** A kept-alive connection with nothing in flight releases its tunnel stream (and the edge client its upstream connection) after this long, ms; 0 never. */
+  readonly streamIdleTimeoutMs: number;
+  /** Cut a connection whose client has not taken response bytes for this long, ms; 0 never. */
+  readonly sendTimeoutMs: number;
+  /** Cut a response whose upstream sent nothing for this long while the client was reading, ms; 0 never. */
+  readonly upstreamReadTimeoutMs: number;
   /** Close a connection with no request in flight after this long without traffic, ms. */
   readonly keepAliveTimeoutMs: number;
   /** Most bytes held for a connection while nothing can be forwarded (awaiting an upgrade's answer, a request behind a busy one), bytes; more cuts it. */

@@ -71,14 +71,17 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   };
   const readPool = readPoolFor(config);
   const router = new Router();
-  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool }, logger.child({ component: 'tcp' }));
+  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool, idleTimeoutMs: config.tcpIdleTimeout }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(
     router,
     {
       requestTimeoutMs: config.requestTimeout,
       trustProxy: config.trustProxy,
       maxHeaderBytes: config.maxHeaderBytes,
-      headersTimeoutMs: 60_000,
+      headersTimeoutMs: config.headersTimeout,
+      streamIdleTimeoutMs: config.streamIdleTimeout,
+      sendTimeoutMs: config.sendTimeout,
+      upstreamReadTimeoutMs: config.upstreamReadTimeout,
       keepAliveTimeoutMs: config.keepAliveTimeout,
       maxHeldBytes: config.maxHeldBytes,
       allowUnderscoreHeaders: config.allowUnderscoreHeaders,

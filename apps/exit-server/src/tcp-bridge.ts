@@ -11,23 +11,37 @@ export interface BridgeResult {
   readonly durationMs: number;
   /** True when it ended with a reset on either side rather than two FINs. */
   readonly reset: boolean;
+  /** True when it was closed for being idle (--tcp-idle-timeout). */
+  readonly idle: boolean;
 }
 
 /**
  * Joins a public TCP socket and a tunnel stream: bytes both ways with backpressure, FIN in one
- * direction is passed on as FIN (half-close), a reset on either side resets the other.
+ * direction is passed on as FIN (half-close), a reset on either side resets the other. With no
+ * byte either way for `idleTimeoutMs` (0: never), both are reset, so an idle connection cannot
+ * hold a stream and the edge client's upstream socket forever.
  */
-export function bridge(socket: Socket, stream: TunnelStream, done: (r: BridgeResult) => void): void {
+export function bridge(socket: Socket, stream: TunnelStream, idleTimeoutMs: number, done: (r: BridgeResult) => void): void {
   const started = Date.now();
   let reset = false;
+  let idle = false;
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
     // Public side's view: what came in from the socket went out on the stream, and back.
-    done({ bytesIn: stream.bytesOut, bytesOut: stream.bytesIn, durationMs: Date.now() - started, reset });
+    done({ bytesIn: stream.bytesOut, bytesOut: stream.bytesIn, durationMs: Date.now() - started, reset, idle });
   };
   socket.setNoDelay(true);
+  if (idleTimeoutMs > 0) {
+    // Socket activity both ways restarts it (node refreshes the timer on every read and write).
+    socket.setTimeout(idleTimeoutMs, () => {
+      idle = true;
+      reset = true;
+      if (!stream.destroyed) stream.reset(ResetCode.CANCEL);
+      socket.destroy();
+    });
+  }
   pipeToStream(socket, stream);
   pipeToSocket(stream, socket);
   socket.on('error', () => {

@@ -74,6 +74,8 @@ export class TcpPorts {
       readonly range?: PortRange;
       /** Pooled read buffers for the public TCP connections; without it each read allocates. */
       readonly readPool?: ReadBufferPool;
+      /** Close a connection with no bytes either way for this long, ms; 0 or absent = never. */
+      readonly idleTimeoutMs?: number;
     },
     private readonly log: Logger,
   ) {}
@@ -187,7 +189,7 @@ export class TcpPorts {
     stats.connections++;
     stats.active++;
     l.sockets.set(socket, { remote: `${remoteAddress}:${remotePort}`, client: client.hello.clientId, since: new Date().toISOString() });
-    bridge(socket, stream, (r) => {
+    bridge(socket, stream, this.opts.idleTimeoutMs ?? 0, (r) => {
       l.sockets.delete(socket);
       stats.active--;
       stats.bytesIn += r.bytesIn;
@@ -196,7 +198,16 @@ export class TcpPorts {
       stats.maxDurationMs = Math.max(stats.maxDurationMs, r.durationMs);
       if (r.reset) stats.resets++;
       this.log.info(
-        { port: stats.port, remote: `${remoteAddress}:${remotePort}`, client: client.hello.clientId, bytesIn: r.bytesIn, bytesOut: r.bytesOut, ms: r.durationMs, reset: r.reset },
+        {
+          port: stats.port,
+          remote: `${remoteAddress}:${remotePort}`,
+          client: client.hello.clientId,
+          bytesIn: r.bytesIn,
+          bytesOut: r.bytesOut,
+          ms: r.durationMs,
+          reset: r.reset,
+          ...(r.idle ? { code: 'TUN_ERR_PUBLIC_TIMEOUT', why: '--tcp-idle-timeout' } : {}),
+        },
         'tcp connection',
       );
     });

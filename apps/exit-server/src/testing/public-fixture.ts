@@ -13,6 +13,9 @@ export const TEST_PUBLIC_OPTIONS: PublicHttpOptions = {
   headersTimeoutMs: 5000,
   keepAliveTimeoutMs: 5000,
   maxHeldBytes: 256 * 1024,
+  streamIdleTimeoutMs: 5000,
+  sendTimeoutMs: 5000,
+  upstreamReadTimeoutMs: 5000,
 };
 
 /** A fake edge client joined to `router`: `onStream` gets every stream the exit server opens. */
@@ -34,7 +37,7 @@ export function stopFixtures(): void {
 }
 
 /** Joins a fake edge client serving `hostnames` (all hosts when empty) to `router`. */
-export function fakeEdge(router: Router, id: string, hostnames: string[], onStream: (s: TunnelStream) => void, limits: Partial<SessionLimits> = {}): FakeEdge {
+export function fakeEdge(router: Router, id: string, hostnames: string[], onStream: (s: TunnelStream) => void, limits: Partial<SessionLimits> = {}, tcpPorts: number[] = []): FakeEdge {
   const [a, b] = createTransportPair();
   const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0, ...limits } });
   const streams: TunnelStream[] = [];
@@ -47,7 +50,7 @@ export function fakeEdge(router: Router, id: string, hostnames: string[], onStre
       onStream(s);
     },
   });
-  router.add(new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts: [], capabilities: ['http'] }, server, '127.0.0.1'));
+  router.add(new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts, capabilities: ['http'] }, server, '127.0.0.1', tcpPorts));
   cleanups.push(() => {
     server.close();
     session.close();

@@ -4,6 +4,7 @@ import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
+import { PUBLIC_TIMEOUT_OPTIONS } from './public-timeouts.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -153,6 +154,7 @@ export const exitServerSchema = defineSchema({
     ...PEER_OPTIONS,
     ...READ_BUFFER_OPTIONS,
     ...PUBLIC_BOUNDS_OPTIONS,
+    ...PUBLIC_TIMEOUT_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,
   },
   validate(config) {

@@ -1,0 +1,140 @@
+/** Time limits of one public connection, ms; 0 turns one off. */
+export interface PublicDeadlineOptions {
+  /** From the first byte of a request head (blank lines included) to its end. */
+  readonly headersTimeoutMs: number;
+  /** A kept-alive connection with nothing in flight lets go of its tunnel stream (and the edge client of its upstream connection) after this long. */
+  readonly streamIdleTimeoutMs: number;
+  /** Longest a response may sit unsent because the public client does not read it. */
+  readonly sendTimeoutMs: number;
+  /** Longest an upstream may go silent in the middle of a response (the client reading). */
+  readonly upstreamReadTimeoutMs: number;
+}
+
+/** What the connection does when a deadline passes. */
+export interface DeadlineActions {
+  /** The head did not complete in time: answer 408. */
+  headTooSlow(): void;
+  /** Nothing in flight for streamIdleTimeoutMs: release the tunnel stream. */
+  streamIdle(): void;
+  /** The client has not taken response bytes for sendTimeoutMs: cut. */
+  sendStalled(): void;
+  /** The upstream sent nothing for upstreamReadTimeoutMs mid-response: reset and cut. */
+  upstreamStalled(): void;
+}
+
+/** One restartable timer; `ms` 0 never fires. */
+class Deadline {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly fire: () => void,
+  ) {}
+
+  get armed(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Starts the timer unless it runs already. */
+  arm(): void {
+    if (this.timer !== undefined || this.ms <= 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.fire();
+    }, this.ms);
+  }
+
+  /** Starts it again from now. */
+  restart(): void {
+    if (this.timer !== undefined) this.timer.refresh();
+    else this.arm();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * The time limits of one public connection, apart from its I/O: the connection reports what
+ * happens (bytes in, heads, responses, its socket filling and draining) and this decides when a
+ * limit has passed. Each limit is about one party: the client sending its head, the client
+ * reading the response, the upstream sending it, and nobody using a kept stream.
+ */
+export class PublicDeadlines {
+  private readonly head: Deadline;
+  private readonly idle: Deadline;
+  private readonly send: Deadline;
+  private readonly upstream: Deadline;
+  /** Heads completed so far: tells whether bytes at a message boundary were only blank lines. */
+  private heads = 0;
+
+  constructor(opts: PublicDeadlineOptions, actions: DeadlineActions) {
+    this.head = new Deadline(opts.headersTimeoutMs, () => actions.headTooSlow());
+    this.idle = new Deadline(opts.streamIdleTimeoutMs, () => actions.streamIdle());
+    this.send = new Deadline(opts.sendTimeoutMs, () => actions.sendStalled());
+    this.upstream = new Deadline(opts.upstreamReadTimeoutMs, () => actions.upstreamStalled());
+  }
+
+  /** Heads completed so far (pass to {@link afterBytesIn}). */
+  get headsDone(): number {
+    return this.heads;
+  }
+
+  /**
+   * Bytes from the client were parsed. `atBoundary`: the reader was between messages before
+   * them; `inHead`: a head is now incomplete. Blank lines alone (no head completed) count as
+   * the start of a head, so `\r\n` every few seconds cannot keep a connection forever.
+   */
+  afterBytesIn(atBoundary: boolean, headsBefore: number, inHead: boolean): void {
+    if (inHead || (atBoundary && headsBefore === this.heads)) this.head.arm();
+  }
+
+  /** Restarts the head limit (its bytes were held by us, not late). */
+  headHeld(): void {
+    this.head.restart();
+  }
+
+  /** A request head completed: a request is in flight. */
+  headDone(): void {
+    this.heads++;
+    this.head.stop();
+    this.idle.stop();
+  }
+
+  /** The last response in flight completed: the kept stream is idle. */
+  nothingInFlight(): void {
+    this.idle.restart();
+    this.upstream.stop();
+  }
+
+  /** Response bytes arrived; `midResponse`: a response has begun and not ended. */
+  responseBytes(midResponse: boolean): void {
+    if (midResponse) this.upstream.restart();
+    else this.upstream.stop();
+  }
+
+  /** The upstream limit passed while we held the upstream back ourselves: start it again. */
+  upstreamHeld(): void {
+    this.upstream.restart();
+  }
+
+  /** Response bytes were written; `full`: the socket's buffer is over its mark. */
+  wrote(full: boolean): void {
+    if (full) this.send.arm();
+  }
+
+  /** The socket's buffer drained: the client reads. */
+  drained(): void {
+    this.send.stop();
+  }
+
+  /** The connection closed. */
+  stop(): void {
+    this.head.stop();
+    this.idle.stop();
+    this.send.stop();
+    this.upstream.stop();
+  }
+}
