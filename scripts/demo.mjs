@@ -28,11 +28,13 @@ if (build.status !== 0) {
 }
 
 const token = randomBytes(24).toString('base64url');
+// A separate admin token: /status never opens with the client token the edge clients hold.
+const adminToken = randomBytes(24).toString('base64url');
 const children = [];
 let stopping = false;
 
 function start(name, script, argv, onLine, nodeFlags = []) {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...argv], { env: { ...env, DEMO_TUNNEL_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script, ...argv], { env: { ...env, DEMO_TUNNEL_TOKEN: token, ...(script.includes('exit-server') ? { DEMO_ADMIN_TOKEN: adminToken } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const relay = (buf) => {
     for (const line of buf.toString().split('\n')) {
@@ -103,7 +105,8 @@ try {
     apps.push(url);
   }
   const server = start('exit-server', 'apps/exit-server/dist/main.js', [
-    '--port', String(publicPort), '--control-port', String(controlPort), '--bind', '127.0.0.1', '--token-env', 'DEMO_TUNNEL_TOKEN', '--log-level', logLevel,
+    '--port', String(publicPort), '--control-port', String(controlPort), '--bind', '127.0.0.1', '--token-env', 'DEMO_TUNNEL_TOKEN',
+    '--admin-token-env', 'DEMO_ADMIN_TOKEN', '--log-level', logLevel,
   ], undefined, TUNNEL_NODE_FLAGS);
   await waitFor(server, (t) => t.includes('exit server listening'));
   for (const [i, url] of apps.entries()) {
@@ -117,8 +120,9 @@ try {
   Tunnel is up. Public URL: ${base}/
     curl ${base}/                 # round-robin between pi-1 and pi-2 ("instance")
     curl ${base}/sse              # Server-Sent Events through the tunnel
-    curl -sH "authorization: Bearer ${token}" http://127.0.0.1:${controlPort}/status
-  (the token above is this demo's throw-away token). Ctrl-C stops everything.
+    curl -sH "authorization: Bearer ${adminToken}" http://127.0.0.1:${controlPort}/status
+  (that is this demo's throw-away admin token; the edge clients' token does not open /status).
+  Ctrl-C stops everything.
 `);
 } catch (err) {
   console.error(`demo: failed to start: ${err.message}`);

@@ -45,7 +45,9 @@ describe('docker-compose.yml demo', () => {
     const project = `${NAME_PREFIX}-${owner}-compose-${compose.name}`;
     const dir = mkdtempSync(join(tmpdir(), 'tce2e-compose-'));
     const token = newToken();
+    const adminToken = newToken();
     writeFileSync(join(dir, 'env'), `TUNNEL_TOKEN=${token}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'admin-env'), `TUNNEL_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
     const env = {
       ...process.env,
       BASE_IMAGE: 'tunnel-node-base:amd64',
@@ -54,6 +56,7 @@ describe('docker-compose.yml demo', () => {
       DEMO_CONTROL_PORT: '0',
       DEMO_TAG: project,
       TUNNEL_ENV_FILE: join(dir, 'env'),
+      TUNNEL_ADMIN_ENV_FILE: join(dir, 'admin-env'),
       DOCKER_BUILDKIT: '0',
       COMPOSE_DOCKER_CLI_BUILD: '0',
     };
@@ -79,7 +82,7 @@ describe('docker-compose.yml demo', () => {
     const deadline = Date.now() + 60_000;
     let ids: string[] = [];
     while (Date.now() < deadline) {
-      const res = await fetch(`${controlUrl}/status`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      const res = await fetch(`${controlUrl}/status`, { headers: { authorization: `Bearer ${adminToken}` } }).catch(() => undefined);
       if (res?.status === 200) ids = ((await res.json()) as { clients: Array<{ id: string }> }).clients.map((x) => x.id).sort();
       if (ids.join() === 'pi-1,pi-2') break;
       await new Promise((r) => setTimeout(r, 100));

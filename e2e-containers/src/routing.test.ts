@@ -95,9 +95,13 @@ describe('routing through containers', () => {
     expect((await lonely.status()).clients).toEqual([]);
     const res = await httpRequest(`${lonely.publicUrl}/`);
     expect(res.status).toBe(503);
-    // /status itself wants the right token
+    // /status itself wants the admin token: neither a wrong token nor the client token opens it
     await expect(lonely.status('not-the-token')).rejects.toThrow(/401/);
+    await expect(lonely.status(lonely.token)).rejects.toThrow(/401/);
     // neither token ever appears in the logs
-    for (const line of [...lonely.logs.lines, ...intruder.logs.lines]) expect(line).not.toContain(lonely.token);
+    for (const line of [...lonely.logs.lines, ...intruder.logs.lines]) {
+      expect(line).not.toContain(lonely.token);
+      expect(line).not.toContain(lonely.adminToken);
+    }
   });
 });

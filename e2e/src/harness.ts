@@ -101,7 +101,8 @@ const started = new Set<Proc>();
  */
 const TUNNEL_TEST_ENV = { TUNNEL_POISON_READ_BUFFERS: 'true' };
 
-function run(name: string, app: 'exit-server' | 'edge-client' | 'sample-app', args: string[], env: Record<string, string> = {}): Proc {
+/** Spawns an app's built entry without waiting for anything (see the start* helpers for that). */
+export function run(name: string, app: 'exit-server' | 'edge-client' | 'sample-app', args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [entry(app), ...args], {
     env: { PATH: process.env.PATH ?? '', ...(app === 'sample-app' ? {} : TUNNEL_TEST_ENV), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,7 +118,7 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...started].map((p) => p.stop('SIGKILL')));
 }
 
-/** A random token for one test file. */
+/** A random token for one test file (32 characters). */
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -146,21 +147,31 @@ export interface ExitServerProc {
   readonly publicUrl: string;
   /** `ws://127.0.0.1:<controlPort>` */
   readonly controlUrl: string;
+  /** The admin token /status wants (distinct from the client token); undefined if started without one. */
+  readonly adminToken: string | undefined;
 }
 
-/** Starts an exit server; ports default to ephemeral; `env` adds to its environment. */
-export async function startExitServer(token: string, args: string[] = [], ports: { port?: number; controlPort?: number } = {}, env: Record<string, string> = {}): Promise<ExitServerProc> {
+/** Starts an exit server with a fresh admin token (unless `opts.adminToken` is null); ports default to ephemeral; `env` adds to its environment. */
+export async function startExitServer(
+  token: string,
+  args: string[] = [],
+  ports: { port?: number; controlPort?: number } = {},
+  env: Record<string, string> = {},
+  opts: { adminToken?: string | null } = {},
+): Promise<ExitServerProc> {
+  const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? newToken());
   const proc = run('exit-server', 'exit-server', [
     '--port', String(ports.port ?? 0),
     '--control-port', String(ports.controlPort ?? 0),
     '--bind', '127.0.0.1',
     '--token-env', 'E2E_TOKEN',
+    '--admin-token-env', 'E2E_ADMIN_TOKEN',
     ...args,
-  ], { ...env, E2E_TOKEN: token });
+  ], { ...env, E2E_TOKEN: token, ...(adminToken ? { E2E_ADMIN_TOKEN: adminToken } : {}) });
   const ready = await proc.waitForLog('exit server listening');
   const port = ready.port as number;
   const controlPort = ready.controlPort as number;
-  return { proc, port, controlPort, publicUrl: `http://127.0.0.1:${port}`, controlUrl: `ws://127.0.0.1:${controlPort}` };
+  return { proc, port, controlPort, publicUrl: `http://127.0.0.1:${port}`, controlUrl: `ws://127.0.0.1:${controlPort}`, adminToken };
 }
 
 /** Starts an edge client and, unless `waitConnected` is false, waits until its tunnel is up. */
@@ -178,9 +189,10 @@ export async function startEdgeClient(
   return proc;
 }
 
-/** GET /status from the control port. */
-export async function status(server: ExitServerProc, token: string): Promise<{ clients: Array<Record<string, unknown>> } & Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${server.controlPort}/status`, { headers: { authorization: `Bearer ${token}` } });
+/** GET /status from the control port, with the server's admin token. */
+export async function status(server: ExitServerProc): Promise<{ clients: Array<Record<string, unknown>> } & Record<string, unknown>> {
+  if (server.adminToken === undefined) throw new Error('this exit server was started without an admin token: /status answers 403');
+  const res = await fetch(`http://127.0.0.1:${server.controlPort}/status`, { headers: { authorization: `Bearer ${server.adminToken}` } });
   if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
   return (await res.json()) as { clients: Array<Record<string, unknown>> };
 }
@@ -188,13 +200,12 @@ export async function status(server: ExitServerProc, token: string): Promise<{ c
 /** Polls /status until `predicate` holds (readiness on state, not on time). */
 export async function waitForStatus(
   server: ExitServerProc,
-  token: string,
   predicate: (s: { clients: Array<Record<string, unknown>> }) => boolean,
   timeoutMs = 15_000,
 ): Promise<{ clients: Array<Record<string, unknown>> }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const s = await status(server, token).catch(() => undefined);
+    const s = await status(server).catch(() => undefined);
     if (s && predicate(s)) return s;
     if (Date.now() > deadline) throw new Error(`status condition not met within ${timeoutMs} ms: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -12,7 +12,7 @@ beforeAll(async () => {
   const [s, app] = await Promise.all([startExitServer(token), startSampleApp('pi-1')]);
   server = s;
   await startEdgeClient(token, server.controlUrl, 'pi-1', [app.url]);
-  await waitForStatus(server, token, (st) => st.clients.length === 1);
+  await waitForStatus(server, (st) => st.clients.length === 1);
 });
 afterAll(stopAll);
 
@@ -49,11 +49,11 @@ describe('hostile input never takes the server down', () => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    await waitForStatus(server, token, (s) => s.clients.some((c) => c.id === 'rogue'));
+    await waitForStatus(server, (s) => s.clients.some((c) => c.id === 'rogue'));
     ws.send(Buffer.from([99, 0, 0, 0, 0, 1, 0, 0, 0, 0]));
     const code = await new Promise<number>((resolve) => ws.once('close', (c: number) => resolve(c)));
     expect(code).toBe(1002);
-    await waitForStatus(server, token, (s) => !s.clients.some((c) => c.id === 'rogue'));
+    await waitForStatus(server, (s) => !s.clients.some((c) => c.id === 'rogue'));
     expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
   });
 

@@ -21,7 +21,7 @@ let client: Proc;
 beforeAll(async () => {
   [server, app] = await Promise.all([startExitServer(token, [], {}, CHANGED_NODE), startSampleApp('pi-1')]);
   client = await startEdgeClient(token, server.controlUrl, 'pi-1', [app.url], { env: CHANGED_NODE });
-  await waitForStatus(server, token, (s) => s.clients.length === 1);
+  await waitForStatus(server, (s) => s.clients.length === 1);
 });
 afterAll(stopAll);
 
@@ -50,7 +50,7 @@ describe('on a node whose socket internals changed', () => {
     expect(seen.bodySha256).toBe(body.sha256());
 
     // Every socket the exit server reads (control and public) kept node's reads: the fallback was taken.
-    const pool = (await status(server, token)).readPool as { acquired: number };
+    const pool = (await status(server)).readPool as { acquired: number };
     expect(pool.acquired).toBe(0);
   });
 });

@@ -19,7 +19,7 @@ describe('failures have defined outcomes', () => {
     const refused = await client.waitForLog('exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
     expect(refused).toMatchObject({ status: 401, code: 'TUN_ERR_AUTH' });
     await server.proc.waitForLog('refused edge client', { status: 401 });
-    expect((await status(server, token)).clients).toEqual([]);
+    expect((await status(server)).clients).toEqual([]);
     const res = await httpRequest(`${server.publicUrl}/`);
     expect(res.status).toBe(503);
     // It keeps retrying with backoff (the secret may be rotated).
@@ -34,10 +34,10 @@ describe('failures have defined outcomes', () => {
   it('fails only the in-flight request of a killed client (502) and keeps serving through the other', async () => {
     const a = await startEdgeClient(token, server.controlUrl, 'victim-a', [pi1.url]);
     const b = await startEdgeClient(token, server.controlUrl, 'victim-b', [pi2.url]);
-    await waitForStatus(server, token, (s) => s.clients.length === 2);
+    await waitForStatus(server, (s) => s.clients.length === 2);
     const slow = httpRequest(`${server.publicUrl}/slow?ms=20000`);
     let busy: Record<string, unknown> | undefined;
-    await waitForStatus(server, token, (s) => {
+    await waitForStatus(server, (s) => {
       busy = s.clients.find((c) => c.inFlight === 1);
       return busy !== undefined;
     });
@@ -45,27 +45,27 @@ describe('failures have defined outcomes', () => {
     await victim.stop('SIGKILL');
     const res = await slow;
     expect(res.status).toBe(502);
-    await waitForStatus(server, token, (s) => s.clients.length === 1);
+    await waitForStatus(server, (s) => s.clients.length === 1);
     for (let i = 0; i < 5; i++) expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
     await survivor.stop();
   });
 
   it('drains on SIGTERM: in-flight requests finish, then the client leaves', async () => {
     const a = await startEdgeClient(token, server.controlUrl, 'drainer', [pi1.url]);
-    await waitForStatus(server, token, (s) => s.clients.length === 1);
+    await waitForStatus(server, (s) => s.clients.length === 1);
     const slow = httpRequest(`${server.publicUrl}/slow?ms=1000`);
-    await waitForStatus(server, token, (s) => s.clients[0]?.inFlight === 1);
+    await waitForStatus(server, (s) => s.clients[0]?.inFlight === 1);
     const exit = a.stop('SIGTERM');
     const res = await slow;
     expect(res.status).toBe(200);
     expect(await exit).toBe(0);
-    await waitForStatus(server, token, (s) => s.clients.length === 0);
+    await waitForStatus(server, (s) => s.clients.length === 0);
   });
 
   it('fails no request when a client is stopped (SIGTERM) under load', async () => {
     const a = await startEdgeClient(token, server.controlUrl, 'rolling-a', [pi1.url]);
     const b = await startEdgeClient(token, server.controlUrl, 'rolling-b', [pi2.url]);
-    await waitForStatus(server, token, (s) => s.clients.length === 2);
+    await waitForStatus(server, (s) => s.clients.length === 2);
     const statuses: number[] = [];
     let stopped: Promise<number | null> | undefined;
     // 10 workers x 40 requests; client A gets SIGTERM once 100 requests are done.
@@ -91,7 +91,7 @@ describe('failures have defined outcomes', () => {
     await client.waitForLog('tunnel lost');
     const again = await startExitServer(token, [], { port: own.port, controlPort: own.controlPort });
     const t0 = Date.now();
-    await waitForStatus(again, token, (s) => s.clients.length === 1);
+    await waitForStatus(again, (s) => s.clients.length === 1);
     const res = await httpRequest(`${again.publicUrl}/`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).instance).toBe('pi-1');

@@ -13,7 +13,7 @@ const MB = 1024 * 1024;
 beforeAll(async () => {
   [server, app] = await Promise.all([startExitServer(token), startSampleApp('pi-1')]);
   await startEdgeClient(token, server.controlUrl, 'pi-1', [app.url]);
-  await waitForStatus(server, token, (s) => s.clients.length === 1);
+  await waitForStatus(server, (s) => s.clients.length === 1);
   // Warm up so the memory baseline includes code paths, not just an idle heap.
   await httpRequest(`${server.publicUrl}/`);
 });
@@ -28,7 +28,7 @@ describe('bodies and protocols stream through the tunnel', () => {
     expect(tunneled.sha256).toBe(direct.sha256);
     // It came through reused, poisoned read buffers (see TUNNEL_TEST_ENV): a slice kept without
     // a lease would have broken the hash.
-    const pool = (await status(server, token)).readPool as { acquired: number; overBudgetReads: number };
+    const pool = (await status(server)).readPool as { acquired: number; overBudgetReads: number };
     expect(pool.acquired).toBeGreaterThan(0);
     expect(pool.overBudgetReads).toBe(0);
   });

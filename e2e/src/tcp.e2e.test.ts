@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function tcpStats(port: number): Promise<Record<string, number>> {
-  const s = await status(server, token);
+  const s = await status(server);
   return (s.tcpPorts as Array<Record<string, number>>).find((p) => p.port === port) as Record<string, number>;
 }
 
@@ -40,7 +40,7 @@ describe('TCP tunnels', () => {
     client = await startEdgeClient(token, server.controlUrl, 'tcp-1', [], {
       args: ['--tcp', `${P.echo}=127.0.0.1:${echoPort}`, '--tcp', `${P.hash}=127.0.0.1:${hashPort}`],
     });
-    await waitForStatus(server, token, (s) => s.clients.some((c) => (c.tcpPorts as number[]).includes(P.hash)));
+    await waitForStatus(server, (s) => s.clients.some((c) => (c.tcpPorts as number[]).includes(P.hash)));
     const s = await dial(P.echo);
     for (const line of ['SSH-2.0-test\r\n', 'ls -la\n', 'exit\n']) {
       s.write(line);
@@ -100,7 +100,7 @@ describe('TCP tunnels', () => {
     });
     closers.push(resetting.close);
     const d = await startEdgeClient(token, server.controlUrl, 'resetter2', [], { args: ['--tcp', `${rangeFrom}=127.0.0.1:${resetting.port}`] });
-    await waitForStatus(server, token, (st) => st.clients.some((x) => x.id === 'resetter2' && (x.tcpPorts as number[]).includes(rangeFrom)));
+    await waitForStatus(server, (st) => st.clients.some((x) => x.id === 'resetter2' && (x.tcpPorts as number[]).includes(rangeFrom)));
     // Public side resets: the backend sees ECONNRESET.
     const a = await dial(rangeFrom);
     a.write('hello');
@@ -127,7 +127,7 @@ describe('TCP tunnels', () => {
     closers.push(a.close, b.close);
     const ca = await startEdgeClient(token, server.controlUrl, 'rr-a', [], { args: ['--tcp', `${P.rr}=127.0.0.1:${a.port}`] });
     const cb = await startEdgeClient(token, server.controlUrl, 'rr-b', [], { args: ['--tcp', `${P.rr}=127.0.0.1:${b.port}`] });
-    await waitForStatus(server, token, (s) => s.clients.filter((c) => (c.tcpPorts as number[]).includes(P.rr)).length === 2);
+    await waitForStatus(server, (s) => s.clients.filter((c) => (c.tcpPorts as number[]).includes(P.rr)).length === 2);
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) seen.push((await readAll(await dial(P.rr))).data.toString());
     expect(seen.filter((x) => x === 'A')).toHaveLength(3);
@@ -137,7 +137,7 @@ describe('TCP tunnels', () => {
 
   it('closes the public side promptly when the client is killed mid-stream', async () => {
     const victim = await startEdgeClient(token, server.controlUrl, 'victim', [], { args: ['--tcp', `${P.rr}=127.0.0.1:${echoPort}`] });
-    await waitForStatus(server, token, (s) => s.clients.some((c) => c.id === 'victim'));
+    await waitForStatus(server, (s) => s.clients.some((c) => c.id === 'victim'));
     const s = await dial(P.rr);
     s.write('ping');
     await once(s, 'data');
@@ -155,14 +155,14 @@ describe('TCP tunnels', () => {
     const refused = await c.waitForLog('exit server refused a TCP port', { port: 22 });
     expect(refused.code).toBe('TUN_ERR_TCP_PORT_REFUSED');
     await c.waitForLog('exit server refused a TCP port', { port: P.spare });
-    const s = await status(server, token);
+    const s = await status(server);
     expect(s.clients.find((x) => x.id === 'greedy')?.tcpPorts).toEqual([P.echo]);
     await c.stop();
   });
 
   it('opens a port from --tcp-port-range on demand and closes it when its last client leaves', async () => {
     const c = await startEdgeClient(token, server.controlUrl, 'dynamic', [], { args: ['--tcp', `${rangeFrom}=127.0.0.1:${echoPort}`] });
-    await waitForStatus(server, token, (s) => s.clients.some((x) => x.id === 'dynamic' && (x.tcpPorts as number[]).includes(rangeFrom)));
+    await waitForStatus(server, (s) => s.clients.some((x) => x.id === 'dynamic' && (x.tcpPorts as number[]).includes(rangeFrom)));
     const s = await dial(rangeFrom);
     s.end('hi');
     expect((await readAll(s)).data.toString()).toBe('hi');
@@ -177,7 +177,7 @@ describe('TCP tunnels', () => {
     const c = await startEdgeClient(token, server.controlUrl, 'proxied', [], {
       args: ['--tcp', `${P.rr}=127.0.0.1:${firstLine.port}`, '--proxy-protocol', `${P.rr}=v1`],
     });
-    await waitForStatus(server, token, (s) => s.clients.some((x) => x.id === 'proxied'));
+    await waitForStatus(server, (s) => s.clients.some((x) => x.id === 'proxied'));
     const s = await dial(P.rr);
     const localPort = s.localPort;
     s.write('payload');

@@ -55,9 +55,9 @@ describe('transport', () => {
     expect(lost.code).toBe('TUN_ERR_IDLE_TIMEOUT');
     server.proc.child.kill('SIGCONT');
     // The server drops the stale session on its own idle timeout; the client's new one takes over.
-    await waitForStatus(server, token, (s) => s.clients.length === 1 && s.clients[0].sessionId !== undefined, 20_000);
+    await waitForStatus(server, (s) => s.clients.length === 1 && s.clients[0].sessionId !== undefined, 20_000);
     await client.waitForLine((l) => l.includes('tunnel established') && client.countLogs('tunnel established') >= 2, 20_000);
-    await waitForStatus(server, token, (s) => s.clients.length === 1, 20_000);
+    await waitForStatus(server, (s) => s.clients.length === 1, 20_000);
     expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
     await client.stop();
     await server.proc.stop();

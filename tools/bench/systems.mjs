@@ -85,6 +85,14 @@ export function childEnv(token) {
 }
 
 /**
+ * The admin token of a run's exit servers (opens /status): derived from the run's client token
+ * so callers keep passing one token, yet distinct from it, and given to exit servers only.
+ */
+export function benchAdminToken(token) {
+  return `${token}-admin`;
+}
+
+/**
  * Starts an exit server on 127.0.0.1 and waits until /status answers. `nofile`: raise the soft
  * open-files limit for it (through `sh -c 'ulimit -n ..; exec ..'`, so the PID is the server's).
  */
@@ -92,9 +100,10 @@ export async function startExitServer({ bins, token, port, controlPort, tcpPorts
   const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${port}`, '--control-port', `${controlPort}`, '--bind', '127.0.0.1',
     '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--instance-id', 'bench', '--drain-timeout', '1s',
     ...tcpPorts.flatMap((p) => ['--tcp-port', `${p}`]), ...extraArgs];
+  const serverEnv = { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) };
   const proc = nofile
-    ? startChild(name, '/bin/sh', ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], { env: childEnv(token) })
-    : startChild(name, process.execPath, args, { env: childEnv(token) });
+    ? startChild(name, '/bin/sh', ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], { env: serverEnv })
+    : startChild(name, process.execPath, args, { env: serverEnv });
   try {
     await until(deadline, [proc], async () => (await status(controlPort, token)).status === 200, 'exit server /status');
   } catch (err) {
@@ -104,9 +113,9 @@ export async function startExitServer({ bins, token, port, controlPort, tcpPorts
   return proc;
 }
 
-/** GET /status on the control port. */
+/** GET /status on the control port, with the admin token of the run whose client token is `token`. */
 export function status(controlPort, token, timeoutMs = 2000) {
-  return httpGet(`http://127.0.0.1:${controlPort}/status`, { headers: { authorization: `Bearer ${token}` }, timeoutMs });
+  return httpGet(`http://127.0.0.1:${controlPort}/status`, { headers: { authorization: `Bearer ${benchAdminToken(token)}` }, timeoutMs });
 }
 
 /** Starts one real edge client (`extraArgs` e.g. `--tcp`, `--reconnect-min`). */

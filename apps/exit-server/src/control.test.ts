@@ -3,13 +3,14 @@ import { DEFAULT_LIMITS, silentLogger } from '@tunnel/tunnel-protocol';
 import { ControlPlane, type ControlOptions, type PeerView } from './control.ts';
 import { Router } from './router.ts';
 
-const token = 'control-test-token-value';
+const token = 'control-test-token-value-0123456789';
+const adminToken = 'control-test-admin-token-0123456789';
 let plane: ControlPlane | undefined;
 
 function make(extra: Partial<ControlOptions> = {}): ControlPlane {
   plane = new ControlPlane(
     new Router(),
-    { token, instanceId: 'inst-1', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({ extra: 1 }), ...extra },
+    { token, adminToken, instanceId: 'inst-1', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({ extra: 1 }), ...extra },
     silentLogger,
   );
   return plane;
@@ -62,19 +63,41 @@ describe('control port HTTP', () => {
 
   it('GET /status lists the probed peers', async () => {
     const p = make({ peers: peerView(1) });
-    const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${token}` } });
+    const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.json().peers).toEqual([{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: 1, lastLiveAt: 1 }]);
   });
 
-  it('GET /status needs the token as a bearer and never echoes it', async () => {
+  it('GET /status needs the admin token as a bearer; the client token never opens it; nothing is echoed', async () => {
     const p = make();
-    for (const authorization of [undefined, 'Bearer wrong', `Basic ${token}`, token]) {
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}`, `Basic ${adminToken}`, adminToken]) {
       const res = await p.app.inject({ method: 'GET', url: '/status', headers: authorization ? { authorization } : {} });
       expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(res.json()).toMatchObject({ error: 'TUN_ERR_ADMIN_AUTH' });
       expect(res.body).not.toContain(token);
+      expect(res.body).not.toContain(adminToken);
     }
-    const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${token}` } });
+    const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, peers: [], clients: [] });
+  });
+
+  it('without an admin token, /status answers 403 saying how to set one, whatever the bearer', async () => {
+    const p = make({ adminToken: undefined });
+    for (const authorization of [undefined, `Bearer ${token}`, `Bearer ${adminToken}`]) {
+      const res = await p.app.inject({ method: 'GET', url: '/status', headers: authorization ? { authorization } : {} });
+      expect(res.statusCode).toBe(403);
+      expect(res.headers['x-tunnel-error']).toBe('TUN_ERR_ADMIN_DISABLED');
+      expect(res.json().message).toMatch(/set env TUNNEL_ADMIN_TOKEN \(or --admin-token-env NAME \/ --admin-token-file PATH\)/);
+    }
+  });
+
+  it('exports the admin guard for further admin routes', async () => {
+    const p = make();
+    p.app.get('/metrics', { preHandler: p.requireAdmin }, async () => 'metrics 1\n');
+    expect((await p.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+    const ok = await p.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${adminToken}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toBe('metrics 1\n');
   });
 });

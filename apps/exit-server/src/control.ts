@@ -7,7 +7,6 @@ import {
   PROTOCOL_VERSION,
   Session,
   WELCOME_HEADER,
-  checkBearer,
   checkUpgradeRequest,
   encodeWelcome,
   isWebSocketKey,
@@ -20,6 +19,7 @@ import {
   type Logger,
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
+import { adminGuard } from './admin-auth.ts';
 import { ClientConn } from './client-conn.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
 import type { PeerEntry } from './peers/peer-set.ts';
@@ -32,6 +32,8 @@ import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 export interface ControlOptions {
   /** Shared secret clients must present; never logged. */
   readonly token: string;
+  /** Secret that opens the admin endpoints (/status...); distinct from every client token; undefined: they answer 403. */
+  readonly adminToken: string | undefined;
   /** This exit server's instance id. */
   readonly instanceId: string;
   /** Session limits announced in the welcome and enforced. */
@@ -79,6 +81,11 @@ export class ControlPlane {
   readonly app: FastifyInstance;
   /** While true, /healthz answers 503 and no new sessions are accepted. */
   draining = false;
+  /**
+   * Fastify `preHandler` admitting only the admin token; every admin route uses it:
+   * `control.app.get('/metrics', { preHandler: control.requireAdmin }, handler)`.
+   */
+  readonly requireAdmin: ReturnType<typeof adminGuard>;
   private sessionSeq = 0;
   private readonly startedAt = Date.now();
 
@@ -108,10 +115,11 @@ export class ControlPlane {
       if (ready) return { status: 'ready' };
       return reply.code(503).send({ status: this.draining ? 'draining' : 'waiting for clients' });
     });
-    this.app.get('/status', async (req, reply) => {
-      if (!checkBearer(req.headers.authorization, opts.token)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'TUN_ERR_AUTH', message: 'send the tunnel token as a bearer token' });
-      }
+    this.requireAdmin = adminGuard(
+      () => opts.adminToken,
+      (req, outcome) => this.log.warn({ remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state }, 'refused admin request'),
+    );
+    this.app.get('/status', { preHandler: this.requireAdmin }, async () => {
       return {
         instanceId: opts.instanceId,
         ...opts.statusExtra(),

@@ -23,6 +23,8 @@ export interface ExitServer {
   readonly router: Router;
   /** Peer discovery (read-only use: tests and status). */
   readonly peers: PeerDiscovery;
+  /** The control port: its Fastify app and `requireAdmin` guard, for further admin routes (/metrics, /ui). */
+  readonly control: ControlPlane;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded by drainTimeout), close clients. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     router,
     {
       token: config.token,
+      adminToken: config.adminToken,
       instanceId,
       limits,
       handshakeTimeoutMs: config.handshakeTimeout,
@@ -129,6 +132,9 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   }
   logger.info({ port, controlPort, instanceId, bind: config.bind }, 'exit server listening');
   peers.start();
+  if (config.adminToken === undefined) {
+    logger.warn({ adminTokenEnv: config.adminTokenEnv }, 'no admin token: /status and other admin endpoints answer 403 until one is set');
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -138,6 +144,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     router,
     peers,
     tcpPorts,
+    control,
     close() {
       closing ??= (async () => {
         // Unhealthy first (/healthz, /readyz, new sessions refused; peers drop this server and

@@ -12,3 +12,6 @@ export const SAMPLE_APP_PORT = 3000;
 
 /** Environment variable both apps read the shared tunnel token from. */
 export const TOKEN_ENV = 'TUNNEL_TOKEN';
+
+/** Environment variable the exit server reads its admin token (for /status and other admin endpoints) from. */
+export const ADMIN_TOKEN_ENV = 'TUNNEL_ADMIN_TOKEN';

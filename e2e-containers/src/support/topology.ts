@@ -129,6 +129,8 @@ export class ExitNode extends Node {
     container: StartedTestContainer,
     logs: LogTail,
     readonly token: string,
+    /** Opens /status; distinct from the client token, which never does. */
+    readonly adminToken: string,
   ) {
     super(name, container, logs);
   }
@@ -146,7 +148,8 @@ export class ExitNode extends Node {
     return `http://127.0.0.1:${this.container.getMappedPort(8123)}`;
   }
 
-  async status(token = this.token): Promise<Status> {
+  /** GET /status with the admin token (or `token`, to test refusals). */
+  async status(token = this.adminToken): Promise<Status> {
     const res = await fetch(`${this.controlUrl}/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
     return (await res.json()) as Status;
@@ -237,14 +240,15 @@ export class Topology {
   /** Starts an exit server on `wan`, ports 8000 and 8123 (and `tcpPorts`) published on random host ports. */
   async exitServer(opts: { token?: string; env?: Record<string, string>; tcpPorts?: number[] } = {}): Promise<ExitNode> {
     const token = opts.token ?? newToken();
+    const adminToken = newToken();
     const { c, name, logs } = this.container(this.images['exit-server:amd64'], 'exit');
     const started = await c
       .withNetworkMode(this.networks.wan)
-      .withEnvironment({ TUNNEL_TOKEN: token, ...POISONED, ...opts.env })
+      .withEnvironment({ TUNNEL_TOKEN: token, TUNNEL_ADMIN_TOKEN: adminToken, ...POISONED, ...opts.env })
       .withExposedPorts(8000, 8123, ...(opts.tcpPorts ?? []))
       .withWaitStrategy(Wait.forLogMessage(/"msg":"exit server listening"/))
       .start();
-    const node = new ExitNode(name, started, logs, token);
+    const node = new ExitNode(name, started, logs, token, adminToken);
     this.nodes.push(node);
     return node;
   }

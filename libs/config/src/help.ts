@@ -109,6 +109,7 @@ export function renderHelp(schema: Schema): string {
   out.push('', ...wrap(PRECEDENCE_NOTE, WIDTH));
   const note = tokenNote(schema);
   if (note) out.push('', ...wrap(note, WIDTH));
+  for (const extra of schema.notes) out.push('', ...wrap(extra, WIDTH));
   return `${out.join('\n')}\n`;
 }
 
@@ -127,6 +128,7 @@ export function renderMarkdown(schema: Schema): string {
   out.push('| `-h`, `--help` | | | show this help and exit |');
   const note = tokenNote(schema);
   if (note) out.push('', note);
+  for (const extra of schema.notes) out.push('', extra);
   return `${out.join('\n')}\n`;
 }
 

@@ -21,6 +21,7 @@ export {
   type ScalarKind,
   type Schema,
   type SchemaInput,
+  type SecretIo,
   type StringKind,
   type TokenField,
   type UrlKind,
@@ -42,5 +43,6 @@ export {
   type Upstream,
 } from './apps/edge-client.ts';
 export { parsePeerAddress, parsePeersDns, type PeerAddress, type PeersDns } from './apps/peers.ts';
+export { DEFAULT_ADMIN_TOKEN_ENV, type AdminTokenField } from './apps/admin-token.ts';
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';

@@ -58,6 +58,8 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions): C
       enumerable: false,
     });
   }
+  const secrets = schema.resolveSecrets?.(config as never, { env: options.env, readFile }) ?? {};
+  for (const [key, value] of Object.entries(secrets)) Object.defineProperty(config, key, { value, enumerable: false });
   return deepFreeze(config) as ConfigOf<S>;
 }
 

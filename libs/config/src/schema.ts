@@ -209,7 +209,8 @@ export const TOKEN_OPTIONS = {
   },
 } as const satisfies Options;
 
-function parseEnvName(raw: string): string {
+/** Parses an environment variable name (letters, digits, underscores). */
+export function parseEnvName(raw: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) {
     throw new Error('expected an environment variable name (letters, digits, underscores)');
   }
@@ -221,7 +222,7 @@ export type AddedOptions<T extends boolean> = typeof BUILTIN_OPTIONS &
   (T extends true ? typeof TOKEN_OPTIONS : unknown);
 
 /** What an app writes to declare its configuration. */
-export interface SchemaInput<O extends Options, T extends boolean> {
+export interface SchemaInput<O extends Options, T extends boolean, X extends object = object> {
   /** Program name, used in usage and error messages. */
   readonly name: string;
   /** One-sentence description shown under the usage line. */
@@ -234,10 +235,26 @@ export interface SchemaInput<O extends Options, T extends boolean> {
   readonly options: O;
   /** Cross-option checks run after each option parsed; throw `ConfigError` with code `TUN_ERR_CONFIG_CONFLICT`. */
   readonly validate?: (config: ConfigValues<O & AddedOptions<T>>) => void;
+  /**
+   * Reads secrets other than the shared token (e.g. an admin token) after validation. Each
+   * returned field is added to the config non-enumerable, like `token`, so it is never logged.
+   * Throw `ConfigError` for an operator mistake.
+   */
+  readonly resolveSecrets?: (config: ConfigValues<O & AddedOptions<T>> & Partial<TokenField>, io: SecretIo) => X;
+  /** Paragraphs appended to `--help` and docs/CLI.md (trust model, secrets). */
+  readonly notes?: readonly string[];
+}
+
+/** What {@link SchemaInput.resolveSecrets} may read: the injected environment and file reader. */
+export interface SecretIo {
+  /** Environment variables, as given to the loader. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads a UTF-8 text file. */
+  readonly readFile: (path: string) => string;
 }
 
 /** A complete schema: the app's options merged with the built-in ones. */
-export interface Schema<O extends Options = Options, T extends boolean = boolean> {
+export interface Schema<O extends Options = Options, T extends boolean = boolean, X extends object = object> {
   /** Program name. */
   readonly name: string;
   /** One-sentence description. */
@@ -250,6 +267,10 @@ export interface Schema<O extends Options = Options, T extends boolean = boolean
   readonly options: O;
   /** Cross-option checks; method syntax so specific schemas stay assignable to `Schema`. */
   validate?(config: ConfigValues<O>): void;
+  /** Reads further secrets (see {@link SchemaInput.resolveSecrets}); method syntax for assignability. */
+  resolveSecrets?(config: ConfigValues<O>, io: SecretIo): X;
+  /** Paragraphs appended to help and docs. */
+  readonly notes: readonly string[];
 }
 
 /** The auth token field added to configs of token-enabled schemas. */
@@ -263,7 +284,8 @@ export interface TokenField {
 
 /** Resolved, deeply readonly configuration type of a schema. */
 export type ConfigOf<S extends Schema> = ConfigValues<S['options']> &
-  (S['token'] extends true ? TokenField : unknown);
+  (S['token'] extends true ? TokenField : unknown) &
+  (S extends Schema<Options, boolean, infer X> ? Readonly<X> : unknown);
 
 const RESERVED_KEYS = ['help', 'token', ...Object.keys(BUILTIN_OPTIONS), ...Object.keys(TOKEN_OPTIONS)];
 
@@ -272,9 +294,9 @@ const RESERVED_KEYS = ['help', 'token', ...Object.keys(BUILTIN_OPTIONS), ...Obje
  * validation, the inferred config type and the help text. Throws a plain Error
  * (a programming bug, not an operator mistake) on reserved keys or invalid defaults.
  */
-export function defineSchema<const O extends Options, const T extends boolean = false>(
-  input: SchemaInput<O, T>,
-): Schema<O & AddedOptions<T>, T> {
+export function defineSchema<const O extends Options, const T extends boolean = false, X extends object = object>(
+  input: SchemaInput<O, T, X>,
+): Schema<O & AddedOptions<T>, T, X> {
   for (const [key, spec] of Object.entries(input.options)) {
     if (RESERVED_KEYS.includes(key)) throw new Error(`${input.name}: option "${key}" is reserved`);
     if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) throw new Error(`${input.name}: option "${key}" must be camelCase`);
@@ -282,16 +304,21 @@ export function defineSchema<const O extends Options, const T extends boolean = 
   }
   const token = (input.token ?? false) as T;
   const options = { ...input.options, ...BUILTIN_OPTIONS, ...(token ? TOKEN_OPTIONS : {}) };
-  const schema: Schema<O & AddedOptions<T>, T> = {
+  const schema: Schema<O & AddedOptions<T>, T, X> = {
     name: input.name,
     summary: input.summary,
     usage: input.usage ?? `${input.name} [options]`,
     token,
     options: options as O & AddedOptions<T>,
+    notes: input.notes ?? [],
   };
   if (input.validate) {
     const validate = input.validate;
     schema.validate = (config) => validate(config);
+  }
+  if (input.resolveSecrets) {
+    const resolve = input.resolveSecrets;
+    schema.resolveSecrets = (config, io) => resolve(config, io);
   }
   return Object.freeze(schema);
 }

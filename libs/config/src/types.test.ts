@@ -13,6 +13,8 @@ describe('inferred config types', () => {
     expectTypeOf<ExitServerConfig['logLevel']>().toEqualTypeOf<LogLevel>();
     expectTypeOf<ExitServerConfig['config']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<ExitServerConfig['token']>().toEqualTypeOf<string>();
+    expectTypeOf<ExitServerConfig['adminToken']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<EdgeClientConfig>().not.toHaveProperty('adminToken');
     expectTypeOf<EdgeClientConfig['url']>().toEqualTypeOf<string>();
     expectTypeOf<EdgeClientConfig['upstream']>().toEqualTypeOf<
       readonly { readonly hostname: string | null; readonly url: string }[]

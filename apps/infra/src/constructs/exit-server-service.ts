@@ -16,7 +16,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
+import { ADMIN_TOKEN_ENV, CONTROL_PORT, EXIT_SERVER_HTTP_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
 import type { ImageArch } from './app-image.ts';
 
 /** How the exit server runs on Fargate. */
@@ -29,6 +29,11 @@ export interface ExitServerServiceProps {
   readonly image: ContainerImage;
   /** Secret whose value is the tunnel token, injected as `TUNNEL_TOKEN`. */
   readonly tokenSecret: ISecret;
+  /**
+   * Secret whose value is the admin token (opens /status and the other admin endpoints), injected
+   * as `TUNNEL_ADMIN_TOKEN`; must be a different secret from `tokenSecret`.
+   */
+  readonly adminTokenSecret: ISecret;
   /**
    * CPU architecture of the task (arm64 = Graviton).
    * @default 'arm64'
@@ -96,6 +101,9 @@ export class ExitServerService extends Construct {
 
   constructor(scope: Construct, id: string, props: ExitServerServiceProps) {
     super(scope, id);
+    if (props.adminTokenSecret === props.tokenSecret) {
+      throw new Error('ExitServerService: adminTokenSecret must be a different secret from tokenSecret (every edge client holds the token)');
+    }
     const tcpPorts = props.tcpPorts ?? [];
     for (const port of tcpPorts) {
       if (port === EXIT_SERVER_HTTP_PORT || port === CONTROL_PORT) {
@@ -133,7 +141,10 @@ export class ExitServerService extends Construct {
         ...(tcpPorts.length > 0 ? { TUNNEL_TCP_PORT: tcpPorts.join(',') } : {}),
         ...(keepAliveSeconds !== undefined ? { [KEEP_ALIVE_ENV]: `${keepAliveSeconds}s` } : {}),
       },
-      secrets: { [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret) },
+      secrets: {
+        [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret),
+        [ADMIN_TOKEN_ENV]: EcsSecret.fromSecretsManager(props.adminTokenSecret),
+      },
       portMappings: [
         { containerPort: EXIT_SERVER_HTTP_PORT, protocol: Protocol.TCP, name: 'http' },
         { containerPort: CONTROL_PORT, protocol: Protocol.TCP, name: 'control' },

@@ -132,7 +132,7 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
     expect(full.images('TunnelExitServer')[0].platform).toBe('linux/amd64');
   });
 
-  it('injects the token from Secrets Manager and trusts the proxy, with an init process and a drain-long stop timeout', () => {
+  it('injects the token and a separate admin token from Secrets Manager and trusts the proxy, with an init process and a drain-long stop timeout', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
         Match.objectLike({
@@ -141,7 +141,10 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
             { Name: 'TUNNEL_TRUST_PROXY', Value: 'true' },
             { Name: 'TUNNEL_KEEP_ALIVE_TIMEOUT', Value: '3605s' },
           ],
-          Secrets: [{ Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') } }],
+          Secrets: [
+            { Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') } },
+            { Name: 'TUNNEL_ADMIN_TOKEN', ValueFrom: { Ref: Match.stringLikeRegexp('^AdminTokenSecret') } },
+          ],
           PortMappings: [
             Match.objectLike({ ContainerPort: 8000 }),
             Match.objectLike({ ContainerPort: 8123 }),
@@ -334,6 +337,7 @@ describe('exit-server constructs reject bad combinations', () => {
   it('ExitServerService rejects a TCP port equal to the public HTTP port', () => {
     const f = fixture();
     const tokenSecret = new Secret(f.stack, 'Token');
+    const adminTokenSecret = new Secret(f.stack, 'Admin');
     expect(
       () =>
         new ExitServerService(f.stack, 'E', {
@@ -341,8 +345,18 @@ describe('exit-server constructs reject bad combinations', () => {
           vpc: f.vpc,
           image: ContainerImage.fromRegistry('x'),
           tokenSecret,
+          adminTokenSecret,
           tcpPorts: [8000],
         }),
     ).toThrow(/TCP port 8000 collides with the exit server's own ports/);
+  });
+
+  it('ExitServerService refuses the client token secret as the admin token secret', () => {
+    const f = fixture();
+    const tokenSecret = new Secret(f.stack, 'Token');
+    expect(
+      () =>
+        new ExitServerService(f.stack, 'E', { cluster: f.cluster, vpc: f.vpc, image: ContainerImage.fromRegistry('x'), tokenSecret, adminTokenSecret: tokenSecret }),
+    ).toThrow(/adminTokenSecret must be a different secret/);
   });
 });

@@ -13,6 +13,7 @@ import { PublicLoadBalancer } from '../constructs/public-load-balancer.ts';
 import { TcpLoadBalancer } from '../constructs/tcp-load-balancer.ts';
 import { TunnelCertificate } from '../constructs/tunnel-certificate.ts';
 import { TunnelDnsRecords } from '../constructs/tunnel-dns-records.ts';
+import { TunnelTokenSecret } from '../constructs/tunnel-token-secret.ts';
 import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
 import { exitServerKeepAlive } from '../keep-alive.ts';
 import { CONTROL_PORT } from '../tunnel-ports.ts';
@@ -47,6 +48,8 @@ export class TunnelExitServerStack extends Stack {
   readonly accessLogBucket: IBucket | undefined;
   /** Route 53 records, when requested. */
   readonly dnsRecords: TunnelDnsRecords | undefined;
+  /** Secret holding the admin token (opens /status); given to the exit server only, never to devices. */
+  readonly adminTokenSecret: ISecret;
 
   constructor(scope: Construct, id: string, props: TunnelExitServerStackProps) {
     super(scope, id, props);
@@ -71,11 +74,15 @@ export class TunnelExitServerStack extends Stack {
 
     const albIdleTimeout = Duration.millis(config.albIdleTimeout);
     const image = new AppImage(this, 'Image', { app: 'exit-server', arch: config.exitServerArch });
+    this.adminTokenSecret = new TunnelTokenSecret(this, 'AdminToken', {
+      description: `Admin token of the ${config.appName} exit server (/status and other admin endpoints); never given to edge clients`,
+    }).secret;
     this.exitServer = new ExitServerService(this, 'ExitServer', {
       cluster: props.cluster,
       vpc: props.vpc,
       image: image.image,
       tokenSecret: props.tokenSecret,
+      adminTokenSecret: this.adminTokenSecret,
       arch: config.exitServerArch,
       cpu: config.exitServerCpu,
       memoryLimitMiB: config.exitServerMemory,
@@ -132,6 +139,10 @@ export class TunnelExitServerStack extends Stack {
     }
 
     new CfnOutput(this, 'PublicUrl', { value: `https://${config.domain}/` });
+    new CfnOutput(this, 'AdminTokenSecretArn', {
+      description: 'Secret holding the admin token for /status (aws secretsmanager get-secret-value --secret-id ...)',
+      value: this.adminTokenSecret.secretArn,
+    });
     new CfnOutput(this, 'ControlUrl', {
       description: 'What edge clients dial (TUNNEL_URL)',
       value: `wss://${config.domain}:${CONTROL_PORT}`,

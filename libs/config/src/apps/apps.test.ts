@@ -62,6 +62,8 @@ describe('exit-server', () => {
       logLevel: 'info',
       tokenEnv: 'TUNNEL_TOKEN',
       tokenFile: undefined,
+      adminTokenEnv: 'TUNNEL_ADMIN_TOKEN',
+      adminTokenFile: undefined,
     });
   });
 

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.ts';
 import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
+import { ADMIN_TOKEN_OPTIONS, readAdminToken, type AdminTokenField } from './admin-token.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 import { PUBLIC_TIMEOUT_OPTIONS } from './public-timeouts.ts';
@@ -38,7 +39,7 @@ export const exitServerSchema = defineSchema({
   options: {
     /** Public HTTP port; 0 = any free port. */
     port: { kind: 'port', allowZero: true, default: 8000, description: 'public HTTP port' },
-    /** WebSocket control port (also /healthz, /status); 0 = any free port. */
+    /** WebSocket control port (also /healthz and the admin endpoints); 0 = any free port. */
     controlPort: {
       kind: 'port',
       allowZero: true,
@@ -152,11 +153,20 @@ export const exitServerSchema = defineSchema({
       description: 'TCP ports edge clients may claim on demand: opened when the first client declares one, closed when the last leaves',
     },
     ...PEER_OPTIONS,
+    ...ADMIN_TOKEN_OPTIONS,
     ...READ_BUFFER_OPTIONS,
     ...PUBLIC_BOUNDS_OPTIONS,
     ...PUBLIC_TIMEOUT_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,
   },
+  resolveSecrets(config, io): AdminTokenField {
+    return { adminToken: readAdminToken(config, config.token === undefined ? [] : [config.token], io) };
+  },
+  notes: [
+    'Admin endpoints (/status and any other admin page on the control port) need the admin token ' +
+      '(env named by --admin-token-env, default TUNNEL_ADMIN_TOKEN, or --admin-token-file) as a bearer token; ' +
+      'it must differ from every client token, and a client token never opens them. Without an admin token they answer 403.',
+  ],
   validate(config) {
     for (const port of config.tcpPort) {
       if (port === config.port || port === config.controlPort) {
