@@ -33,7 +33,7 @@ export interface ControlOptions {
   /** Shared secret clients must present; never logged. */
   readonly token: string;
   /** Secret that opens the admin endpoints (/status...); distinct from every client token; undefined: they answer 403. */
-  readonly adminToken: string | undefined;
+  readonly adminToken?: string;
   /** This exit server's instance id. */
   readonly instanceId: string;
   /** Session limits announced in the welcome and enforced. */

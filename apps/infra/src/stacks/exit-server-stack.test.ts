@@ -222,6 +222,7 @@ describe('TunnelExitServerStack: keep-alive agrees with the ALB idle timeout', (
           vpc,
           image: ContainerImage.fromRegistry('x'),
           tokenSecret: new Secret(stack, 'T'),
+          adminTokenSecret: new Secret(stack, 'A'),
           keepAliveTimeout: Duration.millis(1500),
         }),
     ).toThrow(/keepAliveTimeout must be whole seconds/);
