@@ -29,7 +29,6 @@ async function allAttached(timeoutMs: number): Promise<void> {
     servers.map((s) =>
       waitForStatus(
         s,
-        token,
         (st) => {
           const serving = st.clients.filter((c) => c.draining === false);
           const others = servers.map(instanceOf).filter((id) => id !== instanceOf(s));
