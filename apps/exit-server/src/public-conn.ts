@@ -9,6 +9,7 @@ import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader } from './http1/reader.ts';
 import { plainReply } from './plain-reply.ts';
 import { PublicDeadlines } from './public-deadlines.ts';
+import { openReclaiming } from './stream-reclaim.ts';
 import { Binding, type Pending } from './public-binding.ts';
 import type { PublicHttp } from './public-http.ts';
 
@@ -235,15 +236,8 @@ export class PublicConnection {
     }
     let stream: TunnelStream;
     try {
-      stream = client.session.openStream({
-        kind: 'http',
-        method: h.method,
-        target: h.target,
-        authority: h.authority,
-        headers: [],
-        remoteAddress: this.remoteAddress,
-        remotePort: this.socket.remotePort ?? 0,
-      });
+      const head = { kind: 'http', method: h.method, target: h.target, authority: h.authority, headers: [], remoteAddress: this.remoteAddress, remotePort: this.socket.remotePort ?? 0 } as const;
+      stream = openReclaiming(client.session, head, () => this.owner.reclaimIdle(client.session));
     } catch (err) {
       const f = failureReply(err);
       this.answer(f.status, f.text);

@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import { readAcceptedIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
+import type { ConnectionCaps } from './connection-caps.ts';
+import { admit } from './admit.ts';
 import { PublicConnection } from './public-conn.ts';
 import type { Router } from './router.ts';
 
@@ -25,6 +27,8 @@ export interface PublicHttpOptions {
   readonly maxHeldBytes: number;
   /** Forward request header names containing `_` (dropped by default: CGI reads `X_Forwarded_For` as `X-Forwarded-For`). */
   readonly allowUnderscoreHeaders?: boolean;
+  /** Caps on open connections (shared with the TCP ports); absent = none. */
+  readonly caps?: ConnectionCaps;
   /** Pooled read buffers for public connections (request bodies then cross uncopied); without it each read allocates. */
   readonly readPool?: ReadBufferPool;
 }
@@ -69,15 +73,25 @@ export class PublicHttp {
 
   /** `connection` listener of the public server. */
   readonly handleConnection = (accepted: Socket): void => {
+    const release = admit(this.opts.caps, accepted, this.opts.trustProxy, this.log);
+    if (!release) return;
     const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
     const conn = new PublicConnection(this, socket);
     this.conns.add(conn);
     this.counters.connections++;
     socket.once('close', () => {
+      release();
       this.conns.delete(conn);
       this.counters.connections--;
     });
   };
+
+  /** The client of `session` is at its stream limit: idle kept-alive connections on it let go of their streams. Returns how many were freed. */
+  reclaimIdle(session: Session): number {
+    const before = session.activeStreams;
+    for (const c of [...(this.bySession.get(session) ?? [])]) c.leaveIfIdle();
+    return before - session.activeStreams;
+  }
 
   /** Tracks which connections ride on which session, so a client that starts draining can be left between requests. */
   bind(conn: PublicConnection, session: Session): void {

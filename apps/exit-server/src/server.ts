@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, 
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
 import { httpProbe } from './peers/probe.ts';
+import { ConnectionCaps } from './connection-caps.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
@@ -72,8 +73,9 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     maxQueuedReplies: config.maxQueuedReplies,
   };
   const readPool = readPoolFor(config);
+  const caps = new ConnectionCaps(config.maxConnections, config.maxConnectionsPerAddress);
   const router = new Router();
-  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool, idleTimeoutMs: config.tcpIdleTimeout }, logger.child({ component: 'tcp' }));
+  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool, idleTimeoutMs: config.tcpIdleTimeout, caps }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(
     router,
     {
@@ -87,6 +89,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       keepAliveTimeoutMs: config.keepAliveTimeout,
       maxHeldBytes: config.maxHeldBytes,
       allowUnderscoreHeaders: config.allowUnderscoreHeaders,
+      caps,
       readPool,
     },
     logger.child({ component: 'public' }),

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
 import { SINK_SOCKET_HIGH_WATER_MARK, readAcceptedIntoPool, stripV4Mapped, type Logger, type ReadBufferPool } from '@tunnel/tunnel-protocol';
+import type { ConnectionCaps } from './connection-caps.ts';
 import { bridge } from './tcp-bridge.ts';
 import type { Router } from './router.ts';
 
@@ -76,6 +77,8 @@ export class TcpPorts {
       readonly readPool?: ReadBufferPool;
       /** Close a connection with no bytes either way for this long, ms; 0 or absent = never. */
       readonly idleTimeoutMs?: number;
+      /** Caps on open connections (shared with the public HTTP port); absent = none. */
+      readonly caps?: ConnectionCaps;
     },
     private readonly log: Logger,
   ) {}
@@ -166,8 +169,16 @@ export class TcpPorts {
   }
 
   private accept(l: Listener, accepted: Socket): void {
-    const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
     const stats = l.stats;
+    const release = this.opts.caps?.admit(stripV4Mapped(accepted.remoteAddress ?? '')) ?? (() => {});
+    if (typeof release !== 'function') {
+      this.log.warn({ port: stats.port, remote: accepted.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: release }, 'TCP connection refused: connection cap reached');
+      accepted.destroy();
+      return;
+    }
+    accepted.once('close', release);
+    const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
+    socket.once('close', release);
     const remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     const remotePort = socket.remotePort ?? 0;
     const client = this.router.pickTcp(stats.port);

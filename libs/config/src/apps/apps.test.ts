@@ -51,6 +51,8 @@ describe('exit-server', () => {
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
       maxHeldBytes: 262_144,
+      maxConnections: 10_000,
+      maxConnectionsPerAddress: 256,
       allowUnderscoreHeaders: false,
       headersTimeout: 30_000,
       streamIdleTimeout: 5_000,

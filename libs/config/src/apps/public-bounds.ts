@@ -16,6 +16,23 @@ export const PUBLIC_BOUNDS_OPTIONS = {
     description:
       'most bytes a public connection may send while nothing can be forwarded (after an upgrade request until its answer, pipelined behind a busy request); reading stops meanwhile, and more is answered 413 (or cuts the connection when a 413 could be mistaken for another answer)',
   },
+  /** Most public connections (HTTP and TCP) open at once, count. */
+  maxConnections: {
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 10_000,
+    description: 'most public connections (HTTP and TCP together) open at once; more are answered 503 (HTTP) or closed (TCP); 0 = no cap',
+  },
+  /** Most public connections open at once from one source address, count. */
+  maxConnectionsPerAddress: {
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 256,
+    description:
+      'most public connections open at once from one source address; more are answered 503 or closed; not applied to HTTP with --trust-proxy (every connection then comes from the proxy); 0 = no cap',
+  },
   /** Forward request header names containing `_`. */
   allowUnderscoreHeaders: {
     kind: 'boolean',
