@@ -1,2 +1,3 @@
 export * from './pair.ts';
 export * from './borrowed.ts';
+export * from './mutate.ts';
