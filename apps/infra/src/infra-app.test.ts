@@ -77,6 +77,29 @@ describe('infra app', () => {
     ]);
   });
 
+  it.each(Object.keys(variants))('%s: stacks share nothing through exports, so each updates alone (weak references)', (name) => {
+    const v = variants[name];
+    for (const stack of ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'] as const) {
+      const json = JSON.stringify(v.template(stack).toJSON());
+      // THEN no output is exported and nothing is imported ("export ... in use" cannot happen)
+      expect(json, stack).not.toContain('"Export"');
+      expect(json, stack).not.toContain('Fn::ImportValue');
+    }
+    // AND the app stacks read the network stack's outputs at deploy time instead
+    for (const stack of ['TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'] as const) {
+      expect(JSON.stringify(v.template(stack).toJSON()), stack).toMatch(/"Fn::GetStackOutput":\{"StackName":"TunnelNetwork"/);
+    }
+  });
+
+  it('orders each app stack after the network stack only, so `cdk deploy -e <stack>` deploys it alone', () => {
+    const { assembly } = variants.example;
+    for (const stack of ['TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp']) {
+      const stacks = new Set(['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp']);
+      const dependsOn = new Set(assembly.getStackByName(stack).dependencies.map((d) => d.id).filter((id) => stacks.has(id)));
+      expect([...dependsOn], stack).toEqual(['TunnelNetwork']);
+    }
+  });
+
   it('deploys to the configured region when one is given, never to a fixed account', () => {
     const { exitServer } = variants.everything.infra;
     expect(exitServer.region).toBe('eu-west-1');

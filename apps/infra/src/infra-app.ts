@@ -1,4 +1,4 @@
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, ReferenceStrength, Validations } from 'aws-cdk-lib';
 import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { InfraConfig } from '@tunnel/config';
@@ -28,10 +28,12 @@ export interface InfraApp {
  */
 export function buildInfraApp(config: InfraConfig, props?: AppProps): InfraApp {
   const app = new App(props);
-  // Strong references (CloudFormation exports) stop a producer stack from deleting what another
-  // stack still uses; said explicitly so the choice is deliberate, and cdk.json may override it.
+  // Weak references (Fn::GetStackOutput, no CloudFormation exports): with exports, renaming the
+  // app or switching to an imported VPC failed with "export ... in use", and a stack could not be
+  // updated on its own. The price: TunnelNetwork can be deleted under running app stacks, so tear
+  // down app stacks first (docs/DEPLOY.md). cdk.json may still override this.
   if (app.node.tryGetContext(DEFAULT_CROSS_STACK_REFERENCES) === undefined) {
-    app.node.setContext(DEFAULT_CROSS_STACK_REFERENCES, 'strong');
+    app.node.setContext(DEFAULT_CROSS_STACK_REFERENCES, ReferenceStrength.WEAK);
   }
   // Region only, never the account: naming the account would make synth ask AWS who we are.
   const env = config.region === undefined ? undefined : { region: config.region };

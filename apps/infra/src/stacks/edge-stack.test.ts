@@ -49,7 +49,7 @@ describe('TunnelEdgeStack', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
         Match.objectLike({
-          Secrets: [{ Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') } }],
+          Secrets: [{ Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) } }],
         }),
       ],
     });
@@ -58,7 +58,7 @@ describe('TunnelEdgeStack', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-            Resource: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') },
+            Resource: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) },
           }),
         ]),
       },

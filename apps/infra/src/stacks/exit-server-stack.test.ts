@@ -142,7 +142,7 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
             { Name: 'TUNNEL_KEEP_ALIVE_TIMEOUT', Value: '3605s' },
           ],
           Secrets: [
-            { Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::ImportValue': Match.stringLikeRegexp('TokenSecret') } },
+            { Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) } },
             { Name: 'TUNNEL_ADMIN_TOKEN', ValueFrom: { Ref: Match.stringLikeRegexp('^AdminTokenSecret') } },
           ],
           PortMappings: [
