@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TunnelVpc } from '../constructs/tunnel-vpc.ts';
@@ -12,7 +12,7 @@ const imported = synthInfra([
   '--vpc-id', 'vpc-0123456789abcdef0',
   '--availability-zones', 'eu-west-1a', '--availability-zones', 'eu-west-1b',
   '--public-subnet-ids', 'subnet-0aaaaaaaaaaaaaaa1', '--public-subnet-ids', 'subnet-0bbbbbbbbbbbbbbb2',
-  '--external-instance-limit', '3',
+  '--device-count', '3', '--activation-expiry', '72h', '--app-name', 'pi-tunnel',
 ]);
 afterAll(() => [example, imported].forEach((s) => s.dispose()));
 
@@ -60,19 +60,23 @@ describe('TunnelNetworkStack', () => {
     });
   });
 
-  it('creates an SSM activation for that role and prints the registration command', () => {
-    // THEN a custom resource calls ssm:CreateActivation with the role and the registration limit
-    const creates = Object.values(template.findResources('Custom::AWS')).map((r) =>
-      JSON.stringify(r.Properties.Create),
-    );
-    expect(creates).toHaveLength(1);
-    expect(creates[0]).toMatch(/"action\\":\\"createActivation\\"/);
-    expect(creates[0]).toMatch(/\\"RegistrationLimit\\":10/);
-    expect(creates[0]).toMatch(/\\"IamRole\\":\\"/);
-    // AND only that role may be passed, and only to SSM
+  it('creates an SSM activation with an expiry and a limit of deviceCount, its code in a SecureString parameter', () => {
+    // THEN a custom resource of our own handler makes the activation, with the example's 2 devices and 24 h
+    template.resourceCountIs('Custom::AWS', 0);
+    template.hasResourceProperties('Custom::SsmActivation', {
+      IamRole: { Ref: Match.stringLikeRegexp('^RegistrationInstanceRole') },
+      RegistrationLimit: '2',
+      ExpiryHours: '24',
+      ParameterName: '/tunnel/ecs-anywhere/activation-code',
+    });
+    // AND the handler may write only that parameter, and pass only the device role, only to SSM
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':parameter/tunnel/ecs-anywhere/activation-code'])] },
+          }),
           Match.objectLike({
             Action: 'iam:PassRole',
             Condition: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
@@ -80,8 +84,23 @@ describe('TunnelNetworkStack', () => {
         ]),
       },
     });
-    // AND the install command is an output with region, cluster, activation id and code
-    const command = JSON.stringify(template.findOutputs('RegistrationCommand').RegistrationCommand.Value);
+    // AND the handler's code is the tested one in apps/infra/lambda/ssm-activation, on a current runtime
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Timeout: 300 });
+  });
+
+  it('retries through the provider framework and its handler, never through a one-shot call', () => {
+    // THEN the custom resource goes through CDK's provider framework (its onEvent function invokes ours)
+    const activation = Object.values(template.findResources('Custom::SsmActivation'))[0] as { Properties: { ServiceToken: unknown } };
+    expect(JSON.stringify(activation.Properties.ServiceToken)).toMatch(/RegistrationProviderframeworkonEvent/);
+    // AND the activation waits for the device role
+    expect(JSON.stringify(Object.values(template.findResources('Custom::SsmActivation'))[0])).toMatch(/"DependsOn":\[[^\]]*RegistrationInstanceRole/);
+  });
+
+  it('never shows the activation code: no output or property carries it, the command reads $ACTIVATION_CODE', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/ActivationCode"\]/);
+    expect(JSON.stringify(outputs)).not.toMatch(/"ActivationCode"/);
+    const command = JSON.stringify(outputs.RegistrationCommand.Value);
     for (const part of [
       'curl --proto \\"https\\" -o \\"ecs-anywhere-install.sh\\"',
       'ecs-anywhere-install-latest.sh',
@@ -90,11 +109,13 @@ describe('TunnelNetworkStack', () => {
       ' --cluster ',
       ' --activation-id ',
       '"ActivationId"',
-      ' --activation-code ',
-      '"ActivationCode"',
+      ' --activation-code \\"$ACTIVATION_CODE\\"',
     ]) {
       expect(command).toContain(part);
     }
+    expect(JSON.stringify(outputs.FetchActivationCode.Value)).toContain(
+      ' --with-decryption --name /tunnel/ecs-anywhere/activation-code --query Parameter.Value --output text)',
+    );
   });
 
   it('generates the tunnel token in Secrets Manager, retained on delete and never in clear text', () => {
@@ -128,8 +149,12 @@ describe('TunnelNetworkStack', () => {
     imported.template('TunnelExitServer').hasResourceProperties('AWS::ECS::Service', {
       NetworkConfiguration: { AwsvpcConfiguration: { Subnets: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'] } },
     });
-    // AND the activation takes the configured limit
-    expect(JSON.stringify(t.findResources('Custom::AWS'))).toMatch(/\\"RegistrationLimit\\":3/);
+    // AND the activation takes the configured limit, expiry and app name
+    t.hasResourceProperties('Custom::SsmActivation', {
+      RegistrationLimit: '3',
+      ExpiryHours: '72',
+      ParameterName: '/pi-tunnel/ecs-anywhere/activation-code',
+    });
   });
 });
 
@@ -145,13 +170,15 @@ describe('network constructs reject bad combinations', () => {
     expect(() => new TunnelVpc(stack(), 'Vpc', props)).toThrow(message);
   });
 
-  it('ExternalInstanceRegistration rejects a registration limit out of range', () => {
-    // GIVEN a cluster WHEN the limit is 0 THEN it throws
+  it.each([
+    [{ registrationLimit: 0 }, /registrationLimit must be an integer from 1 to 1000, got 0/],
+    [{ expiry: Duration.minutes(90) }, /expiry must be whole hours from 1 to 720 \(30 days\), got 1.5 h/],
+    [{ expiry: Duration.days(31) }, /expiry must be whole hours from 1 to 720 \(30 days\), got 744 h/],
+    [{ parameterName: 'no-slash' }, /parameterName must be a path/],
+  ])('ExternalInstanceRegistration(%j) throws', (props, message) => {
+    // GIVEN a cluster WHEN a prop is out of range THEN it throws
     const s = stack();
-    const { infra } = example;
-    expect(
-      () => new ExternalInstanceRegistration(s, 'R', { cluster: infra.network.cluster, registrationLimit: 0 }),
-    ).toThrow(/registrationLimit must be an integer from 1 to 1000, got 0/);
+    expect(() => new ExternalInstanceRegistration(s, 'R', { cluster: example.infra.network.cluster, ...props })).toThrow(message);
   });
 
   it('TunnelTokenSecret rejects a short token', () => {

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerInsights } from 'aws-cdk-lib/aws-ecs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -50,16 +50,29 @@ export class TunnelNetworkStack extends Stack {
 
     this.registration = new ExternalInstanceRegistration(this, 'Registration', {
       cluster: this.cluster,
-      registrationLimit: config.externalInstanceLimit,
+      registrationLimit: config.deviceCount,
+      expiry: Duration.millis(config.activationExpiry),
       instanceName: `${config.appName}-device`,
+      parameterName: `/${config.appName}/ecs-anywhere/activation-code`,
+      logRetention: retentionDays(config.logRetentionDays),
     });
 
     this.tokenSecret = new TunnelTokenSecret(this, 'Token', {
       description: `Shared token of the ${config.appName} tunnel (exit server and edge clients)`,
     }).secret;
 
+    // The code itself is no output: outputs are readable by anyone allowed DescribeStacks.
+    new CfnOutput(this, 'ActivationId', { value: this.registration.activationId });
+    new CfnOutput(this, 'ActivationCodeParameter', {
+      description: 'SecureString parameter holding the activation code',
+      value: this.registration.parameterName,
+    });
+    new CfnOutput(this, 'FetchActivationCode', {
+      description: 'Run where your AWS credentials are: puts the activation code into $ACTIVATION_CODE',
+      value: this.registration.fetchCodeCommand,
+    });
     new CfnOutput(this, 'RegistrationCommand', {
-      description: 'Run on each device (e.g. a Raspberry Pi) to register it with the cluster; valid 24 h',
+      description: `Run on each device (e.g. a Raspberry Pi) with ACTIVATION_CODE set; ${config.deviceCount} device(s), until the activation expires`,
       value: this.registration.registrationCommand,
     });
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });

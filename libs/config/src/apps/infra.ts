@@ -44,7 +44,7 @@ export const infraSchema = defineSchema({
     appName: {
       kind: 'string',
       default: 'tunnel',
-      description: 'prefix of resource names (ECS cluster, token secret, SSM activation)',
+      description: 'prefix of resource names (ECS cluster, token secret, SSM activation-code parameter)',
     },
     /** AWS region; undefined = environment-agnostic stacks (deployed to the CLI's region). */
     region: {
@@ -172,13 +172,21 @@ export const infraSchema = defineSchema({
       default: 30,
       description: `retention of the container logs, in days (one of ${LOG_RETENTION_DAYS.join(', ')})`,
     },
-    /** How many devices may register with the SSM activation. */
-    externalInstanceLimit: {
+    /** How many devices (ECS Anywhere external instances) you register. */
+    deviceCount: {
       kind: 'int',
       min: 1,
       max: 1000,
-      default: 10,
-      description: 'devices (ECS Anywhere external instances) that may register with the activation',
+      default: 1,
+      description: 'devices (ECS Anywhere external instances) you register: the SSM activation admits this many, no more',
+    },
+    /** How long the SSM activation can be used, in milliseconds (whole hours). */
+    activationExpiry: {
+      kind: 'duration',
+      min: 3_600_000,
+      max: 720 * 3_600_000,
+      default: 24 * 3_600_000,
+      description: 'how long the SSM activation (device registration code) stays usable; whole hours, at most 30 days',
     },
     /** Host port of the sample app on each device. */
     sampleAppHostPort: {
@@ -240,6 +248,9 @@ export const infraSchema = defineSchema({
     }
     if (config.albIdleTimeout % 1000 !== 0) {
       throw conflict('--alb-idle-timeout', '--alb-idle-timeout must be whole seconds');
+    }
+    if (config.activationExpiry % 3_600_000 !== 0) {
+      throw conflict('--activation-expiry', '--activation-expiry must be whole hours, e.g. 24h');
     }
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(config.logRetentionDays)) {
       throw conflict('--log-retention-days', `--log-retention-days must be one of ${LOG_RETENTION_DAYS.join(', ')}`);
