@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 
 /** A buffered response (small bodies only; large ones use `download`). */
@@ -9,10 +9,10 @@ export interface SimpleResponse {
   readonly body: string;
 }
 
-/** One HTTP request on a fresh connection, with an optional Host header. */
+/** One HTTP request, on a fresh connection unless `agent` keeps them alive, with an optional Host header. */
 export function httpRequest(
   url: string,
-  opts: { method?: string; host?: string; headers?: Record<string, string>; body?: string | Buffer | Readable } = {},
+  opts: { method?: string; host?: string; headers?: Record<string, string>; body?: string | Buffer | Readable; agent?: Agent } = {},
 ): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -23,7 +23,7 @@ export function httpRequest(
         path: u.pathname + u.search,
         method: opts.method ?? 'GET',
         headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
-        agent: false,
+        agent: opts.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -39,9 +39,9 @@ export function httpRequest(
 }
 
 /** Streams a download, hashing it on the fly; never holds the body. */
-export function download(url: string): Promise<{ status: number; bytes: number; sha256: string; headers: IncomingHttpHeaders }> {
+export function download(url: string, agent?: Agent): Promise<{ status: number; bytes: number; sha256: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
+    const req = request(url, { agent: agent ?? false }, (res) => {
       const hash = createHash('sha256');
       let bytes = 0;
       res.on('data', (c: Buffer) => {

@@ -137,6 +137,8 @@ export class EdgeClient {
       tcpPorts: this.tcp.ports,
       // Without an HTTP upstream the server must not route HTTP here.
       capabilities: [...(this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp']), PEERS_CAPABILITY],
+      // Left out at 1: servers older than the field refuse unknown hello fields.
+      ...(this.config.weight !== 1 ? { weight: this.config.weight } : {}),
     });
     const log = this.log;
     log.info({ url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target }, 'connecting to exit server');

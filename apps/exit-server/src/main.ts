@@ -1,10 +1,19 @@
 import pino from 'pino';
-import { exitServerSchema, loadConfigOrExit } from '@tunnel/config';
+import { ConfigError, exitServerSchema, loadConfigOrExit } from '@tunnel/config';
+import { readStickySecret } from './balance/sticky-secret.ts';
 import { startExitServer } from './server.ts';
 
 const config = loadConfigOrExit(exitServerSchema, process.argv.slice(2), process.env);
+let stickySecret: Buffer | undefined;
+try {
+  stickySecret = readStickySecret(config, process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`exit-server: ${err.message}\nRun 'exit-server --help' for usage.\n`);
+  process.exit(err.exitCode);
+}
 const logger = pino({ level: config.logLevel, base: { app: 'exit-server' } });
-const server = await startExitServer(config, logger).catch((err: Error) => {
+const server = await startExitServer(config, logger, { stickySecret }).catch((err: Error) => {
   logger.fatal({ err: err.message }, 'exit server failed to start');
   process.exit(1);
 });

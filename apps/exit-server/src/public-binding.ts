@@ -15,6 +15,8 @@ export interface Pending {
   readonly started: number;
   /** Status of the response head, 0 until it arrives. */
   status: number;
+  /** Sticky-cookie value to set on the response (the request did not carry this client's). */
+  readonly setCookie?: string;
 }
 
 /** A public connection's ride on one tunnel stream (one upstream connection behind it). */
@@ -29,6 +31,8 @@ export class Binding {
   responses!: MessageReader<ResponseHead>;
   /** The head just framed was interim (1xx): its bodiless "end" does not answer the request. */
   interim = false;
+  /** A request or response said `Connection: close`: when the upstream closes, the public connection follows. */
+  closeAfter = false;
 
   constructor(
     /** The edge client carrying the stream. */
@@ -40,4 +44,9 @@ export class Binding {
     /** How many clients refused it before this one. */
     readonly attempt: number,
   ) {}
+
+  /** Nothing in flight: no request owed a response, no partial response, not a byte pipe. */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.responses.idle;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, writeLeased, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, writeLeased, type Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
@@ -12,6 +12,7 @@ import { PublicDeadlines } from './public-deadlines.ts';
 import { openReclaiming } from './stream-reclaim.ts';
 import { Binding, type Pending } from './public-binding.ts';
 import type { PublicHttp } from './public-http.ts';
+import { MAX_STREAMS_PER_CONNECTION, PublicStreams } from './public-streams.ts';
 
 /** Tries per connection for bodiless requests refused by draining clients. */
 const MAX_ATTEMPTS = 3;
@@ -20,13 +21,19 @@ const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
 /**
  * One public HTTP/1.1 connection. Requests are parsed and re-headed here, then carried with
- * their bodies over one tunnel stream; the upstream's bytes come back unchanged. The stream
- * stays with the connection (one upstream connection behind it, like a TCP proxy) until the
- * Host changes or its client drains; then, between responses, the next request moves on.
+ * their bodies over a tunnel stream; the upstream's bytes come back unchanged. Each stream has
+ * one upstream connection behind it. With `--balance request` every request picks its client
+ * and rides the stream this connection already holds on it (see PublicStreams); with
+ * `connection` the stream stays until the Host changes or its client drains. Either way a
+ * request moves only between responses: a pipelined request (one that arrives while responses
+ * are owed) rides the stream of the requests before it, since one upstream connection answers
+ * in order by itself, where moving it would mean holding one upstream's response back until
+ * another's is done, or waiting before sending it, which undoes pipelining. Browsers and load
+ * balancers do not pipeline, so this costs balance nothing in practice.
  */
 export class PublicConnection {
   private readonly requests: MessageReader<RequestHead>;
-  private binding: Binding | undefined;
+  private readonly streams = new PublicStreams();
   private readonly remoteAddress: string;
   private readonly deadlines: PublicDeadlines;
   private responseTimer: NodeJS.Timeout | undefined;
@@ -79,7 +86,7 @@ export class PublicConnection {
     // The response stream's credit was withheld while this socket was full.
     socket.on('drain', () => {
       this.deadlines.drained();
-      this.binding?.stream.sinkDrained();
+      this.streams.active?.stream.sinkDrained();
     });
     socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
       if (this.idle) socket.destroy();
@@ -87,13 +94,17 @@ export class PublicConnection {
   }
 
   private get idle(): boolean {
-    return (this.binding?.pending.length ?? 0) === 0 && !this.upgraded && !this.awaitingUpgrade && this.requests.idle;
+    return (this.streams.active?.pending.length ?? 0) === 0 && !this.upgraded && !this.awaitingUpgrade && this.requests.idle;
   }
 
-  /** The connection's client started draining: move off it now if nothing is in flight. */
-  leaveIfIdle(): void {
-    const b = this.binding;
-    if (b && b.pending.length === 0 && !this.upgraded && !b.responses.raw) this.release(b);
+  /**
+   * Lets go of idle held streams (and so of the upstream connections behind them): the one on
+   * `session` when its client starts draining, or every one when the connection has had
+   * nothing in flight for --stream-idle-timeout.
+   */
+  leaveIfIdle(session?: Session): void {
+    const held = session === undefined ? this.streams.all() : [this.streams.onSession(session)];
+    for (const b of held) if (b && b.pending.length === 0 && !this.upgraded && !b.responses.raw) this.release(b);
   }
 
   /** Exit-server drain: close now if idle, else after the responses in flight. */
@@ -124,8 +135,7 @@ export class PublicConnection {
   private timedOut(why: string, reason: number = ResetCode.CANCEL): void {
     if (this.closing) return;
     this.owner.log.info({ remote: this.remoteAddress, code: 'TUN_ERR_PUBLIC_TIMEOUT', why }, 'public connection timed out');
-    const b = this.binding;
-    if (b) {
+    for (const b of this.streams.all()) {
       this.detach(b);
       this.dropPending(b, 504);
       if (!b.stream.destroyed) b.stream.reset(reason);
@@ -137,7 +147,7 @@ export class PublicConnection {
   /** A malformed request: answered with its status when the connection is between responses, else cut. */
   private refuse(err: unknown): void {
     const status = err instanceof HttpError ? err.status : 400;
-    const b = this.binding;
+    const b = this.streams.active;
     this.owner.log.debug({ remote: this.remoteAddress, status, err: (err as Error).message }, 'bad public request');
     // The bad bytes belong to the one request in flight and not yet answered (its body, or
     // bytes sent before its upgrade was answered): its answer is this status. Bytes of a later
@@ -155,24 +165,26 @@ export class PublicConnection {
     this.deadlines.headDone();
     if (this.closing) return false;
     const host = hostOf(h.authority);
-    let b = this.binding;
-    if (b && (b.host !== host || !b.client.available || this.owner.draining)) {
-      if (b.pending.length > 0 || !b.responses.idle) return this.waitForIdle();
-      this.release(b);
-      b = undefined;
-    }
+    const active = this.streams.active;
+    // Responses are owed: the request is pipelined and rides with them (see the class comment),
+    // unless it may not, and then it waits for them.
+    const pipelined = active !== undefined && !active.idle;
+    if (pipelined && (active.host !== host || !active.client.available || this.owner.draining)) return this.waitForIdle();
     if (this.owner.draining) {
       this.answer(503, 'exit server is shutting down');
       this.logRequest(h.method, host, h.target, 503, performance.now());
       return false;
     }
-    if (!b) {
-      b = this.open(h, host, 0);
-      if (!b) return false;
-    }
+    const sticky = this.owner.router.sticky;
+    const cookie = sticky?.valueIn(h.rawHeaders);
+    const b = pipelined ? active : this.choose(h, host, cookie);
+    if (!b) return false;
     const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy }, this.owner.opts);
-    b.pending.push({ method: h.method, host, target: h.target, started: performance.now(), status: 0 });
+    const own = sticky?.valueOfClient(b.client);
+    b.pending.push({ method: h.method, host, target: h.target, started: performance.now(), status: 0, setCookie: own !== cookie ? own : undefined });
+    if (h.connection.has('close') || (h.minor === 0 && !h.connection.has('keep-alive'))) b.closeAfter = true;
     this.owner.counters.inFlight++;
+    b.client.inFlight++;
     b.client.requestsServed++;
     if (b.pending.length === 1) this.armResponseTimer();
     this.send(b, bytes, h.framing.kind === 'none' && h.upgrade === undefined);
@@ -187,7 +199,7 @@ export class PublicConnection {
   }
 
   private onRequestBody(piece: Buffer): void {
-    const b = this.binding;
+    const b = this.streams.active;
     if (this.closing || !b || piece.length === 0) return;
     b.replay = null;
     // The stream keeps the piece until it is framed, and the session until it is written.
@@ -224,9 +236,36 @@ export class PublicConnection {
     return false;
   }
 
-  /** Opens a stream for a request to `host` on the next client; answers the request itself on failure. */
-  private open(h: { method: string; target: string; authority: string }, host: string, attempt: number): Binding | undefined {
-    const client = this.owner.router.pick(host);
+  /**
+   * The binding for a request that may go anywhere (nothing is owed on this connection): a
+   * held stream on the client the policy (or the sticky cookie) picks, else a new one. With
+   * `--balance connection` the active stream stays while its client serves the Host, and is
+   * the only one held.
+   */
+  private choose(h: RequestHead, host: string, cookie: string | undefined): Binding | undefined {
+    const active = this.streams.active;
+    const preferred = cookie === undefined ? undefined : this.owner.router.sticky?.clientsFor(cookie);
+    if (this.owner.opts.balance === 'connection' && active && active.host === host && active.client.available && (!preferred?.length || preferred.includes(active.client))) {
+      return active;
+    }
+    const client = this.owner.router.pick(host, preferred);
+    const held = client && this.streams.use(client);
+    if (held && held.host === host) return held;
+    if (held) this.release(held); // it carries another Host's upstream connection
+    if (this.owner.opts.balance === 'connection' && active && active !== held) this.release(active);
+    if (this.streams.size >= MAX_STREAMS_PER_CONNECTION) {
+      const lru = this.streams.leastRecentIdle();
+      if (lru) this.release(lru);
+    }
+    return this.open(h, host, 0, client ?? null);
+  }
+
+  /**
+   * Opens a stream for a request to `host` on `client` (undefined: the next the router picks;
+   * null: none serves it); answers the request itself on failure.
+   */
+  private open(h: { method: string; target: string; authority: string }, host: string, attempt: number, picked?: ClientConn | null): Binding | undefined {
+    const client = picked === undefined ? this.owner.router.pick(host) : picked;
     const started = performance.now();
     if (!client) {
       this.owner.counters.noRoute++;
@@ -260,13 +299,17 @@ export class PublicConnection {
     });
     stream.on('end', () => this.onStreamEnd(b));
     stream.on('error', (err: Error) => this.onStreamError(b, err));
-    this.binding = b;
+    this.streams.add(b);
     this.owner.bind(this, client.session);
     return b;
   }
 
   private onResponseData(b: Binding, chunk: Buffer): void {
-    if (b !== this.binding) return;
+    if (b !== this.streams.active) {
+      // Bytes on a stream that owes nothing: no request will ever claim them.
+      if (this.streams.holds(b)) this.release(b);
+      return;
+    }
     b.confirmed = true;
     b.replay = null;
     try {
@@ -304,7 +347,10 @@ export class PublicConnection {
     }
     p.status = r.status;
     this.clearResponseTimer();
-    this.write(forwardResponseHead(r, raw));
+    if (r.connection.has('close')) b.closeAfter = true;
+    const head = forwardResponseHead(r, raw);
+    const sticky = this.owner.router.sticky;
+    this.write(p.setCookie !== undefined && sticky ? sticky.withCookie(head, p.setCookie) : head);
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
@@ -350,7 +396,11 @@ export class PublicConnection {
 
   /** The upstream closed its side: a close-delimited body ended, or the connection is over. */
   private onStreamEnd(b: Binding): void {
-    if (b !== this.binding) return;
+    if (b !== this.streams.active) {
+      // An idle stream this connection held for later requests: its upstream closed it.
+      this.forget(b);
+      return;
+    }
     if (b.responses.raw) {
       while (b.pending.length > 0) this.finish(b);
       this.endSocket();
@@ -361,13 +411,29 @@ export class PublicConnection {
       else this.abort();
       return;
     }
-    // Mirror the upstream's close (its keep-alive timeout, `Connection: close`), as a direct
-    // connection would.
+    // With one upstream connection per public connection, mirror the upstream's close (its
+    // keep-alive timeout, `Connection: close`) as a direct connection would. Per request, the
+    // public connection also has other clients' streams and outlives one of them, unless a
+    // request or response asked for the close.
+    if (this.owner.opts.balance === 'request' && !b.closeAfter) {
+      this.forget(b);
+      return;
+    }
     this.endSocket();
   }
 
+  /** Lets go of a held stream that ended by itself. */
+  private forget(b: Binding): void {
+    if (!this.streams.holds(b)) return;
+    this.detach(b);
+    if (!b.stream.destroyed) b.stream.end();
+  }
+
   private onStreamError(b: Binding, err: Error): void {
-    if (b !== this.binding) return;
+    if (b !== this.streams.active) {
+      if (this.streams.holds(b)) this.detach(b); // an idle held stream failed: the next request to its client opens another
+      return;
+    }
     this.detach(b);
     if (b.pending.length === 0 && !this.upgraded && !b.responses.raw) return; // an idle stream lost: the next request opens another
     const refused = err instanceof StreamResetError && err.reason === ResetCode.REFUSED;
@@ -377,6 +443,11 @@ export class PublicConnection {
       const nb = this.open({ method: p.method, target: p.target, authority: b.host }, b.host, b.attempt + 1);
       if (nb) {
         nb.pending.push(...b.pending);
+        // The requests are the new client's now (the refusing one never saw them).
+        b.client.inFlight -= b.pending.length;
+        b.client.requestsServed -= b.pending.length;
+        nb.client.inFlight += b.pending.length;
+        nb.client.requestsServed += b.pending.length;
         for (const bytes of b.replay) this.send(nb, bytes, true);
         this.armResponseTimer();
       } else {
@@ -406,7 +477,7 @@ export class PublicConnection {
 
   private onResponseTimeout(): void {
     this.responseTimer = undefined;
-    const b = this.binding;
+    const b = this.streams.active;
     if (!b || b.pending.length === 0 || b.pending[0].status !== 0) return;
     this.detach(b);
     b.stream.reset(ResetCode.UPSTREAM_TIMEOUT);
@@ -431,6 +502,7 @@ export class PublicConnection {
     const p = b.pending.shift();
     if (!p) return;
     this.owner.counters.inFlight--;
+    b.client.inFlight--;
     this.logRequest(p.method, p.host, p.target, p.status, p.started, b.client);
   }
 
@@ -439,6 +511,7 @@ export class PublicConnection {
     while (b.pending.length > 0) {
       const p = b.pending.shift() as Pending;
       this.owner.counters.inFlight--;
+      b.client.inFlight--;
       if (status) this.logRequest(p.method, p.host, p.target, status, p.started, b.client);
     }
   }
@@ -453,23 +526,20 @@ export class PublicConnection {
     if (this.closing) return;
     this.closing = true;
     this.requests.pause();
-    const b = this.binding;
-    if (b) this.release(b);
+    for (const b of this.streams.all()) this.release(b);
     if (this.socket.destroyed) return;
     this.socket.end(plainReply(status, `${text}\n`));
   }
 
   private abort(): void {
     this.closing = true;
-    const b = this.binding;
-    if (b) this.release(b);
+    for (const b of this.streams.all()) this.release(b);
     this.socket.destroy();
   }
 
   private endSocket(): void {
     this.closing = true;
-    const b = this.binding;
-    if (b) {
+    for (const b of this.streams.all()) {
       this.detach(b);
       this.dropPending(b, 0);
       if (!b.stream.destroyed) b.stream.end();
@@ -485,16 +555,17 @@ export class PublicConnection {
   }
 
   private detach(b: Binding): void {
-    if (this.binding === b) this.binding = undefined;
-    this.clearResponseTimer();
-    this.owner.unbind(this, b.client.session);
+    if (this.streams.active === b) this.clearResponseTimer();
+    if (this.streams.delete(b)) this.owner.unbind(this, b.client.session);
   }
 
   private onClientEnd(): void {
     this.clientEnded = true;
-    const b = this.binding;
+    const b = this.streams.active;
     if (b && (b.pending.length > 0 || this.upgraded)) {
-      // Half-close: the upstream sees it too and still answers what it got.
+      // Half-close: the upstream sees it too and still answers what it got. Streams held for
+      // later requests have nothing more coming.
+      for (const other of this.streams.all()) if (other !== b) this.release(other);
       b.stream.end();
       return;
     }
@@ -505,8 +576,7 @@ export class PublicConnection {
     this.deadlines.stop();
     this.clearResponseTimer();
     this.closing = true;
-    const b = this.binding;
-    if (b) {
+    for (const b of this.streams.all()) {
       this.detach(b);
       this.dropPending(b, 499);
       if (!b.stream.destroyed) b.stream.reset(ResetCode.CANCEL);

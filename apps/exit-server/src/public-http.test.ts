@@ -15,7 +15,7 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxHeldBytes: 256 * 1024, streamIdleTimeoutMs: 5000, sendTimeoutMs: 5000, upstreamReadTimeoutMs: 5000 };
+const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxHeldBytes: 256 * 1024, streamIdleTimeoutMs: 5000, sendTimeoutMs: 5000, upstreamReadTimeoutMs: 5000, balance: 'request' };
 
 /** What a fake edge client saw: streams opened and requests received (by target). */
 interface Edge {
@@ -157,16 +157,21 @@ describe('PublicHttp', () => {
     expect(text.endsWith('a /2')).toBe(true);
   });
 
-  it('moves a keep-alive connection to the client of a new Host between requests', async () => {
+  it.each([
+    // Per request, the connection keeps its stream on 'one' while it visits 'two'.
+    ['request', [1, 1]],
+    // Per connection, it holds one stream at a time.
+    ['connection', [2, 1]],
+  ] as const)('moves a keep-alive connection to the client of a new Host between requests (balance %s)', async (balance, streams) => {
     const router = new Router();
     const one = connectClient(router, 'one', ['one.test'], ok('one'));
     const two = connectClient(router, 'two', ['two.test'], ok('two'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, { ...OPTIONS, balance }, silentLogger));
     const agent = keepAlive();
     expect((await send(port, { agent, host: 'one.test' })).body).toBe('one /x');
     expect((await send(port, { agent, host: 'two.test' })).body).toBe('two /x');
     expect((await send(port, { agent, host: 'one.test' })).body).toBe('one /x');
-    expect([one.streams, two.streams]).toEqual([2, 1]);
+    expect([one.streams, two.streams]).toEqual(streams);
   });
 
   it('leaves a client that starts draining before the next request on a kept-alive connection', async () => {

@@ -31,7 +31,12 @@ export interface PublicHttpOptions {
   readonly caps?: ConnectionCaps;
   /** Pooled read buffers for public connections (request bodies then cross uncopied); without it each read allocates. */
   readonly readPool?: ReadBufferPool;
+  /** `request`: each request picks its client; `connection`: a connection stays with its client (see PublicConnection). */
+  readonly balance: BalanceMode;
 }
+
+/** What one balancing decision covers. */
+export type BalanceMode = 'request' | 'connection';
 
 /** Counters the exit server reports. */
 export interface PublicCounters {
@@ -44,11 +49,11 @@ export interface PublicCounters {
 }
 
 /**
- * The public HTTP side. Each public connection is carried by one tunnel stream to one edge
- * client, which holds one connection to its upstream: request heads are parsed here (routing
- * by Host, `X-Forwarded-*`, strict framing) and re-written, while bodies and responses pass
- * through as bytes. Responses are still framed here, to answer 502/504 at the right moment and
- * to move a keep-alive connection to another client between requests.
+ * The public HTTP side. A public connection is carried by tunnel streams to edge clients, each
+ * of which holds one connection to its upstream per stream: request heads are parsed here
+ * (routing by Host, `X-Forwarded-*`, strict framing) and re-written, while bodies and responses
+ * pass through as bytes. Responses are still framed here, to answer 502/504 at the right moment
+ * and to move the next request of a keep-alive connection to another client.
  */
 export class PublicHttp {
   /** Counters for status and logs. */
@@ -102,7 +107,7 @@ export class PublicHttp {
       const forget = () => this.bySession.delete(session);
       session.once('close', forget);
       session.once('goaway', () => {
-        for (const c of set ?? []) c.leaveIfIdle();
+        for (const c of [...(set ?? [])]) c.leaveIfIdle(session);
       });
     }
     set.add(conn);

@@ -8,6 +8,8 @@ function client(id: string, hostnames: string[] = [], ports: number[] = [], capa
     hello: { version: 1, clientId: id, hostnames, tcpPorts: [], capabilities },
     tcpPorts: ports,
     session,
+    weight: 1,
+    inFlight: 0,
     get available() {
       return !session.isGoingAway;
     },

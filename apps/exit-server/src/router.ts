@@ -1,34 +1,29 @@
+import { Pool, type BalancePolicy } from './balance/pool.ts';
+import type { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
-
-/** A round-robin pool of clients serving one hostname (or the default pool). */
-class Pool {
-  readonly members: ClientConn[] = [];
-  private next = 0;
-
-  pick(): ClientConn | undefined {
-    const n = this.members.length;
-    for (let i = 0; i < n; i++) {
-      const c = this.members[(this.next + i) % n];
-      if (c.available) {
-        this.next = (this.next + i + 1) % n;
-        return c;
-      }
-    }
-    return undefined;
-  }
-}
 
 /**
  * Routes a request's hostname to a connected client: exact hostname first, then the closest
- * `*.` wildcard, then clients that declared no hostname (default upstreams). Round-robin
- * within each pool; draining clients are skipped; a removed client is out of rotation at once.
+ * `*.` wildcard, then clients that declared no hostname (default upstreams). Within each route
+ * the policy picks (see {@link Pool}: weighted round-robin or least requests in flight);
+ * draining clients are skipped; a removed client is out of rotation at once. TCP ports are
+ * always weighted round-robin: a TCP connection is one long request whose load nobody measures.
  */
 export class Router {
-  private readonly exact = new Map<string, Pool>();
-  private readonly wildcard = new Map<string, Pool>();
-  private readonly defaults = new Pool();
-  private readonly ports = new Map<number, Pool>();
+  private readonly exact = new Map<string, Pool<ClientConn>>();
+  private readonly wildcard = new Map<string, Pool<ClientConn>>();
+  private readonly defaults: Pool<ClientConn>;
+  private readonly ports = new Map<number, Pool<ClientConn>>();
   private readonly all = new Set<ClientConn>();
+
+  constructor(
+    /** Policy of every HTTP route. */
+    readonly policy: BalancePolicy = 'round-robin',
+    /** Session affinity by cookie, when configured: it learns every client that connects. */
+    readonly sticky?: StickyCookies<ClientConn>,
+  ) {
+    this.defaults = new Pool(policy);
+  }
 
   /** Every connected client. */
   get clients(): ReadonlySet<ClientConn> {
@@ -38,38 +33,36 @@ export class Router {
   /** Adds a client to the pools it declared: hostnames (if it serves HTTP) and accepted TCP ports. */
   add(client: ClientConn): void {
     this.all.add(client);
+    this.sticky?.add(client);
     for (const port of client.tcpPorts) {
       let pool = this.ports.get(port);
-      if (!pool) this.ports.set(port, (pool = new Pool()));
-      pool.members.push(client);
+      if (!pool) this.ports.set(port, (pool = new Pool('round-robin')));
+      pool.add(client);
     }
     // A TCP-only client has no HTTP upstream: it must not land in the default pool.
     if (!client.hello.capabilities.includes('http')) return;
     const names = client.hello.hostnames;
     if (names.length === 0) {
-      this.defaults.members.push(client);
+      this.defaults.add(client);
       return;
     }
     for (const name of names) {
       const map = name.startsWith('*.') ? this.wildcard : this.exact;
       const key = name.startsWith('*.') ? name.slice(2) : name;
       let pool = map.get(key);
-      if (!pool) map.set(key, (pool = new Pool()));
-      pool.members.push(client);
+      if (!pool) map.set(key, (pool = new Pool(this.policy)));
+      pool.add(client);
     }
   }
 
   /** Removes a client from every pool. */
   remove(client: ClientConn): void {
     if (!this.all.delete(client)) return;
-    const drop = (pool: Pool) => {
-      const i = pool.members.indexOf(client);
-      if (i >= 0) pool.members.splice(i, 1);
-    };
-    drop(this.defaults);
-    const prune = <K>(map: Map<K, Pool>) => {
+    this.sticky?.remove(client);
+    this.defaults.remove(client);
+    const prune = <K>(map: Map<K, Pool<ClientConn>>) => {
       for (const [key, pool] of map) {
-        drop(pool);
+        pool.remove(client);
         if (pool.members.length === 0) map.delete(key);
       }
     };
@@ -78,17 +71,32 @@ export class Router {
     prune(this.ports);
   }
 
-  /** Picks the next client for `host` (lower-case, no port), or undefined if none serves it. */
-  pick(host: string): ClientConn | undefined {
-    const exact = this.exact.get(host)?.pick();
-    if (exact) return exact;
+  /**
+   * The route `host` (lower-case, no port) takes now: the most specific pool with an available
+   * member, or undefined.
+   */
+  private route(host: string): Pool<ClientConn> | undefined {
+    const exact = this.exact.get(host);
+    if (exact?.hasAvailable) return exact;
     if (this.wildcard.size > 0) {
       for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-        const c = this.wildcard.get(host.slice(dot + 1))?.pick();
-        if (c) return c;
+        const pool = this.wildcard.get(host.slice(dot + 1));
+        if (pool?.hasAvailable) return pool;
       }
     }
-    return this.defaults.pick();
+    return this.defaults.hasAvailable ? this.defaults : undefined;
+  }
+
+  /**
+   * Picks the client for a request to `host` (lower-case, no port), or undefined if none serves
+   * it. The first of `preferred` (a sticky cookie's clients) that is available and on the route
+   * the host takes wins; otherwise the route's policy picks.
+   */
+  pick(host: string, preferred: readonly ClientConn[] = []): ClientConn | undefined {
+    const pool = this.route(host);
+    if (!pool) return undefined;
+    for (const c of preferred) if (c.available && pool.has(c)) return c;
+    return pool.pick();
   }
 
   /** Picks the next client serving public TCP port `port`, or undefined. */

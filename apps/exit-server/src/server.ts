@@ -2,6 +2,8 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
 import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
+import { StickyCookies } from './balance/sticky.ts';
+import type { ClientConn } from './client-conn.ts';
 import { ControlPlane, newInstanceId } from './control.ts';
 import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
 import { httpProbe } from './peers/probe.ts';
@@ -44,6 +46,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export interface ExitServerDeps {
   /** Resolves `--peers-dns` (default: getaddrinfo). */
   readonly resolve?: Resolver;
+  /** Signs sticky cookies, read by the entry point (see readStickySecret; never logged); absent: a random one per process. */
+  readonly stickySecret?: Buffer;
 }
 
 /** Starts the public HTTP port and the control port. */
@@ -74,7 +78,14 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   };
   const readPool = readPoolFor(config);
   const caps = new ConnectionCaps(config.maxConnections, config.maxConnectionsPerAddress);
-  const router = new Router();
+  let sticky: StickyCookies<ClientConn> | undefined;
+  if (config.stickyCookie !== undefined) {
+    sticky = new StickyCookies(config.stickyCookie, deps.stickySecret ?? StickyCookies.randomSecret());
+    if (!deps.stickySecret) {
+      logger.info({ cookie: config.stickyCookie }, 'sticky cookies are signed with a random secret of this process: they stop working across a restart and on other exit servers unless --sticky-secret-env/--sticky-secret-file gives every server the same one');
+    }
+  }
+  const router = new Router(config.balancePolicy, sticky);
   const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool, idleTimeoutMs: config.tcpIdleTimeout, caps }, logger.child({ component: 'tcp' }));
   const publicHttp = new PublicHttp(
     router,
@@ -91,6 +102,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       allowUnderscoreHeaders: config.allowUnderscoreHeaders,
       caps,
       readPool,
+      balance: config.balance,
     },
     logger.child({ component: 'public' }),
   );
@@ -133,7 +145,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     await control.app.close();
     throw err;
   }
-  logger.info({ port, controlPort, instanceId, bind: config.bind }, 'exit server listening');
+  logger.info({ port, controlPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy }, 'exit server listening');
   peers.start();
   if (config.adminToken === undefined) {
     logger.warn({ adminTokenEnv: config.adminTokenEnv }, 'no admin token: /status and other admin endpoints answer 403 until one is set');

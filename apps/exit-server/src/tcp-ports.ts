@@ -197,11 +197,13 @@ export class TcpPorts {
       return;
     }
     client.requestsServed++;
+    client.inFlight++;
     stats.connections++;
     stats.active++;
     l.sockets.set(socket, { remote: `${remoteAddress}:${remotePort}`, client: client.hello.clientId, since: new Date().toISOString() });
     bridge(socket, stream, this.opts.idleTimeoutMs ?? 0, (r) => {
       l.sockets.delete(socket);
+      client.inFlight--;
       stats.active--;
       stats.bytesIn += r.bytesIn;
       stats.bytesOut += r.bytesOut;

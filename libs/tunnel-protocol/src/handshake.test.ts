@@ -49,6 +49,8 @@ describe('hello / welcome', () => {
     expect(decodeHello(encodeHello(hello))).toEqual(hello);
     const minimal: Hello = { version: PROTOCOL_VERSION, clientId: 'a', hostnames: [], tcpPorts: [], capabilities: [] };
     expect(decodeHello(encodeHello(minimal))).toEqual(minimal);
+    const weighted: Hello = { ...minimal, weight: 2 };
+    expect(decodeHello(encodeHello(weighted))).toEqual(weighted);
   });
 
   it('encodes as base64url safe in a header', () => {
@@ -138,6 +140,11 @@ describe('hello / welcome', () => {
     ['capabilities huge', b64({ ...hello, capabilities: Array.from({ length: 1000 }, () => 'x') })],
     ['capability upper-case', b64({ ...hello, capabilities: ['TCP'] })],
     ['capability object', b64({ ...hello, capabilities: [{}] })],
+    ['weight 0', b64({ ...hello, weight: 0 })],
+    ['weight negative', b64({ ...hello, weight: -1 })],
+    ['weight float', b64({ ...hello, weight: 1.5 })],
+    ['weight string', b64({ ...hello, weight: '2' })],
+    ['weight over the limit', b64({ ...hello, weight: HELLO_LIMITS.maxWeight + 1 })],
     ['deeply nested', b64(`${'['.repeat(3000)}${']'.repeat(3000)}`)],
   ];
   it.each(badHellos)('rejects hostile hello: %s with 400', (_name, value) => {

@@ -23,6 +23,8 @@ export const HELLO_LIMITS = Object.freeze({
   maxTcpPorts: 64,
   /** Capabilities one client may declare. */
   maxCapabilities: 32,
+  /** Largest balancing weight a client may declare. */
+  maxWeight: 1000,
 });
 
 /** What an edge client declares when it connects (rides on the upgrade request). */
@@ -37,6 +39,12 @@ export interface Hello {
   readonly tcpPorts: readonly number[];
   /** Optional features it supports (unknown ones are ignored). */
   readonly capabilities: readonly string[];
+  /**
+   * Share of requests relative to the other clients of a route, 1-{@link HELLO_LIMITS}.maxWeight;
+   * absent means 1. Clients omit it at 1, so servers older than the field (which refuse unknown
+   * fields) still accept them.
+   */
+  readonly weight?: number;
 }
 
 /** What the server answers in the 101 response. */
@@ -118,9 +126,9 @@ export function isValidHostname(name: string): boolean {
 export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_VERSION): Hello {
   const raw = decodeJsonHeader(value, HELLO_LIMITS.maxEncodedBytes, 'hello');
   const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_HELLO', 400, `hello: ${detail}`);
-  const allowed = new Set(['version', 'clientId', 'hostnames', 'tcpPorts', 'capabilities']);
+  const allowed = new Set(['version', 'clientId', 'hostnames', 'tcpPorts', 'capabilities', 'weight']);
   for (const key of Object.keys(raw)) if (!allowed.has(key)) throw bad(`unknown field "${key.slice(0, 32)}"`);
-  const { version, clientId, hostnames, tcpPorts, capabilities } = raw;
+  const { version, clientId, hostnames, tcpPorts, capabilities, weight } = raw;
   if (!Number.isInteger(version) || (version as number) < 1) throw bad('version must be a positive integer');
   if (version !== serverVersion) {
     throw new HandshakeError(
@@ -140,7 +148,11 @@ export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_
   if (new Set(tcpPorts).size !== tcpPorts.length) throw bad('duplicate tcp port');
   const caps = stringArray(capabilities, HELLO_LIMITS.maxCapabilities, 'capabilities', bad);
   for (const c of caps) if (!CAPABILITY.test(c)) throw bad('invalid capability');
-  return { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
+  if (weight !== undefined && (!Number.isInteger(weight) || (weight as number) < 1 || (weight as number) > HELLO_LIMITS.maxWeight)) {
+    throw bad(`weight must be an integer 1-${HELLO_LIMITS.maxWeight}`);
+  }
+  const hello = { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
+  return weight === undefined ? hello : { ...hello, weight: weight as number };
 }
 
 function stringArray(value: unknown, max: number, what: string, bad: (d: string) => Error): string[] {

@@ -16,6 +16,7 @@ export const TEST_PUBLIC_OPTIONS: PublicHttpOptions = {
   streamIdleTimeoutMs: 5000,
   sendTimeoutMs: 5000,
   upstreamReadTimeoutMs: 5000,
+  balance: 'request',
 };
 
 /** A fake edge client joined to `router`: `onStream` gets every stream the exit server opens. */
@@ -36,8 +37,16 @@ export function stopFixtures(): void {
   while (cleanups.length) cleanups.pop()?.();
 }
 
-/** Joins a fake edge client serving `hostnames` (all hosts when empty) to `router`. */
-export function fakeEdge(router: Router, id: string, hostnames: string[], onStream: (s: TunnelStream) => void, limits: Partial<SessionLimits> = {}, tcpPorts: number[] = []): FakeEdge {
+/** Joins a fake edge client serving `hostnames` (all hosts when empty) to `router`; `weight` goes in its hello. */
+export function fakeEdge(
+  router: Router,
+  id: string,
+  hostnames: string[],
+  onStream: (s: TunnelStream) => void,
+  limits: Partial<SessionLimits> = {},
+  tcpPorts: number[] = [],
+  weight?: number,
+): FakeEdge {
   const [a, b] = createTransportPair();
   const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0, ...limits } });
   const streams: TunnelStream[] = [];
@@ -50,7 +59,9 @@ export function fakeEdge(router: Router, id: string, hostnames: string[], onStre
       onStream(s);
     },
   });
-  router.add(new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts, capabilities: ['http'] }, server, '127.0.0.1', tcpPorts));
+  router.add(
+    new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts, capabilities: ['http'], ...(weight === undefined ? {} : { weight }) }, server, '127.0.0.1', tcpPorts),
+  );
   cleanups.push(() => {
     server.close();
     session.close();

@@ -39,6 +39,11 @@ describe('exit-server', () => {
       tlsCert: undefined,
       tlsKey: undefined,
       instanceId: undefined,
+      balance: 'request',
+      balancePolicy: 'round-robin',
+      stickyCookie: undefined,
+      stickySecretEnv: undefined,
+      stickySecretFile: undefined,
       tcpPort: [],
       tcpPortRange: undefined,
       peer: [],
@@ -83,6 +88,12 @@ describe('exit-server', () => {
     [['--tls-cert', 'c.pem'], '--tls-key', /--tls-cert and --tls-key must be given together/],
     [['--tls-key', 'k.pem'], '--tls-cert', /--tls-cert and --tls-key must be given together/],
     [['--tcp-port', '22', '--tcp-port', '22'], '--tcp-port', /22 is listed twice/],
+    [['--balance', 'stream'], '--balance', /expected one of request, connection/],
+    [['--balance-policy', 'random'], '--balance-policy', /round-robin, least-inflight/],
+    [['--sticky-cookie', 'a b'], '--sticky-cookie', /expected a cookie name/],
+    [['--sticky-cookie', 'a=b'], '--sticky-cookie', /expected a cookie name/],
+    [['--sticky-secret-env', 'S'], '--sticky-secret-env', /needs --sticky-cookie NAME/],
+    [['--sticky-cookie', 'lb', '--sticky-secret-env', 'S', '--sticky-secret-file', 'f'], '--sticky-secret-file', /alternatives/],
   ])('rejects %j', (argv, option, message) => {
     const err = configError(() => loadConfig(exitServerSchema, { argv, env }));
     expect(err.option).toBe(option);
@@ -117,6 +128,14 @@ describe('exit-server', () => {
     expect(err.message).toMatch(message);
   });
 
+  it('takes the balancing options from flags and env', () => {
+    const c = loadConfig(exitServerSchema, {
+      argv: ['--balance', 'connection', '--sticky-cookie', 'tunnel_lb', '--sticky-secret-env', 'LB_SECRET'],
+      env: { ...env, TUNNEL_BALANCE_POLICY: 'least-inflight' },
+    });
+    expect(c).toMatchObject({ balance: 'connection', balancePolicy: 'least-inflight', stickyCookie: 'tunnel_lb', stickySecretEnv: 'LB_SECRET' });
+  });
+
   it('accepts a TLS pair and TCP ports from env', () => {
     const c = loadConfig(exitServerSchema, {
       argv: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
@@ -145,6 +164,7 @@ describe('edge-client', () => {
       reconnectMax: 30_000,
       upstreamConnectTimeout: 5000,
       maxUpstreamSockets: 1024,
+      weight: 1,
       tcp: [],
       id: undefined,
       caFile: undefined,

@@ -121,6 +121,14 @@ export const edgeClientSchema = defineSchema({
       placeholder: 'id',
       description: 'client id shown in exit-server logs and /status (default: the OS hostname)',
     },
+    /** Balancing weight declared in the hello (relative share, 1 = ordinary). */
+    weight: {
+      kind: 'int',
+      min: 1,
+      max: 1000,
+      default: 1,
+      description: "this client's share of requests relative to the other clients of a route (round-robin and least-inflight honour it; 2 takes twice a 1's share)",
+    },
     /** Extra trusted CA (PEM) path for wss://. */
     caFile: { kind: 'string', placeholder: 'path', description: 'extra CA certificate (PEM) to trust for wss://' },
     /** First reconnect delay, in milliseconds. */

@@ -27,6 +27,17 @@ export function parsePortRange(raw: string): PortRange {
   return { from, to };
 }
 
+/** Parses a cookie name: an RFC 6265 token. */
+export function parseCookieName(raw: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) throw new Error("expected a cookie name of 1-64 letters, digits and !#$%&'*+-.^_`|~");
+  return raw;
+}
+
+function parseEnvVarName(raw: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) throw new Error('expected an environment variable name (letters, digits, underscores)');
+  return raw;
+}
+
 /** Flow-control window bounds shared with the edge client, which must agree on them. */
 export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, default: 1 * MiB } as const;
 
@@ -142,6 +153,46 @@ export const exitServerSchema = defineSchema({
       placeholder: 'id',
       description: 'name of this server in logs and /status (default: generated at startup)',
     },
+    /** What a balancing decision covers: each request, or a whole public connection. */
+    balance: {
+      kind: 'enum',
+      choices: ['request', 'connection'],
+      default: 'request',
+      description:
+        "request: every request picks its client, even on a kept-alive connection (which keeps one stream per client it used); connection: a public connection stays with one client until its Host changes or the client drains (TCP-proxy semantics)",
+    },
+    /** How a route picks among its clients. */
+    balancePolicy: {
+      kind: 'enum',
+      choices: ['round-robin', 'least-inflight'],
+      default: 'round-robin',
+      description:
+        "per Host route: round-robin (weighted by each client's --weight) or least-inflight (fewest requests in flight per unit of weight)",
+    },
+    /** Cookie name for session affinity; unset = no affinity. */
+    stickyCookie: {
+      kind: 'custom',
+      placeholder: 'NAME',
+      expected: 'a cookie name (letters, digits and !#$%&\'*+-.^_`|~)',
+      parse: parseCookieName,
+      description:
+        'session affinity: set cookie NAME on the first response, naming its client (opaque, signed); later requests carrying it go to that client while it is connected',
+    },
+    /** Env var holding the secret that signs sticky cookies. */
+    stickySecretEnv: {
+      kind: 'custom',
+      placeholder: 'NAME',
+      expected: 'an environment variable name (letters, digits, underscores)',
+      parse: parseEnvVarName,
+      description:
+        'environment variable holding the secret (16+ bytes) that signs sticky cookies; give every exit server the same one (default: a random secret per process)',
+    },
+    /** File holding the secret that signs sticky cookies. */
+    stickySecretFile: {
+      kind: 'string',
+      placeholder: 'path',
+      description: 'read the sticky-cookie secret from this file (whitespace trimmed) instead of --sticky-secret-env',
+    },
     /** Public TCP ports to open (port numbers). */
     tcpPort: { kind: 'list', of: { kind: 'port' }, default: [], description: 'public TCP ports to open at startup' },
     /** Range of TCP ports edge clients may claim on demand (inclusive bounds). */
@@ -180,6 +231,13 @@ export const exitServerSchema = defineSchema({
         missing,
         `--tls-cert and --tls-key must be given together (${missing} is missing)`,
       );
+    }
+    if ((config.stickySecretEnv !== undefined || config.stickySecretFile !== undefined) && config.stickyCookie === undefined) {
+      const given = config.stickySecretFile !== undefined ? '--sticky-secret-file' : '--sticky-secret-env';
+      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', given, `${given} signs sticky cookies: it needs --sticky-cookie NAME`);
+    }
+    if (config.stickySecretEnv !== undefined && config.stickySecretFile !== undefined) {
+      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--sticky-secret-file', '--sticky-secret-file and --sticky-secret-env are alternatives: give one');
     }
     const seen = new Set<number>();
     for (const port of config.tcpPort) {

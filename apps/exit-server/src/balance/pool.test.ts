@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { Pool, type Balanced } from './pool.ts';
+
+interface M extends Balanced {
+  id: string;
+  available: boolean;
+  inFlight: number;
+}
+
+const member = (id: string, weight = 1, inFlight = 0): M => ({ id, weight, inFlight, available: true });
+
+function picks(pool: Pool<M>, n: number): string[] {
+  return Array.from({ length: n }, () => pool.pick()?.id ?? '-');
+}
+
+function shares(pool: Pool<M>, n: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of picks(pool, n)) out[id] = (out[id] ?? 0) + 1;
+  return out;
+}
+
+describe('Pool, round-robin', () => {
+  it('alternates exactly between equal members', () => {
+    const pool = new Pool<M>();
+    pool.add(member('a'));
+    pool.add(member('b'));
+    expect(picks(pool, 6)).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('honours weights smoothly: 2:1 interleaved, exact over every cycle', () => {
+    const pool = new Pool<M>();
+    pool.add(member('a', 2));
+    pool.add(member('b', 1));
+    expect(picks(pool, 6)).toEqual(['a', 'b', 'a', 'a', 'b', 'a']);
+    const p2 = new Pool<M>();
+    p2.add(member('x', 5));
+    p2.add(member('y', 3));
+    p2.add(member('z', 1));
+    expect(shares(p2, 900)).toEqual({ x: 500, y: 300, z: 100 });
+  });
+
+  it('skips members that drain and returns undefined when none is left', () => {
+    const pool = new Pool<M>();
+    const a = member('a');
+    const b = member('b');
+    pool.add(a);
+    pool.add(b);
+    a.available = false;
+    expect(picks(pool, 3)).toEqual(['b', 'b', 'b']);
+    expect(pool.hasAvailable).toBe(true);
+    b.available = false;
+    expect(pool.pick()).toBeUndefined();
+    expect(pool.hasAvailable).toBe(false);
+    expect(pool.remove(a)).toBe(true);
+    expect(pool.remove(a)).toBe(false);
+    expect(pool.has(a)).toBe(false);
+    expect(pool.has(b)).toBe(true);
+  });
+});
+
+describe('Pool, least-inflight', () => {
+  it('picks the member with the fewest requests in flight', () => {
+    const pool = new Pool<M>('least-inflight');
+    const a = member('a', 1, 3);
+    const b = member('b', 1, 1);
+    pool.add(a);
+    pool.add(b);
+    expect(pool.pick()?.id).toBe('b');
+    b.inFlight = 5;
+    expect(pool.pick()?.id).toBe('a');
+  });
+
+  it('measures load per unit of weight', () => {
+    const pool = new Pool<M>('least-inflight');
+    pool.add(member('big', 4, 6)); // 1.5 per unit
+    pool.add(member('small', 1, 2)); // 2 per unit
+    expect(pool.pick()?.id).toBe('big');
+  });
+
+  it('breaks ties by weighted round-robin, so an idle pool still alternates', () => {
+    const pool = new Pool<M>('least-inflight');
+    pool.add(member('a'));
+    pool.add(member('b'));
+    expect(picks(pool, 4)).toEqual(['a', 'b', 'a', 'b']);
+    const weighted = new Pool<M>('least-inflight');
+    weighted.add(member('a', 2));
+    weighted.add(member('b', 1));
+    expect(shares(weighted, 300)).toEqual({ a: 200, b: 100 });
+  });
+
+  it('sends a slow member (requests pile up) less than a fast one', () => {
+    const pool = new Pool<M>('least-inflight');
+    const fast = member('fast');
+    const slow = member('slow');
+    pool.add(fast);
+    pool.add(slow);
+    // The fast member answers before the next pick; the slow one holds each request for 5 picks.
+    const held: number[] = [];
+    const counts = { fast: 0, slow: 0 };
+    for (let t = 0; t < 100; t++) {
+      while (held.length > 0 && held[0] <= t) {
+        held.shift();
+        slow.inFlight--;
+      }
+      const m = pool.pick() as M;
+      counts[m.id as 'fast' | 'slow']++;
+      if (m === slow) {
+        slow.inFlight++;
+        held.push(t + 5);
+      }
+    }
+    expect(counts.fast).toBeGreaterThan(counts.slow * 2);
+  });
+});

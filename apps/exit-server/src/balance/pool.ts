@@ -1,0 +1,95 @@
+/** How a pool chooses among its available members for each request (or connection). */
+export type BalancePolicy = 'round-robin' | 'least-inflight';
+
+/** What a pool needs to know about a member. */
+export interface Balanced {
+  /** False while the member drains: it gets nothing new. */
+  readonly available: boolean;
+  /** Relative share, a positive integer (1 = an ordinary member). */
+  readonly weight: number;
+  /** Requests it is serving now. */
+  readonly inFlight: number;
+}
+
+/**
+ * The members serving one route (a hostname, a wildcard, the default upstreams or a TCP port)
+ * and the state of its policy. Pure: no I/O, no clocks.
+ *
+ * - `round-robin` is smooth weighted round-robin (as nginx does it): each pick adds every
+ *   available member's weight to its running score, takes the highest score and takes the total
+ *   off the winner. Weights 2:1 give a, b, a, a, b, a...: exact shares over every cycle of
+ *   sum-of-weights picks, interleaved rather than in bursts. Equal weights alternate exactly.
+ * - `least-inflight` takes the member with the fewest requests in flight per unit of weight;
+ *   ties (the idle case) are broken by the same smooth round-robin among the tied members, so an
+ *   idle pool still alternates and honours weights.
+ */
+export class Pool<M extends Balanced> {
+  /** Members in the order they joined. */
+  readonly members: M[] = [];
+  /** Smooth round-robin scores, parallel to `members`. */
+  private readonly scores: number[] = [];
+  /** Membership, for {@link has} in constant time (a default pool may hold thousands). */
+  private readonly set = new Set<M>();
+
+  constructor(
+    /** The policy of this route. */
+    readonly policy: BalancePolicy = 'round-robin',
+  ) {}
+
+  /** Adds a member (it starts with a zero score, like every member after a full cycle). */
+  add(member: M): void {
+    this.members.push(member);
+    this.scores.push(0);
+    this.set.add(member);
+  }
+
+  /** Removes a member; false if it was not one. */
+  remove(member: M): boolean {
+    const i = this.members.indexOf(member);
+    if (i < 0) return false;
+    this.members.splice(i, 1);
+    this.scores.splice(i, 1);
+    this.set.delete(member);
+    return true;
+  }
+
+  /** True if some member may take new work. */
+  get hasAvailable(): boolean {
+    for (const m of this.members) if (m.available) return true;
+    return false;
+  }
+
+  /** True if `member` belongs to this pool. */
+  has(member: M): boolean {
+    return this.set.has(member);
+  }
+
+  /** Picks the member for the next request, or undefined when none is available. */
+  pick(): M | undefined {
+    if (this.policy === 'round-robin') return this.smooth(undefined);
+    // The least loaded per unit of weight: a.inFlight / a.weight < b.inFlight / b.weight, cross-multiplied.
+    let least: M | undefined;
+    for (const m of this.members) {
+      if (m.available && (least === undefined || m.inFlight * least.weight < least.inFlight * m.weight)) least = m;
+    }
+    if (least === undefined) return undefined;
+    const min = least;
+    return this.smooth((m) => m.inFlight * min.weight === min.inFlight * m.weight);
+  }
+
+  /** Smooth weighted round-robin among the available members that pass `among`. */
+  private smooth(among: ((m: M) => boolean) | undefined): M | undefined {
+    let total = 0;
+    let best = -1;
+    for (let i = 0; i < this.members.length; i++) {
+      const m = this.members[i];
+      if (!m.available || (among !== undefined && !among(m))) continue;
+      this.scores[i] += m.weight;
+      total += m.weight;
+      if (best < 0 || this.scores[i] > this.scores[best]) best = i;
+    }
+    if (best < 0) return undefined;
+    this.scores[best] -= total;
+    return this.members[best];
+  }
+}
