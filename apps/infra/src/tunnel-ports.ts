@@ -7,6 +7,13 @@ export const CONTROL_PORT = 8123;
 /** Unauthenticated health endpoint, served on the control port. */
 export const HEALTH_CHECK_PATH = '/healthz';
 
+/**
+ * Readiness endpoint on the control port, for the public target group: 200 once the task holds
+ * as many edge clients as its busiest peer, so a new task gets public requests only when it can
+ * route them (see the exit server's readiness.ts).
+ */
+export const READINESS_PATH = '/readyz';
+
 /** Container port of the sample app (`--port` default). */
 export const SAMPLE_APP_PORT = 3000;
 

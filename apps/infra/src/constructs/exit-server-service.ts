@@ -50,8 +50,9 @@ export interface ExitServerServiceProps {
    */
   readonly memoryLimitMiB?: number;
   /**
-   * Number of tasks.
-   * @default 1
+   * Number of tasks at deploy time. Every edge client attaches to every task (peer discovery),
+   * so two keep a deploy or a lost task from failing requests.
+   * @default 2
    */
   readonly desiredCount?: number;
   /**
@@ -72,12 +73,21 @@ export interface ExitServerServiceProps {
    */
   readonly keepAliveTimeout?: Duration;
   /**
-   * Time between SIGTERM and SIGKILL; longer than the exit server's 30 s drain so in-flight
+   * Time between SIGTERM and SIGKILL; longer than the exit server's drain so in-flight
    * requests finish. Fargate allows at most 120 s.
    * @default Duration.seconds(45)
    */
   readonly stopTimeout?: Duration;
+  /**
+   * The exit server's drain after SIGTERM (`TUNNEL_DRAIN_TIMEOUT`); must be shorter than
+   * `stopTimeout` (see drain-timings.ts for how the stack derives both); whole seconds.
+   * @default - the exit server's own default (30 s)
+   */
+  readonly drainTimeout?: Duration;
 }
+
+/** Environment variable of the exit server's drain timeout. */
+export const DRAIN_TIMEOUT_ENV = 'TUNNEL_DRAIN_TIMEOUT';
 
 /** Environment variable of the exit server's keep-alive option. */
 export const KEEP_ALIVE_ENV = 'TUNNEL_KEEP_ALIVE_TIMEOUT';
@@ -118,6 +128,11 @@ export class ExitServerService extends Construct {
       throw new Error(`ExitServerService: stopTimeout must be 2-120 s on Fargate, got ${stopTimeout.toSeconds()} s`);
     }
 
+    const drainSeconds = props.drainTimeout?.toSeconds({ integral: false }) ?? 30;
+    if (!Number.isInteger(drainSeconds) || drainSeconds < 1 || drainSeconds >= stopTimeout.toSeconds()) {
+      throw new Error(`ExitServerService: drainTimeout must be whole seconds, at least 1 and shorter than stopTimeout (${stopTimeout.toSeconds()} s), got ${drainSeconds} s`);
+    }
+
     const keepAliveSeconds = props.keepAliveTimeout?.toSeconds({ integral: false });
     if (keepAliveSeconds !== undefined && (!Number.isInteger(keepAliveSeconds) || keepAliveSeconds < 1)) {
       throw new Error(`ExitServerService: keepAliveTimeout must be whole seconds, at least 1, got ${keepAliveSeconds} s`);
@@ -140,6 +155,7 @@ export class ExitServerService extends Construct {
         TUNNEL_TRUST_PROXY: 'true',
         ...(tcpPorts.length > 0 ? { TUNNEL_TCP_PORT: tcpPorts.join(',') } : {}),
         ...(keepAliveSeconds !== undefined ? { [KEEP_ALIVE_ENV]: `${keepAliveSeconds}s` } : {}),
+        ...(props.drainTimeout !== undefined ? { [DRAIN_TIMEOUT_ENV]: `${drainSeconds}s` } : {}),
       },
       secrets: {
         [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret),
@@ -169,11 +185,12 @@ export class ExitServerService extends Construct {
     this.service = new FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: props.desiredCount ?? 1,
+      desiredCount: props.desiredCount ?? 2,
       vpcSubnets: props.vpc.selectSubnets({ subnetType: SubnetType.PUBLIC }),
       assignPublicIp: true,
       circuitBreaker: { enable: true, rollback: true },
-      // Start the replacement before stopping the old task, so reconnecting clients find a server.
+      // Start the replacement before stopping the old task: the clients attach to it (it turns
+      // ready on /readyz) while the old one still serves, so a deploy fails no request.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       healthCheckGracePeriod: Duration.seconds(30),

@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, HEALTH_CHECK_PATH } from '../tunnel-ports.ts';
+import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, HEALTH_CHECK_PATH, READINESS_PATH } from '../tunnel-ports.ts';
 
 /** Ports of the ALB's HTTPS listeners. */
 export const HTTPS_PORT = 443;
@@ -49,7 +49,8 @@ export interface PublicLoadBalancerProps {
 /**
  * The public application load balancer: HTTPS on 443 to the exit server's public port (8000),
  * HTTPS on 8123 to its control port (WebSocket `/tunnel`), and 80 redirecting to 443. Both
- * target groups check `/healthz` on the control port, the only unauthenticated health endpoint.
+ * target groups check the control port's unauthenticated endpoints: `/readyz` for public traffic
+ * (a new task is sent requests once its edge clients attached), `/healthz` for the clients.
  */
 export class PublicLoadBalancer extends Construct {
   /** The load balancer. */
@@ -97,7 +98,7 @@ export class PublicLoadBalancer extends Construct {
     });
 
     const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
-    const targetGroup = (name: string, port: number) =>
+    const targetGroup = (name: string, port: number, healthPath: string) =>
       new ApplicationTargetGroup(this, name, {
         vpc: props.vpc,
         port,
@@ -105,7 +106,7 @@ export class PublicLoadBalancer extends Construct {
         targetType: TargetType.IP,
         deregistrationDelay,
         healthCheck: {
-          path: HEALTH_CHECK_PATH,
+          path: healthPath,
           port: String(CONTROL_PORT),
           protocol: Protocol.HTTP,
           healthyHttpCodes: '200',
@@ -114,8 +115,9 @@ export class PublicLoadBalancer extends Construct {
         },
         targets: [props.service.loadBalancerTarget({ containerName: props.containerName, containerPort: port })],
       });
-    this.publicTargetGroup = targetGroup('PublicTargets', EXIT_SERVER_HTTP_PORT);
-    this.controlTargetGroup = targetGroup('ControlTargets', CONTROL_PORT);
+    // Public traffic only to a task that holds the edge clients (/readyz); clients may dial any live one (/healthz).
+    this.publicTargetGroup = targetGroup('PublicTargets', EXIT_SERVER_HTTP_PORT, READINESS_PATH);
+    this.controlTargetGroup = targetGroup('ControlTargets', CONTROL_PORT, HEALTH_CHECK_PATH);
 
     const certificates = [ListenerCertificate.fromCertificateManager(props.certificate)];
     this.httpsListener = this.loadBalancer.addListener('Https', {

@@ -72,13 +72,13 @@ describe('TunnelExitServerStack: application load balancer', () => {
     });
   });
 
-  it('forwards to ports 8000 and 8123, both health-checked on /healthz at 8123', () => {
-    for (const port of [8000, 8123]) {
+  it('forwards to ports 8000 and 8123, health-checked at 8123 on /readyz (public) and /healthz (control)', () => {
+    for (const [port, path] of [[8000, '/readyz'], [8123, '/healthz']] as const) {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
         Port: port,
         Protocol: 'HTTP',
         TargetType: 'ip',
-        HealthCheckPath: '/healthz',
+        HealthCheckPath: path,
         HealthCheckPort: '8123',
         HealthCheckProtocol: 'HTTP',
         Matcher: { HttpCode: '200' },
@@ -140,6 +140,8 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
           Environment: [
             { Name: 'TUNNEL_TRUST_PROXY', Value: 'true' },
             { Name: 'TUNNEL_KEEP_ALIVE_TIMEOUT', Value: '3605s' },
+            { Name: 'TUNNEL_DRAIN_TIMEOUT', Value: '30s' },
+            { Name: 'TUNNEL_PEERS_DNS', Value: 'exit-server.tunnel.internal:8123' },
           ],
           Secrets: [
             { Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) } },
@@ -161,7 +163,7 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
   it('runs the service in public subnets, reachable only from the load balancer', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
-      DesiredCount: 1,
+      DesiredCount: 2,
       NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
       DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
     });

@@ -8,6 +8,8 @@ import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
 import { AccessLogBucket } from '../constructs/access-log-bucket.ts';
 import { AppImage } from '../constructs/app-image.ts';
+import { ExitServerDiscovery } from '../constructs/exit-server-discovery.ts';
+import { ExitServerScaling } from '../constructs/exit-server-scaling.ts';
 import { EXIT_SERVER_CONTAINER, ExitServerService } from '../constructs/exit-server-service.ts';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer.ts';
 import { TcpLoadBalancer } from '../constructs/tcp-load-balancer.ts';
@@ -15,6 +17,7 @@ import { TunnelCertificate } from '../constructs/tunnel-certificate.ts';
 import { TunnelDnsRecords } from '../constructs/tunnel-dns-records.ts';
 import { TunnelTokenSecret } from '../constructs/tunnel-token-secret.ts';
 import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
+import { drainTimings } from '../drain-timings.ts';
 import { exitServerKeepAlive } from '../keep-alive.ts';
 import { CONTROL_PORT } from '../tunnel-ports.ts';
 import { retentionDays } from './log-retention.ts';
@@ -38,6 +41,10 @@ export interface TunnelExitServerStackProps extends StackProps {
 export class TunnelExitServerStack extends Stack {
   /** The exit server's Fargate service. */
   readonly exitServer: ExitServerService;
+  /** Cloud Map registration the exit servers find each other through. */
+  readonly discovery: ExitServerDiscovery;
+  /** Autoscaling of the exit servers. */
+  readonly scaling: ExitServerScaling;
   /** The application load balancer and its listeners. */
   readonly publicLoadBalancer: PublicLoadBalancer;
   /** The network load balancer, when TCP ports are configured. */
@@ -73,6 +80,7 @@ export class TunnelExitServerStack extends Stack {
         : new AccessLogBucket(this, 'AccessLogs', { expirationDays: config.logRetentionDays }).bucket;
 
     const albIdleTimeout = Duration.millis(config.albIdleTimeout);
+    const timings = drainTimings(Duration.millis(config.exitServerDrainTimeout));
     const image = new AppImage(this, 'Image', { app: 'exit-server', arch: config.exitServerArch });
     this.adminTokenSecret = new TunnelTokenSecret(this, 'AdminToken', {
       description: `Admin token of the ${config.appName} exit server (/status and other admin endpoints); never given to edge clients`,
@@ -90,6 +98,8 @@ export class TunnelExitServerStack extends Stack {
       tcpPorts: config.tcpPorts,
       // Longer than the ALB's idle timeout, or the ALB reuses connections we are closing (502s).
       keepAliveTimeout: exitServerKeepAlive(albIdleTimeout),
+      drainTimeout: timings.drainTimeout,
+      stopTimeout: timings.stopTimeout,
       logRetention: retentionDays(config.logRetentionDays),
     });
 
@@ -100,7 +110,21 @@ export class TunnelExitServerStack extends Stack {
       service: this.exitServer.service,
       containerName: EXIT_SERVER_CONTAINER,
       idleTimeout: albIdleTimeout,
+      deregistrationDelay: timings.deregistrationDelay,
       accessLogBucket,
+    });
+    this.discovery = new ExitServerDiscovery(this, 'Discovery', {
+      vpc: props.vpc,
+      service: this.exitServer.service,
+      container: this.exitServer.container,
+    });
+    this.scaling = new ExitServerScaling(this, 'Scaling', {
+      service: this.exitServer.service,
+      publicTargetGroup: this.publicLoadBalancer.publicTargetGroup,
+      minCapacity: config.exitServerMinCount,
+      maxCapacity: config.exitServerMaxCount,
+      targetCpuPercent: config.exitServerTargetCpu,
+      requestsPerTarget: config.exitServerRequestsPerTarget,
     });
 
     this.tcpLoadBalancer =

@@ -132,13 +132,55 @@ export const infraSchema = defineSchema({
       default: [],
       description: 'with --vpc-id: public subnets (at least two) for the load balancer and exit server',
     },
-    /** Number of exit-server tasks. */
+    /** Number of exit-server tasks at deploy time (autoscaling moves it between min and max). */
     exitServerDesiredCount: {
       kind: 'int',
-      min: 0,
-      max: 10,
-      default: 1,
-      description: 'exit-server tasks; edge clients reach one task each, so keep 1 unless every device runs a client per task',
+      min: 1,
+      max: 16,
+      default: 2,
+      description:
+        'exit-server tasks at deploy time; every edge client attaches to every task (peer discovery through Cloud Map), so any task serves any device',
+    },
+    /** Fewest exit-server tasks autoscaling keeps. */
+    exitServerMinCount: {
+      kind: 'int',
+      min: 1,
+      max: 16,
+      default: 2,
+      description: 'fewest exit-server tasks autoscaling keeps (2 or more: a deploy or a lost task then fails no request)',
+    },
+    /** Most exit-server tasks autoscaling starts. */
+    exitServerMaxCount: {
+      kind: 'int',
+      min: 1,
+      max: 16,
+      default: 6,
+      description: 'most exit-server tasks autoscaling starts (at most 16: an edge client holds at most 16 sessions)',
+    },
+    /** Average CPU the CPU target-tracking policy aims at, in percent. */
+    exitServerTargetCpu: {
+      kind: 'int',
+      min: 10,
+      max: 90,
+      default: 60,
+      description: 'autoscaling target: average CPU of the exit-server tasks, in percent',
+    },
+    /** ALB requests per task per minute the request-count policy aims at. */
+    exitServerRequestsPerTarget: {
+      kind: 'int',
+      min: 1,
+      max: 1_000_000,
+      default: 60_000,
+      description: 'autoscaling target: public requests per exit-server task per minute (ALB RequestCountPerTarget)',
+    },
+    /** Time a stopping exit server lets in-flight requests finish; the ALB deregistration delay and stop timeout follow it. */
+    exitServerDrainTimeout: {
+      kind: 'duration',
+      min: 1000,
+      max: 100_000,
+      default: 30_000,
+      description:
+        'how long a stopping exit-server task drains (whole seconds): the ALB deregistration delay and the exit server\'s --drain-timeout; the task\'s stop timeout is this plus 15 s (Fargate allows 120 s)',
     },
     /** Fargate CPU units of the exit-server task. */
     exitServerCpu: {
@@ -245,6 +287,15 @@ export const infraSchema = defineSchema({
         `--exit-server-memory ${config.exitServerMemory} does not suit --exit-server-cpu ${config.exitServerCpu} ` +
           `(Fargate accepts ${memory[0]}-${memory[memory.length - 1]} MiB in 1024 MiB steps for it)`,
       );
+    }
+    if (config.exitServerMinCount > config.exitServerMaxCount) {
+      throw conflict('--exit-server-min-count', '--exit-server-min-count must be <= --exit-server-max-count');
+    }
+    if (config.exitServerDesiredCount < config.exitServerMinCount || config.exitServerDesiredCount > config.exitServerMaxCount) {
+      throw conflict('--exit-server-desired-count', '--exit-server-desired-count must lie between --exit-server-min-count and --exit-server-max-count');
+    }
+    if (config.exitServerDrainTimeout % 1000 !== 0) {
+      throw conflict('--exit-server-drain-timeout', '--exit-server-drain-timeout must be whole seconds');
     }
     if (config.albIdleTimeout % 1000 !== 0) {
       throw conflict('--alb-idle-timeout', '--alb-idle-timeout must be whole seconds');
