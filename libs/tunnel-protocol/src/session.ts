@@ -79,6 +79,8 @@ export class Session extends EventEmitter implements StreamHost {
   private writableWaiters: Array<() => void> = [];
   private lastHeardAt = Date.now();
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Fires when the peer has been silent for idleTimeoutMs (re-aimed at the last byte heard each time). */
+  private idleTimer: NodeJS.Timeout | undefined;
   private pingSentAt = 0n;
   private closedWith: TunnelError | null | undefined;
   private localGoAway = false;
@@ -104,6 +106,12 @@ export class Session extends EventEmitter implements StreamHost {
     if (this.limits.pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => this.keepAlive(), this.limits.pingIntervalMs);
       this.pingTimer.unref();
+    }
+    if (this.limits.idleTimeoutMs > 0) {
+      // Its own timer, not the ping's: a dead link is declared within idleTimeoutMs of the last
+      // byte heard, not up to a ping interval later.
+      this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleTimeoutMs);
+      this.idleTimer.unref();
     }
   }
 
@@ -245,6 +253,7 @@ export class Session extends EventEmitter implements StreamHost {
     if (this.closedWith !== undefined) return;
     this.closedWith = err ?? null;
     if (this.pingTimer) clearInterval(this.pingTimer);
+    clearTimeout(this.idleTimer);
     const streamErr = err ?? new SessionClosedError('TUN_ERR_SESSION_CLOSED');
     for (const stream of this.streams.values()) stream.handleSessionClosed(streamErr);
     this.streams.clear();
@@ -387,12 +396,20 @@ export class Session extends EventEmitter implements StreamHost {
   }
 
   private keepAlive(): void {
-    if (this.limits.idleTimeoutMs > 0 && Date.now() - this.lastHeardAt > this.limits.idleTimeoutMs) {
-      this.log.warn({ idleMs: Date.now() - this.lastHeardAt }, 'peer silent too long: closing session');
+    this.ping();
+  }
+
+  private checkIdle(): void {
+    if (this.closedWith !== undefined) return;
+    const silent = Date.now() - this.lastHeardAt;
+    if (silent >= this.limits.idleTimeoutMs) {
+      this.log.warn({ idleMs: silent }, 'peer silent too long: closing session');
       this.destroy(new SessionClosedError('TUN_ERR_IDLE_TIMEOUT'));
       return;
     }
-    this.ping();
+    // Heard from since: aim at idleTimeoutMs after the last byte.
+    this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleTimeoutMs - silent);
+    this.idleTimer.unref();
   }
 
   /**
