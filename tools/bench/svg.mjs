@@ -2,7 +2,7 @@
 // over rounds) per system, one panel per shape. x: percentile on a "nines" scale
 // (-log10(1 - p)), y: latency in ms on a log scale.
 
-const COLORS = { direct: '#555555', nginx: '#2ca02c', 'ssh -R': '#d62728', tunnel: '#1f77b4', 'tunnel-2': '#9467bd' };
+const COLORS = { direct: '#555555', nginx: '#2ca02c', 'ssh -R': '#d62728', tunnel: '#1f77b4', 'tunnel-2': '#9467bd', 'tunnel-2 conn': '#8c564b' };
 const FALLBACK = ['#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 const P_MIN = 50;
 const P_MAX = 99.9;

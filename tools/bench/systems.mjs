@@ -3,7 +3,8 @@
 //   nginx     autocannon -> nginx (one proxy hop, keep-alive pool, streaming) -> upstream
 //   ssh -R    autocannon -> sshd's forwarded port -> ssh connection -> ssh client -> upstream
 //   tunnel    autocannon -> exit server (public port) -> 1 edge client -> upstream
-//   tunnel-2  the same with 2 edge clients (round-robin)
+//   tunnel-2  the same with 2 edge clients, balanced per request (the default, --balance request)
+//   tunnel-2 conn  2 edge clients balanced per connection (--balance connection), to price per-request balancing
 // Systems with `tcp` also expose the upstream's TCP sink (direct: itself; ssh: a second -R;
 // tunnel: the exit server's --tcp-port and the edge client's --tcp).
 // Every process is a child started here and stopped by its PID.
@@ -28,6 +29,7 @@ export const SYSTEMS = [
   { name: 'ssh -R', kind: 'ssh', edgeClients: 0, tcp: true, peer: 'ssh' },
   { name: 'tunnel', kind: 'tunnel', edgeClients: 1, tcp: true },
   { name: 'tunnel-2', kind: 'tunnel', edgeClients: 2 },
+  { name: 'tunnel-2 conn', kind: 'tunnel', edgeClients: 2, serverArgs: ['--balance', 'connection'] },
 ];
 
 /** A fresh random token for one run. */
@@ -167,7 +169,7 @@ async function startOnce(spec, { token, bins, peers }) {
     } else if (spec.kind === 'tunnel') {
       const [port, controlPort, tcpPub] = await freePorts(3);
       Object.assign(ports, { public: port, control: controlPort, ...(spec.tcp ? { publicTcp: tcpPub } : {}) });
-      procs.push(await startExitServer({ bins, token, port, controlPort, tcpPorts: spec.tcp ? [tcpPub] : [], deadline }));
+      procs.push(await startExitServer({ bins, token, port, controlPort, tcpPorts: spec.tcp ? [tcpPub] : [], extraArgs: spec.serverArgs ?? [], deadline }));
       for (let i = 1; i <= spec.edgeClients; i++) {
         const extraArgs = spec.tcp && i === 1 ? ['--tcp', `${tcpPub}=127.0.0.1:${upstream.tcp}`] : [];
         procs.push(startEdgeClient({ bins, token, controlPort, upstreamUrl, id: `bench-${i}`, extraArgs }));
