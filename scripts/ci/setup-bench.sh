@@ -3,6 +3,7 @@
 #   - nginx            (one plain reverse-proxy hop)
 #   - openssh-server   (sshd, for `ssh -R`)
 #   - openssh-client   (ssh, ssh-keygen)
+#   - haproxy          (the load balancer of the scale-out section)
 # The benchmark runs its own private instances (generated configs in a temp dir, loopback ports
 # only, stopped by PID), so this script never starts, enables or configures the system services:
 # while apt installs, a temporary policy-rc.d forbids the packages' maintainer scripts to start
@@ -19,9 +20,10 @@ need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 { command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; } || need+=(openssh-client)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 
 if [ ${#need[@]} -eq 0 ]; then
-  log "nginx, sshd, ssh and ssh-keygen are installed: nothing to do"
+  log "nginx, sshd, ssh, ssh-keygen and haproxy are installed: nothing to do"
   exit 0
 fi
 

@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { snapshotBuilds } from './builds.mjs';
 import { killAllNow, startChild, stopAll, stopChild } from './children.mjs';
 import { busyShare, clockTicksPerSecond, delta, hostTicks, reapedChildTicks, snapshot, usPerRequest } from './cpu.mjs';
+import { runHa } from './ha.mjs';
+import { haproxyMissing } from './haproxy.mjs';
 import { runLifecycle } from './lifecycle.mjs';
 import { runLoad } from './load.mjs';
 import { detectPeers, peerVersions, SETUP_HINT } from './peers.mjs';
@@ -87,7 +89,7 @@ function plannedSteps(opts, systems, peers) {
   const warm = warmupPerShape(opts.warmupSec) > 0 ? SHAPES.length : 0;
   const perRound = systems.reduce((sum, s) => sum + warm + SHAPES.length + (s.tcp && opts.tcpBytes > 0 ? 1 : 0), 0);
   const lifecycle = opts.rounds * (2 + (peers.ssh.sshd ? 1 : 0));
-  return opts.rounds * perRound + opts.scale.length + lifecycle;
+  return opts.rounds * perRound + opts.scale.length + lifecycle + (peers.haproxy.missing ? 0 : 2);
 }
 
 /** Sends exactly `bytes` through `port` with tcp-source.mjs; resolves `{ ms, mbPerSec }`. */
@@ -299,8 +301,10 @@ async function main() {
   process.stderr.write(`bench: measuring on Node ${process.version} (${process.execPath})\n`);
 
   // Peers: --quick runs what it has and names what it skipped; the full run needs them all.
-  const peers = detectPeers();
+  const peers = { ...detectPeers(), haproxy: { missing: haproxyMissing() } };
   const skipped = SYSTEMS.filter((s) => s.peer && peers[s.peer].missing).map((s) => ({ system: s.name, reason: peers[s.peer].missing }));
+  // The scale-out section needs HAProxy as its load balancer.
+  if (peers.haproxy.missing) skipped.push({ system: 'scale-out (HAProxy)', reason: peers.haproxy.missing });
   if (skipped.length > 0) {
     const list = skipped.map((s) => `  - ${s.system}: ${s.reason}`).join('\n');
     if (opts.mode === 'full') {
@@ -338,6 +342,7 @@ async function main() {
   let measured;
   const scale = [];
   let lifecycle;
+  let ha;
   try {
     measured = await measure(opts, ctx, systems, progress, uploadFile);
     for (const n of opts.scale) {
@@ -355,6 +360,13 @@ async function main() {
     for (const e of lifecycle.errors) {
       measured.failures.push(`lifecycle: ${e}`);
       progress.log(`FAIL lifecycle: ${e}`);
+    }
+    if (!peers.haproxy.missing) {
+      ha = await runHa({ bins: builds.bins, token, durationSec: opts.durationSec, progress });
+      for (const e of ha.errors) {
+        measured.failures.push(`scale-out: ${e}`);
+        progress.log(`FAIL scale-out: ${e}`);
+      }
     }
   } finally {
     progress.done();
@@ -386,10 +398,10 @@ async function main() {
   };
   const paths = resultPaths(stampOf(started));
   const svgName = paths.svg.split('/').pop();
-  const markdown = renderReport({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, svgName });
+  const markdown = renderReport({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, svgName });
   writeFileSync(paths.svg, renderLatencySvg({ meta, shapes: SHAPES, systems, summary }));
   writeFileSync(paths.md, `${markdown}\n`);
-  writeFileSync(paths.json, `${JSON.stringify({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, tcpRuns, runs, warmups }, null, 2)}\n`);
+  writeFileSync(paths.json, `${JSON.stringify({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, tcpRuns, runs, warmups }, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
   process.stderr.write(`wrote ${paths.md}, ${paths.json} and ${paths.svg} (${meta.wallTimeSec.toFixed(0)} s)\n`);
   if (skipped.length > 0) process.stderr.write(`skipped: ${skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}; install with ${SETUP_HINT}\n`);

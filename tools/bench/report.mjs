@@ -1,5 +1,7 @@
 // Markdown report: the run's facts, the goals, one table per shape, the TCP stream, scale and
-// lifecycle tables, and a link to the latency plot.
+// lifecycle tables, the scale-out section, and a link to the latency plot.
+
+import { renderHa } from './ha-report.mjs';
 
 const HEADLINE_LABEL = { reqPerSec: 'req/s', mbPerSec: 'MB/s' };
 const KiB = 1024;
@@ -122,7 +124,7 @@ function balancingGoal(summary, has) {
  * Renders the report. `summary.shapes[shape][system]` holds per-metric summaries with
  * `vsDirect`/`vsSsh` ratio summaries; `summary.tcp[system]` the TCP stream.
  */
-export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, svgName }) {
+export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, ha, svgName }) {
   const lines = [];
   const la = meta.loadAvg;
   lines.push(`# Tunnel benchmark ${meta.startedAt}`, '');
@@ -225,6 +227,8 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
     lines.push(`| … of which: new server listening → first request succeeds (client reconnect, backoff 100 ms–1 s) | ${ms(lifecycle.resume.map((r) => r.afterStartMs))} |`);
     lines.push('');
   }
+
+  lines.push(...renderHa(ha));
 
   if (svgName) lines.push('## Latency distribution', '', `![latency percentiles per system](${svgName})`, '');
   if (meta.failures.length > 0) {

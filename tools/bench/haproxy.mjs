@@ -1,0 +1,98 @@
+// HAProxy as the scale-out benchmark's load balancer (the ALB's stand-in): TCP mode, round-robin,
+// public traffic only to exit servers ready on /readyz, control connections to those live on
+// /healthz, a connection refused by a leaving server retried on another. A private instance:
+// generated config in a temp dir, loopback ports, `haproxy -db` stopped by PID.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import os from 'node:os';
+import { startChild, stopChild } from './children.mjs';
+import { freePorts } from './ports.mjs';
+import { canConnect, until } from './systems.mjs';
+
+/** Undefined when `haproxy` runs, else why not (for the skip message). */
+export function haproxyMissing() {
+  const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+  return r.error || r.status !== 0 ? 'haproxy is not installed (Debian package haproxy)' : undefined;
+}
+
+function config({ publicPort, controlPort, backends, sock }) {
+  const servers = (f) => backends.map(f).join('\n');
+  return `global
+  maxconn 4096
+  stats socket ${sock} mode 600 level user
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 120s
+  timeout server 120s
+  timeout check 1s
+  retries 3
+  option redispatch
+frontend public
+  bind 127.0.0.1:${publicPort}
+  default_backend exit_public
+backend exit_public
+  balance roundrobin
+  option httpchk GET /readyz
+${servers((b, i) => `  server exit${i} 127.0.0.1:${b.port} check port ${b.controlPort} inter 200ms fall 1 rise 1`)}
+frontend control
+  bind 127.0.0.1:${controlPort}
+  default_backend exit_control
+backend exit_control
+  balance roundrobin
+  option httpchk GET /healthz
+${servers((b, i) => `  server exit${i} 127.0.0.1:${b.controlPort} check inter 200ms fall 1 rise 1`)}
+`;
+}
+
+function showStat(sock) {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(sock);
+    let text = '';
+    c.setEncoding('utf8');
+    c.on('data', (d) => (text += d));
+    c.once('error', reject);
+    c.once('end', () => {
+      const header = (text.split('\n').find((l) => l.startsWith('# ')) ?? '').slice(2).split(',');
+      const out = {};
+      for (const l of text.split('\n')) {
+        if (!l || l.startsWith('#')) continue;
+        const f = l.split(',');
+        const sv = f[header.indexOf('svname')];
+        if (sv === 'FRONTEND' || sv === 'BACKEND') continue;
+        (out[f[header.indexOf('pxname')]] ??= {})[sv] = f[header.indexOf('status')];
+      }
+      resolve(out);
+    });
+    c.end('show stat\n');
+  });
+}
+
+/**
+ * Starts HAProxy in front of `backends` ([{ port, controlPort }]). Resolves
+ * `{ proc, publicPort, controlPort, allUp(deadline), stop() }`.
+ */
+export async function startHaproxy(backends) {
+  const [publicPort, controlPort] = await freePorts(2);
+  const dir = mkdtempSync(`${os.tmpdir()}/bench-haproxy-`);
+  const sock = `${dir}/stats.sock`;
+  writeFileSync(`${dir}/haproxy.cfg`, config({ publicPort, controlPort, backends, sock }));
+  const proc = startChild('haproxy', 'haproxy', ['-db', '-f', `${dir}/haproxy.cfg`]);
+  const stop = async () => {
+    await stopChild(proc);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until(Date.now() + 10_000, [proc], async () => (await canConnect(publicPort)) && (await canConnect(controlPort)), 'haproxy listening');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const allUp = (deadline) =>
+    until(deadline, [proc], async () => {
+      const s = await showStat(sock);
+      return ['exit_public', 'exit_control'].every((b) => backends.every((_, i) => (s[b]?.[`exit${i}`] ?? '').startsWith('UP')));
+    }, 'every exit server UP in haproxy', 50);
+  return { proc, publicPort, controlPort, allUp, stop };
+}
