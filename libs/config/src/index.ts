@@ -46,3 +46,4 @@ export { parsePeerAddress, parsePeersDns, type PeerAddress, type PeersDns } from
 export { DEFAULT_ADMIN_TOKEN_ENV, type AdminTokenField } from './apps/admin-token.ts';
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';
+export { OBSERVABILITY_OPTIONS, parseBindAddress, type BindAddress } from './apps/observability.ts';

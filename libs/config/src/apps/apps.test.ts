@@ -65,6 +65,8 @@ describe('exit-server', () => {
       upstreamReadTimeout: 60_000,
       tcpIdleTimeout: 3_600_000,
       maxQueuedReplies: 256,
+      metricsBind: undefined,
+      accessLog: 'stdout',
       config: undefined,
       logLevel: 'info',
       tokenEnv: 'TUNNEL_TOKEN',

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import { isHostname } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
+import { OBSERVABILITY_OPTIONS } from './observability.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 
@@ -196,6 +197,7 @@ export const edgeClientSchema = defineSchema({
     },
     ...READ_BUFFER_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,
+    ...OBSERVABILITY_OPTIONS,
   },
   validate(config) {
     if (config.reconnectMax < config.reconnectMin) {

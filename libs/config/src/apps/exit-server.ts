@@ -3,6 +3,7 @@ import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
 import { ADMIN_TOKEN_OPTIONS, readAdminToken, type AdminTokenField } from './admin-token.ts';
+import { OBSERVABILITY_OPTIONS } from './observability.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 import { PUBLIC_TIMEOUT_OPTIONS } from './public-timeouts.ts';
@@ -66,11 +67,12 @@ export const exitServerSchema = defineSchema({
       default: '0.0.0.0',
       description: 'address both ports listen on',
     },
-    /** Extend an incoming X-Forwarded-For chain instead of replacing it. */
+    /** Extend an incoming X-Forwarded-For chain (and keep X-Request-Id) instead of replacing them. */
     trustProxy: {
       kind: 'boolean',
       default: false,
-      description: 'append to an existing X-Forwarded-For chain; enable behind an ALB',
+      description:
+        'append to an existing X-Forwarded-For chain, log its first address as the client, keep an incoming X-Request-Id; enable behind an ALB',
     },
     /** Wait for the upstream's response head, in milliseconds. */
     requestTimeout: {
@@ -209,6 +211,7 @@ export const exitServerSchema = defineSchema({
     ...PUBLIC_BOUNDS_OPTIONS,
     ...PUBLIC_TIMEOUT_OPTIONS,
     ...SESSION_BOUNDS_OPTIONS,
+    ...OBSERVABILITY_OPTIONS,
   },
   resolveSecrets(config, io): AdminTokenField {
     return { adminToken: readAdminToken(config, config.token === undefined ? [] : [config.token], io) };
