@@ -23,6 +23,7 @@ import { adminGuard } from './admin-auth.ts';
 import { ClientConn } from './client-conn.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
 import type { PeerEntry } from './peers/peer-set.ts';
+import type { ExitMetrics } from './metrics/exit-metrics.ts';
 import { plainReply } from './plain-reply.ts';
 import { isReady } from './readiness.ts';
 import type { Router } from './router.ts';
@@ -55,6 +56,8 @@ export interface ControlOptions {
   readonly tcpPorts?: TcpPorts;
   /** Pooled read buffers for the clients' connections; without it each read allocates. */
   readonly readPool?: ReadBufferPool;
+  /** Metrics of sessions and refused handshakes. */
+  readonly metrics?: ExitMetrics;
   /** The other live exit servers (peer discovery); without it this server advertises none. */
   readonly peers?: PeerView;
   /** Longest wait for clients before /readyz answers 200 anyway, ms. */
@@ -143,6 +146,7 @@ export class ControlPlane {
     const check = checkUpgradeRequest(req, this.opts.token);
     if (!check.ok) {
       this.log.warn({ remote, userAgent, code: check.error.code, status: check.error.status }, 'refused edge client');
+      this.opts.metrics?.authFailure(check.error.code);
       this.refuse(socket, check.error.status, check.error.code, check.error.message);
       return;
     }
@@ -208,9 +212,11 @@ export class ControlPlane {
         log.debug({ attachedTo: ids }, 'edge client reported its exit servers');
       });
     }
+    this.opts.metrics?.clientConnected(client);
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
       this.router.remove(client);
+      this.opts.metrics?.clientDisconnected(client);
       this.opts.tcpPorts?.release(tcpPorts);
       log.info({ code: err?.code, served: client.requestsServed }, 'edge client disconnected');
     });

@@ -1,5 +1,5 @@
-import pino from 'pino';
 import { ConfigError, exitServerSchema, loadConfigOrExit } from '@tunnel/config';
+import { accessLogger, stdoutLogger } from '@tunnel/observability';
 import { readStickySecret } from './balance/sticky-secret.ts';
 import { startExitServer } from './server.ts';
 
@@ -9,11 +9,21 @@ try {
   stickySecret = readStickySecret(config, process.env);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`exit-server: ${err.message}\nRun 'exit-server --help' for usage.\n`);
+  process.stderr.write(`exit-server: ${err.message}
+Run 'exit-server --help' for usage.
+`);
   process.exit(err.exitCode);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'exit-server' } });
-const server = await startExitServer(config, logger, { stickySecret }).catch((err: Error) => {
+const tty = process.stdout.isTTY === true;
+const logger = stdoutLogger({ app: 'exit-server', level: config.logLevel, tty });
+let accessLog;
+try {
+  accessLog = accessLogger(config.accessLog, { app: 'exit-server', tty });
+} catch (err) {
+  logger.fatal({ err: (err as Error).message }, `--access-log ${config.accessLog} cannot be opened`);
+  process.exit(1);
+}
+const server = await startExitServer(config, logger, { stickySecret, accessLog, processMetrics: true }).catch((err: Error) => {
   logger.fatal({ err: err.message }, 'exit server failed to start');
   process.exit(1);
 });
@@ -24,6 +34,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'draining');
-    void server.close().then(() => process.exit(0));
+    void server.close().then(() => (accessLog ? accessLog.flush(() => process.exit(0)) : process.exit(0)));
   });
 }

@@ -1,5 +1,6 @@
 import type { TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
+import type { RequestSeries } from './metrics/exit-metrics.ts';
 import type { ResponseHead } from './http1/head.ts';
 import type { MessageReader } from './http1/reader.ts';
 
@@ -16,7 +17,17 @@ export interface Pending {
   /** Status of the response head, 0 until it arrives. */
   status: number;
   /** Sticky-cookie value to set on the response (the request did not carry this client's). */
-  readonly setCookie?: string;
+  setCookie: string | undefined;
+  /** The request's id (kept from a trusted proxy or generated), sent upstream as X-Request-Id. */
+  readonly requestId: string;
+  /** The public client's address (with --trust-proxy: the last X-Forwarded-For entry). */
+  readonly remote: string;
+  /** When the response head arrived, `performance.now()` ms; -1 until then. */
+  firstByte: number;
+  /** Request bytes forwarded upstream (head as re-written, and body). */
+  bytesIn: number;
+  /** Response bytes sent to the public client (heads and body). */
+  bytesOut: number;
 }
 
 /** A public connection's ride on one tunnel stream (one upstream connection behind it). */
@@ -33,6 +44,8 @@ export class Binding {
   interim = false;
   /** A request or response said `Connection: close`: when the upstream closes, the public connection follows. */
   closeAfter = false;
+  /** Metric series of this binding's requests (its host and client). */
+  series!: RequestSeries;
 
   constructor(
     /** The edge client carrying the stream. */

@@ -2,11 +2,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, writeLeased, type Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
+import { newRequestId } from '@tunnel/observability';
 import { failureReply } from './errors-to-status.ts';
 import { forwardRequestHead, forwardResponseHead } from './http1/forward-head.ts';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts';
 import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader } from './http1/reader.ts';
+import { trustedFacts } from './http1/trusted-facts.ts';
 import { plainReply } from './plain-reply.ts';
 import { PublicDeadlines } from './public-deadlines.ts';
 import { openReclaiming } from './stream-reclaim.ts';
@@ -170,18 +172,24 @@ export class PublicConnection {
     // unless it may not, and then it waits for them.
     const pipelined = active !== undefined && !active.idle;
     if (pipelined && (active.host !== host || !active.client.available || this.owner.draining)) return this.waitForIdle();
+    const p = this.newPending(h, host);
     if (this.owner.draining) {
       this.answer(503, 'exit server is shutting down');
-      this.logRequest(h.method, host, h.target, 503, performance.now());
+      this.owner.requestDone(p, 503, undefined);
       return false;
     }
     const sticky = this.owner.router.sticky;
     const cookie = sticky?.valueIn(h.rawHeaders);
-    const b = pipelined ? active : this.choose(h, host, cookie);
+    const b = pipelined ? active : this.choose(p, h.authority, cookie);
     if (!b) return false;
-    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy }, this.owner.opts);
+    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy }, {
+      allowUnderscoreHeaders: this.owner.opts.allowUnderscoreHeaders,
+      requestId: p.requestId,
+    });
     const own = sticky?.valueOfClient(b.client);
-    b.pending.push({ method: h.method, host, target: h.target, started: performance.now(), status: 0, setCookie: own !== cookie ? own : undefined });
+    p.setCookie = own !== cookie ? own : undefined;
+    p.bytesIn = bytes.length;
+    b.pending.push(p);
     if (h.connection.has('close') || (h.minor === 0 && !h.connection.has('keep-alive'))) b.closeAfter = true;
     this.owner.counters.inFlight++;
     b.client.inFlight++;
@@ -198,9 +206,29 @@ export class PublicConnection {
     return true;
   }
 
+  /** A request about to be forwarded: its id and public client (from a trusted proxy, or this connection). */
+  private newPending(h: RequestHead, host: string): Pending {
+    const trusted = this.owner.opts.trustProxy ? trustedFacts(h.rawHeaders) : undefined;
+    return {
+      method: h.method,
+      host,
+      target: h.target,
+      started: performance.now(),
+      status: 0,
+      setCookie: undefined,
+      requestId: trusted?.requestId ?? newRequestId(),
+      remote: trusted?.clientAddress ?? this.remoteAddress,
+      firstByte: -1,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
+  }
+
   private onRequestBody(piece: Buffer): void {
     const b = this.streams.active;
     if (this.closing || !b || piece.length === 0) return;
+    const last = b.pending[b.pending.length - 1];
+    if (last) last.bytesIn += piece.length;
     b.replay = null;
     // The stream keeps the piece until it is framed, and the session until it is written.
     if (!b.stream.write(piece, leaseReadBuffer(piece))) this.pauseForStream(b);
@@ -242,7 +270,8 @@ export class PublicConnection {
    * `--balance connection` the active stream stays while its client serves the Host, and is
    * the only one held.
    */
-  private choose(h: RequestHead, host: string, cookie: string | undefined): Binding | undefined {
+  private choose(p: Pending, authority: string, cookie: string | undefined): Binding | undefined {
+    const host = p.host;
     const active = this.streams.active;
     const preferred = cookie === undefined ? undefined : this.owner.router.sticky?.clientsFor(cookie);
     if (this.owner.opts.balance === 'connection' && active && active.host === host && active.client.available && (!preferred?.length || preferred.includes(active.client))) {
@@ -257,37 +286,38 @@ export class PublicConnection {
       const lru = this.streams.leastRecentIdle();
       if (lru) this.release(lru);
     }
-    return this.open(h, host, 0, client ?? null);
+    return this.open(p, authority, 0, client ?? null);
   }
 
   /**
-   * Opens a stream for a request to `host` on `client` (undefined: the next the router picks;
-   * null: none serves it); answers the request itself on failure.
+   * Opens a stream for request `h` (to its host) on `client` (undefined: the next the router
+   * picks; null: none serves it); answers the request itself on failure.
    */
-  private open(h: { method: string; target: string; authority: string }, host: string, attempt: number, picked?: ClientConn | null): Binding | undefined {
+  private open(h: Pending, authority: string, attempt: number, picked?: ClientConn | null): Binding | undefined {
+    const host = h.host;
     const client = picked === undefined ? this.owner.router.pick(host) : picked;
-    const started = performance.now();
     if (!client) {
       this.owner.counters.noRoute++;
       this.answer(503, `no tunnel is connected for ${host || 'this host'}`);
-      this.logRequest(h.method, host, h.target, 503, started);
+      this.owner.requestDone(h, 503, undefined);
       return undefined;
     }
     let stream: TunnelStream;
     try {
-      const head = { kind: 'http', method: h.method, target: h.target, authority: h.authority, headers: [], remoteAddress: this.remoteAddress, remotePort: this.socket.remotePort ?? 0 } as const;
+      const head = { kind: 'http', method: h.method, target: h.target, authority, headers: [], remoteAddress: this.remoteAddress, remotePort: this.socket.remotePort ?? 0 } as const;
       stream = openReclaiming(client.session, head, () => this.owner.reclaimIdle(client.session));
     } catch (err) {
       const f = failureReply(err);
       this.answer(f.status, f.text);
-      this.logRequest(h.method, host, h.target, f.status, started, client);
+      this.owner.requestDone(h, f.status, client);
       return undefined;
     }
     const b = new Binding(client, stream, host, attempt);
+    b.series = this.owner.metrics.requestSeries(host, client);
     b.responses = new MessageReader<ResponseHead>(
       (head) => parseResponseHead(head, b.pending[0]?.method ?? 'GET'),
       Math.max(MAX_RESPONSE_HEAD_BYTES, this.owner.opts.maxHeaderBytes),
-      { head: (r, raw) => this.onResponseHead(b, r, raw), body: (p) => this.write(p), end: () => this.onResponseEnd(b) },
+      { head: (r, raw) => this.onResponseHead(b, r, raw), body: (p) => this.write(p, b), end: () => this.onResponseEnd(b) },
       () => new HttpError('TUN_ERR_BAD_RESPONSE', 502, 'response head too large'),
       (detail) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, detail),
     );
@@ -329,8 +359,9 @@ export class PublicConnection {
       if (!this.awaitingUpgrade) throw new HttpError('TUN_ERR_BAD_RESPONSE', 502, '101 without an upgrade request');
       // Both directions become a plain byte pipe; the request reader replays what it held.
       p.status = 101;
+      p.firstByte = performance.now();
       this.clearResponseTimer();
-      this.write(raw);
+      this.write(raw, b);
       b.responses.switchToRaw();
       this.requests.switchToRaw();
       this.upgraded = true;
@@ -341,16 +372,17 @@ export class PublicConnection {
       return;
     }
     if (r.status < 200) {
-      this.write(raw); // interim (100 Continue, 103 Early Hints)
+      this.write(raw, b); // interim (100 Continue, 103 Early Hints)
       b.interim = true;
       return;
     }
     p.status = r.status;
+    p.firstByte = performance.now();
     this.clearResponseTimer();
     if (r.connection.has('close')) b.closeAfter = true;
     const head = forwardResponseHead(r, raw);
     const sticky = this.owner.router.sticky;
-    this.write(p.setCookie !== undefined && sticky ? sticky.withCookie(head, p.setCookie) : head);
+    this.write(p.setCookie !== undefined && sticky ? sticky.withCookie(head, p.setCookie) : head, b);
     if (this.awaitingUpgrade) {
       // Upgrade declined: the held bytes are HTTP again.
       this.awaitingUpgrade = false;
@@ -440,7 +472,7 @@ export class PublicConnection {
     if (refused && !b.confirmed && b.replay && b.attempt < MAX_ATTEMPTS - 1 && !this.closing) {
       // The client was draining and never touched these bytes: replay them elsewhere.
       const p = b.pending[0];
-      const nb = this.open({ method: p.method, target: p.target, authority: b.host }, b.host, b.attempt + 1);
+      const nb = this.open(p, b.host, b.attempt + 1);
       if (nb) {
         nb.pending.push(...b.pending);
         // The requests are the new client's now (the refusing one never saw them).
@@ -490,8 +522,10 @@ export class PublicConnection {
    * Writes response bytes, leasing borrowed read buffers until written (see writeLeased); the
    * stream's sink reports the socket full, which withholds the stream's credit until it drains.
    */
-  private write(buf: Buffer): void {
+  private write(buf: Buffer, from: Binding): void {
     if (buf.length === 0 || this.socket.destroyed) return;
+    const p = from.pending[0];
+    if (p) p.bytesOut += buf.length;
     this.corkForTick();
     writeLeased(this.socket, buf);
     this.deadlines.wrote(this.socket.writableNeedDrain);
@@ -503,7 +537,7 @@ export class PublicConnection {
     if (!p) return;
     this.owner.counters.inFlight--;
     b.client.inFlight--;
-    this.logRequest(p.method, p.host, p.target, p.status, p.started, b.client);
+    this.owner.requestDone(p, p.status, b.client, b.series);
   }
 
   /** Forgets every pending request of `b` (failed with `status`, 0 when already answered elsewhere). */
@@ -512,14 +546,10 @@ export class PublicConnection {
       const p = b.pending.shift() as Pending;
       this.owner.counters.inFlight--;
       b.client.inFlight--;
-      if (status) this.logRequest(p.method, p.host, p.target, status, p.started, b.client);
+      if (status) this.owner.requestDone(p, status, b.client, b.series);
     }
   }
 
-  private logRequest(method: string, host: string, path: string, status: number, started: number, client?: ClientConn): void {
-    if (!this.owner.logRequests) return;
-    this.owner.log.info({ method, host, path, status, ms: Math.round((performance.now() - started) * 10) / 10, client: client?.hello.clientId }, 'request');
-  }
 
   /** Answers with a short plain-text error and closes the connection. */
   private answer(status: number, text: string): void {

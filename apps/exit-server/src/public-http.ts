@@ -1,7 +1,11 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { readAcceptedIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
 import type { ConnectionCaps } from './connection-caps.ts';
 import { admit } from './admit.ts';
+import type { ClientConn } from './client-conn.ts';
+import { ExitMetrics, type RequestSeries } from './metrics/exit-metrics.ts';
+import type { Pending } from './public-binding.ts';
 import { PublicConnection } from './public-conn.ts';
 import type { Router } from './router.ts';
 
@@ -48,6 +52,20 @@ export interface PublicCounters {
   connections: number;
 }
 
+/** Where finished requests are counted and logged. */
+export interface RequestObservers {
+  /** Metrics the requests update. */
+  readonly metrics: ExitMetrics;
+  /** The access log (one line per request); undefined = off. */
+  readonly accessLog?: Logger;
+}
+
+/** The request target without its query string: queries may carry secrets, so no log gets them. */
+export function pathOf(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
+
 /**
  * The public HTTP side. A public connection is carried by tunnel streams to edge clients, each
  * of which holds one connection to its upstream per stream: request heads are parsed here
@@ -60,8 +78,9 @@ export class PublicHttp {
   readonly counters: PublicCounters = { noRoute: 0, inFlight: 0, connections: 0 };
   /** While draining, new requests get 503. */
   draining = false;
-  /** True when per-request lines are logged (info or lower), so the hot path can skip building them. */
-  readonly logRequests: boolean;
+  /** Metrics of the requests. */
+  readonly metrics: ExitMetrics;
+  private readonly accessLog: Logger | undefined;
   private readonly conns = new Set<PublicConnection>();
   private readonly bySession = new Map<Session, Set<PublicConnection>>();
 
@@ -72,8 +91,35 @@ export class PublicHttp {
     readonly opts: PublicHttpOptions,
     /** Logger of the public side. */
     readonly log: Logger,
+    observers: RequestObservers = { metrics: new ExitMetrics(router, 'unnamed') },
   ) {
-    this.logRequests = log.level === undefined || log.level === 'info' || log.level === 'debug' || log.level === 'trace';
+    this.metrics = observers.metrics;
+    this.accessLog = observers.accessLog;
+  }
+
+  /**
+   * Counts and logs one finished request (answered with `status`, or cut: 499 when the public
+   * client left first). `series` is its binding's; requests no binding took pass none.
+   */
+  requestDone(p: Pending, status: number, client: ClientConn | undefined, series?: RequestSeries): void {
+    const now = performance.now();
+    const firstByteMs = p.firstByte >= 0 ? p.firstByte - p.started : -1;
+    this.metrics.requestDone(series ?? this.metrics.requestSeries(p.host, client), status, firstByteMs, now - p.started);
+    this.accessLog?.info(
+      {
+        remote: p.remote,
+        method: p.method,
+        host: p.host,
+        path: pathOf(p.target),
+        status,
+        bytesIn: p.bytesIn,
+        bytesOut: p.bytesOut,
+        ms: Math.round((now - p.started) * 10) / 10,
+        client: client?.hello.clientId,
+        requestId: p.requestId,
+      },
+      'request',
+    );
   }
 
   /** `connection` listener of the public server. */

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { ExitServerConfig } from '@tunnel/config';
+import { startMetricsServer, type MetricsServer } from '@tunnel/observability';
 import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
@@ -8,6 +9,7 @@ import { ControlPlane, newInstanceId } from './control.ts';
 import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
 import { httpProbe } from './peers/probe.ts';
 import { ConnectionCaps } from './connection-caps.ts';
+import { ExitMetrics } from './metrics/exit-metrics.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
@@ -28,6 +30,10 @@ export interface ExitServer {
   readonly peers: PeerDiscovery;
   /** The control port: its Fastify app and `requireAdmin` guard, for further admin routes (/metrics, /ui). */
   readonly control: ControlPlane;
+  /** Prometheus metrics. */
+  readonly metrics: ExitMetrics;
+  /** Bound port of the unauthenticated metrics listener (--metrics-bind), if any. */
+  readonly metricsPort: number | undefined;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded by drainTimeout), close clients. */
   close(): Promise<void>;
 }
@@ -42,15 +48,19 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-/** Test seams of {@link startExitServer}. */
+/** Test seams of {@link startExitServer}, and what the entry point hands in besides the config. */
 export interface ExitServerDeps {
   /** Resolves `--peers-dns` (default: getaddrinfo). */
   readonly resolve?: Resolver;
   /** Signs sticky cookies, read by the entry point (see readStickySecret; never logged); absent: a random one per process. */
   readonly stickySecret?: Buffer;
+  /** The access log (one line per request); undefined = off. */
+  readonly accessLog?: Logger;
+  /** Export Node's process metrics too (once per process: the entry point sets it). */
+  readonly processMetrics?: boolean;
 }
 
-/** Starts the public HTTP port and the control port. */
+/** Starts the public HTTP port and the control port (and the metrics listener when configured). */
 export async function startExitServer(config: ExitServerConfig, logger: Logger, deps: ExitServerDeps = {}): Promise<ExitServer> {
   const instanceId = config.instanceId ?? newInstanceId();
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
@@ -86,7 +96,20 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     }
   }
   const router = new Router(config.balancePolicy, sticky);
-  const tcpPorts = new TcpPorts(router, { bind: config.bind, fixed: config.tcpPort, range: config.tcpPortRange, readPool, idleTimeoutMs: config.tcpIdleTimeout, caps }, logger.child({ component: 'tcp' }));
+  const metrics = new ExitMetrics(router, instanceId, deps.processMetrics ?? false);
+  const tcpPorts = new TcpPorts(
+    router,
+    {
+      bind: config.bind,
+      fixed: config.tcpPort,
+      range: config.tcpPortRange,
+      readPool,
+      idleTimeoutMs: config.tcpIdleTimeout,
+      caps,
+      connectionCounter: (port) => metrics.tcpConnections(port),
+    },
+    logger.child({ component: 'tcp' }),
+  );
   const publicHttp = new PublicHttp(
     router,
     {
@@ -105,6 +128,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       balance: config.balance,
     },
     logger.child({ component: 'public' }),
+    { metrics, accessLog: deps.accessLog },
   );
   const control = new ControlPlane(
     router,
@@ -127,6 +151,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       readPool,
       peers,
       readyTimeoutMs: config.readyTimeout,
+      metrics,
     },
     logger.child({ component: 'control' }),
   );
@@ -139,13 +164,18 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   await control.app.listen({ port: config.controlPort, host: config.bind });
   const controlPort = (control.app.server.address() as AddressInfo).port;
   let port: number;
+  let metricsServer: MetricsServer | undefined;
   try {
     port = await listen(server, config.port, config.bind);
+    if (config.metricsBind) metricsServer = await startMetricsServer(metrics.registry, config.metricsBind);
   } catch (err) {
+    server.close();
     await control.app.close();
+    await tcpPorts.close();
     throw err;
   }
-  logger.info({ port, controlPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy }, 'exit server listening');
+  const metricsPort = metricsServer?.port;
+  logger.info({ port, controlPort, metricsPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy }, 'exit server listening');
   peers.start();
   if (config.adminToken === undefined) {
     logger.warn({ adminTokenEnv: config.adminTokenEnv }, 'no admin token: /status and other admin endpoints answer 403 until one is set');
@@ -160,6 +190,8 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     peers,
     tcpPorts,
     control,
+    metrics,
+    metricsPort,
     close() {
       closing ??= (async () => {
         // Unhealthy first (/healthz, /readyz, new sessions refused; peers drop this server and
@@ -175,6 +207,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
         await tcpPorts.close();
         await peers.stop();
         await control.app.close();
+        await metricsServer?.close();
         logger.info({}, 'exit server stopped');
       })();
       return closing;

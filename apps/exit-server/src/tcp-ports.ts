@@ -56,6 +56,8 @@ interface Listener {
   readonly sockets: Map<Socket, ActiveConnection>;
   /** Clients holding a claim on a dynamic port. */
   claims: number;
+  /** Its metric counter, when metrics are kept. */
+  readonly counter: { value: number } | undefined;
 }
 
 /**
@@ -79,6 +81,8 @@ export class TcpPorts {
       readonly idleTimeoutMs?: number;
       /** Caps on open connections (shared with the public HTTP port); absent = none. */
       readonly caps?: ConnectionCaps;
+      /** The connection counter of a port (`tunnel_tcp_connections_total`); resolved once per port. */
+      readonly connectionCounter?: (port: number) => { value: number };
     },
     private readonly log: Logger,
   ) {}
@@ -152,6 +156,7 @@ export class TcpPorts {
         server,
         sockets: new Map(),
         claims: 0,
+        counter: this.opts.connectionCounter?.(port),
         stats: { port, dynamic, connections: 0, active: 0, noRoute: 0, resets: 0, bytesIn: 0, bytesOut: 0, totalDurationMs: 0, maxDurationMs: 0 },
       };
       server.on('connection', (socket) => this.accept(listener, socket));
@@ -199,6 +204,7 @@ export class TcpPorts {
     client.requestsServed++;
     client.inFlight++;
     stats.connections++;
+    if (l.counter) l.counter.value++;
     stats.active++;
     l.sockets.set(socket, { remote: `${remoteAddress}:${remotePort}`, client: client.hello.clientId, since: new Date().toISOString() });
     bridge(socket, stream, this.opts.idleTimeoutMs ?? 0, (r) => {

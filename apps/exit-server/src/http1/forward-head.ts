@@ -30,15 +30,22 @@ export interface ForwardOptions {
    * read `X_Forwarded_For` as `X-Forwarded-For`, so such a name could forge one the tunnel set.
    */
   readonly allowUnderscoreHeaders?: boolean;
+  /**
+   * The request's id: sent as `X-Request-Id`, replacing any incoming one (the caller decided
+   * whether to keep it). Unset: an incoming `X-Request-Id` goes on as it is.
+   */
+  readonly requestId?: string;
 }
 
 /**
  * The head the upstream sees: the request line and headers as received, minus hop-by-hop
  * fields (and those named in `Connection`) and names with `_`, plus
- * `X-Forwarded-For/-Proto/-Host`. Framing headers are kept as they are, since the body bytes
- * follow unchanged. An absolute-form target goes on in origin form with `Host` set to its authority.
+ * `X-Forwarded-For/-Proto/-Host` and `X-Request-Id` (see ForwardOptions). Framing headers are
+ * kept as they are, since the body bytes follow unchanged. An absolute-form target goes on in
+ * origin form with `Host` set to its authority.
  */
 export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, opts: ForwardOptions = {}): Buffer {
+  const requestId = opts.requestId;
   const raw = head.rawHeaders;
   const kept: string[] = [];
   let hostSeen = false;
@@ -46,7 +53,7 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, opt
     const name = raw[i];
     if (!opts.allowUnderscoreHeaders && name.includes('_')) continue;
     const lower = name.toLowerCase();
-    if (droppable(lower, head.connection)) continue;
+    if (droppable(lower, head.connection) || (requestId !== undefined && lower === 'x-request-id')) continue;
     if (head.absoluteForm && lower === 'host') {
       hostSeen = true;
       kept.push(name, head.authority);
@@ -54,6 +61,7 @@ export function forwardRequestHead(head: RequestHead, facts: ForwardedFacts, opt
   }
   if (head.absoluteForm && !hostSeen) kept.unshift('Host', head.authority);
   const headers = withForwarded(kept, facts);
+  if (requestId !== undefined) headers.push('X-Request-Id', requestId);
   let text = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   const connection = connectionValue(head.connection, head.upgrade !== undefined);

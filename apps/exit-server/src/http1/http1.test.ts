@@ -5,6 +5,7 @@ import { ChunkedScanner } from './chunked.ts';
 import { forwardRequestHead, forwardResponseHead } from './forward-head.ts';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.ts';
 import { MessageReader } from './reader.ts';
+import { trustedFacts } from './trusted-facts.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -249,20 +250,34 @@ describe('forwardRequestHead', () => {
     const h = parseRequestHead(
       b(
         'POST /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Drop, Content-Length\r\nKeep-Alive: timeout=5\r\nX-Drop: 1\r\n' +
-          'X-Forwarded-For: 6.6.6.6\r\nProxy-Authorization: secret\r\nTE: trailers\r\nContent-Length: 2\r\nX-Keep: a',
+          'X-Forwarded-For: 6.6.6.6\r\nProxy-Authorization: secret\r\nTE: trailers\r\nContent-Length: 2\r\nX-Request-Id: forged\r\nX-Keep: a',
       ),
     );
-    expect(forwardRequestHead(h, facts).toString('latin1')).toBe(
+    expect(forwardRequestHead(h, facts, { requestId: 'rid-1' }).toString('latin1')).toBe(
       'POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: 2\r\nX-Keep: a\r\n' +
-        'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.test\r\nConnection: keep-alive\r\n\r\n',
+        'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.test\r\nX-Request-Id: rid-1\r\nConnection: keep-alive\r\n\r\n',
     );
   });
 
   it('keeps an upgrade and appends to a trusted X-Forwarded-For chain', () => {
     const h = parseRequestHead(b('GET /ws HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 10.0.0.1'));
-    const text = forwardRequestHead(h, { ...facts, trustProxy: true }).toString('latin1');
+    const text = forwardRequestHead(h, { ...facts, trustProxy: true }, { requestId: 'rid-2' }).toString('latin1');
     expect(text).toContain('X-Forwarded-For: 10.0.0.1, 203.0.113.7\r\n');
     expect(text).toContain('Upgrade: websocket\r\nConnection: upgrade\r\n\r\n');
+  });
+});
+
+describe('trustedFacts', () => {
+  it('reads a valid X-Request-Id and the last X-Forwarded-For entry', () => {
+    const h = parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6, 198.51.100.9\r\nX-Request-Id: abc-1'));
+    expect(trustedFacts(h.rawHeaders)).toEqual({ requestId: 'abc-1', clientAddress: '198.51.100.9' });
+  });
+
+  it('ignores an unsafe or overlong id and an empty chain', () => {
+    for (const id of ['a b', 'x'.repeat(129), '"q"']) {
+      const h = parseRequestHead(b(`GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: \r\nX-Request-Id: ${id}`));
+      expect(trustedFacts(h.rawHeaders)).toEqual({ requestId: undefined, clientAddress: undefined });
+    }
   });
 });
 

@@ -1,0 +1,198 @@
+import { CounterFamily, Gauge, HistogramFamily, LATENCY_BUCKETS, OTHER, Registry, collectDefaultMetrics, registerCollected, type CounterCell, type HistogramCell } from '@tunnel/observability';
+import type { ClientConn } from '../client-conn.ts';
+import type { Router } from '../router.ts';
+import { RecentIds } from './recent-ids.ts';
+
+/** Client label of requests no client took (no route, draining). */
+export const NO_CLIENT = '_none';
+
+/** Most client ids remembered after they leave, to count reconnects (count). */
+const MAX_REMEMBERED_CLIENTS = 10_000;
+
+/** The counters one request updates, resolved once per (host label, client) and kept on its binding. */
+export interface RequestSeries {
+  /** `tunnel_http_requests_total` by status class: index 0 = 1xx ... 4 = 5xx. */
+  readonly byClass: Array<CounterCell | undefined>;
+  /** Labels of these series. */
+  readonly host: string;
+  /** Client label. */
+  readonly client: string;
+  /** Time to the response head. */
+  readonly firstByte: HistogramCell;
+  /** Time to the end of the response. */
+  readonly complete: HistogramCell;
+}
+
+/**
+ * The exit server's Prometheus metrics. Label values are bounded: `host` is a hostname a
+ * connected client declared (or its `*.` pattern), else `_other`; `client` is a connected
+ * client's id (its series go when its last session does); `port` a TCP port this server
+ * offers. Request counters are plain cells updated without allocation; gauges are read from
+ * the router and the sessions at scrape time.
+ */
+export class ExitMetrics {
+  /** Everything this server exports, Node's process metrics included. */
+  readonly registry = new Registry();
+  private readonly requests: CounterFamily<'host' | 'client' | 'code_class'>;
+  private readonly duration: HistogramFamily<'host' | 'phase'>;
+  private readonly tcp: CounterFamily<'port'>;
+  private readonly authFailures: CounterFamily<'reason'>;
+  private readonly reconnects: CounterCell;
+  private readonly seriesCache = new Map<string, RequestSeries>();
+  private readonly left = new RecentIds(MAX_REMEMBERED_CLIENTS);
+  /** Tunnel bytes of sessions that have closed (open ones are read live). */
+  private closedBytesIn = 0;
+  private closedBytesOut = 0;
+
+  constructor(
+    private readonly router: Router,
+    /** This server's instance id (label of `tunnel_client_sessions`). */
+    instanceId: string,
+    /** Also export Node's process metrics (CPU, memory, event loop lag, GC); once per process. */
+    processMetrics = false,
+  ) {
+    const registry = this.registry;
+    if (processMetrics) collectDefaultMetrics({ register: registry });
+    this.requests = new CounterFamily(registry, {
+      name: 'tunnel_http_requests_total',
+      help: 'Public HTTP requests answered, by host (declared by a connected client, else _other), client and status class.',
+      labelNames: ['host', 'client', 'code_class'],
+    });
+    this.duration = new HistogramFamily(registry, {
+      name: 'tunnel_http_request_duration_seconds',
+      help: 'Public HTTP request duration in seconds, from the request head to the response head (phase=first_byte) and to the end of the response (phase=complete).',
+      labelNames: ['host', 'phase'],
+      buckets: LATENCY_BUCKETS,
+    });
+    this.tcp = new CounterFamily(registry, { name: 'tunnel_tcp_connections_total', help: 'Public TCP connections carried, by public port.', labelNames: ['port'] });
+    this.authFailures = new CounterFamily(registry, {
+      name: 'tunnel_auth_failures_total',
+      help: 'Refused edge-client handshakes and admin requests, by error code.',
+      labelNames: ['reason'],
+      maxSeries: 100,
+    });
+    this.reconnects = new CounterFamily(registry, {
+      name: 'tunnel_client_reconnects_total',
+      help: 'Sessions opened by a client id that had been connected to this server before.',
+      labelNames: [],
+    }).series({});
+    const clients = () => router.clients;
+    new Gauge({
+      name: 'tunnel_clients_connected',
+      help: 'Edge clients connected now.',
+      registers: [registry],
+      collect() {
+        this.set(clients().size);
+      },
+    });
+    new Gauge({
+      name: 'tunnel_client_sessions',
+      help: 'Edge-client sessions held by this exit server instance.',
+      labelNames: ['instance'],
+      registers: [registry],
+      collect() {
+        this.set({ instance: instanceId }, clients().size);
+      },
+    });
+    new Gauge({
+      name: 'tunnel_streams_in_flight',
+      help: 'Tunnel streams open now (public connections and TCP connections being carried).',
+      registers: [registry],
+      collect() {
+        let n = 0;
+        for (const c of clients()) n += c.session.activeStreams;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'tunnel_ping_rtt_seconds',
+      help: 'Last keep-alive round trip to each connected client, in seconds.',
+      labelNames: ['client'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of clients()) if (c.session.rttMs !== undefined) this.set({ client: c.hello.clientId }, c.session.rttMs / 1000);
+      },
+    });
+    // A counter read at scrape time: closed sessions' totals plus the open sessions' own.
+    const bytes = (direction: 'in' | 'out') => {
+      let n = direction === 'in' ? this.closedBytesIn : this.closedBytesOut;
+      for (const c of clients()) n += direction === 'in' ? c.session.bytesIn : c.session.bytesOut;
+      return n;
+    };
+    registerCollected(registry, 'tunnel_bytes_total', 'Bytes on the tunnel connections: direction=in from edge clients, out to them (framing included).', 'counter', () => [
+      { labels: { direction: 'in' }, value: bytes('in') },
+      { labels: { direction: 'out' }, value: bytes('out') },
+    ]);
+  }
+
+  /** Prometheus text of every metric. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The series for requests to `host` (lower-case) served by `client` (none: no client took it). */
+  requestSeries(host: string, client: ClientConn | undefined): RequestSeries {
+    const hostLabel = client ? declaredHost(host, client.hello.hostnames) : OTHER;
+    const clientLabel = client ? client.hello.clientId : NO_CLIENT;
+    const key = `${hostLabel}\u0000${clientLabel}`;
+    let s = this.seriesCache.get(key);
+    if (!s) {
+      s = {
+        host: hostLabel,
+        client: clientLabel,
+        byClass: [undefined, undefined, undefined, undefined, undefined],
+        firstByte: this.duration.series({ host: hostLabel, phase: 'first_byte' }),
+        complete: this.duration.series({ host: hostLabel, phase: 'complete' }),
+      };
+      this.seriesCache.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Counts one finished request: `status` (0 = none was sent), `firstByteMs`/`completeMs` its
+   * durations (firstByteMs < 0 when no response head came). No allocation once its series exist.
+   */
+  requestDone(s: RequestSeries, status: number, firstByteMs: number, completeMs: number): void {
+    const i = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 4;
+    let cell = s.byClass[i];
+    if (!cell) cell = s.byClass[i] = this.requests.series({ host: s.host, client: s.client, code_class: `${i + 1}xx` });
+    cell.value++;
+    if (firstByteMs >= 0) this.duration.observe(s.firstByte, firstByteMs / 1000);
+    this.duration.observe(s.complete, completeMs / 1000);
+  }
+
+  /** The counter of connections to public TCP port `port`; resolve once per port. */
+  tcpConnections(port: number): CounterCell {
+    return this.tcp.series({ port: String(port) });
+  }
+
+  /** Counts a refused handshake or admin request (`reason`: its TUN_ERR code). */
+  authFailure(reason: string): void {
+    this.authFailures.series({ reason }).value++;
+  }
+
+  /** A client session opened: counts a reconnect when this id was here before. */
+  clientConnected(client: ClientConn): void {
+    if (this.left.take(client.hello.clientId)) this.reconnects.value++;
+  }
+
+  /** A client session closed (and left the router): keeps its byte totals, forgets its series once no session of its id remains. */
+  clientDisconnected(client: ClientConn): void {
+    this.closedBytesIn += client.session.bytesIn;
+    this.closedBytesOut += client.session.bytesOut;
+    const id = client.hello.clientId;
+    this.left.add(id);
+    for (const c of this.router.clients) if (c.hello.clientId === id) return;
+    this.requests.drop((l) => l.client === id);
+    for (const [key, s] of this.seriesCache) if (s.client === id) this.seriesCache.delete(key);
+  }
+}
+
+/** `host` when the client declared it, its matching `*.` pattern, else `_other` (bounded: only declared names). */
+export function declaredHost(host: string, declared: readonly string[]): string {
+  if (declared.includes(host)) return host;
+  for (const name of declared) if (name.startsWith('*.') && host.endsWith(name.slice(1)) && host.length > name.length - 1) return name;
+  return OTHER;
+}
