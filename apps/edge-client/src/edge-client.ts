@@ -23,11 +23,20 @@ import {
   type Welcome,
 } from '@tunnel/tunnel-protocol';
 import { Backoff } from './backoff.ts';
+import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
+
+/** What the entry point hands in besides the config. */
+export interface EdgeClientIo {
+  /** The access log (one line per request); undefined = off. */
+  readonly accessLog?: Logger;
+  /** Export Node's process metrics too (once per process: the entry point sets it). */
+  readonly processMetrics?: boolean;
+}
 
 /** Connection state, for tests and the demo. `connected`: at least one session serves. */
 export type EdgeClientState = 'connecting' | 'connected' | 'waiting' | 'draining' | 'stopped';
@@ -69,11 +78,24 @@ export class EdgeClient {
   private dialing: Dialing | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<(arg: unknown) => void>>();
+  /** Prometheus metrics (served by the entry point on --metrics-bind). */
+  readonly metrics: EdgeMetrics;
+  private readonly accessLog: Logger | undefined;
+  /** Requests are followed (parsed as they pass) only when counted or logged. */
+  private readonly followRequests: boolean;
 
   constructor(
     private readonly config: EdgeClientConfig,
     private readonly log: Logger,
+    io: EdgeClientIo = {},
   ) {
+    this.metrics = new EdgeMetrics(() => {
+      let streams = 0;
+      for (const l of this.links.values()) streams += l.session.activeStreams;
+      return { connected: this.state === 'connected', sessions: this.links.size, streams };
+    }, io.processMetrics ?? false);
+    this.accessLog = io.accessLog;
+    this.followRequests = config.metricsBind !== undefined || io.accessLog !== undefined;
     this.upstreams = new Upstreams(config.upstream, config.maxUpstreamSockets);
     this.tcp = new TcpForwards(config.tcp, config.proxyProtocol);
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
@@ -213,6 +235,7 @@ export class EdgeClient {
     }
     const link: Link = { session, welcome, peersAware: welcome.peers !== undefined };
     this.links.set(instance, link);
+    this.metrics.sessions.value++;
     const connectedAt = Date.now();
     this.backoff.reset();
     this.setState('connected');
@@ -282,6 +305,7 @@ export class EdgeClient {
   private serve(stream: TunnelStream, log: Logger): void {
     const head = stream.head;
     if (head.kind === 'tcp') {
+      this.metrics.tcpConnection(head.port);
       proxyTcp(stream, head, this.tcp, { connectTimeoutMs: this.config.upstreamConnectTimeout, readPool: this.readPool }, log);
       return;
     }
@@ -289,7 +313,18 @@ export class EdgeClient {
       stream.reset(ResetCode.NO_ROUTE);
       return;
     }
-    proxyHttp(stream, head, this.upstreams, { connectTimeoutMs: this.config.upstreamConnectTimeout, readPool: this.readPool }, log);
+    proxyHttp(
+      stream,
+      head,
+      this.upstreams,
+      {
+        connectTimeoutMs: this.config.upstreamConnectTimeout,
+        readPool: this.readPool,
+        metrics: this.followRequests ? this.metrics : undefined,
+        accessLog: this.accessLog,
+      },
+      log,
+    );
   }
 
   /** Dials again after the backoff unless every wanted instance is attached. */
@@ -300,6 +335,7 @@ export class EdgeClient {
     this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      this.metrics.reconnects.value++;
       this.connect();
     }, delay);
   }

@@ -1,10 +1,26 @@
-import pino from 'pino';
 import { edgeClientSchema, loadConfigOrExit } from '@tunnel/config';
+import { accessLogger, startMetricsServer, stdoutLogger, type MetricsServer } from '@tunnel/observability';
 import { EdgeClient } from './edge-client.ts';
 
 const config = loadConfigOrExit(edgeClientSchema, process.argv.slice(2), process.env);
-const logger = pino({ level: config.logLevel, base: { app: 'edge-client' } });
-const client = new EdgeClient(config, logger);
+const tty = process.stdout.isTTY === true;
+const logger = stdoutLogger({ app: 'edge-client', level: config.logLevel, tty });
+let accessLog;
+try {
+  accessLog = accessLogger(config.accessLog, { app: 'edge-client', tty });
+} catch (err) {
+  logger.fatal({ err: (err as Error).message }, `--access-log ${config.accessLog} cannot be opened`);
+  process.exit(1);
+}
+const client = new EdgeClient(config, logger, { accessLog, processMetrics: true });
+let metricsServer: MetricsServer | undefined;
+if (config.metricsBind) {
+  metricsServer = await startMetricsServer(client.metrics.registry, config.metricsBind).catch((err: Error) => {
+    logger.fatal({ err: err.message, bind: config.metricsBind }, 'edge client metrics cannot listen (--metrics-bind)');
+    process.exit(1);
+  });
+  logger.info({ metricsPort: metricsServer.port, host: config.metricsBind.host }, 'edge client metrics listening');
+}
 client.start();
 
 let stopping = false;
@@ -13,6 +29,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'draining');
-    void client.stop().then(() => process.exit(0));
+    void client
+      .stop()
+      .then(() => metricsServer?.close())
+      .then(() => (accessLog ? accessLog.flush(() => process.exit(0)) : process.exit(0)));
   });
 }

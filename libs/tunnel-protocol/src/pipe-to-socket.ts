@@ -46,13 +46,15 @@ export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writable
  * in pieces when it straddles reads) leave in one writev instead of one syscall each. Borrowed
  * read buffers are leased until written ({@link writeLeased}). Backpressure: while the socket's
  * buffer is full the stream's credit is withheld from the peer. The stream's end ends the socket
- * (half-close).
+ * (half-close). `tap`, when given, sees each chunk (synchronously, before it is written) and
+ * must not keep it.
  */
-export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike): void {
+export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike, tap?: (chunk: Buffer) => void): void {
   const corkForTick = tickCorker(socket);
   stream.setSink({
     write(chunk) {
       if (socket.destroyed) return true;
+      tap?.(chunk);
       corkForTick();
       return writeLeased(socket, chunk);
     },
