@@ -100,7 +100,7 @@ export function benchAdminToken(token) {
  */
 export async function startExitServer({ bins, token, port, controlPort, tcpPorts = [], extraArgs = [], nofile, name = 'exit-server', deadline = Date.now() + READY_TIMEOUT_MS }) {
   const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${port}`, '--control-port', `${controlPort}`, '--bind', '127.0.0.1',
-    '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--instance-id', 'bench', '--drain-timeout', '1s',
+    '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--access-log', 'off', '--instance-id', 'bench', '--drain-timeout', '1s',
     ...tcpPorts.flatMap((p) => ['--tcp-port', `${p}`]), ...extraArgs];
   const serverEnv = { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) };
   const proc = nofile
@@ -126,7 +126,7 @@ export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, ext
     `edge-client-${id}`,
     process.execPath,
     [...TUNNEL_NODE_FLAGS, bins['edge-client'], '--url', `ws://127.0.0.1:${controlPort}`, ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
-      '--token-env', 'TUNNEL_TOKEN', '--id', id, '--log-level', 'warn', '--drain-timeout', '1s', ...extraArgs],
+      '--token-env', 'TUNNEL_TOKEN', '--id', id, '--log-level', 'warn', '--access-log', 'off', '--drain-timeout', '1s', ...extraArgs],
     { env: childEnv(token) },
   );
 }
