@@ -88,3 +88,19 @@ describe('HttpWatch', () => {
     expect(big.why).toEqual(['a head over 64 KiB']);
   });
 });
+
+describe('HttpWatch when its callback throws', () => {
+  it('stops watching and says why, never throwing into the data path', () => {
+    const why: string[] = [];
+    const w = new HttpWatch(() => {
+      throw new Error('boom');
+    }, (r) => why.push(r));
+    expect(() => {
+      w.request(b('GET / HTTP/1.1\r\n\r\n'));
+      w.response(b('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+      w.response(b('more'));
+      w.end();
+    }).not.toThrow();
+    expect(why).toEqual(['watcher failed: boom']);
+  });
+});

@@ -144,8 +144,25 @@ export class HttpWatch {
     private readonly gaveUp: (why: string) => void = () => {},
   ) {}
 
-  /** Bytes on their way to the upstream. */
+  /** Bytes on their way to the upstream. Never throws: a surprise only stops the watching. */
   request(chunk: Buffer): void {
+    try {
+      this.onRequest(chunk);
+    } catch (err) {
+      this.stop(`watcher failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Bytes from the upstream. Never throws: a surprise only stops the watching. */
+  response(chunk: Buffer): void {
+    try {
+      this.onResponse(chunk);
+    } catch (err) {
+      this.stop(`watcher failed: ${(err as Error).message}`);
+    }
+  }
+
+  private onRequest(chunk: Buffer): void {
     const f = this.req;
     let i = 0;
     while (i < chunk.length && f.part !== Part.Off) {
@@ -191,8 +208,7 @@ export class HttpWatch {
     }
   }
 
-  /** Bytes from the upstream. */
-  response(chunk: Buffer): void {
+  private onResponse(chunk: Buffer): void {
     const f = this.res;
     let i = 0;
     while (i < chunk.length && f.part !== Part.Off) {
@@ -269,8 +285,12 @@ export class HttpWatch {
 
   /** The upstream connection closed: a close-delimited response ends; unanswered requests are reported with status 0. */
   end(): void {
-    if (this.res.part === Part.UntilClose && this.queue[0]) this.finish();
-    while (this.queue.length > 0) this.finish();
+    try {
+      if (this.res.part === Part.UntilClose && this.queue[0]) this.finish();
+      while (this.queue.length > 0) this.finish();
+    } catch (err) {
+      this.gaveUp(`watcher failed: ${(err as Error).message}`);
+    }
     this.req.part = Part.Off;
     this.res.part = Part.Off;
   }
