@@ -12,6 +12,7 @@ describe('PeerSet', () => {
     set.observe('10.0.0.3:8123', live('a', 1), 1000);
     expect(set.live).toEqual(['a', 'b']);
     expect(set.maxPeerClients).toBe(2);
+    expect(set.snapshot().find((e) => e.target === '10.0.0.2:8123')?.state).toBe('self');
   });
 
   it('a peer that stops answering leaves once silent for the timeout', () => {

@@ -7,8 +7,8 @@ export type ProbeResult =
   /** No answer (refused, timed out, garbage): it leaves once silent for `timeoutMs`. */
   | { readonly kind: 'silent' };
 
-/** State of one probed address. */
-export type PeerState = 'unknown' | 'live' | 'draining' | 'gone';
+/** State of one probed address; `self`: it answered with this server's own id (its own address). */
+export type PeerState = 'unknown' | 'live' | 'self' | 'draining' | 'gone';
 
 /** One probed address and what is known of it (for /status). */
 export interface PeerEntry {
@@ -57,7 +57,8 @@ export class PeerSet {
     const e = this.entries.get(target);
     if (!e) return;
     if (result.kind === 'live') {
-      this.entries.set(target, { target, state: 'live', instanceId: result.instanceId, clients: result.clients, lastLiveAt: now });
+      const state = result.instanceId === this.selfId ? 'self' : 'live';
+      this.entries.set(target, { target, state, instanceId: result.instanceId, clients: result.clients, lastLiveAt: now });
     } else if (result.kind === 'draining') {
       this.entries.set(target, { ...e, state: 'draining' });
     } else if (e.state === 'live' && now - e.lastLiveAt >= this.timeoutMs) {
@@ -70,14 +71,14 @@ export class PeerSet {
   /** Live peers' instance ids, sorted, without this server's own. */
   get live(): string[] {
     const ids = new Set<string>();
-    for (const e of this.entries.values()) if (e.state === 'live' && e.instanceId && e.instanceId !== this.selfId) ids.add(e.instanceId);
+    for (const e of this.entries.values()) if (e.state === 'live' && e.instanceId) ids.add(e.instanceId);
     return [...ids].sort();
   }
 
   /** Most distinct clients any live peer holds (0 without peers). */
   get maxPeerClients(): number {
     let max = 0;
-    for (const e of this.entries.values()) if (e.state === 'live' && e.instanceId !== this.selfId) max = Math.max(max, e.clients);
+    for (const e of this.entries.values()) if (e.state === 'live') max = Math.max(max, e.clients);
     return max;
   }
 
