@@ -22,7 +22,7 @@ export function newToken(): string {
 }
 
 /** GenericContainer plus what this suite needs: a second network before start, and --init. */
-class TunnelContainer extends GenericContainer {
+export class TunnelContainer extends GenericContainer {
   private readonly extraNetworks: string[] = [];
 
   /** Connects the container to another network after create, before start. */
@@ -225,7 +225,8 @@ export class Topology {
     return new Topology(prefix, networks, images, owner);
   }
 
-  private container(image: string, role: string): { c: TunnelContainer; name: string; logs: LogTail } {
+  /** A container of this topology (named, labelled, --init, logs kept), not yet started. */
+  container(image: string, role: string): { c: TunnelContainer; name: string; logs: LogTail } {
     const name = `${this.prefix}-${role}-${++this.seq}`;
     const logs = new LogTail(role);
     const c = new TunnelContainer(image)
@@ -238,12 +239,13 @@ export class Topology {
   }
 
   /** Starts an exit server on `wan`, ports 8000 and 8123 (and `tcpPorts`) published on random host ports. */
-  async exitServer(opts: { token?: string; env?: Record<string, string>; tcpPorts?: number[] } = {}): Promise<ExitNode> {
+  async exitServer(opts: { token?: string; env?: Record<string, string>; tcpPorts?: number[]; aliases?: string[] } = {}): Promise<ExitNode> {
     const token = opts.token ?? newToken();
     const adminToken = newToken();
     const { c, name, logs } = this.container(this.images['exit-server:amd64'], 'exit');
     const started = await c
       .withNetworkMode(this.networks.wan)
+      .withNetworkAliases(...(opts.aliases ?? []))
       .withEnvironment({ TUNNEL_TOKEN: token, TUNNEL_ADMIN_TOKEN: adminToken, ...POISONED, ...opts.env })
       .withExposedPorts(8000, 8123, ...(opts.tcpPorts ?? []))
       .withWaitStrategy(Wait.forLogMessage(/"msg":"exit server listening"/))
@@ -286,14 +288,14 @@ export class Topology {
   }
 
   /**
-   * Starts an edge client on `wan` + `edge` that dials the exit server by its container name and
-   * forwards to `app`. Waits for "tunnel established" unless `waitConnected` is false.
+   * Starts an edge client on `wan` + `edge` that dials the exit server by its container name (or
+   * `url`, e.g. a load balancer) and forwards to `app`. Waits for "tunnel established" unless `waitConnected` is false.
    */
   async edgeClient(
     id: string,
     exit: ExitNode,
     app: Node,
-    opts: { token?: string; args?: string[]; arch?: Arch; waitConnected?: boolean } = {},
+    opts: { token?: string; args?: string[]; arch?: Arch; waitConnected?: boolean; url?: string } = {},
   ): Promise<Node> {
     const arch = opts.arch ?? 'amd64';
     const { c, name, logs } = this.container(this.images[`edge-client:${arch}`], `client-${id}`);
@@ -303,7 +305,7 @@ export class Topology {
       .withExtraNetwork(this.networks.edge)
       .withEnvironment({ TUNNEL_TOKEN: opts.token ?? exit.token, ...POISONED })
       .withCommand([
-        '--url', `ws://${exit.name}:8123`,
+        '--url', opts.url ?? `ws://${exit.name}:8123`,
         '--upstream', `http://${app.name}:3000`,
         '--id', id,
         '--reconnect-min', '200ms',
