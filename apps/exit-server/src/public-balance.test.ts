@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError, silentLogger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, silentLogger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
 import { parseRequestHead, type RequestHead } from './http1/head.ts';
@@ -183,6 +183,19 @@ describe('per-request balancing on kept-alive connections', () => {
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
     expect(await tally(port, 6)).toEqual({ a: 3, b: 3 });
     expect(a.streams.length).toBe(2);
+  });
+
+  it('replays a refused request onto the stream the connection already holds on the next client', async () => {
+    const router = new Router();
+    // Refuses every stream, as a client at its upstream connection limit does.
+    fakeEdge(router, 'refuses', [], (s) => s.reset(ResetCode.REFUSED));
+    const serves = connectClient(router, 'serves', ok('serves'));
+    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const agent = keepAlive();
+    for (let i = 0; i < 6; i++) expect((await send(port, { agent })).body).toBe('serves /x');
+    // Each refusal was replayed onto the one stream held on 'serves', not a new one each time.
+    expect(serves.streams.length).toBe(1);
+    expect(serves.server.activeStreams).toBe(1);
   });
 
   it('lets go of the least recently used idle stream past the per-connection cap', async () => {

@@ -88,7 +88,8 @@ export class PublicConnection {
     // The response stream's credit was withheld while this socket was full.
     socket.on('drain', () => {
       this.deadlines.drained();
-      this.streams.active?.stream.sinkDrained();
+      // Every held stream: one whose response filled the socket may no longer be the active one.
+      for (const b of this.streams.held()) b.stream.sinkDrained();
     });
     socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
       if (this.idle) socket.destroy();
@@ -265,24 +266,20 @@ export class PublicConnection {
   }
 
   /**
-   * The binding for a request that may go anywhere (nothing is owed on this connection): a
-   * held stream on the client the policy (or the sticky cookie) picks, else a new one. With
-   * `--balance connection` the active stream stays while its client serves the Host, and is
-   * the only one held.
+   * The binding for a request that may go anywhere (nothing is owed on this connection): the
+   * stream held on the client the policy (or the sticky cookie) picks, else a new one (see
+   * open). With `--balance connection` the active stream stays while its client serves the
+   * Host, and is the only one held.
    */
   private choose(p: Pending, authority: string, cookie: string | undefined): Binding | undefined {
     const host = p.host;
     const active = this.streams.active;
     const preferred = cookie === undefined ? undefined : this.owner.router.sticky?.clientsFor(cookie);
-    if (this.owner.opts.balance === 'connection' && active && active.host === host && active.client.available && (!preferred?.length || preferred.includes(active.client))) {
-      return active;
-    }
+    const perConnection = this.owner.opts.balance === 'connection';
+    if (perConnection && active && active.host === host && active.client.available && (!preferred?.length || preferred.includes(active.client))) return active;
     const client = this.owner.router.pick(host, preferred);
-    const held = client && this.streams.use(client);
-    if (held && held.host === host) return held;
-    if (held) this.release(held); // it carries another Host's upstream connection
-    if (this.owner.opts.balance === 'connection' && active && active !== held) this.release(active);
-    if (this.streams.size >= MAX_STREAMS_PER_CONNECTION) {
+    if (perConnection && active && active.client !== client) this.release(active);
+    if (client && !this.streams.get(client) && this.streams.size >= MAX_STREAMS_PER_CONNECTION) {
       const lru = this.streams.leastRecentIdle();
       if (lru) this.release(lru);
     }
@@ -290,8 +287,9 @@ export class PublicConnection {
   }
 
   /**
-   * Opens a stream for request `h` (to its host) on `client` (undefined: the next the router
-   * picks; null: none serves it); answers the request itself on failure.
+   * The binding for request `h` (to its host) on `client` (undefined: the next the router
+   * picks; null: none serves it): the stream held there, or a new one; answers the request
+   * itself on failure.
    */
   private open(h: Pending, authority: string, attempt: number, picked?: ClientConn | null): Binding | undefined {
     const host = h.host;
@@ -302,6 +300,12 @@ export class PublicConnection {
       this.owner.requestDone(h, 503, undefined);
       return undefined;
     }
+    // The fast path: ride the stream already held on this client (idle, since only the active
+    // one can owe responses), unless it carries another Host's upstream connection. A request
+    // replayed after a refusal lands here too.
+    const held = this.streams.get(client);
+    if (held && held.idle && held.host === host) return this.streams.use(client);
+    if (held) this.release(held);
     let stream: TunnelStream;
     try {
       const head = { kind: 'http', method: h.method, target: h.target, authority, headers: [], remoteAddress: this.remoteAddress, remotePort: this.socket.remotePort ?? 0 } as const;

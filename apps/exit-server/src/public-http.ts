@@ -140,7 +140,7 @@ export class PublicHttp {
   /** The client of `session` is at its stream limit: idle kept-alive connections on it let go of their streams. Returns how many were freed. */
   reclaimIdle(session: Session): number {
     const before = session.activeStreams;
-    for (const c of [...(this.bySession.get(session) ?? [])]) c.leaveIfIdle();
+    for (const c of [...(this.bySession.get(session) ?? [])]) c.leaveIfIdle(session);
     return before - session.activeStreams;
   }
 

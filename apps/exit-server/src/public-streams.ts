@@ -77,6 +77,11 @@ export class PublicStreams {
     return undefined;
   }
 
+  /** Every held binding, live: for callers that let go of none while iterating. */
+  held(): IterableIterator<Binding> {
+    return this.byClient.values();
+  }
+
   /** Every held binding (a copy: callers let go of them while iterating). */
   all(): Binding[] {
     return [...this.byClient.values()];
