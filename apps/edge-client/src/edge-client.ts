@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { HA_CONNECTIONS_MAX, type EdgeClientConfig } from '@tunnel/config';
 import {
+  Backoff,
   DEFAULT_LIMITS,
   HELLO_HEADER,
   PEERS_CAPABILITY,
@@ -22,7 +23,6 @@ import {
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
-import { Backoff } from './backoff.ts';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';

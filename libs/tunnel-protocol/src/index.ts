@@ -23,3 +23,4 @@ export * from './tick-cork.ts';
 export * from './read-pool.ts';
 export * from './transport/pooled-socket.ts';
 export { NODE_INTERNALS_WARNING_CODE } from './transport/socket-internals.ts';
+export * from './backoff.ts';

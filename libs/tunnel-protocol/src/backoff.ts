@@ -1,4 +1,8 @@
-/** Reconnect delays: exponential growth, capped, with full jitter so a fleet that lost its server does not come back in lockstep. */
+/**
+ * Reconnect delays: exponential growth, capped, with full jitter so a fleet that lost its server
+ * does not come back in lockstep. The edge client's policy; in the protocol library so the e2e
+ * reconnect-storm test drives hundreds of sessions with the very same policy.
+ */
 export class Backoff {
   private attempt = 0;
 
