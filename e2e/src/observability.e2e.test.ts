@@ -169,6 +169,18 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     }
   });
 
+  it('serves the same metrics on the control port, to the admin token only', async () => {
+    const url = `http://127.0.0.1:${server.controlPort}/metrics`;
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    expect(ok.status).toBe(200);
+    const m = parseExposition(await ok.text());
+    expect(sumSamples(m, 'tunnel_clients_connected')).toBe(2);
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const after = await metricsOf(metricsPort);
+    expect(sumSamples(after, 'tunnel_auth_failures_total', { reason: 'TUN_ERR_ADMIN_AUTH' })).toBe(2);
+  });
+
   it('counts a client that comes back as a reconnect', async () => {
     await clients[1].stop();
     await waitForStatus(server, (st) => st.clients.length === 1);

@@ -120,7 +120,10 @@ export class ControlPlane {
     });
     this.requireAdmin = adminGuard(
       () => opts.adminToken,
-      (req, outcome) => this.log.warn({ remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state }, 'refused admin request'),
+      (req, outcome) => {
+        this.log.warn({ remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state }, 'refused admin request');
+        opts.metrics?.authFailure(outcome.state === 'disabled' ? 'TUN_ERR_ADMIN_DISABLED' : 'TUN_ERR_ADMIN_AUTH');
+      },
     );
     this.app.get('/status', { preHandler: this.requireAdmin }, async () => {
       return {

@@ -10,6 +10,7 @@ import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
 import { httpProbe } from './peers/probe.ts';
 import { ConnectionCaps } from './connection-caps.ts';
 import { ExitMetrics } from './metrics/exit-metrics.ts';
+import { registerUi } from './ui/ui-routes.ts';
 import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
@@ -156,6 +157,17 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     logger.child({ component: 'control' }),
   );
   peers.on('change', (live: string[]) => control.advertisePeers(live));
+  // Admin routes on the control port: Prometheus text, and the live status page.
+  control.app.get('/metrics', { preHandler: control.requireAdmin }, async (_req, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  registerUi(control.app, {
+    instanceId,
+    adminToken: () => config.adminToken,
+    state: () => ({ clients: [...router.clients].map((c) => c.toStatus()), rates: metrics.rates.points() }),
+    secure: tls !== undefined,
+    onRefused: (reason) => metrics.authFailure(reason),
+  });
 
   // Half-open: a client that ends its side after a request still gets the response.
   const server = createServer({ allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK, noDelay: true }, publicHttp.handleConnection);

@@ -1,6 +1,7 @@
 import { CounterFamily, Gauge, HistogramFamily, LATENCY_BUCKETS, OTHER, Registry, collectDefaultMetrics, registerCollected, type CounterCell, type HistogramCell } from '@tunnel/observability';
 import type { ClientConn } from '../client-conn.ts';
 import type { Router } from '../router.ts';
+import { RateWindow } from './rate-window.ts';
 import { RecentIds } from './recent-ids.ts';
 
 /** Client label of requests no client took (no route, draining). */
@@ -33,6 +34,8 @@ export interface RequestSeries {
 export class ExitMetrics {
   /** Everything this server exports, Node's process metrics included. */
   readonly registry = new Registry();
+  /** Requests and errors per second over the last 5 minutes (the status page's graphs). */
+  readonly rates = new RateWindow(300);
   private readonly requests: CounterFamily<'host' | 'client' | 'code_class'>;
   private readonly duration: HistogramFamily<'host' | 'phase'>;
   private readonly tcp: CounterFamily<'port'>;
@@ -159,6 +162,7 @@ export class ExitMetrics {
     let cell = s.byClass[i];
     if (!cell) cell = s.byClass[i] = this.requests.series({ host: s.host, client: s.client, code_class: `${i + 1}xx` });
     cell.value++;
+    this.rates.count(i === 4);
     if (firstByteMs >= 0) this.duration.observe(s.firstByte, firstByteMs / 1000);
     this.duration.observe(s.complete, completeMs / 1000);
   }
