@@ -37,6 +37,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then need+=(docker-compose); fi
 # The scale-out e2e starts its own haproxy (never the system service).
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# The status-page e2e drives Debian's headless Chromium through playwright-core (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # busybox-static comes as a downloaded .deb in base-image.sh (installing it would replace a system busybox).
 if [ "${SKIP_ARM64:-0}" != 1 ]; then
   [ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)

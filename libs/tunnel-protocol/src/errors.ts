@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   TUN_ERR_AUTH: 'The token was missing or wrong: give both ends the same token (--token-env / --token-file).',
   TUN_ERR_ADMIN_AUTH: 'An admin endpoint was called without the admin token: send the admin token as a bearer token; client tokens never open admin endpoints.',
   TUN_ERR_ADMIN_DISABLED: 'An admin endpoint was called but the exit server has no admin token: set TUNNEL_ADMIN_TOKEN (or --admin-token-env / --admin-token-file) on the exit server.',
+  TUN_ERR_UI_CROSS_SITE: 'A login or logout was posted to the status page from another site, or without an Origin or Sec-Fetch-Site header: refused as cross-site request forgery; use the form at /ui itself.',
   TUN_ERR_VERSION_MISMATCH: 'The two ends speak different protocol versions: upgrade the older one.',
   TUN_ERR_BAD_HELLO: 'The client hello was malformed or broke a limit: check the client version and its hostnames/ports.',
   TUN_ERR_BAD_UPGRADE: 'The control request was not a WebSocket upgrade to the tunnel path: point the client at the control port.',
