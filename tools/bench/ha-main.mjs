@@ -18,7 +18,7 @@ if (missing) {
 }
 process.on('exit', killAllNow);
 const progress = createProgress();
-progress.setTotal(2);
+progress.setTotal(3);
 const builds = await snapshotBuilds();
 try {
   const ha = await runHa({ bins: builds.bins, token: newToken(), durationSec: Number(values.duration), progress });

@@ -27,6 +27,7 @@ export function renderHa(ha) {
     `| 2 clients started → both listed by all 3 servers | ${fmt0(ha.attachAllMs)} ms |`,
     `| new exit server spawned → both clients attached to it (each restart) | ${ms} ms |`,
     `| rolling restart of all 3 servers under load (fresh connection per request): failed / requests (goal 0) | ${r ? `${r.failures.length} / ${fmt0(r.requests)}` : '—'} |`,
+    `| rolling restart again, under 20 kept-alive connections (autocannon): failed / requests (goal 0) | ${ha.rollingKeptAlive ? `${ha.rollingKeptAlive.failed} / ${fmt0(ha.rollingKeptAlive.requests)}` : '—'} |`,
     '',
   );
   if (r && r.failures.length > 0) lines.push('Failed during the rolling restart:', '', ...[...new Set(r.failures)].map((f) => `- ${f} (×${r.failures.filter((x) => x === f).length})`), '');

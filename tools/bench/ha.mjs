@@ -4,7 +4,8 @@
 //   attach all                 clients started -> every server lists both clients (3 servers)
 //   new server attached        a replacement server spawned -> both clients attached to it
 //   rolling restart            SIGTERM each of the 3 servers in turn, start its replacement, under
-//                              continuous load (fresh connection per request): failed requests
+//                              continuous load (fresh connection per request): failed requests;
+//                              then again under autocannon's kept-alive connections
 import { request } from 'node:http';
 import { stopChild, startChild } from './children.mjs';
 import { startHaproxy } from './haproxy.mjs';
@@ -13,10 +14,12 @@ import { freePorts } from './ports.mjs';
 import { childEnv, benchAdminToken, startEdgeClient, startUpstream, status, TUNNEL_NODE_FLAGS, until } from './systems.mjs';
 
 const LIMIT_MS = 30_000;
+/** Duration of the kept-alive load: long enough for three restarts on a loaded 2-core host. */
+const KEPT_ALIVE_WINDOW_S = 25;
 const CLIENTS = ['ha-1', 'ha-2'];
 const sinceMs = (t) => Number(process.hrtime.bigint() - t) / 1e6;
 
-function startServer({ bins, token, backends, i, generation }) {
+export function startServer({ bins, token, backends, i, generation }) {
   const b = backends[i];
   const peers = backends.flatMap((p, j) => (j === i ? [] : ['--peer', `127.0.0.1:${p.controlPort}`]));
   const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${b.port}`, '--control-port', `${b.controlPort}`, '--bind', '127.0.0.1',
@@ -26,7 +29,7 @@ function startServer({ bins, token, backends, i, generation }) {
 }
 
 /** Resolves once `controlPort`'s /status lists every bench client exactly once, serving. */
-async function attached(controlPort, token, procs, deadline) {
+export async function attached(controlPort, token, procs, deadline) {
   await until(deadline, procs, async () => {
     const res = await status(controlPort, token);
     if (res.status !== 200) return false;
@@ -63,7 +66,7 @@ function continuousLoad(port, concurrency) {
   return { count: () => requests, stop: async () => ((running = false), await Promise.all(loops), { requests, failures }) };
 }
 
-async function fleet({ n, bins, token, upstreamUrl }) {
+export async function fleet({ n, bins, token, upstreamUrl }) {
   const ports = await freePorts(2 * n);
   const backends = Array.from({ length: n }, (_, i) => ({ port: ports[2 * i], controlPort: ports[2 * i + 1] }));
   const servers = backends.map((_, i) => startServer({ bins, token, backends, i, generation: 0 }));
@@ -88,10 +91,10 @@ async function fleet({ n, bins, token, upstreamUrl }) {
 
 /**
  * Resolves `{ throughput: { 1: figures, 3: figures }, attachAllMs, newServerAttachMs,
- * rolling: { requests, failures }, errors: [] }`.
+ * rolling: { requests, failures }, rollingKeptAlive: { requests, failed }, errors: [] }`.
  */
 export async function runHa({ bins, token, durationSec, progress }) {
-  const out = { throughput: {}, attachAllMs: undefined, newServerAttachMs: [], rolling: undefined, errors: [] };
+  const out = { throughput: {}, attachAllMs: undefined, newServerAttachMs: [], rolling: undefined, rollingKeptAlive: undefined, errors: [] };
   const upstream = await startUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.http}`;
   try {
@@ -119,6 +122,19 @@ export async function runHa({ bins, token, durationSec, progress }) {
           await until(Date.now() + LIMIT_MS, f.procs(), async () => load.count() > before + 200, 'load progressing', 20);
         }
         out.rolling = await load.stop();
+        // Again under kept-alive connections (autocannon): a connection through an L4 balancer is
+        // pinned to one server, so this is where a drain that closes connections would show.
+        progress.phase('[ha] rolling restart again under kept-alive load (autocannon, 20 connections)');
+        const kept = runLoad({ url: `http://127.0.0.1:${f.lb.publicPort}/small`, connections: 20, durationSec: KEPT_ALIVE_WINDOW_S });
+        for (let i = 0; i < 3; i++) {
+          f.servers[i].child.kill('SIGTERM');
+          await f.servers[i].exited;
+          f.servers[i] = startServer({ bins, token, backends: f.backends, i, generation: 2 });
+          await attached(f.backends[i].controlPort, token, f.procs(), Date.now() + LIMIT_MS);
+          await f.lb.allUp(Date.now() + LIMIT_MS);
+        }
+        const k = (await kept).figures;
+        out.rollingKeptAlive = { requests: k.requests + k.errors, failed: k.errors + k.non2xx };
         progress.step();
       } finally {
         await f.stop();

@@ -89,7 +89,7 @@ function plannedSteps(opts, systems, peers) {
   const warm = warmupPerShape(opts.warmupSec) > 0 ? SHAPES.length : 0;
   const perRound = systems.reduce((sum, s) => sum + warm + SHAPES.length + (s.tcp && opts.tcpBytes > 0 ? 1 : 0), 0);
   const lifecycle = opts.rounds * (2 + (peers.ssh.sshd ? 1 : 0));
-  return opts.rounds * perRound + opts.scale.length + lifecycle + (peers.haproxy.missing ? 0 : 2);
+  return opts.rounds * perRound + opts.scale.length + lifecycle + (peers.haproxy.missing ? 0 : 3);
 }
 
 /** Sends exactly `bytes` through `port` with tcp-source.mjs; resolves `{ ms, mbPerSec }`. */
