@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IgnoreMode } from 'aws-cdk-lib';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
@@ -12,8 +13,8 @@ export type ImageApp = 'exit-server' | 'edge-client' | 'sample-app';
 export type ImageArch = 'arm64' | 'x86_64';
 
 /**
- * Repository root: the Dockerfiles' build context. Found by walking up from this module, which
- * runs from `src/constructs/` in tests and from the bundled `dist/main.js` under `cdk synth`.
+ * Repository root: where `apps/<app>/` lives. Found by walking up from this module, which runs
+ * from `src/constructs/` in tests and from the bundled `dist/main.js` under `cdk synth`.
  */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
@@ -25,24 +26,21 @@ function findRepoRoot(start: string): string {
 }
 
 /**
- * Paths left out of the build context: dependencies and build outputs are rebuilt inside the
- * image, and leaving them in would make every local build or test run change the asset hash
- * (a cdk.out inside the context would even copy itself).
+ * The only files of an app's build context: its Dockerfile and the bundle the host built
+ * (`npx nx run-many -t build`), which needs no node_modules. Everything else in the repository
+ * is left out (Docker ignore syntax: exclude all, then re-include these), so the asset hash, and
+ * with it the task definition, changes exactly when this app's shipped code changes: a docs edit
+ * or another app's change no longer restarts every service. The bundle is a function of the
+ * app's sources, the libs it imports and the locked dependencies; CDK adds the root
+ * `.dockerignore` to every context.
  */
-export const BUILD_CONTEXT_EXCLUDES: readonly string[] = [
-  '**/node_modules',
-  '.git',
-  '**/dist',
-  '**/cdk.out',
-  'reports',
-  '**/coverage',
-  '.nx',
-  'bench/results',
-];
+export function buildContextFiles(app: ImageApp): readonly string[] {
+  return [`apps/${app}/Dockerfile`, `apps/${app}/dist/main.js`, `apps/${app}/dist/main.js.map`];
+}
 
 /** Which app's image to build, for which CPU. */
 export interface AppImageProps {
-  /** App whose `apps/<app>/Dockerfile` is built, with the repository root as context. */
+  /** App whose `apps/<app>/Dockerfile` is built. */
   readonly app: ImageApp;
   /**
    * CPU architecture of the image; must match where the container runs.
@@ -50,15 +48,17 @@ export interface AppImageProps {
    */
   readonly arch?: ImageArch;
   /**
-   * Build context directory (the repository root).
+   * Directory holding `apps/<app>/` (the build context, filtered to {@link buildContextFiles}).
    * @default REPO_ROOT
    */
   readonly repoRoot?: string;
 }
 
 /**
- * One app's container image, built from its own Dockerfile by `cdk deploy` and pushed to the
- * bootstrap ECR repository. Synthesis only stages the context, so it needs no Docker.
+ * One app's container image, built by `cdk deploy` from its Dockerfile with `PREBUILT=1`: the
+ * JavaScript is bundled once on the host and copied in, so an arm64 image built on an x86 host
+ * runs no `npm ci` under emulation (only a copy). Synthesis stages the few context files and
+ * needs no Docker; it does need the bundle, and says how to make it.
  */
 export class AppImage extends Construct {
   /** The image asset (hash, repository, platform). */
@@ -69,16 +69,24 @@ export class AppImage extends Construct {
   constructor(scope: Construct, id: string, props: AppImageProps) {
     super(scope, id);
     const repoRoot = props.repoRoot ?? REPO_ROOT;
-    const file = join('apps', props.app, 'Dockerfile');
-    if (!existsSync(join(repoRoot, file))) {
-      throw new Error(`AppImage: ${file} not found under ${repoRoot}; each app's image is built from its own Dockerfile`);
+    const [dockerfile, bundle] = buildContextFiles(props.app);
+    if (!existsSync(join(repoRoot, dockerfile))) {
+      throw new Error(`AppImage: ${dockerfile} not found under ${repoRoot}; each app's image is built from its own Dockerfile`);
+    }
+    if (!existsSync(join(repoRoot, bundle))) {
+      throw new Error(
+        `AppImage: ${bundle} not found under ${repoRoot}; the image copies the bundle built on the host: ` +
+          'run `npx nx run-many -t build` at the repository root first',
+      );
     }
     const arch = props.arch ?? 'arm64';
     this.asset = new DockerImageAsset(this, 'Asset', {
       directory: repoRoot,
-      file,
+      file: dockerfile,
+      buildArgs: { PREBUILT: '1' },
       platform: arch === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-      exclude: [...BUILD_CONTEXT_EXCLUDES],
+      ignoreMode: IgnoreMode.DOCKER,
+      exclude: ['**', ...buildContextFiles(props.app).map((f) => `!${f}`)],
       displayName: `${props.app} (${arch})`,
     });
     this.image = ContainerImage.fromDockerImageAsset(this.asset);
