@@ -1,6 +1,7 @@
 import { edgeClientSchema, loadConfigOrExit } from '@tunnel/config';
 import { accessLogger, startMetricsServer, stdoutLogger, type MetricsServer } from '@tunnel/observability';
 import { EdgeClient } from './edge-client.ts';
+import { trackHealthFile } from './health-file.ts';
 
 const config = loadConfigOrExit(edgeClientSchema, process.argv.slice(2), process.env);
 const tty = process.stdout.isTTY === true;
@@ -13,6 +14,7 @@ try {
   process.exit(1);
 }
 const client = new EdgeClient(config, logger, { accessLog, processMetrics: true });
+if (config.healthFile !== undefined) trackHealthFile(client, config.healthFile);
 let metricsServer: MetricsServer | undefined;
 if (config.metricsBind) {
   metricsServer = await startMetricsServer(client.metrics.registry, config.metricsBind).catch((err: Error) => {

@@ -3,17 +3,20 @@ import {
   type ContainerDefinition,
   type ContainerImage,
   ExternalService,
+  type HealthCheck,
   ExternalTaskDefinition,
   type ICluster,
   LinuxParameters,
   LogDrivers,
   NetworkMode,
+  PlacementConstraint,
   type PortMapping,
   Protocol,
   type Secret as EcsSecret,
 } from 'aws-cdk-lib/aws-ecs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { ImageArch } from './app-image.ts';
 
 /** A container to run once on every registered device. */
 export interface ExternalDaemonServiceProps {
@@ -59,6 +62,21 @@ export interface ExternalDaemonServiceProps {
    * @default Duration.seconds(45)
    */
   readonly stopTimeout?: Duration;
+  /**
+   * Container health check; ECS replaces a task that fails it (an image's own HEALTHCHECK is
+   * ignored by ECS, so each service says it here).
+   */
+  readonly healthCheck: HealthCheck;
+  /**
+   * CPU architecture of the image: tasks are placed only on devices of this architecture
+   * (`attribute:ecs.cpu-architecture`), so an arm64 image never lands on an x86 device.
+   */
+  readonly arch: ImageArch;
+}
+
+/** The placement constraint expression that keeps tasks on devices of one CPU architecture. */
+export function architectureConstraint(arch: ImageArch): string {
+  return `attribute:ecs.cpu-architecture == ${arch}`;
 }
 
 /**
@@ -111,7 +129,9 @@ export class ExternalDaemonService extends Construct {
       // Node as PID 1 gets no default SIGTERM handling; an init forwards signals and reaps children.
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
       stopTimeout,
+      healthCheck: props.healthCheck,
     });
+    this.taskDefinition.addPlacementConstraint(PlacementConstraint.memberOf(architectureConstraint(props.arch)));
     if (Object.keys(props.environment ?? {}).length > 0) {
       Validations.of(this.taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',

@@ -36,6 +36,7 @@ describe('TunnelEdgeStack', () => {
           Environment: [
             { Name: 'TUNNEL_URL', Value: 'wss://tunnel.example.com:8123' },
             { Name: 'TUNNEL_UPSTREAM', Value: 'http://127.0.0.1:3000' },
+            { Name: 'TUNNEL_HEALTH_FILE', Value: '/tmp/edge-client.healthy' },
           ],
           LinuxParameters: { InitProcessEnabled: true },
           StopTimeout: 45,
@@ -64,6 +65,50 @@ describe('TunnelEdgeStack', () => {
       },
       Roles: [{ Ref: Match.stringLikeRegexp('ExecutionRole') }],
     });
+  });
+
+  it('health-checks the container on its health file, and places it on arm64 devices only', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          HealthCheck: {
+            Command: ['CMD', 'node', '-e', Match.stringLikeRegexp('existsSync\\("/tmp/edge-client.healthy"\\)')],
+            Interval: 30,
+            Timeout: 5,
+            Retries: 3,
+            StartPeriod: 60,
+          },
+        }),
+      ],
+      PlacementConstraints: [{ Type: 'memberOf', Expression: 'attribute:ecs.cpu-architecture == arm64' }],
+    });
+  });
+
+  it('alarms when fewer edge-client tasks run than devices are registered', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(desired, 0) - FILL(running, 0)', ReturnData: true }),
+        Match.objectLike({
+          Id: 'desired',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' }),
+            Stat: 'Maximum',
+          }),
+        }),
+        Match.objectLike({
+          Id: 'running',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'RunningTaskCount' }), Stat: 'Minimum' }),
+        }),
+      ]),
+    });
+    // AND it watches this stack's service in the network stack's cluster
+    const alarm = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Alarm'))[0]);
+    expect(alarm).toMatch(/"Name":"ServiceName","Value":\{"Fn::GetAtt":\["EdgeClientService[0-9A-F]+","Name"\]\}/);
+    expect(alarm).toMatch(/"Name":"ClusterName","Value":\{"Fn::GetStackOutput"/);
   });
 
   it('builds the arm64 image from apps/edge-client/Dockerfile', () => {
@@ -104,6 +149,8 @@ describe('ExternalDaemonService rejects bad combinations', () => {
           containerName: 'x',
           networkMode,
           portMappings: [mapping],
+          arch: 'arm64',
+          healthCheck: { command: ['CMD', 'true'] },
         }),
     ).toThrow(message);
   });

@@ -4,7 +4,9 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
 import { AppImage } from '../constructs/app-image.ts';
+import { DaemonTaskAlarm } from '../constructs/daemon-task-alarm.ts';
 import { ExternalDaemonService } from '../constructs/external-daemon-service.ts';
+import { EDGE_CLIENT_HEALTH_FILE, edgeClientHealthCheck } from '../health-checks.ts';
 import { CONTROL_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
 import { retentionDays } from './log-retention.ts';
 
@@ -25,6 +27,8 @@ export interface TunnelEdgeStackProps extends StackProps {
 export class TunnelEdgeStack extends Stack {
   /** The edge-client daemon service. */
   readonly edgeClient: ExternalDaemonService;
+  /** Alarm: fewer edge-client tasks run than devices are registered. */
+  readonly tasksAlarm: DaemonTaskAlarm;
 
   constructor(scope: Construct, id: string, props: TunnelEdgeStackProps) {
     super(scope, id, props);
@@ -37,11 +41,19 @@ export class TunnelEdgeStack extends Stack {
       cluster: props.cluster,
       // Devices such as the Raspberry Pi are arm64.
       image: new AppImage(this, 'Image', { app: 'edge-client', arch: 'arm64' }).image,
+      arch: 'arm64',
       containerName: 'edge-client',
       networkMode: NetworkMode.HOST,
-      environment: { TUNNEL_URL: url, TUNNEL_UPSTREAM: upstreams.join(',') },
+      environment: { TUNNEL_URL: url, TUNNEL_UPSTREAM: upstreams.join(','), TUNNEL_HEALTH_FILE: EDGE_CLIENT_HEALTH_FILE },
+      healthCheck: edgeClientHealthCheck(),
       secrets: { [TOKEN_ENV]: EcsSecret.fromSecretsManager(props.tokenSecret) },
       logRetention: retentionDays(config.logRetentionDays),
+    });
+
+    this.tasksAlarm = new DaemonTaskAlarm(this, 'TasksAlarm', {
+      clusterName: props.cluster.clusterName,
+      serviceName: this.edgeClient.service.serviceName,
+      what: 'edge client',
     });
 
     new CfnOutput(this, 'EdgeClientUrl', { description: 'Exit server the edge clients dial', value: url });

@@ -39,6 +39,20 @@ describe('TunnelSampleAppStack', () => {
     });
   });
 
+  it('health-checks GET /healthz on its container port, and places it on arm64 devices only', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          HealthCheck: Match.objectLike({
+            Command: ['CMD', 'node', '-e', Match.stringLikeRegexp('host:"127.0.0.1",port:3000,path:"/healthz"')],
+            Retries: 3,
+          }),
+        }),
+      ],
+      PlacementConstraints: [{ Type: 'memberOf', Expression: 'attribute:ecs.cpu-architecture == arm64' }],
+    });
+  });
+
   it('needs no secret and builds the arm64 image from apps/sample-app/Dockerfile', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Secrets: Match.absent() })],

@@ -4,6 +4,7 @@ import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
 import { AppImage } from '../constructs/app-image.ts';
 import { ExternalDaemonService } from '../constructs/external-daemon-service.ts';
+import { httpHealthCheck } from '../health-checks.ts';
 import { SAMPLE_APP_PORT } from '../tunnel-ports.ts';
 import { retentionDays } from './log-retention.ts';
 
@@ -30,6 +31,8 @@ export class TunnelSampleAppStack extends Stack {
     this.sampleApp = new ExternalDaemonService(this, 'SampleApp', {
       cluster: props.cluster,
       image: new AppImage(this, 'Image', { app: 'sample-app', arch: 'arm64' }).image,
+      arch: 'arm64',
+      healthCheck: httpHealthCheck(SAMPLE_APP_PORT),
       containerName: 'sample-app',
       networkMode: NetworkMode.BRIDGE,
       portMappings: [{ containerPort: SAMPLE_APP_PORT, hostPort: config.sampleAppHostPort }],

@@ -172,6 +172,13 @@ export const edgeClientSchema = defineSchema({
       default: 30_000,
       description: 'on SIGTERM, time to let in-flight requests finish before disconnecting',
     },
+    /** File that exists while the client serves on an exit server; undefined = none. */
+    healthFile: {
+      kind: 'string',
+      placeholder: 'path',
+      description:
+        'file kept while the client is connected to an exit server and removed while it is not, for container health checks (e.g. test -f PATH)',
+    },
     /** TCP port forwards. */
     tcp: {
       kind: 'list',
