@@ -1,7 +1,14 @@
-import { ConfigError, exitServerSchema, loadConfigOrExit } from '@tunnel/config';
+import { ConfigError, exitServerSchema, exitServerStatusSchema, loadConfigOrExit } from '@tunnel/config';
 import { accessLogger, stdoutLogger } from '@tunnel/observability';
 import { readStickySecret } from './balance/sticky-secret.ts';
 import { startExitServer } from './server.ts';
+import { runStatus } from './status/status-command.ts';
+
+// `exit-server status ...`: print a running server's clients and exit (see status-command.ts).
+if (process.argv[2] === 'status') {
+  const statusConfig = loadConfigOrExit(exitServerStatusSchema, process.argv.slice(3), process.env);
+  process.exit(await runStatus(statusConfig, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
+}
 
 const config = loadConfigOrExit(exitServerSchema, process.argv.slice(2), process.env);
 let stickySecret: Buffer | undefined;

@@ -47,3 +47,4 @@ export { DEFAULT_ADMIN_TOKEN_ENV, type AdminTokenField } from './apps/admin-toke
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';
 export { OBSERVABILITY_OPTIONS, parseBindAddress, type BindAddress } from './apps/observability.ts';
+export { exitServerStatusSchema, type ExitServerStatusConfig } from './apps/exit-server-status.ts';

@@ -220,6 +220,9 @@ export const exitServerSchema = defineSchema({
     'Admin endpoints (/status and any other admin page on the control port) need the admin token ' +
       '(env named by --admin-token-env, default TUNNEL_ADMIN_TOKEN, or --admin-token-file) as a bearer token; ' +
       'it must differ from every client token, and a client token never opens them. Without an admin token they answer 403.',
+    'Operations: GET /metrics (Prometheus text) and the live status page /ui are admin endpoints on the control port; ' +
+      '--metrics-bind ADDR:PORT also serves /metrics without authentication, for a private scrape network. ' +
+      '`exit-server status --url http://HOST:8123` prints the connected clients (see its own --help).',
   ],
   validate(config) {
     for (const port of config.tcpPort) {
