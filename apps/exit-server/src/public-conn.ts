@@ -48,6 +48,10 @@ export class PublicConnection {
   private upgraded = false;
   private clientEnded = false;
   private endWhenIdle = false;
+  /** Request heads seen. */
+  private requestsSeen = 0;
+  /** Accepted before the drain with no request yet: its first request is still answered. */
+  private firstAfterDrain = false;
   private pausedForStream = false;
   /** Everything written in one tick leaves in one writev (see tickCorker). */
   private readonly corkForTick: () => void;
@@ -110,10 +114,23 @@ export class PublicConnection {
     for (const b of held) if (b && b.pending.length === 0 && !this.upgraded && !b.responses.raw) this.release(b);
   }
 
-  /** Exit-server drain: close now if idle, else after the responses in flight. */
+  /**
+   * Exit-server drain: close now if idle, else after the responses in flight. A connection with
+   * no request yet was accepted before the listener closed: its request is on the way (a load
+   * balancer sent it before it saw us unhealthy), so it is answered first, then closed.
+   */
   closeIfIdle(): void {
     this.endWhenIdle = true;
+    if (this.requestsSeen === 0 && !this.closing) {
+      this.firstAfterDrain = true;
+      return;
+    }
     if (this.idle) this.endSocket();
+  }
+
+  /** Accepted before the drain and its first request has not arrived yet. */
+  get fresh(): boolean {
+    return this.firstAfterDrain && this.requestsSeen === 0 && !this.closing;
   }
 
   /** Cuts the connection. */
@@ -173,8 +190,10 @@ export class PublicConnection {
     // unless it may not, and then it waits for them.
     const pipelined = active !== undefined && !active.idle;
     if (pipelined && (active.host !== host || !active.client.available || this.owner.draining)) return this.waitForIdle();
+    this.requestsSeen++;
     const p = this.newPending(h, host);
-    if (this.owner.draining) {
+    // The first request of a connection accepted before the drain is served (see closeIfIdle).
+    if (this.owner.draining && !(this.firstAfterDrain && this.requestsSeen === 1)) {
       this.answer(503, 'exit server is shutting down');
       this.owner.requestDone(p, 503, undefined);
       return false;

@@ -217,6 +217,27 @@ describe('PublicHttp', () => {
     expect(handler.counters.inFlight).toBe(0);
   });
 
+  it('a connection accepted before the drain gets its first request answered, then is closed', async () => {
+    const router = new Router();
+    const handler = new PublicHttp(router, OPTIONS, silentLogger);
+    const port = await listen(handler);
+    connectClient(router, 'a', [], ok('a'));
+    // Connected (as a load balancer forwards a connection) but its request not sent yet.
+    const s = connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    while (handler.counters.connections === 0) await new Promise((r) => setImmediate(r));
+    handler.drain();
+    expect(handler.freshConnections).toBe(1);
+    let text = '';
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    const ended = once(s, 'end');
+    s.write('GET /late HTTP/1.1\r\nhost: app.test\r\n\r\n');
+    await ended;
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*a \/late$/);
+    expect(handler.freshConnections).toBe(0);
+    s.destroy();
+  });
+
   it('answers 502 when the client resets before any response byte, 504 when the upstream is too slow', async () => {
     const router = new Router();
     connectClient(router, 'a', [], (h, s) => {

@@ -164,6 +164,13 @@ export class PublicHttp {
     this.bySession.get(session)?.delete(conn);
   }
 
+  /** Connections accepted that have not sent a request yet (a drain waits a moment for them). */
+  get freshConnections(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.fresh) n++;
+    return n;
+  }
+
   /** Starts draining: idle connections close now, busy ones after their last response. */
   drain(): void {
     this.draining = true;

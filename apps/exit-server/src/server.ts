@@ -15,6 +15,12 @@ import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
 
+/**
+ * How long a drain waits for the first request of connections accepted just before the public
+ * port closed, ms: a load balancer may have sent them before it saw this server unhealthy.
+ */
+const FRESH_CONNECTION_GRACE_MS = 1000;
+
 /** A running exit server. */
 export interface ExitServer {
   /** Bound public HTTP port. */
@@ -213,7 +219,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
         server.close();
         publicHttp.drain();
         const deadline = Date.now() + config.drainTimeout;
-        while (publicHttp.counters.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        // Connections accepted just before the listener closed get a moment to send their request.
+        const freshUntil = Math.min(deadline, Date.now() + FRESH_CONNECTION_GRACE_MS);
+        const busy = () => publicHttp.counters.inFlight > 0 || (publicHttp.freshConnections > 0 && Date.now() < freshUntil);
+        while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         publicHttp.destroyAll();
         await control.closeSessions(Math.max(0, deadline - Date.now()));
         await tcpPorts.close();
