@@ -1,4 +1,5 @@
-import { parseExposition, sumSamples, type Family } from '@tunnel/observability';
+import { readFileSync } from 'node:fs';
+import { parseExposition, promqlNames, sumSamples, type Family } from '@tunnel/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
 import { httpRequest } from './http.ts';
@@ -167,6 +168,36 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
         for (const secret of [SECRET_COOKIE, SECRET_AUTH, 'cookie-secret', 'auth-secret', SECRET_QUERY, token]) expect(line).not.toContain(secret);
       }
     }
+  });
+
+  it('the Grafana dashboard queries only metrics and labels the apps really export', async () => {
+    const exported = new Map<string, Set<string>>();
+    for (const families of [await metricsOf(metricsPort), ...(await Promise.all(clientMetricsPorts.map(metricsOf)))]) {
+      for (const f of families.values()) {
+        for (const sample of f.samples) {
+          const labels = exported.get(sample.name) ?? new Set<string>();
+          for (const l of Object.keys(sample.labels)) labels.add(l);
+          exported.set(sample.name, labels);
+        }
+      }
+    }
+    // Labels Prometheus adds to every series of a scrape target.
+    const targetLabels = ['job', 'instance'];
+    const dashboard = JSON.parse(readFileSync(new URL('../../docs/grafana/tunnel-dashboard.json', import.meta.url), 'utf8')) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    let queries = 0;
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        queries++;
+        const names = promqlNames(expr);
+        expect(names.metrics.length, `${panel.title}: ${expr}`).toBeGreaterThan(0);
+        for (const metric of names.metrics) expect(exported.has(metric), `${panel.title}: ${metric} is not exported`).toBe(true);
+        const known = new Set([...targetLabels, ...names.metrics.flatMap((m) => [...(exported.get(m) ?? [])])]);
+        for (const label of names.labels) expect(known.has(label), `${panel.title}: label ${label} is not on ${names.metrics.join(', ')}`).toBe(true);
+      }
+    }
+    expect(queries).toBeGreaterThanOrEqual(20);
   });
 
   it('serves the same metrics on the control port, to the admin token only', async () => {

@@ -7,3 +7,4 @@ export * from './request-id.ts';
 export * from './access-log.ts';
 export { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 export * from './registered.ts';
+export * from './promql-names.ts';
