@@ -198,6 +198,28 @@ describe('per-request balancing on kept-alive connections', () => {
     expect(serves.server.activeStreams).toBe(1);
   });
 
+  it('frees only the full client\'s held streams when it reaches its stream limit', async () => {
+    const router = new Router();
+    const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+    const full = fakeEdge(router, 'full', [], (s) => s.on('data', () => s.write(OK)), { maxStreams: 2 });
+    const roomy = fakeEdge(router, 'roomy', [], (s) => s.on('data', () => s.write(OK)));
+    const { port } = await listenPublic(new PublicHttp(router, { ...OPTIONS, streamIdleTimeoutMs: 60_000 }, silentLogger));
+    const GET = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    const ask = async (c: ReturnType<typeof rawClient>, n: number) => {
+      c.socket.write(GET);
+      await until(() => c.text() === OK.repeat(n), `answer ${n}`);
+    };
+    // Round-robin: each holder's two requests leave it a stream on both clients.
+    const holders = [rawClient(port), rawClient(port)];
+    for (const h of holders) {
+      await ask(h, 1);
+      await ask(h, 2);
+    }
+    expect([full.server.activeStreams, roomy.server.activeStreams]).toEqual([2, 2]);
+    await ask(rawClient(port), 1); // picks 'full', which is at its limit: its idle streams are reclaimed
+    expect(roomy.server.activeStreams).toBe(2);
+  });
+
   it('lets go of the least recently used idle stream past the per-connection cap', async () => {
     const router = new Router();
     const edges = Array.from({ length: MAX_STREAMS_PER_CONNECTION + 2 }, (_, i) => connectClient(router, `c${i}`, ok(`c${i}`)));
