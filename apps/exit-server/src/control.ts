@@ -48,6 +48,13 @@ export interface ControlOptions {
    * @default node's 5 s
    */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Most connections to the control port open at once (sessions, handshakes in progress,
+   * health checks), count; past it new ones are closed at once. Bounds what unauthenticated
+   * connections can hold while each waits out the handshake timeout.
+   * @default no cap
+   */
+  readonly maxConnections?: number;
   /** PEM certificate and key to serve wss:// directly. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Extra facts for /status. */
@@ -134,6 +141,7 @@ export class ControlPlane {
       };
     });
     enforceHandshakeDeadline(this.app.server, opts.handshakeTimeoutMs);
+    if (opts.maxConnections) this.app.server.maxConnections = opts.maxConnections;
     if (opts.keepAliveTimeoutMs !== undefined) this.app.server.keepAliveTimeout = opts.keepAliveTimeoutMs;
     this.app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
   }

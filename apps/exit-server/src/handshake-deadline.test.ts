@@ -34,3 +34,40 @@ describe('--handshake-timeout', () => {
     expect(lived).toBeLessThan(timeoutMs + 1000);
   });
 });
+
+describe('--max-control-connections', () => {
+  it('closes control connections past the cap at once, and takes new ones when one leaves', async () => {
+    plane = new ControlPlane(
+      new Router(),
+      { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 10_000, maxConnections: 2, statusExtra: () => ({}) },
+      silentLogger,
+    );
+    await plane.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (plane.app.server.address() as AddressInfo).port;
+    const open = () => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      return s;
+    };
+    const held = [open(), open()];
+    await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+    const started = performance.now();
+    const third = open();
+    await new Promise<void>((r) => third.once('close', () => r()));
+    expect(performance.now() - started).toBeLessThan(1000); // closed at once, not at the handshake timeout
+    expect(held.every((s) => !s.destroyed)).toBe(true);
+    held[0].destroy();
+    // Ready once the server has counted the close.
+    const count = () => new Promise<number>((r) => plane?.app.server.getConnections((_e, n) => r(n)));
+    while ((await count()) !== 1) await new Promise((r) => setImmediate(r));
+    const fourth = open();
+    const res = await new Promise<string>((resolve) => {
+      let text = '';
+      fourth.on('data', (c: Buffer) => (text += c.toString()));
+      fourth.on('close', () => resolve(text));
+      fourth.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    expect(res).toMatch(/^HTTP\/1\.1 (200|503)/);
+    held[1].destroy();
+  });
+});

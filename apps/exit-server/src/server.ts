@@ -146,6 +146,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       limits,
       handshakeTimeoutMs: config.handshakeTimeout,
       keepAliveTimeoutMs: config.keepAliveTimeout,
+      maxConnections: config.maxControlConnections,
       tls,
       statusExtra: () => ({
         publicRequestsInFlight: publicHttp.counters.inFlight,

@@ -33,6 +33,15 @@ export const PUBLIC_BOUNDS_OPTIONS = {
     description:
       'most public connections open at once from one source address; more are answered 503 or closed; not applied to HTTP with --trust-proxy (every connection then comes from the proxy); 0 = no cap',
   },
+  /** Most connections to the control port open at once, count. */
+  maxControlConnections: {
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 10_000,
+    description:
+      'most connections to the control port open at once (edge-client sessions, handshakes in progress, health checks); more are closed at once; 0 = no cap',
+  },
   /** Forward request header names containing `_`. */
   allowUnderscoreHeaders: {
     kind: 'boolean',
