@@ -15,8 +15,11 @@ const servers: ExitServerProc[] = [];
 let lb: LoadBalancer;
 const clients: Proc[] = [];
 
-/** Discovery and drain timings short enough for a test, long enough for a loaded 2-core host. */
-const SERVER_ARGS = ['--peer-interval', '250ms', '--peer-timeout', '1s', '--drain-delay', '700ms', '--ready-timeout', '20s'];
+/**
+ * Discovery and drain timings short enough for a test, long enough for a loaded 2-core host: the
+ * drain delay gives HAProxy's 200 ms health checks time to see a leaving server before it closes.
+ */
+const SERVER_ARGS = ['--peer-interval', '250ms', '--peer-timeout', '1s', '--drain-delay', '1500ms', '--ready-timeout', '20s'];
 
 function startServer(i: number): Promise<ExitServerProc> {
   const peers = backends.flatMap((b, j) => (j === i ? [] : ['--peer', `127.0.0.1:${b.controlPort}`]));

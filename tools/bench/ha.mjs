@@ -24,7 +24,7 @@ export function startServer({ bins, token, backends, i, generation }) {
   const peers = backends.flatMap((p, j) => (j === i ? [] : ['--peer', `127.0.0.1:${p.controlPort}`]));
   const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${b.port}`, '--control-port', `${b.controlPort}`, '--bind', '127.0.0.1',
     '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--instance-id', `ha-${i}-${generation}`, '--drain-timeout', '5s',
-    '--peer-interval', '250ms', '--peer-timeout', '1s', '--drain-delay', '700ms', '--ready-timeout', '20s', ...peers];
+    '--peer-interval', '250ms', '--peer-timeout', '1s', '--drain-delay', '1500ms', '--ready-timeout', '20s', ...peers];
   return startChild(`exit-server-${i}`, process.execPath, args, { env: { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) } });
 }
 

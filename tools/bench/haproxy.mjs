@@ -28,7 +28,8 @@ defaults
   timeout server 120s
   timeout check 1s
   retries 3
-  option redispatch
+  # every retry goes to another server: a refused connect must not wait for (or land on) a restarting one
+  option redispatch 1
 frontend public
   bind 127.0.0.1:${publicPort}
   default_backend exit_public
