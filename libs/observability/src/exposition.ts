@@ -56,8 +56,11 @@ export function parseExposition(text: string): Map<string, Family> {
     if (line.startsWith('#')) continue;
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`line ${i + 1}: not a sample: ${line}`);
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`line ${i + 1}: bad value ${m[3]}`);
+    // Prometheus parses values with Go's ParseFloat, which takes NaN in any case; prom-client
+    // writes it as `Nan` (e.g. the event-loop lag mean before its first sample).
+    const isNaNText = /^nan$/i.test(m[3]);
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : isNaNText ? NaN : Number(m[3]);
+    if (Number.isNaN(value) && !isNaNText) throw new Error(`line ${i + 1}: bad value ${m[3]}`);
     const labels: Record<string, string> = {};
     if (m[2]) {
       const rest = m[2].replace(LABEL, (_all, k: string, v: string) => {

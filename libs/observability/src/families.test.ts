@@ -53,6 +53,12 @@ describe('parseExposition', () => {
     expect(() => parseExposition('# TYPE x gauge\nx{a="1",b} 1\n')).toThrow(/bad labels/);
   });
 
+  it('reads NaN in any case, as Prometheus does (prom-client writes `Nan`)', () => {
+    for (const text of ['NaN', 'Nan', 'nan']) {
+      expect(parseExposition(`# TYPE x gauge\nx ${text}\n`).get('x')!.samples[0].value).toBeNaN();
+    }
+  });
+
   it('reads escaped label values', () => {
     const f = parseExposition('# TYPE x gauge\nx{a="q\\"t",b="x\\\\y"} 2\n').get('x')!;
     expect(f.samples[0]).toEqual({ name: 'x', labels: { a: 'q"t', b: 'x\\y' }, value: 2 });
