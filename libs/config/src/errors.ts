@@ -23,6 +23,10 @@ export type ConfigErrorCode =
   | 'TUN_ERR_CONFIG_FILE'
   /** No usable auth token from the token file or token env var. */
   | 'TUN_ERR_CONFIG_TOKEN_MISSING'
+  /** A token shorter than 32 characters without `--allow-weak-token`. */
+  | 'TUN_ERR_CONFIG_WEAK_TOKEN'
+  /** A ws:// URL to a non-loopback host without `--insecure`. */
+  | 'TUN_ERR_CONFIG_INSECURE_URL'
   /** `--token` was used; secrets on argv leak through `ps` and shell history. */
   | 'TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE';
 

@@ -4,6 +4,7 @@ export {
   envName,
   flagName,
   LOG_LEVELS,
+  MIN_TOKEN_LENGTH,
   type BooleanKind,
   type BytesKind,
   type ConfigOf,
@@ -27,13 +28,15 @@ export {
   type UrlKind,
 } from './schema.ts';
 export { formatBytes, formatDuration, isHostname, parseBytes, parseDuration, parseHost } from './kinds.ts';
-export { isHelpRequested, loadConfig, type LoadOptions } from './load.ts';
+export { checkTokenStrength, isHelpRequested, loadConfig, splitTokens, type LoadOptions } from './load.ts';
 export { loadConfigOrExit, type ExitIo, type TextSink } from './load-or-exit.ts';
 export { renderHelp, renderMarkdown } from './help.ts';
 export { ALL_SCHEMAS, renderCliReference } from './reference.ts';
-export { exitServerSchema, parsePortRange, type ExitServerConfig, type PortRange } from './apps/exit-server.ts';
+export { exitServerSchema, parsePortRange, type ExitServerConfig, type PortRange, type TokensFileField } from './apps/exit-server.ts';
+export { TOKENS_FILE_LIMITS, parseTokensFile, tokenDigest, type ClientGrant } from './apps/tokens-file.ts';
 export {
   edgeClientSchema,
+  isSecureOrLoopback,
   HA_CONNECTIONS_MAX,
   parseHaConnections,
   parseProxyProtocol,

@@ -23,7 +23,7 @@ const schema = defineSchema({
   },
 });
 
-const TOKEN = 's3cr3t-token-value';
+const TOKEN = 's3cr3t-token-value-0123456789abcdef';
 const baseEnv = { TUNNEL_TOKEN: TOKEN };
 const load = (opts: Partial<LoadOptions>) => loadConfig(schema, { argv: [], env: baseEnv, ...opts });
 
@@ -62,6 +62,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       tokenEnv: 'TUNNEL_TOKEN',
       tokenFile: undefined,
+      allowWeakToken: false,
     });
   });
 });
@@ -195,8 +196,8 @@ describe('token', () => {
   });
 
   it('reads the env var named by --token-env or TUNNEL_TOKEN_ENV', () => {
-    expect(load({ argv: ['--token-env', 'MY_TOKEN'], env: { MY_TOKEN: 'a' } }).token).toBe('a');
-    expect(load({ env: { TUNNEL_TOKEN_ENV: 'OTHER', OTHER: 'b', TUNNEL_TOKEN: 'c' } }).token).toBe('b');
+    expect(load({ argv: ['--token-env', 'MY_TOKEN'], env: { MY_TOKEN: 'a'.repeat(32) } }).token).toBe('a'.repeat(32));
+    expect(load({ env: { TUNNEL_TOKEN_ENV: 'OTHER', OTHER: 'b'.repeat(32), TUNNEL_TOKEN: 'c'.repeat(32) } }).token).toBe('b'.repeat(32));
   });
 
   it('prefers --token-file over the env var', () => {
@@ -204,6 +205,29 @@ describe('token', () => {
     const c = load({ argv: ['--token-file', path], env: { TUNNEL_TOKEN: 'from-env' } });
     expect(c.token).toBe(TOKEN);
     expect(c.tokenFile).toBe(path);
+  });
+
+  it('reads one token per line: tokens holds all of them (rotation), token the first', () => {
+    const other = 'another-token-for-rotation-0123456789';
+    const path = file('tokens', `# rotation: new first\n${other}\n\n  ${TOKEN}  \n`);
+    const c = load({ argv: ['--token-file', path] });
+    expect(c.token).toBe(other);
+    expect(c.tokens).toEqual([other, TOKEN]);
+    expect(Object.keys(c)).not.toContain('tokens');
+    expect(load({ env: { TUNNEL_TOKEN: `${TOKEN}\n${other}` } }).tokens).toEqual([TOKEN, other]);
+  });
+
+  it.each([
+    ['env', { env: { TUNNEL_TOKEN: 'weak-xyzzy' } }, '--token-env', /env TUNNEL_TOKEN: token is shorter than 32 characters/],
+    ['file', { argv: ['--token-file', file('weak', `${TOKEN}\nweak-xyzzy\n`)] }, '--token-file', /token on line 2 is shorter than 32 characters/],
+  ])('refuses a token shorter than 32 characters from %s unless --allow-weak-token', (_n, opts: Partial<LoadOptions>, option, message) => {
+    const err = catchConfigError(() => load(opts));
+    expect(err.code).toBe('TUN_ERR_CONFIG_WEAK_TOKEN');
+    expect(err.option).toBe(option);
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/--allow-weak-token/);
+    expect(err.message).not.toContain('xyzzy');
+    expect(load({ ...opts, argv: [...(opts.argv ?? []), '--allow-weak-token'] }).token).toBeDefined();
   });
 
   it('is readable but non-enumerable, so serialisation omits it', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, HelpRequested } from './errors.ts';
 import { parseScalar } from './kinds.ts';
-import { envName, flagName, type ConfigOf, type OptionSpec, type Schema } from './schema.ts';
+import { MIN_TOKEN_LENGTH, envName, flagName, type ConfigOf, type OptionSpec, type Schema } from './schema.ts';
 
 /** Inputs to {@link loadConfig}; everything is injected so tests need neither a process nor a disk. */
 export interface LoadOptions {
@@ -53,10 +53,10 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions): C
   }
   schema.validate?.(config as never);
   if (schema.token) {
-    Object.defineProperty(config, 'token', {
-      value: readToken(config, options.env, readFile),
-      enumerable: false,
-    });
+    const optional = schema.tokenOptionalWhen?.(config as never) ?? false;
+    const tokens = readTokens(config, options.env, readFile, optional);
+    Object.defineProperty(config, 'token', { value: tokens[0], enumerable: false });
+    Object.defineProperty(config, 'tokens', { value: Object.freeze(tokens), enumerable: false });
   }
   const secrets = schema.resolveSecrets?.(config as never, { env: options.env, readFile }) ?? {};
   for (const [key, value] of Object.entries(secrets)) Object.defineProperty(config, key, { value, enumerable: false });
@@ -271,24 +271,48 @@ function fileScalar(key: string, where: string, value: unknown): string {
   );
 }
 
-function readToken(config: Record<string, unknown>, env: LoadOptions['env'], readFile: (path: string) => string) {
+/** Splits a token source into tokens: one per line, trimmed; blank lines and `#` comments ignored. */
+export function splitTokens(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Refuses tokens shorter than {@link MIN_TOKEN_LENGTH} unless allowed; never echoes them. */
+export function checkTokenStrength(tokens: readonly string[], allowWeak: boolean, option: string, where: string): void {
+  if (allowWeak) return;
+  const weak = tokens.findIndex((t) => t.length < MIN_TOKEN_LENGTH);
+  if (weak < 0) return;
+  throw new ConfigError(
+    'TUN_ERR_CONFIG_WEAK_TOKEN',
+    option,
+    `${where}: token${tokens.length > 1 ? ` on line ${weak + 1}` : ''} is shorter than ${MIN_TOKEN_LENGTH} characters; ` +
+      'use a random one (openssl rand -base64 32), or pass --allow-weak-token to accept it anyway',
+  );
+}
+
+function readTokens(config: Record<string, unknown>, env: LoadOptions['env'], readFile: (path: string) => string, optional: boolean): string[] {
+  const allowWeak = config.allowWeakToken === true;
   const tokenFile = config.tokenFile as string | undefined;
   if (tokenFile !== undefined) {
-    let token: string;
+    let tokens: string[];
     try {
-      token = readFile(tokenFile).trim();
+      tokens = splitTokens(readFile(tokenFile));
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--token-file', `--token-file ${tokenFile}: cannot read (${reason})`);
     }
-    if (token === '') {
+    if (tokens.length === 0) {
       throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--token-file', `--token-file ${tokenFile}: file is empty`);
     }
-    return token;
+    checkTokenStrength(tokens, allowWeak, '--token-file', `--token-file ${tokenFile}`);
+    return tokens;
   }
   const name = config.tokenEnv as string;
-  const token = env[name]?.trim() ?? '';
-  if (token === '') {
+  const tokens = splitTokens(env[name] ?? '');
+  if (tokens.length === 0) {
+    if (optional) return [];
     throw new ConfigError(
       'TUN_ERR_CONFIG_TOKEN_MISSING',
       '--token-env',
@@ -296,7 +320,8 @@ function readToken(config: Record<string, unknown>, env: LoadOptions['env'], rea
         'set it, point --token-env at another variable, or use --token-file PATH',
     );
   }
-  return token;
+  checkTokenStrength(tokens, allowWeak, '--token-env', `env ${name}`);
+  return tokens;
 }
 
 function deepFreeze<T>(value: T): T {

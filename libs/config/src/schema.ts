@@ -187,6 +187,9 @@ export const BUILTIN_OPTIONS = {
   },
 } as const satisfies Options;
 
+/** Shortest token accepted without `--allow-weak-token`, in characters. */
+export const MIN_TOKEN_LENGTH = 32;
+
 /** Default name of the env var holding the auth token. */
 export const DEFAULT_TOKEN_ENV = 'TUNNEL_TOKEN';
 
@@ -205,7 +208,14 @@ export const TOKEN_OPTIONS = {
   tokenFile: {
     kind: 'string',
     placeholder: 'path',
-    description: 'read the auth token from this file (whitespace trimmed); takes precedence over --token-env',
+    description:
+      'read the auth token from this file; one token per line (blank lines and # comments ignored): an exit server accepts every line (rotation), an edge client presents the first; takes precedence over --token-env',
+  },
+  /** Accept tokens shorter than {@link MIN_TOKEN_LENGTH} characters. */
+  allowWeakToken: {
+    kind: 'boolean',
+    default: false,
+    description: `accept tokens shorter than 32 characters (refused by default: a short token can be guessed)`,
   },
 } as const satisfies Options;
 
@@ -231,6 +241,11 @@ export interface SchemaInput<O extends Options, T extends boolean, X extends obj
   readonly usage?: string;
   /** The app authenticates with a shared token: adds `--token-env`, `--token-file` and `config.token`. */
   readonly token?: T;
+  /**
+   * When this returns true for the parsed options, a missing token is not an error (`token` is
+   * then undefined and `tokens` empty): e.g. an exit server whose clients are in a tokens file.
+   */
+  readonly tokenOptionalWhen?: (config: ConfigValues<O & AddedOptions<T>>) => boolean;
   /** The app's own options; keys must not clash with built-in ones. */
   readonly options: O;
   /** Cross-option checks run after each option parsed; throw `ConfigError` with code `TUN_ERR_CONFIG_CONFLICT`. */
@@ -267,6 +282,8 @@ export interface Schema<O extends Options = Options, T extends boolean = boolean
   readonly options: O;
   /** Cross-option checks; method syntax so specific schemas stay assignable to `Schema`. */
   validate?(config: ConfigValues<O>): void;
+  /** See {@link SchemaInput.tokenOptionalWhen}; method syntax for assignability. */
+  tokenOptionalWhen?(config: ConfigValues<O>): boolean;
   /** Reads further secrets (see {@link SchemaInput.resolveSecrets}); method syntax for assignability. */
   resolveSecrets?(config: ConfigValues<O>, io: SecretIo): X;
   /** Paragraphs appended to help and docs. */
@@ -280,6 +297,12 @@ export interface TokenField {
    * `JSON.stringify(config)` and structured loggers omit it.
    */
   readonly token: string;
+  /**
+   * Every token of the token source, one per line, in file order (`token` is the first). An exit
+   * server accepts all of them, so a new token can be added before the old one is removed.
+   * Non-enumerable too.
+   */
+  readonly tokens: readonly string[];
 }
 
 /** Resolved, deeply readonly configuration type of a schema. */
@@ -315,6 +338,10 @@ export function defineSchema<const O extends Options, const T extends boolean = 
   if (input.validate) {
     const validate = input.validate;
     schema.validate = (config) => validate(config);
+  }
+  if (input.tokenOptionalWhen) {
+    const optional = input.tokenOptionalWhen;
+    schema.tokenOptionalWhen = (config) => optional(config);
   }
   if (input.resolveSecrets) {
     const resolve = input.resolveSecrets;

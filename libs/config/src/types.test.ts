@@ -12,7 +12,9 @@ describe('inferred config types', () => {
     expectTypeOf<ExitServerConfig['tcpPort']>().toEqualTypeOf<readonly number[]>();
     expectTypeOf<ExitServerConfig['logLevel']>().toEqualTypeOf<LogLevel>();
     expectTypeOf<ExitServerConfig['config']>().toEqualTypeOf<string | undefined>();
-    expectTypeOf<ExitServerConfig['token']>().toEqualTypeOf<string>();
+    expectTypeOf<ExitServerConfig['token']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ExitServerConfig['tokens']>().toEqualTypeOf<readonly string[]>();
+    expectTypeOf<EdgeClientConfig['token']>().toEqualTypeOf<string>();
     expectTypeOf<ExitServerConfig['adminToken']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<EdgeClientConfig>().not.toHaveProperty('adminToken');
     expectTypeOf<EdgeClientConfig['url']>().toEqualTypeOf<string>();

@@ -6,7 +6,7 @@ import { exitServerSchema } from './exit-server.ts';
 import { infraSchema } from './infra.ts';
 import { sampleAppSchema } from './sample-app.ts';
 
-const env = { TUNNEL_TOKEN: 'tok' };
+const env = { TUNNEL_TOKEN: 'tok'.repeat(11) };
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -74,6 +74,10 @@ describe('exit-server', () => {
       tokenFile: undefined,
       adminTokenEnv: 'TUNNEL_ADMIN_TOKEN',
       adminTokenFile: undefined,
+      allowWeakToken: false,
+      tokensFile: undefined,
+      authFailureLimit: 10,
+      authFailureWindow: 60_000,
     });
   });
 
@@ -173,7 +177,7 @@ describe('edge-client', () => {
       caFile: undefined,
       haConnections: 'all',
     });
-    expect(c.token).toBe('tok');
+    expect(c.token).toBe('tok'.repeat(11));
   });
 
   it('--ha-connections takes all or a count up to the documented maximum', () => {
@@ -189,7 +193,7 @@ describe('edge-client', () => {
   it('reads upstreams from env as a comma-separated list', () => {
     const c = loadConfig(edgeClientSchema, {
       argv: [],
-      env: { ...env, TUNNEL_URL: 'ws://x:8123', TUNNEL_UPSTREAM: 'a.test=http://a:1, http://b:2' },
+      env: { ...env, TUNNEL_URL: 'ws://127.0.0.1:8123', TUNNEL_UPSTREAM: 'a.test=http://a:1, http://b:2' },
     });
     expect(c.upstream.map((u) => u.hostname)).toEqual(['a.test', null]);
   });

@@ -14,6 +14,14 @@ export interface Upstream {
   readonly url: string;
 }
 
+/** True for wss:// URLs and for ws:// to a loopback address (127.0.0.0/8, ::1, localhost). */
+export function isSecureOrLoopback(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol === 'wss:') return true;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** One forwarded TCP port (for the TCP feature). */
 export interface TcpForward {
   /** Port opened on the exit server, 1-65535. */
@@ -130,6 +138,12 @@ export const edgeClientSchema = defineSchema({
       default: 1,
       description: "this client's share of requests relative to the other clients of a route (round-robin and least-inflight honour it; 2 takes twice a 1's share)",
     },
+    /** Allow ws:// (clear text) to an address other than loopback. */
+    insecure: {
+      kind: 'boolean',
+      default: false,
+      description: 'allow a ws:// --url to a non-loopback host: the token and all traffic then travel in clear (refused by default; use wss://)',
+    },
     /** Extra trusted CA (PEM) path for wss://. */
     caFile: { kind: 'string', placeholder: 'path', description: 'extra CA certificate (PEM) to trust for wss://' },
     /** First reconnect delay, in milliseconds. */
@@ -207,6 +221,13 @@ export const edgeClientSchema = defineSchema({
     ...OBSERVABILITY_OPTIONS,
   },
   validate(config) {
+    if (!config.insecure && !isSecureOrLoopback(config.url)) {
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_INSECURE_URL',
+        '--url',
+        `--url ${new URL(config.url).origin}: ws:// to a non-loopback host sends the token and all traffic in clear; use wss://, or pass --insecure if the network is trusted`,
+      );
+    }
     if (config.reconnectMax < config.reconnectMin) {
       throw new ConfigError(
         'TUN_ERR_CONFIG_CONFLICT',

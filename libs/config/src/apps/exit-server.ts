@@ -4,6 +4,9 @@ import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
 import { ADMIN_TOKEN_OPTIONS, readAdminToken, type AdminTokenField } from './admin-token.ts';
 import { OBSERVABILITY_OPTIONS } from './observability.ts';
+import { MIN_TOKEN_LENGTH } from '../schema.ts';
+import { parseTokensFile, tokenDigest, type ClientGrant } from './tokens-file.ts';
+import { parsePortRange } from './port-range.ts';
 import { READ_BUFFER_OPTIONS } from './read-buffers.ts';
 import { PUBLIC_BOUNDS_OPTIONS, SESSION_BOUNDS_OPTIONS } from './public-bounds.ts';
 import { PUBLIC_TIMEOUT_OPTIONS } from './public-timeouts.ts';
@@ -11,22 +14,7 @@ import { PUBLIC_TIMEOUT_OPTIONS } from './public-timeouts.ts';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** An inclusive range of TCP ports. */
-export interface PortRange {
-  /** First port of the range, 1-65535. */
-  readonly from: number;
-  /** Last port of the range, from-65535. */
-  readonly to: number;
-}
-
-/** Parses `FROM-TO` into a {@link PortRange}. */
-export function parsePortRange(raw: string): PortRange {
-  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
-  const from = m ? Number(m[1]) : NaN;
-  const to = m ? Number(m[2]) : NaN;
-  if (!(from >= 1 && to <= 65535 && from <= to)) throw new Error('expected FROM-TO, two ports with FROM <= TO, e.g. 20000-20100');
-  return { from, to };
-}
+export { parsePortRange, type PortRange } from './port-range.ts';
 
 /** Parses a cookie name: an RFC 6265 token. */
 export function parseCookieName(raw: string): string {
@@ -206,6 +194,30 @@ export const exitServerSchema = defineSchema({
       description: 'TCP ports edge clients may claim on demand: opened when the first client declares one, closed when the last leaves',
     },
     ...PEER_OPTIONS,
+    /** Path of the clients' identities and grants (YAML or JSON); re-read on change and SIGHUP. */
+    tokensFile: {
+      kind: 'string',
+      placeholder: 'path',
+      description:
+        'isolation mode: clients listed with id, token (or tokenSha256), the hostnames and TCP ports each may serve, optional maxStreams; re-read on change and on SIGHUP (see README, Identities)',
+    },
+    /** Failed authentications one source address may make per window before it is answered 429 (count). */
+    authFailureLimit: {
+      kind: 'int',
+      min: 0,
+      max: 1_000_000,
+      default: 10,
+      description:
+        'failed authentications (tunnel or admin) one source address may make per --auth-failure-window; more are answered 429 with Retry-After (0 = no limit)',
+    },
+    /** Window of --auth-failure-limit, in milliseconds. */
+    authFailureWindow: {
+      kind: 'duration',
+      min: 1_000,
+      max: 24 * 3_600_000,
+      default: 60_000,
+      description: 'window over which --auth-failure-limit counts failures per address',
+    },
     ...ADMIN_TOKEN_OPTIONS,
     ...READ_BUFFER_OPTIONS,
     ...PUBLIC_BOUNDS_OPTIONS,
@@ -213,10 +225,30 @@ export const exitServerSchema = defineSchema({
     ...SESSION_BOUNDS_OPTIONS,
     ...OBSERVABILITY_OPTIONS,
   },
-  resolveSecrets(config, io): AdminTokenField {
-    return { adminToken: readAdminToken(config, config.token === undefined ? [] : [config.token], io) };
+  tokenOptionalWhen: (config) => config.tokensFile !== undefined,
+  resolveSecrets(config, io): AdminTokenField & TokensFileField {
+    let grants: readonly ClientGrant[] | undefined;
+    if (config.tokensFile !== undefined) {
+      let text: string;
+      try {
+        text = io.readFile(config.tokensFile);
+      } catch (err) {
+        const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        throw new ConfigError('TUN_ERR_CONFIG_FILE', '--tokens-file', `--tokens-file ${config.tokensFile}: cannot read (${reason})`);
+      }
+      grants = parseTokensFile(text, config.tokensFile, config.allowWeakToken ? 0 : MIN_TOKEN_LENGTH);
+    }
+    const adminToken = readAdminToken(config, config.tokens ?? [], io);
+    if (adminToken !== undefined && grants?.some((g) => g.tokenDigests.some((d) => d.equals(tokenDigest(adminToken))))) {
+      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--admin-token-env', 'the admin token equals a token in --tokens-file: that client could read /status; generate a distinct admin token');
+    }
+    return { adminToken, grants };
   },
   notes: [
+    'Trust: with one shared token (--token-env/--token-file) every holder is trusted alike: any of them may serve any hostname or ' +
+      'TCP port and joins that pool, receiving part of its traffic (that is how several devices serve one app). To give each ' +
+      'device only its own hostnames and ports, list clients in --tokens-file, each with its own token; identity then comes from ' +
+      'the token, never from the hello.',
     'Admin endpoints (/status and any other admin page on the control port) need the admin token ' +
       '(env named by --admin-token-env, default TUNNEL_ADMIN_TOKEN, or --admin-token-file) as a bearer token; ' +
       'it must differ from every client token, and a client token never opens them. Without an admin token they answer 403.',
@@ -255,5 +287,14 @@ export const exitServerSchema = defineSchema({
   },
 });
 
-/** Resolved exit-server configuration. */
-export type ExitServerConfig = ConfigOf<typeof exitServerSchema>;
+/** The parsed --tokens-file, added to the config non-enumerable. */
+export interface TokensFileField {
+  /** Clients with their grants, when --tokens-file is given (as read at start-up). */
+  readonly grants: readonly ClientGrant[] | undefined;
+}
+
+/**
+ * Resolved exit-server configuration. The shared token may be absent when --tokens-file lists
+ * the clients (`token` undefined, `tokens` empty).
+ */
+export type ExitServerConfig = Omit<ConfigOf<typeof exitServerSchema>, 'token'> & { readonly token: string | undefined };
