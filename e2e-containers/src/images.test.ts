@@ -84,7 +84,7 @@ describe('app images', () => {
     const name = `${NAME_PREFIX}-${owner}-health-${app}`;
     started.push(name);
     // the image's own check command, run every 500 ms instead of 10 s
-    await dockerOk(['run', '-d', '--init', '--name', name, '--label', `${OWNER_LABEL}=${owner}`, '--network', 'none', '-e', 'TUNNEL_TOKEN=health-check-token', '--health-interval', '500ms', images[`${app}:amd64`]]);
+    await dockerOk(['run', '-d', '--init', '--name', name, '--label', `${OWNER_LABEL}=${owner}`, '--network', 'none', '-e', 'TUNNEL_TOKEN=health-check-token-0123456789abcdef', '--health-interval', '500ms', images[`${app}:amd64`]]);
     const deadline = Date.now() + 60_000;
     let health = '';
     while (Date.now() < deadline) {

@@ -9,6 +9,7 @@ import {
   PEERS_CAPABILITY,
   PROTOCOL_VERSION,
   ResetCode,
+  resetCodeToError,
   Session,
   TUNNEL_PATH,
   WELCOME_HEADER,
@@ -26,6 +27,7 @@ import {
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
+import { PROCESS_NONCE } from './process-nonce.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
@@ -161,6 +163,7 @@ export class EdgeClient {
       capabilities: [...(this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp']), PEERS_CAPABILITY],
       // Left out at 1: servers older than the field refuse unknown hello fields.
       ...(this.config.weight !== 1 ? { weight: this.config.weight } : {}),
+      nonce: PROCESS_NONCE,
     });
     const log = this.log;
     log.info({ url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target }, 'connecting to exit server');
@@ -172,6 +175,9 @@ export class EdgeClient {
         if (res.kind === 'refused') {
           if (res.status === 401) {
             log.error({ status: res.status, code: res.code }, 'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+          } else if (res.code === 'TUN_ERR_DUPLICATE_SESSION') {
+            // Dialing through a load balancer can land on a server this process already serves.
+            log.info({ status: res.status, code: res.code }, 'already attached to this exit server: dialing again');
           } else {
             log.error({ status: res.status, code: res.code, message: res.body.trim().slice(0, 300) }, 'exit server refused the connection');
           }
@@ -257,7 +263,10 @@ export class EdgeClient {
         this.scheduleDial();
       }
     });
-    session.once('goaway', () => {
+    session.once('goaway', (reason: number) => {
+      if (reason === ResetCode.SESSION_REPLACED || reason === ResetCode.TOKEN_REVOKED) {
+        log.warn({ code: resetCodeToError(reason) }, reason === ResetCode.SESSION_REPLACED ? 'exit server replaced this session: another process with this id connected' : 'exit server revoked this token: draining');
+      }
       if (this.links.get(instance) !== link) return;
       this.detach(instance, 'draining');
       log.info({ attached: this.coverage.attached }, 'exit server is draining: serving through the others');

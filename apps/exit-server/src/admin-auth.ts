@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkBearer } from '@tunnel/tunnel-protocol';
+import { checkBearer, stripV4Mapped } from '@tunnel/tunnel-protocol';
+import type { AuthRateLimit } from './auth-rate-limit.ts';
 
 /** Outcome of checking a request against the admin token. */
 export type AdminAuthOutcome =
@@ -35,10 +36,21 @@ export type AdminRefusalHook = (req: FastifyRequest, outcome: Exclude<AdminAuthO
  * route (/status, /metrics, /ui...) with it: `app.get('/metrics', { preHandler: guard }, handler)`.
  * `adminToken` is a getter so a re-read token takes effect at once.
  */
-export function adminGuard(adminToken: () => string | undefined, onRefused?: AdminRefusalHook) {
+export function adminGuard(adminToken: () => string | undefined, onRefused?: AdminRefusalHook, rateLimit?: AuthRateLimit) {
   return async function requireAdmin(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const remote = stripV4Mapped(req.socket.remoteAddress ?? '');
+    const limited = rateLimit?.check(remote);
+    if (limited?.state === 'limited') {
+      await reply
+        .code(429)
+        .header('retry-after', String(limited.retryAfterS))
+        .header('x-tunnel-error', 'TUN_ERR_RATE_LIMITED')
+        .send({ error: 'TUN_ERR_RATE_LIMITED', message: `too many failed attempts from this address; retry in ${limited.retryAfterS} s` });
+      return;
+    }
     const outcome = checkAdmin(req.headers.authorization, adminToken());
     if (outcome.state === 'allowed') return;
+    if (outcome.state === 'refused') rateLimit?.failed(remote);
     onRefused?.(req, outcome);
     if (outcome.state === 'disabled') {
       await reply.code(403).header('x-tunnel-error', 'TUN_ERR_ADMIN_DISABLED').send({ error: 'TUN_ERR_ADMIN_DISABLED', message: ADMIN_DISABLED_MESSAGE });

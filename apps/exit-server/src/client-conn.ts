@@ -1,5 +1,19 @@
 import { PEERS_CAPABILITY, type Hello, type Session } from '@tunnel/tunnel-protocol';
 import type { Balanced } from './balance/pool.ts';
+import type { Identity } from './credentials.ts';
+
+/** How a client authenticated, kept to re-check it when the token files change. */
+export interface ClientAuth {
+  /** Shared token or tokens-file entry. */
+  readonly identity: Identity;
+  /** SHA-256 of the token it presented (never the token itself). */
+  readonly tokenDigest: Buffer;
+  /** The id its hello declared, when the identity's id differs. */
+  readonly declaredId?: string;
+}
+
+/** Why the server is ending a session on its own initiative (GOAWAY reason), if it is. */
+export type EndReason = 'replaced' | 'revoked';
 
 /** One connected edge client: its session, what it declared, and counters for /status. */
 export class ClientConn implements Balanced {
@@ -13,6 +27,8 @@ export class ClientConn implements Balanced {
   readonly connectedSince = new Date();
   /** Exit-server instances the client reports holding sessions to (PEERS frames), this one included. */
   attachedTo: readonly string[] = [];
+  /** Set when the server drains this session itself: a newer process replaced it, or its token was revoked. */
+  endReason: EndReason | undefined;
 
   constructor(
     /** Server-assigned session id (unique per connection). */
@@ -25,8 +41,15 @@ export class ClientConn implements Balanced {
     readonly remoteAddress: string,
     /** TCP ports the server accepted for this client (a subset of what it declared). */
     readonly tcpPorts: readonly number[] = [],
+    /** How it authenticated; undefined in tests that build clients by hand. */
+    readonly auth?: ClientAuth,
   ) {
     this.weight = hello.weight ?? 1;
+  }
+
+  /** True once the server has decided to end this session (it is draining out). */
+  get replaced(): boolean {
+    return this.endReason !== undefined;
   }
 
   /** True when the client declared the `peers` capability: it is sent PEERS frames and sends its own. */
@@ -43,6 +66,8 @@ export class ClientConn implements Balanced {
   toStatus(): Record<string, unknown> {
     return {
       id: this.hello.clientId,
+      ...(this.auth?.declaredId !== undefined ? { declaredId: this.auth.declaredId } : {}),
+      identity: this.auth?.identity.kind ?? 'shared',
       sessionId: this.sessionId,
       remoteAddress: this.remoteAddress,
       hostnames: this.hello.hostnames,
@@ -57,6 +82,7 @@ export class ClientConn implements Balanced {
       bytesOut: this.session.bytesOut,
       lastRttMs: this.session.rttMs === undefined ? null : Math.round(this.session.rttMs * 1000) / 1000,
       draining: this.session.isGoingAway,
+      ...(this.endReason !== undefined ? { endReason: this.endReason } : {}),
       attachedTo: this.attachedTo,
     };
   }

@@ -79,7 +79,7 @@ describe('control port HTTP', () => {
     }
     const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, peers: [], clients: [] });
+    expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, peers: [], authRefusals: {}, clients: [] });
   });
 
   it('without an admin token, /status answers 403 saying how to set one, whatever the bearer', async () => {

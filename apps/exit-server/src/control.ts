@@ -7,7 +7,6 @@ import {
   PROTOCOL_VERSION,
   Session,
   WELCOME_HEADER,
-  checkUpgradeRequest,
   encodeWelcome,
   isWebSocketKey,
   rawWebSocketTransport,
@@ -15,12 +14,14 @@ import {
   type ReadBufferPool,
   stripV4Mapped,
   webSocketAccept,
-  type Hello,
   type Logger,
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
 import { adminGuard } from './admin-auth.ts';
+import type { AuthRateLimit } from './auth-rate-limit.ts';
+import { ClientAdmission, type Admitted } from './client-admission.ts';
 import { ClientConn } from './client-conn.ts';
+import { Credentials } from './credentials.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
 import type { PeerEntry } from './peers/peer-set.ts';
 import type { ExitMetrics } from './metrics/exit-metrics.ts';
@@ -31,8 +32,12 @@ import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 
 /** Settings of the control port. */
 export interface ControlOptions {
-  /** Shared secret clients must present; never logged. */
-  readonly token: string;
+  /** Shared secret clients must present; never logged. Ignored when `admission` is given. */
+  readonly token?: string;
+  /** Who may open sessions (tokens, identities, grants, rate limit); default: just `token`. */
+  readonly admission?: ClientAdmission;
+  /** Failed-authentication limit per address for the admin endpoints (share the admission's). */
+  readonly authRateLimit?: AuthRateLimit;
   /** Secret that opens the admin endpoints (/status...); distinct from every client token; undefined: they answer 403. */
   readonly adminToken?: string;
   /** This exit server's instance id. */
@@ -98,12 +103,17 @@ export class ControlPlane {
   readonly requireAdmin: ReturnType<typeof adminGuard>;
   private sessionSeq = 0;
   private readonly startedAt = Date.now();
+  /** Who may open sessions; see {@link ClientAdmission}. */
+  readonly admission: ClientAdmission;
 
   constructor(
     private readonly router: Router,
     private readonly opts: ControlOptions,
     private readonly log: Logger,
   ) {
+    const shared = new Credentials(opts.token === undefined ? [] : [opts.token], undefined);
+    this.admission =
+      opts.admission ?? new ClientAdmission({ credentials: () => shared, maxStreams: opts.limits.maxStreams, drainTimeoutMs: 30_000 }, router, log);
     this.app = Fastify({
       logger: false,
       ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
@@ -131,12 +141,14 @@ export class ControlPlane {
         this.log.warn({ remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state }, 'refused admin request');
         opts.metrics?.authFailure(outcome.state === 'disabled' ? 'TUN_ERR_ADMIN_DISABLED' : 'TUN_ERR_ADMIN_AUTH');
       },
+      opts.authRateLimit,
     );
     this.app.get('/status', { preHandler: this.requireAdmin }, async () => {
       return {
         instanceId: opts.instanceId,
         ...opts.statusExtra(),
         peers: opts.peers?.snapshot() ?? [],
+        authRefusals: this.admission.refusals,
         clients: [...this.router.clients].map((c) => ({ ...c.toStatus(), alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId) })),
       };
     });
@@ -154,11 +166,11 @@ export class ControlPlane {
       this.refuse(socket, 503, 'TUN_ERR_GOING_AWAY', 'exit server is shutting down');
       return;
     }
-    const check = checkUpgradeRequest(req, this.opts.token);
+    const check = this.admission.check(req, remote);
     if (!check.ok) {
-      this.log.warn({ remote, userAgent, code: check.error.code, status: check.error.status }, 'refused edge client');
-      this.opts.metrics?.authFailure(check.error.code);
-      this.refuse(socket, check.error.status, check.error.code, check.error.message);
+      this.log.warn({ remote, userAgent, code: check.code, status: check.status }, 'refused edge client');
+      this.opts.metrics?.authFailure(check.code);
+      this.refuse(socket, check.status, check.code, check.message, check.retryAfterS);
       return;
     }
     const key = req.headers['sec-websocket-key'];
@@ -168,15 +180,23 @@ export class ControlPlane {
     }
     const sessionId = `${this.opts.instanceId.slice(0, 8)}-${++this.sessionSeq}`;
     const hello = check.hello;
-    const claimed: Promise<TcpClaim> =
-      hello.tcpPorts.length === 0 || !this.opts.tcpPorts ? Promise.resolve(refuseAll(hello.tcpPorts)) : this.opts.tcpPorts.claim(hello.tcpPorts);
-    void claimed.then((tcp) => {
-      for (const r of tcp.refused) this.log.warn({ remote, client: hello.clientId, port: r.port, code: r.code, reason: r.reason }, 'refused TCP port');
-      if (socket.destroyed) {
-        this.opts.tcpPorts?.release(tcp.accepted);
+    void this.admission.resolveConflicts(hello).then((conflict) => {
+      if (conflict) {
+        this.log.warn({ remote, userAgent, client: hello.clientId, code: conflict.code, status: conflict.status }, 'refused edge client');
+        this.refuse(socket, conflict.status, conflict.code, conflict.message);
         return;
       }
-      this.accept(socket, head, key, hello, sessionId, { remote, userAgent }, tcp);
+      if (socket.destroyed) return;
+      const claimed: Promise<TcpClaim> =
+        hello.tcpPorts.length === 0 || !this.opts.tcpPorts ? Promise.resolve(refuseAll(hello.tcpPorts)) : this.opts.tcpPorts.claim(hello.tcpPorts);
+      void claimed.then((tcp) => {
+        for (const r of tcp.refused) this.log.warn({ remote, client: hello.clientId, port: r.port, code: r.code, reason: r.reason }, 'refused TCP port');
+        if (socket.destroyed) {
+          this.opts.tcpPorts?.release(tcp.accepted);
+          return;
+        }
+        this.accept(socket, head, key, check, sessionId, { remote, userAgent }, tcp);
+      });
     });
   }
 
@@ -184,8 +204,8 @@ export class ControlPlane {
    * Completes the WebSocket handshake by hand and runs the session straight on the socket (no
    * WebSocket library in the data path; see rawWebSocketTransport).
    */
-  private accept(socket: Socket, head: Buffer, key: string, hello: Hello, sessionId: string, peer: Peer, tcp: TcpClaim): void {
-    const limits = this.opts.limits;
+  private accept(socket: Socket, head: Buffer, key: string, admitted: Admitted, sessionId: string, peer: Peer, tcp: TcpClaim): void {
+    const limits: SessionLimits = { ...this.opts.limits, maxStreams: admitted.maxStreams };
     const welcome = encodeWelcome({
       version: PROTOCOL_VERSION,
       instanceId: this.opts.instanceId,
@@ -206,17 +226,21 @@ export class ControlPlane {
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}\r\n${WELCOME_HEADER}: ${welcome}\r\n\r\n`,
     );
-    this.attach(socket, head, hello, sessionId, peer, tcp.accepted);
+    this.attach(socket, head, admitted, limits, sessionId, peer, tcp.accepted);
   }
 
-  private attach(socket: Socket, head: Buffer, hello: Hello, sessionId: string, { remote, userAgent }: Peer, tcpPorts: number[]): void {
+  private attach(socket: Socket, head: Buffer, admitted: Admitted, limits: SessionLimits, sessionId: string, { remote, userAgent }: Peer, tcpPorts: number[]): void {
+    const hello = admitted.hello;
     const log = this.log.child({ session: sessionId, client: hello.clientId });
     const conn = readIntoPool(socket, this.opts.readPool, head);
     const transport = rawWebSocketTransport(conn.socket, { role: 'server', head: conn.head });
-    const session = new Session({ role: 'server', transport, limits: this.opts.limits, logger: log });
-    const client = new ClientConn(sessionId, hello, session, remote, tcpPorts);
+    const session = new Session({ role: 'server', transport, limits, logger: log });
+    const client = new ClientConn(sessionId, hello, session, remote, tcpPorts, admitted.auth);
     this.router.add(client);
-    log.info({ remote, userAgent, hostnames: hello.hostnames, tcpPorts }, 'edge client connected');
+    log.info(
+      { remote, userAgent, hostnames: hello.hostnames, tcpPorts, identity: admitted.auth.identity.kind, declaredId: admitted.auth.declaredId },
+      'edge client connected',
+    );
     if (client.understandsPeers) {
       session.on('peers', (ids: readonly string[]) => {
         client.attachedTo = ids;
@@ -233,8 +257,9 @@ export class ControlPlane {
     });
   }
 
-  private refuse(socket: Socket, status: number, code: string, message: string): void {
-    socket.end(plainReply(status, `${code}: ${message}\n`, [`${ERROR_HEADER}: ${code}`]));
+  private refuse(socket: Socket, status: number, code: string, message: string, retryAfterS?: number): void {
+    const headers = [`${ERROR_HEADER}: ${code}`, ...(retryAfterS !== undefined ? [`Retry-After: ${retryAfterS}`] : [])];
+    socket.end(plainReply(status, `${code}: ${message}\n`, headers));
   }
 
   /** Clients attached here and not draining, counted once per client id. */

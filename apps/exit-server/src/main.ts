@@ -35,6 +35,9 @@ const server = await startExitServer(config, logger, { stickySecret, accessLog, 
   process.exit(1);
 });
 
+// SIGHUP: re-read the token files now (they are also watched), e.g. right after a rotation step.
+process.on('SIGHUP', () => server.reloadTokens());
+
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

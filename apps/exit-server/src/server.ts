@@ -5,7 +5,10 @@ import { startMetricsServer, type MetricsServer } from '@tunnel/observability';
 import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, type SessionLimits } from '@tunnel/tunnel-protocol';
 import { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
+import { AuthRateLimit } from './auth-rate-limit.ts';
+import { ClientAdmission } from './client-admission.ts';
 import { ControlPlane, newInstanceId } from './control.ts';
+import { TokenFiles } from './token-files.ts';
 import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
 import { httpProbe } from './peers/probe.ts';
 import { ConnectionCaps } from './connection-caps.ts';
@@ -41,6 +44,8 @@ export interface ExitServer {
   readonly metrics: ExitMetrics;
   /** Bound port of the unauthenticated metrics listener (--metrics-bind), if any. */
   readonly metricsPort: number | undefined;
+  /** Re-reads --token-file and --tokens-file now (SIGHUP); sessions whose token was removed are drained. */
+  reloadTokens(): boolean;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded by drainTimeout), close clients. */
   close(): Promise<void>;
 }
@@ -137,10 +142,20 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     logger.child({ component: 'public' }),
     { metrics, accessLog: deps.accessLog },
   );
+  const authRateLimit = new AuthRateLimit({ maxFailures: config.authFailureLimit, windowMs: config.authFailureWindow, maxAddresses: 100_000 });
+  // eslint-disable-next-line prefer-const -- assigned once the admission that it notifies exists
+  let admission: ClientAdmission;
+  const tokenFiles = new TokenFiles(config, () => admission.revalidate(), logger.child({ component: 'auth' }));
+  admission = new ClientAdmission(
+    { credentials: () => tokenFiles.credentials, rateLimit: authRateLimit, maxStreams: config.maxStreamsPerClient, drainTimeoutMs: config.drainTimeout },
+    router,
+    logger.child({ component: 'control' }),
+  );
   const control = new ControlPlane(
     router,
     {
-      token: config.token,
+      admission,
+      authRateLimit,
       adminToken: config.adminToken,
       instanceId,
       limits,
@@ -193,6 +208,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     await tcpPorts.close();
     throw err;
   }
+  tokenFiles.watch();
   const metricsPort = metricsServer?.port;
   logger.info({ port, controlPort, metricsPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy }, 'exit server listening');
   peers.start();
@@ -211,11 +227,13 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     control,
     metrics,
     metricsPort,
+    reloadTokens: () => tokenFiles.reload('reload requested'),
     close() {
       closing ??= (async () => {
         // Unhealthy first (/healthz, /readyz, new sessions refused; peers drop this server and
         // tell the clients), and only after the drain delay stop taking public connections.
         control.draining = true;
+        tokenFiles.close();
         if (config.drainDelay > 0) await new Promise((r) => setTimeout(r, config.drainDelay));
         server.close();
         publicHttp.drain();

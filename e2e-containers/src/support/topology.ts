@@ -305,7 +305,9 @@ export class Topology {
       .withExtraNetwork(this.networks.edge)
       .withEnvironment({ TUNNEL_TOKEN: opts.token ?? exit.token, ...POISONED })
       .withCommand([
+        // ws:// on the suite's private container network: --insecure says that is meant.
         '--url', opts.url ?? `ws://${exit.name}:8123`,
+        '--insecure',
         '--upstream', `http://${app.name}:3000`,
         '--id', id,
         '--reconnect-min', '200ms',

@@ -7,6 +7,11 @@ export const ERROR_CODES = {
   TUN_ERR_ADMIN_AUTH: 'An admin endpoint was called without the admin token: send the admin token as a bearer token; client tokens never open admin endpoints.',
   TUN_ERR_ADMIN_DISABLED: 'An admin endpoint was called but the exit server has no admin token: set TUNNEL_ADMIN_TOKEN (or --admin-token-env / --admin-token-file) on the exit server.',
   TUN_ERR_UI_CROSS_SITE: 'A login or logout was posted to the status page from another site, or without an Origin or Sec-Fetch-Site header: refused as cross-site request forgery; use the form at /ui itself.',
+  TUN_ERR_GRANT_DENIED: "The client claimed a hostname, TCP port or id outside its tokens-file grant: the handshake is refused (403); fix the client's --upstream/--tcp/--id or the grant.",
+  TUN_ERR_DUPLICATE_SESSION: 'This client process already has a live session to this exit server: the second one is refused (409); nothing to do, the first keeps serving.',
+  TUN_ERR_SESSION_REPLACED: 'A new process with the same client id connected: this older session was drained; two devices must not share an id.',
+  TUN_ERR_TOKEN_REVOKED: "The client's token was removed from the exit server's token files: the session was drained and closed; give the client a valid token.",
+  TUN_ERR_RATE_LIMITED: 'Too many failed authentication attempts from this address: answered 429 with Retry-After; wait, and fix the token.',
   TUN_ERR_VERSION_MISMATCH: 'The two ends speak different protocol versions: upgrade the older one.',
   TUN_ERR_BAD_HELLO: 'The client hello was malformed or broke a limit: check the client version and its hostnames/ports.',
   TUN_ERR_BAD_UPGRADE: 'The control request was not a WebSocket upgrade to the tunnel path: point the client at the control port.',
@@ -110,6 +115,10 @@ export const ResetCode = {
   HEADERS_TOO_LARGE: 7,
   /** Nothing serves this host or port on the edge client. */
   NO_ROUTE: 8,
+  /** GOAWAY: a newer process with the same client id replaced this session. */
+  SESSION_REPLACED: 9,
+  /** GOAWAY: the client's token is no longer valid (removed in a rotation). */
+  TOKEN_REVOKED: 10,
 } as const;
 
 const RESET_NAMES = Object.fromEntries(Object.entries(ResetCode).map(([k, v]) => [v, k])) as Record<number, string>;
@@ -119,7 +128,8 @@ export function resetCodeName(reason: number): string {
   return RESET_NAMES[reason] ?? `UNKNOWN(${reason})`;
 }
 
-function resetCodeToError(reason: number): ErrorCode {
+/** The error code a RESET or GOAWAY reason stands for. */
+export function resetCodeToError(reason: number): ErrorCode {
   switch (reason) {
     case ResetCode.UPSTREAM_UNREACHABLE:
       return 'TUN_ERR_UPSTREAM_UNREACHABLE';
@@ -135,6 +145,10 @@ function resetCodeToError(reason: number): ErrorCode {
       return 'TUN_ERR_NO_ROUTE';
     case ResetCode.PROTOCOL:
       return 'TUN_ERR_PROTOCOL';
+    case ResetCode.SESSION_REPLACED:
+      return 'TUN_ERR_SESSION_REPLACED';
+    case ResetCode.TOKEN_REVOKED:
+      return 'TUN_ERR_TOKEN_REVOKED';
     default:
       return 'TUN_ERR_STREAM_RESET';
   }

@@ -53,6 +53,24 @@ describe('hello / welcome', () => {
     expect(decodeHello(encodeHello(weighted))).toEqual(weighted);
   });
 
+  it('carries the process nonce, and refuses a malformed one', () => {
+    const withNonce: Hello = { ...hello, nonce: 'AbCdEfGhIjKlMnOp_-0123' };
+    expect(decodeHello(encodeHello(withNonce))).toEqual(withNonce);
+    for (const nonce of ['short', 'x'.repeat(65), 'has spaces in it 0123', 42]) {
+      expect(helloError(b64({ ...hello, nonce })).message).toMatch(/nonce must be 16-64 characters of base64url/);
+    }
+  });
+
+  it('accepts a bearer check function instead of one token', () => {
+    const seen: Array<string | undefined> = [];
+    const req = { method: 'GET', url: TUNNEL_PATH, headers: { upgrade: 'websocket', authorization: 'Bearer abc', [HELLO_HEADER]: encodeHello(hello) } };
+    expect(checkUpgradeRequest(req, (h) => (seen.push(h), true)).ok).toBe(true);
+    expect(seen).toEqual(['Bearer abc']);
+    const refused = checkUpgradeRequest(req, () => false);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.error.status).toBe(401);
+  });
+
   it('encodes as base64url safe in a header', () => {
     expect(encodeHello(hello)).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(encodeWelcome(welcome)).toMatch(/^[A-Za-z0-9_-]+$/);

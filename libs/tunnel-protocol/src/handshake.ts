@@ -45,6 +45,19 @@ export interface Hello {
    * fields) still accept them.
    */
   readonly weight?: number;
+  /**
+   * Random id of the client *process* (16-64 characters of base64url), the same for every session
+   * it opens. The server uses it to tell a duplicate from a restart, per client id:
+   * - same id and same nonce as a session the server holds, which still answers a PING: the new
+   *   session is refused, 409 TUN_ERR_DUPLICATE_SESSION (one process, one session per server;
+   *   a client dialing through a load balancer may land on the same server twice). If the held
+   *   session does not answer (the link died unnoticed) it is closed and the new one accepted;
+   * - same id, different nonce: a new process (a restarted device) replaces the old session,
+   *   which is sent GOAWAY (reason SESSION_REPLACED) and drained, so the restart does not wait
+   *   for the idle timeout.
+   * Absent (older clients): neither rule applies.
+   */
+  readonly nonce?: string;
 }
 
 /** What the server answers in the 101 response. */
@@ -88,6 +101,7 @@ export interface Welcome {
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const CAPABILITY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Encodes a JSON value as base64url, safe in an HTTP header. */
 function encodeJsonHeader(value: unknown): string {
@@ -126,9 +140,9 @@ export function isValidHostname(name: string): boolean {
 export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_VERSION): Hello {
   const raw = decodeJsonHeader(value, HELLO_LIMITS.maxEncodedBytes, 'hello');
   const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_HELLO', 400, `hello: ${detail}`);
-  const allowed = new Set(['version', 'clientId', 'hostnames', 'tcpPorts', 'capabilities', 'weight']);
+  const allowed = new Set(['version', 'clientId', 'hostnames', 'tcpPorts', 'capabilities', 'weight', 'nonce']);
   for (const key of Object.keys(raw)) if (!allowed.has(key)) throw bad(`unknown field "${key.slice(0, 32)}"`);
-  const { version, clientId, hostnames, tcpPorts, capabilities, weight } = raw;
+  const { version, clientId, hostnames, tcpPorts, capabilities, weight, nonce } = raw;
   if (!Number.isInteger(version) || (version as number) < 1) throw bad('version must be a positive integer');
   if (version !== serverVersion) {
     throw new HandshakeError(
@@ -151,8 +165,9 @@ export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_
   if (weight !== undefined && (!Number.isInteger(weight) || (weight as number) < 1 || (weight as number) > HELLO_LIMITS.maxWeight)) {
     throw bad(`weight must be an integer 1-${HELLO_LIMITS.maxWeight}`);
   }
-  const hello = { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
-  return weight === undefined ? hello : { ...hello, weight: weight as number };
+  if (nonce !== undefined && (typeof nonce !== 'string' || !NONCE.test(nonce))) throw bad('nonce must be 16-64 characters of base64url');
+  const hello: Hello = { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
+  return { ...hello, ...(weight !== undefined ? { weight: weight as number } : {}), ...(nonce !== undefined ? { nonce: nonce as string } : {}) };
 }
 
 function stringArray(value: unknown, max: number, what: string, bad: (d: string) => Error): string[] {

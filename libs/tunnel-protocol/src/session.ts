@@ -210,13 +210,14 @@ export class Session extends EventEmitter implements StreamHost {
   /**
    * Graceful drain: tell the peer to open no new streams on us; existing streams finish.
    * Resolves when the peer has seen the GOAWAY and no stream is left, or after `timeoutMs`.
+   * `reason` (a {@link ResetCode}) tells the peer why: CANCEL for a plain drain.
    */
-  async goAway(timeoutMs: number): Promise<void> {
+  async goAway(timeoutMs: number, reason: number = ResetCode.CANCEL): Promise<void> {
     if (this.closedWith !== undefined) return;
     const deadline = Date.now() + timeoutMs;
     if (!this.localGoAway) {
       this.localGoAway = true;
-      this.enqueueSmall(encodeGoAway(ResetCode.CANCEL));
+      this.enqueueSmall(encodeGoAway(reason));
     }
     // The peer may have opened streams that cross our GOAWAY on the wire. A PING sent after the
     // GOAWAY is answered only once the peer has read it, and the transport keeps order, so when
