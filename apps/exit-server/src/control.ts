@@ -182,7 +182,8 @@ export class ControlPlane {
     const hello = check.hello;
     void this.admission.resolveConflicts(hello).then((conflict) => {
       if (conflict) {
-        this.log.warn({ remote, userAgent, client: hello.clientId, code: conflict.code, status: conflict.status }, 'refused edge client');
+        // A duplicate is routine for a client dialing through a load balancer: info, not warn.
+        this.log.info({ remote, userAgent, client: hello.clientId, code: conflict.code, status: conflict.status }, 'refused edge client');
         this.refuse(socket, conflict.status, conflict.code, conflict.message);
         return;
       }
