@@ -79,7 +79,7 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     s.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect((await readAll(s)).data.toString()).toContain('pi-1');
     // A client with the wrong token: refused before the upgrade.
-    const bad = await startEdgeClient('wrong-token-wrong-token-wrong', server.controlUrl, 'intruder', [apps[0].url], { waitConnected: false });
+    const bad = await startEdgeClient('wrong-token-wrong-token-wrong-token', server.controlUrl, 'intruder', [apps[0].url], { waitConnected: false });
     await bad.waitForLine((l) => l.includes('TUN_ERR_AUTH'));
     await bad.stop();
 

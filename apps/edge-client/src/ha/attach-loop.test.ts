@@ -102,7 +102,7 @@ async function roundRobin(backends: () => number[]): Promise<number> {
 function startClient(port: number, extra: string[] = []): EdgeClient {
   const config = loadConfig(edgeClientSchema, {
     argv: ['--url', `ws://127.0.0.1:${port}`, '--upstream', 'http://127.0.0.1:9', '--id', 'pi', '--reconnect-min', '20ms', '--reconnect-max', '200ms', ...extra],
-    env: { TUNNEL_TOKEN: 'attach-loop-test-token' },
+    env: { TUNNEL_TOKEN: 'attach-loop-test-token-0123456789' },
   });
   const client = new EdgeClient(config, silentLogger);
   client.start();
