@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '@tunnel/config';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfigPath, EXAMPLE_CONFIG_FILE, INFRA_DIR, loadInfraConfig, USER_CONFIG_FILE } from './infra-config.ts';
+import { DEPLOY_ENVIRONMENT } from './stacks/ci-role-stack.ts';
 import { synthInfra, type SynthesizedInfra } from './testing/synth-infra.ts';
 
 // GIVEN the example config and a variant switching on every optional feature (each synthesized once)
@@ -18,6 +20,7 @@ const variants: Record<string, SynthesizedInfra> = {
       '--create-alias-record', '--create-wildcard-record', '--tcp-ports', '22', '--region', 'eu-west-1',
       '--vpc-id', 'vpc-0123456789abcdef0', '--availability-zones', 'eu-west-1a', '--availability-zones', 'eu-west-1b',
       '--public-subnet-ids', 'subnet-0aaaaaaaaaaaaaaa1', '--public-subnet-ids', 'subnet-0bbbbbbbbbbbbbbb2',
+      '--github-repository', 'example-org/tunnel',
     ],
     { certificateArn: null },
   ),
@@ -98,6 +101,34 @@ describe('infra app', () => {
       const dependsOn = new Set(assembly.getStackByName(stack).dependencies.map((d) => d.id).filter((id) => stacks.has(id)));
       expect([...dependsOn], stack).toEqual(['TunnelNetwork']);
     }
+  });
+
+  it('adds TunnelCiRole only with githubRepository: an OIDC role for the production environment that may only assume the CDK roles', () => {
+    expect(variants.example.infra.ciRole).toBeUndefined();
+    const t = Template.fromJSON(variants.everything.assembly.getStackByName('TunnelCiRole').template as Record<string, unknown>);
+    t.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: {
+                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+                'token.actions.githubusercontent.com:sub': 'repo:example-org/tunnel:environment:production',
+              },
+            },
+          }),
+        ],
+      },
+    });
+    const policies = Object.values(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0].Properties as { PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown }> } }).PolicyDocument.Statement;
+    expect(statements.map((st) => st.Action)).toEqual(['sts:AssumeRole']);
+    expect(JSON.stringify(statements[0].Resource)).toContain(':role/cdk-hnb659fds-*-role-');
+    // AND the workflow's deploy jobs run in that environment
+    expect(DEPLOY_ENVIRONMENT).toBe('production');
   });
 
   it('deploys to the configured region when one is given, never to a fixed account', () => {

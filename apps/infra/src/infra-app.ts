@@ -2,6 +2,7 @@ import { App, type AppProps, ReferenceStrength, Validations } from 'aws-cdk-lib'
 import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { InfraConfig } from '@tunnel/config';
+import { TunnelCiRoleStack } from './stacks/ci-role-stack.ts';
 import { TunnelEdgeStack } from './stacks/edge-stack.ts';
 import { TunnelExitServerStack } from './stacks/exit-server-stack.ts';
 import { TunnelNetworkStack } from './stacks/network-stack.ts';
@@ -19,6 +20,8 @@ export interface InfraApp {
   readonly edge: TunnelEdgeStack;
   /** `TunnelSampleApp`: the demo upstream on the devices. */
   readonly sampleApp: TunnelSampleAppStack;
+  /** `TunnelCiRole`: the GitHub Actions deploy role, when `githubRepository` is set. */
+  readonly ciRole: TunnelCiRoleStack | undefined;
 }
 
 /**
@@ -60,6 +63,15 @@ export function buildInfraApp(config: InfraConfig, props?: AppProps): InfraApp {
     cluster: network.cluster,
     description: 'Self-hosted reverse tunnel: sample upstream app on ECS Anywhere devices',
   });
+  const ciRole =
+    config.githubRepository === undefined
+      ? undefined
+      : new TunnelCiRoleStack(app, 'TunnelCiRole', {
+          env,
+          githubRepository: config.githubRepository,
+          oidcProviderArn: config.githubOidcProviderArn,
+          description: 'Self-hosted reverse tunnel: the role GitHub Actions deploys with (OIDC)',
+        });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, network, exitServer, edge, sampleApp };
+  return { app, network, exitServer, edge, sampleApp, ciRole };
 }

@@ -25,6 +25,11 @@ function parseEdgeUpstream(raw: string): string {
   return hostname === null ? url : `${hostname}=${url}`;
 }
 
+function parseGithubRepository(raw: string): string {
+  if (!/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(raw)) throw new Error('expected a GitHub repository as owner/name');
+  return raw;
+}
+
 function parseRegion(raw: string): string {
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(raw)) throw new Error('expected an AWS region name such as eu-west-1');
   return raw;
@@ -236,6 +241,21 @@ export const infraSchema = defineSchema({
       default: 3000,
       description: 'port the sample app listens on on each device (bridge networking, static host port)',
     },
+    /** GitHub repository (owner/name) whose main-branch workflow may deploy; undefined = no TunnelCiRole stack. */
+    githubRepository: {
+      kind: 'custom',
+      placeholder: 'owner/name',
+      expected: 'a GitHub repository as owner/name',
+      parse: parseGithubRepository,
+      description:
+        "adds the TunnelCiRole stack: a role this repository's GitHub Actions deploy jobs (environment production) assume through OIDC",
+    },
+    /** ARN of the account's existing GitHub OIDC provider; undefined = TunnelCiRole creates it. */
+    githubOidcProviderArn: {
+      kind: 'string',
+      placeholder: 'arn',
+      description: 'with --github-repository: the account already has the token.actions.githubusercontent.com OIDC provider (one per account)',
+    },
     /** Edge-client upstreams (`HOST=URL` or `URL`); empty = the sample app on the device. */
     edgeUpstream: {
       kind: 'list',
@@ -245,6 +265,9 @@ export const infraSchema = defineSchema({
     },
   },
   validate(config) {
+    if (config.githubOidcProviderArn !== undefined && config.githubRepository === undefined) {
+      throw conflict('--github-oidc-provider-arn', '--github-oidc-provider-arn only applies with --github-repository');
+    }
     if ((config.hostedZoneId === undefined) !== (config.hostedZoneName === undefined)) {
       const missing = config.hostedZoneId === undefined ? '--hosted-zone-id' : '--hosted-zone-name';
       throw conflict(missing, `--hosted-zone-id and --hosted-zone-name must be given together (${missing} is missing)`);
