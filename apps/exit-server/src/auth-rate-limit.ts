@@ -69,3 +69,16 @@ export class AuthRateLimit {
     return e;
   }
 }
+
+/**
+ * The address failed authentications are counted against. Behind a trusted proxy (an ALB) every
+ * connection comes from the proxy, so counting its address would let one misconfigured device
+ * lock every other device out: the last `X-Forwarded-For` hop (what the proxy saw) is used
+ * instead. Without `trustProxy` the header is the client's to forge and is ignored.
+ */
+export function authSource(remote: string, forwardedFor: string | string[] | undefined, trustProxy: boolean): string {
+  if (!trustProxy || forwardedFor === undefined) return remote;
+  const joined = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  const last = joined.split(',').pop()?.trim() ?? '';
+  return /^[0-9A-Fa-f:.]{2,45}$/.test(last) ? last : remote;
+}

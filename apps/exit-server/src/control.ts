@@ -18,7 +18,7 @@ import {
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
 import { adminGuard } from './admin-auth.ts';
-import type { AuthRateLimit } from './auth-rate-limit.ts';
+import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
 import { ClientAdmission, type Admitted } from './client-admission.ts';
 import { ClientConn } from './client-conn.ts';
 import { Credentials } from './credentials.ts';
@@ -38,6 +38,8 @@ export interface ControlOptions {
   readonly admission?: ClientAdmission;
   /** Failed-authentication limit per address for the admin endpoints (share the admission's). */
   readonly authRateLimit?: AuthRateLimit;
+  /** Behind a trusted proxy: failed authentications count against the last X-Forwarded-For hop. */
+  readonly trustProxy?: boolean;
   /** Secret that opens the admin endpoints (/status...); distinct from every client token; undefined: they answer 403. */
   readonly adminToken?: string;
   /** This exit server's instance id. */
@@ -166,7 +168,7 @@ export class ControlPlane {
       this.refuse(socket, 503, 'TUN_ERR_GOING_AWAY', 'exit server is shutting down');
       return;
     }
-    const check = this.admission.check(req, remote);
+    const check = this.admission.check(req, authSource(remote, req.headers['x-forwarded-for'], this.opts.trustProxy ?? false));
     if (!check.ok) {
       this.log.warn({ remote, userAgent, code: check.code, status: check.status }, 'refused edge client');
       this.opts.metrics?.authFailure(check.code);

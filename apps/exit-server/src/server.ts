@@ -156,6 +156,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     {
       admission,
       authRateLimit,
+      trustProxy: config.trustProxy,
       adminToken: config.adminToken,
       instanceId,
       limits,
