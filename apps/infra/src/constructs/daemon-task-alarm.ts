@@ -20,6 +20,11 @@ export interface DaemonTaskAlarmProps {
    * @default 3
    */
   readonly evaluationPeriods?: number;
+  /**
+   * Alarm description.
+   * @default - says a DAEMON service runs fewer tasks than devices are registered
+   */
+  readonly description?: string;
 }
 
 /**
@@ -57,8 +62,9 @@ export class DaemonTaskAlarm extends Construct {
     });
     this.alarm = shortfall.createAlarm(this, 'Alarm', {
       alarmDescription:
+        props.description ??
         `Fewer ${props.what} tasks run than devices are registered (service ${props.serviceName}): ` +
-        'see the service events in the ECS console; a task that fails its health check or cannot start is replaced in a loop.',
+          'see the service events in the ECS console; a task that fails its health check or cannot start is replaced in a loop.',
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods,

@@ -8,6 +8,7 @@ import { DaemonTaskAlarm } from '../constructs/daemon-task-alarm.ts';
 import { ExternalDaemonService } from '../constructs/external-daemon-service.ts';
 import { EDGE_CLIENT_HEALTH_FILE, edgeClientHealthCheck } from '../health-checks.ts';
 import { CONTROL_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
+import { alarmTopicOf } from './alarm-topic-of.ts';
 import { retentionDays } from './log-retention.ts';
 
 /** Inputs of the edge stack. */
@@ -55,6 +56,7 @@ export class TunnelEdgeStack extends Stack {
       serviceName: this.edgeClient.service.serviceName,
       what: 'edge client',
     });
+    alarmTopicOf(this, config, false)?.notify(this.tasksAlarm.alarm);
 
     new CfnOutput(this, 'EdgeClientUrl', { description: 'Exit server the edge clients dial', value: url });
   }

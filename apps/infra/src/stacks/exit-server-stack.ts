@@ -7,6 +7,9 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
 import { AccessLogBucket } from '../constructs/access-log-bucket.ts';
+import type { AlarmTopic } from '../constructs/alarm-topic.ts';
+import { ExitServerAlarms } from '../constructs/exit-server-alarms.ts';
+import { TunnelDashboard } from '../constructs/tunnel-dashboard.ts';
 import { AppImage } from '../constructs/app-image.ts';
 import { ExitServerDiscovery } from '../constructs/exit-server-discovery.ts';
 import { ExitServerScaling } from '../constructs/exit-server-scaling.ts';
@@ -20,6 +23,7 @@ import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
 import { drainTimings } from '../drain-timings.ts';
 import { exitServerKeepAlive } from '../keep-alive.ts';
 import { CONTROL_PORT } from '../tunnel-ports.ts';
+import { alarmTopicOf } from './alarm-topic-of.ts';
 import { retentionDays } from './log-retention.ts';
 
 /** Inputs of the exit-server stack. */
@@ -55,6 +59,12 @@ export class TunnelExitServerStack extends Stack {
   readonly accessLogBucket: IBucket | undefined;
   /** Route 53 records, when requested. */
   readonly dnsRecords: TunnelDnsRecords | undefined;
+  /** Alarms on the load balancer's targets and the exit server's tasks. */
+  readonly alarms: ExitServerAlarms;
+  /** Where the alarms go, when --alarm-email or --alarm-topic-arn is configured. */
+  readonly alarmTopic: AlarmTopic | undefined;
+  /** CloudWatch dashboard of the public side. */
+  readonly dashboard: TunnelDashboard;
   /** Secret holding the admin token (opens /status); given to the exit server only, never to devices. */
   readonly adminTokenSecret: ISecret;
 
@@ -161,6 +171,22 @@ export class TunnelExitServerStack extends Stack {
     if (wantRecords && zone === undefined) {
       throw new Error('TunnelExitServerStack: DNS records need hostedZoneId and hostedZoneName');
     }
+
+    this.alarmTopic = alarmTopicOf(this, config, true);
+    const targetGroups = { Public: this.publicLoadBalancer.publicTargetGroup, Control: this.publicLoadBalancer.controlTargetGroup };
+    this.alarms = new ExitServerAlarms(this, 'Alarms', {
+      loadBalancer: this.publicLoadBalancer.loadBalancer,
+      targetGroups,
+      service: this.exitServer.service,
+      topic: this.alarmTopic,
+    });
+    this.dashboard = new TunnelDashboard(this, 'Dashboard', {
+      dashboardName: `${config.appName}-exit-server`,
+      loadBalancer: this.publicLoadBalancer.loadBalancer,
+      targetGroups,
+      service: this.exitServer.service,
+      alarms: Object.values(this.alarms.alarms),
+    });
 
     new CfnOutput(this, 'PublicUrl', { value: `https://${config.domain}/` });
     new CfnOutput(this, 'AdminTokenSecretArn', {

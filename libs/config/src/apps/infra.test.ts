@@ -40,6 +40,8 @@ describe('infra config', () => {
       githubRepository: undefined,
       githubOidcProviderArn: undefined,
       sampleAppHostPort: 3000,
+      alarmEmail: [],
+      alarmTopicArn: undefined,
       edgeUpstream: [],
       config: undefined,
       logLevel: 'info',
@@ -114,5 +116,14 @@ describe('infra config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).option).toBe(option);
     expect((err as ConfigError).message).toMatch(message);
+  });
+});
+
+describe('infra config: alarms', () => {
+  it('takes e-mail addresses or an existing topic, not both, and refuses a malformed address', () => {
+    const base = ['--domain', 'tunnel.example.com', '--certificate-arn', 'arn:aws:acm:eu-west-1:123456789012:certificate/x'];
+    expect(loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'ops@example.com'], env: {} }).alarmEmail).toEqual(['ops@example.com']);
+    expect(() => loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'not-an-address'], env: {} })).toThrow(/--alarm-email.*e-mail address/);
+    expect(() => loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'ops@example.com', '--alarm-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:t'], env: {} })).toThrow(/give one of them/);
   });
 });

@@ -256,6 +256,27 @@ export const infraSchema = defineSchema({
       placeholder: 'arn',
       description: 'with --github-repository: the account already has the token.actions.githubusercontent.com OIDC provider (one per account)',
     },
+    /** E-mail addresses subscribed to the alarms' SNS topic (created by the exit-server stack). */
+    alarmEmail: {
+      kind: 'list',
+      of: {
+        kind: 'custom',
+        placeholder: 'address',
+        expected: 'an e-mail address',
+        parse: (raw: string) => {
+          if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) throw new Error('expected an e-mail address');
+          return raw;
+        },
+      },
+      default: [],
+      description: 'send the alarms (unhealthy targets, target 5xx, exit-server or edge tasks missing) to an SNS topic with these e-mail subscriptions',
+    },
+    /** ARN of an existing SNS topic for the alarms. */
+    alarmTopicArn: {
+      kind: 'string',
+      placeholder: 'arn',
+      description: 'send the alarms to this existing SNS topic instead (not with --alarm-email)',
+    },
     /** Edge-client upstreams (`HOST=URL` or `URL`); empty = the sample app on the device. */
     edgeUpstream: {
       kind: 'list',
@@ -267,6 +288,9 @@ export const infraSchema = defineSchema({
   validate(config) {
     if (config.githubOidcProviderArn !== undefined && config.githubRepository === undefined) {
       throw conflict('--github-oidc-provider-arn', '--github-oidc-provider-arn only applies with --github-repository');
+    }
+    if (config.alarmEmail.length > 0 && config.alarmTopicArn !== undefined) {
+      throw conflict('--alarm-topic-arn', '--alarm-email creates a topic and --alarm-topic-arn names an existing one: give one of them');
     }
     if ((config.hostedZoneId === undefined) !== (config.hostedZoneName === undefined)) {
       const missing = config.hostedZoneId === undefined ? '--hosted-zone-id' : '--hosted-zone-name';
