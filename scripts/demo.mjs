@@ -121,7 +121,10 @@ try {
     curl ${base}/                 # round-robin between pi-1 and pi-2 ("instance")
     curl ${base}/sse              # Server-Sent Events through the tunnel
     curl -sH "authorization: Bearer ${adminToken}" http://127.0.0.1:${controlPort}/status
-  (that is this demo's throw-away admin token; the edge clients' token does not open /status).
+    curl -sH "authorization: Bearer ${adminToken}" http://127.0.0.1:${controlPort}/metrics   # Prometheus
+    DEMO_ADMIN_TOKEN=${adminToken} npx exit-server status --url http://127.0.0.1:${controlPort} --admin-token-env DEMO_ADMIN_TOKEN
+  Live status page: http://127.0.0.1:${controlPort}/ui  (log in with the admin token below)
+  (${adminToken} is this demo's throw-away admin token; the edge clients' token does not open /status, /metrics or /ui).
   Ctrl-C stops everything.
 `);
 } catch (err) {
