@@ -17,6 +17,11 @@ export interface ClientAdmissionOptions {
   readonly maxStreams: number;
   /** Time a replaced or revoked session is given to finish its streams, ms. */
   readonly drainTimeoutMs: number;
+  /**
+   * A held session heard from within this long counts as alive without a PING round trip (a
+   * second session from its process is then refused), ms; typically 2 ping intervals.
+   */
+  readonly recentlyHeardMs: number;
 }
 
 /** A client let in by {@link ClientAdmission.check}. */
@@ -93,7 +98,7 @@ export class ClientAdmission {
     const decision = decideConflict(this.router.clients, hello.clientId, hello.nonce);
     if (decision.kind === 'none') return undefined;
     if (decision.kind === 'same-process') {
-      if (await probeLiveness(decision.held)) {
+      if (await probeLiveness(decision.held, this.opts.recentlyHeardMs)) {
         return this.refused(new HandshakeError('TUN_ERR_DUPLICATE_SESSION', 409, `client "${hello.clientId}" (this process) already holds session ${decision.held.sessionId} here`));
       }
       this.log.info({ client: hello.clientId, session: decision.held.sessionId }, 'held session of the same process did not answer a ping: closing it for the new one');

@@ -115,7 +115,11 @@ export class ControlPlane {
   ) {
     const shared = new Credentials(opts.token === undefined ? [] : [opts.token], undefined);
     this.admission =
-      opts.admission ?? new ClientAdmission({ credentials: () => shared, maxStreams: opts.limits.maxStreams, drainTimeoutMs: 30_000 }, router, log);
+      opts.admission ?? new ClientAdmission(
+        { credentials: () => shared, maxStreams: opts.limits.maxStreams, drainTimeoutMs: 30_000, recentlyHeardMs: 2 * opts.limits.pingIntervalMs },
+        router,
+        log,
+      );
     this.app = Fastify({
       logger: false,
       ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),

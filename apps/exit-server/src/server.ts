@@ -147,7 +147,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   let admission: ClientAdmission;
   const tokenFiles = new TokenFiles(config, () => admission.revalidate(), logger.child({ component: 'auth' }));
   admission = new ClientAdmission(
-    { credentials: () => tokenFiles.credentials, rateLimit: authRateLimit, maxStreams: config.maxStreamsPerClient, drainTimeoutMs: config.drainTimeout },
+    { credentials: () => tokenFiles.credentials, rateLimit: authRateLimit, maxStreams: config.maxStreamsPerClient, drainTimeoutMs: config.drainTimeout, recentlyHeardMs: 2 * config.pingInterval },
     router,
     logger.child({ component: 'control' }),
   );

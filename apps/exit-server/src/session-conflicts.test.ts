@@ -27,9 +27,9 @@ afterEach(async () => {
   plane = undefined;
 });
 
-async function start(): Promise<{ port: number; router: Router }> {
+async function start(pingIntervalMs = DEFAULT_LIMITS.pingIntervalMs): Promise<{ port: number; router: Router }> {
   const router = new Router();
-  plane = new ControlPlane(router, { token, instanceId: 'inst-c', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({}) }, silentLogger);
+  plane = new ControlPlane(router, { token, instanceId: 'inst-c', limits: { ...DEFAULT_LIMITS, pingIntervalMs }, handshakeTimeoutMs: 5000, statusExtra: () => ({}) }, silentLogger);
   await plane.app.listen({ port: 0, host: '127.0.0.1' });
   return { port: (plane.app.server.address() as AddressInfo).port, router };
 }
@@ -81,11 +81,14 @@ describe('duplicate and replaced sessions (per client id and process nonce)', ()
   });
 
   it('takes a held session that no longer answers for dead: the same process reconnects at once', async () => {
-    const { port, router } = await start();
+    // pings every 100 ms: a session silent for 2 intervals is probed rather than trusted
+    const { port, router } = await start(100);
     const first = await dialSession(port, 'pi-2', NONCE_A);
     const stale = (first as { session: Session }).session;
-    // the link died unnoticed: this end stops reading, so the server's probe gets no answer
+    // the link died unnoticed: this end stops reading (and so answering), then goes silent
     stale.receive = () => {};
+    const held = [...router.clients][0];
+    while (held.session.silentForMs < 300) await new Promise((r) => setTimeout(r, 50));
     const again = await dialSession(port, 'pi-2', NONCE_A);
     expect(again.kind).toBe('session');
     expect(router.clients.size).toBe(1);

@@ -25,10 +25,15 @@ export function decideConflict(clients: Iterable<ClientConn>, id: string, nonce:
 /** Time a held session has to answer a PING before it is taken for dead, ms. */
 export const LIVENESS_PROBE_MS = 2000;
 
-/** Resolves true if the session answers a PING within `timeoutMs` (it is alive), false otherwise or on close. */
-export function probeLiveness(client: ClientConn, timeoutMs = LIVENESS_PROBE_MS): Promise<boolean> {
+/**
+ * Resolves true if the session is alive: heard from within `recentMs` (no round trip needed, so a
+ * loaded machine never mistakes a slow but healthy session for a dead one), or answering a PING
+ * within `timeoutMs`; false otherwise or on close.
+ */
+export function probeLiveness(client: ClientConn, recentMs: number, timeoutMs = LIVENESS_PROBE_MS): Promise<boolean> {
   const session = client.session;
   if (session.isClosed) return Promise.resolve(false);
+  if (session.silentForMs < recentMs) return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (alive: boolean) => {
       clearTimeout(timer);

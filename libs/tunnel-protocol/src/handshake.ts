@@ -48,7 +48,8 @@ export interface Hello {
   /**
    * Random id of the client *process* (16-64 characters of base64url), the same for every session
    * it opens. The server uses it to tell a duplicate from a restart, per client id:
-   * - same id and same nonce as a session the server holds, which still answers a PING: the new
+   * - same id and same nonce as a session the server holds, heard from within two ping intervals
+   *   or still answering a PING: the new
    *   session is refused, 409 TUN_ERR_DUPLICATE_SESSION (one process, one session per server;
    *   a client dialing through a load balancer may land on the same server twice). If the held
    *   session does not answer (the link died unnoticed) it is closed and the new one accepted;

@@ -120,6 +120,11 @@ export class Session extends EventEmitter implements StreamHost {
     return this.streams.size;
   }
 
+  /** Time since anything was last heard from the peer, ms (a liveness hint without a round trip). */
+  get silentForMs(): number {
+    return Date.now() - this.lastHeardAt;
+  }
+
   /** True once either side sent GOAWAY or the session closed: open no new streams. */
   get isGoingAway(): boolean {
     return this.localGoAway || this.remoteGoAway || this.closedWith !== undefined;
