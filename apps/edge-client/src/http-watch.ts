@@ -108,19 +108,53 @@ class Framing {
   }
 }
 
+/** The collected head as text (latin1: bytes one to one), and the collector emptied. */
+function headText(f: Framing): string {
+  const text = f.head.length === 1 ? f.head[0].toString('latin1') : Buffer.concat(f.head).toString('latin1');
+  f.head = [];
+  f.headBytes = 0;
+  return text;
+}
+
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
   return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 }
 
-function header(lines: string[], name: string): string | undefined {
-  let value: string | undefined;
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) value = line.slice(colon + 1).trim();
+/** The few fields of a head the watcher reads. */
+interface HeadFields {
+  /** The request or status line. */
+  readonly first: string;
+  transferEncoding: string | undefined;
+  contentLength: string | undefined;
+  requestId: string | undefined;
+  upgrade: string | undefined;
+}
+
+/**
+ * One pass over a head's lines: only names of the lengths wanted are lower-cased and compared,
+ * so a request costs a handful of string operations, not one per line and field.
+ */
+function headFields(text: string): HeadFields {
+  let end = text.indexOf('\r\n');
+  const fields: HeadFields = { first: end < 0 ? text : text.slice(0, end), transferEncoding: undefined, contentLength: undefined, requestId: undefined, upgrade: undefined };
+  while (end >= 0) {
+    const start = end + 2;
+    end = text.indexOf('\r\n', start);
+    const lineEnd = end < 0 ? text.length : end;
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon > lineEnd) continue;
+    const length = colon - start;
+    if (length !== 17 && length !== 14 && length !== 12 && length !== 7) continue;
+    const name = text.slice(start, colon).toLowerCase();
+    const value = text.slice(colon + 1, lineEnd).trim();
+    if (name === 'transfer-encoding') fields.transferEncoding = value;
+    else if (name === 'content-length') fields.contentLength = value;
+    else if (name === 'x-request-id') fields.requestId = value;
+    else if (name === 'upgrade') fields.upgrade = value;
   }
-  return value;
+  return fields;
 }
 
 /**
@@ -174,22 +208,20 @@ export class HttpWatch {
       if (f.part === Part.Head) {
         const end = this.collectHead(f, chunk, i);
         if (end < 0) return;
-        const text = Buffer.concat(f.head).toString('latin1');
-        f.head = [];
-        f.headBytes = 0;
-        const lines = text.split('\r\n');
-        const [method, target] = lines[0].split(' ');
+        const text = headText(f);
+        const h = headFields(text);
+        const [method, target] = h.first.split(' ');
         if (!method || !target) return this.stop('a request line the watcher does not understand');
-        const e: Exchange = { method, target, requestId: header(lines, 'x-request-id'), started: performance.now(), firstByte: -1, status: 0, bytesIn: text.length, bytesOut: 0 };
+        const e: Exchange = { method, target, requestId: h.requestId, started: performance.now(), firstByte: -1, status: 0, bytesIn: text.length, bytesOut: 0 };
         this.queue.push(e);
         i = end;
-        const te = header(lines, 'transfer-encoding');
-        const cl = header(lines, 'content-length');
+        const te = h.transferEncoding;
+        const cl = h.contentLength;
         if (te !== undefined && /(^|,)\s*chunked\s*$/i.test(te)) f.part = Part.Chunked;
         else if (cl !== undefined && /^\d+$/.test(cl) && Number(cl) > 0) {
           f.part = Part.Length;
           f.left = Number(cl);
-        } else f.part = header(lines, 'upgrade') !== undefined ? Part.Held : Part.Head;
+        } else f.part = h.upgrade !== undefined ? Part.Held : Part.Head;
         continue;
       }
       const start = i;
@@ -218,13 +250,11 @@ export class HttpWatch {
       if (f.part === Part.Head) {
         const end = this.collectHead(f, chunk, i);
         if (end < 0) return;
-        const text = Buffer.concat(f.head).toString('latin1');
-        f.head = [];
-        f.headBytes = 0;
+        const text = headText(f);
         e.bytesOut += text.length;
         i = end;
-        const lines = text.split('\r\n');
-        const status = Number(lines[0].split(' ')[1]);
+        const h = headFields(text);
+        const status = Number(h.first.split(' ')[1]);
         if (!(status >= 100 && status < 600)) return this.stop('a status line the watcher does not understand');
         if (status === 101) {
           e.status = 101;
@@ -239,8 +269,8 @@ export class HttpWatch {
         e.firstByte = performance.now();
         // A declined upgrade: the request side speaks HTTP again.
         if (this.req.part === Part.Held) this.req.part = Part.Head;
-        const te = header(lines, 'transfer-encoding');
-        const cl = header(lines, 'content-length');
+        const te = h.transferEncoding;
+        const cl = h.contentLength;
         if (e.method === 'HEAD' || status === 204 || status === 304) {
           this.finish();
         } else if (te !== undefined) {
