@@ -16,8 +16,8 @@ function make(extra: Partial<ControlOptions> = {}): ControlPlane {
   return plane;
 }
 
-function peerView(maxPeerClients: number): PeerView {
-  return { live: ['inst-2'], maxPeerClients, snapshot: () => [{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: maxPeerClients, lastLiveAt: 1 }] };
+function peerView(maxPeerClients: number, settled = true): PeerView {
+  return { live: ['inst-2'], maxPeerClients, settled, snapshot: () => [{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: maxPeerClients, lastLiveAt: 1 }] };
 }
 
 afterEach(async () => {
@@ -57,6 +57,10 @@ describe('control port HTTP', () => {
     timedOut.draining = true;
     expect((await timedOut.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'draining' });
     await timedOut.app.close();
+    // Peers not probed yet: their 0 clients mean nothing, so not ready (a replacement in a rolling restart).
+    const unsettled = make({ peers: peerView(0, false), readyTimeoutMs: 60_000 });
+    expect((await unsettled.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    await unsettled.app.close();
     const alone = make();
     expect((await alone.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });

@@ -84,6 +84,8 @@ export interface PeerView {
   readonly live: readonly string[];
   /** Most distinct clients any live peer holds. */
   readonly maxPeerClients: number;
+  /** The first discovery round is in (true when no peer source is configured). */
+  readonly settled: boolean;
   /** Every probed address, for /status. */
   snapshot(): PeerEntry[];
 }
@@ -135,6 +137,7 @@ export class ControlPlane {
         draining: this.draining,
         clients: this.distinctClients(),
         maxPeerClients: opts.peers?.maxPeerClients ?? 0,
+        peersKnown: opts.peers?.settled ?? true,
         sinceStartMs: Date.now() - this.startedAt,
         readyTimeoutMs: opts.readyTimeoutMs ?? 0,
       });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isReady } from './readiness.ts';
 
-const base = { draining: false, clients: 0, maxPeerClients: 0, sinceStartMs: 0, readyTimeoutMs: 30_000 };
+const base = { draining: false, clients: 0, maxPeerClients: 0, peersKnown: true, sinceStartMs: 0, readyTimeoutMs: 30_000 };
 
 describe('isReady', () => {
   it('is ready alone or when no peer has clients', () => {
@@ -15,6 +15,11 @@ describe('isReady', () => {
   it('is ready anyway after the ready timeout', () => {
     expect(isReady({ ...base, maxPeerClients: 2, sinceStartMs: 29_999 })).toBe(false);
     expect(isReady({ ...base, maxPeerClients: 2, sinceStartMs: 30_000 })).toBe(true);
+  });
+  it('is not ready before its peers were probed once, however few clients they seem to hold', () => {
+    expect(isReady({ ...base, peersKnown: false })).toBe(false);
+    expect(isReady({ ...base, peersKnown: false, clients: 2 })).toBe(false);
+    expect(isReady({ ...base, peersKnown: false, sinceStartMs: 30_000 })).toBe(true);
   });
   it('is never ready while draining', () => {
     expect(isReady({ ...base, draining: true })).toBe(false);

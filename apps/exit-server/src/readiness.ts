@@ -6,6 +6,11 @@ export interface ReadinessFacts {
   readonly clients: number;
   /** Most distinct clients any live peer holds. */
   readonly maxPeerClients: number;
+  /**
+   * Peer discovery has finished its first round (or there is none). Before that,
+   * `maxPeerClients` is 0 only because nothing is known yet.
+   */
+  readonly peersKnown: boolean;
   /** Time since this server started, ms. */
   readonly sinceStartMs: number;
   /** Longest wait for clients before answering ready anyway, ms. */
@@ -17,8 +22,12 @@ export interface ReadinessFacts {
  * otherwise answer 503 "no tunnel" until the edge clients found it; it is ready once it holds as
  * many clients as its busiest peer (alone, or when no peer has clients, at once), and at the
  * latest after `readyTimeoutMs` (a client that cannot reach it must not keep it out forever).
+ * Until its peers have been probed once it does not know how busy they are: a replacement
+ * started in a rolling restart was health-checked in that gap, taken into rotation with no
+ * client attached, and answered 503 for a few hundred ms.
  */
 export function isReady(f: ReadinessFacts): boolean {
   if (f.draining) return false;
-  return f.clients >= f.maxPeerClients || f.sinceStartMs >= f.readyTimeoutMs;
+  if (f.sinceStartMs >= f.readyTimeoutMs) return true;
+  return f.peersKnown && f.clients >= f.maxPeerClients;
 }

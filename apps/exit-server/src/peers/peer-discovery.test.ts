@@ -51,7 +51,9 @@ describe('PeerDiscovery', () => {
     ]);
     const { probe, probed } = fleet(answers);
     const d = new PeerDiscovery({ ...base, dns: { name: 'exit.internal', port: 8123 }, probe, resolve }, silentLogger);
+    expect(d.settled).toBe(false);
     await d.round();
+    expect(d.settled).toBe(true);
     expect(d.live).toEqual(['b']);
     expect(d.maxPeerClients).toBe(2);
     records = ['172.18.0.2', 'fd00::4'];

@@ -50,6 +50,7 @@ export class PeerDiscovery extends EventEmitter {
   private running: Promise<void> | undefined;
   private stopped = false;
   private announced = '';
+  private roundsDone = 0;
 
   constructor(
     private readonly opts: PeerDiscoveryOptions,
@@ -68,6 +69,11 @@ export class PeerDiscovery extends EventEmitter {
   /** Live peers' instance ids, sorted. */
   get live(): string[] {
     return this.set.live;
+  }
+
+  /** True once the first round's probes are in, or when no peer source is configured. */
+  get settled(): boolean {
+    return !this.enabled || this.roundsDone > 0;
   }
 
   /** Most distinct clients any live peer holds. */
@@ -113,6 +119,7 @@ export class PeerDiscovery extends EventEmitter {
       }),
     );
     if (this.stopped) return;
+    this.roundsDone++;
     const live = this.set.live;
     const key = live.join(',');
     if (key !== this.announced) {
