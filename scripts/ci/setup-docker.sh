@@ -39,6 +39,9 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # The status-page e2e drives Debian's headless Chromium through playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# base-image.sh verifies bookworm's packages with Debian's archive key: present on Debian, not on
+# Ubuntu (GitHub's runners), where the package of the same name provides it.
+[ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 # busybox-static comes as a downloaded .deb in base-image.sh (installing it would replace a system busybox).
 if [ "${SKIP_ARM64:-0}" != 1 ]; then
   [ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
