@@ -1,6 +1,5 @@
-import { ConfigError, exitServerSchema, exitServerStatusSchema, loadConfigOrExit } from '@tunnel/config';
+import { exitServerSchema, exitServerStatusSchema, loadConfigOrExit } from '@tunnel/config';
 import { accessLogger, stdoutLogger } from '@tunnel/observability';
-import { readStickySecret } from './balance/sticky-secret.ts';
 import { startExitServer } from './server.ts';
 import { runStatus } from './status/status-command.ts';
 
@@ -11,16 +10,6 @@ if (process.argv[2] === 'status') {
 }
 
 const config = loadConfigOrExit(exitServerSchema, process.argv.slice(2), process.env);
-let stickySecret: Buffer | undefined;
-try {
-  stickySecret = readStickySecret(config, process.env);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`exit-server: ${err.message}
-Run 'exit-server --help' for usage.
-`);
-  process.exit(err.exitCode);
-}
 const tty = process.stdout.isTTY === true;
 const logger = stdoutLogger({ app: 'exit-server', level: config.logLevel, tty });
 let accessLog;
@@ -30,7 +19,7 @@ try {
   logger.fatal({ err: (err as Error).message }, `--access-log ${config.accessLog} cannot be opened`);
   process.exit(1);
 }
-const server = await startExitServer(config, logger, { stickySecret, accessLog, processMetrics: true }).catch((err: Error) => {
+const server = await startExitServer(config, logger, { accessLog, processMetrics: true }).catch((err: Error) => {
   logger.fatal({ err: err.message }, 'exit server failed to start');
   process.exit(1);
 });

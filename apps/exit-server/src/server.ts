@@ -64,8 +64,6 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export interface ExitServerDeps {
   /** Resolves `--peers-dns` (default: getaddrinfo). */
   readonly resolve?: Resolver;
-  /** Signs sticky cookies, read by the entry point (see readStickySecret; never logged); absent: a random one per process. */
-  readonly stickySecret?: Buffer;
   /** The access log (one line per request); undefined = off. */
   readonly accessLog?: Logger;
   /** Export Node's process metrics too (once per process: the entry point sets it). */
@@ -102,8 +100,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   const caps = new ConnectionCaps(config.maxConnections, config.maxConnectionsPerAddress);
   let sticky: StickyCookies<ClientConn> | undefined;
   if (config.stickyCookie !== undefined) {
-    sticky = new StickyCookies(config.stickyCookie, deps.stickySecret ?? StickyCookies.randomSecret());
-    if (!deps.stickySecret) {
+    // config.stickySecret is resolved by libs/config from --sticky-secret-env/-file (never logged).
+    const secret = config.stickySecret === undefined ? undefined : Buffer.from(config.stickySecret, 'utf8');
+    sticky = new StickyCookies(config.stickyCookie, secret ?? StickyCookies.randomSecret());
+    if (!secret) {
       logger.info({ cookie: config.stickyCookie }, 'sticky cookies are signed with a random secret of this process: they stop working across a restart and on other exit servers unless --sticky-secret-env/--sticky-secret-file gives every server the same one');
     }
   }

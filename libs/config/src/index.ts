@@ -47,6 +47,7 @@ export {
 } from './apps/edge-client.ts';
 export { parsePeerAddress, parsePeersDns, type PeerAddress, type PeersDns } from './apps/peers.ts';
 export { DEFAULT_ADMIN_TOKEN_ENV, type AdminTokenField } from './apps/admin-token.ts';
+export { STICKY_SECRET_MIN_BYTES, type StickySecretField } from './apps/sticky-secret.ts';
 export { sampleAppSchema, type SampleAppConfig } from './apps/sample-app.ts';
 export { infraSchema, type InfraConfig } from './apps/infra.ts';
 export { OBSERVABILITY_OPTIONS, parseBindAddress, type BindAddress } from './apps/observability.ts';

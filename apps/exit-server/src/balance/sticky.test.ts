@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tunnel/config';
 import { StickyCookies, STICKY_SECRET_MIN_BYTES } from './sticky.ts';
-import { readStickySecret } from './sticky-secret.ts';
 
 const client = (clientId: string) => ({ hello: { clientId } });
 const SECRET = Buffer.from('a-test-secret-of-32-bytes-length');
@@ -49,36 +47,5 @@ describe('StickyCookies', () => {
 
   it('refuses a short secret', () => {
     expect(() => new StickyCookies('lb', Buffer.alloc(STICKY_SECRET_MIN_BYTES - 1))).toThrow(RangeError);
-  });
-});
-
-describe('readStickySecret', () => {
-  const code = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).message).not.toContain('short');
-      return (err as ConfigError).code;
-    }
-    throw new Error('expected a ConfigError');
-  };
-
-  it('reads the env var or the file, trimmed; none configured means random', () => {
-    expect(readStickySecret({}, {})).toBeUndefined();
-    expect(readStickySecret({ stickySecretEnv: 'S' }, { S: ' 0123456789abcdef \n' })?.toString()).toBe('0123456789abcdef');
-    expect(readStickySecret({ stickySecretFile: '/x' }, {}, () => '0123456789abcdefXYZ\n')?.toString()).toBe('0123456789abcdefXYZ');
-  });
-
-  it('refuses an unset variable, an unreadable file and a short secret without echoing it', () => {
-    expect(code(() => readStickySecret({ stickySecretEnv: 'S' }, {}))).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
-    expect(
-      code(() =>
-        readStickySecret({ stickySecretFile: '/nope' }, {}, () => {
-          throw Object.assign(new Error('x'), { code: 'ENOENT' });
-        }),
-      ),
-    ).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
-    expect(code(() => readStickySecret({ stickySecretEnv: 'S' }, { S: 'short' }))).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
   });
 });

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
-/** Shortest secret accepted for signing sticky cookies, bytes. */
-export const STICKY_SECRET_MIN_BYTES = 16;
+import { STICKY_SECRET_MIN_BYTES } from '@tunnel/config';
+
+export { STICKY_SECRET_MIN_BYTES };
 
 /** Characters of a cookie value: 22 base64url characters carry 132 bits of the HMAC. */
 const VALUE_CHARS = 22;

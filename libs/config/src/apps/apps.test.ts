@@ -138,7 +138,7 @@ describe('exit-server', () => {
   it('takes the balancing options from flags and env', () => {
     const c = loadConfig(exitServerSchema, {
       argv: ['--balance', 'connection', '--sticky-cookie', 'tunnel_lb', '--sticky-secret-env', 'LB_SECRET'],
-      env: { ...env, TUNNEL_BALANCE_POLICY: 'least-inflight' },
+      env: { ...env, TUNNEL_BALANCE_POLICY: 'least-inflight', LB_SECRET: 'a-sticky-secret-of-32-characters' },
     });
     expect(c).toMatchObject({ balance: 'connection', balancePolicy: 'least-inflight', stickyCookie: 'tunnel_lb', stickySecretEnv: 'LB_SECRET' });
   });

@@ -3,6 +3,7 @@ import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
 import { ADMIN_TOKEN_OPTIONS, readAdminToken, type AdminTokenField } from './admin-token.ts';
+import { readStickySecret, type StickySecretField } from './sticky-secret.ts';
 import { OBSERVABILITY_OPTIONS } from './observability.ts';
 import { MIN_TOKEN_LENGTH } from '../schema.ts';
 import { parseTokensFile, tokenDigest, type ClientGrant } from './tokens-file.ts';
@@ -226,7 +227,7 @@ export const exitServerSchema = defineSchema({
     ...OBSERVABILITY_OPTIONS,
   },
   tokenOptionalWhen: (config) => config.tokensFile !== undefined,
-  resolveSecrets(config, io): AdminTokenField & TokensFileField {
+  resolveSecrets(config, io): AdminTokenField & TokensFileField & StickySecretField {
     let grants: readonly ClientGrant[] | undefined;
     if (config.tokensFile !== undefined) {
       let text: string;
@@ -242,7 +243,7 @@ export const exitServerSchema = defineSchema({
     if (adminToken !== undefined && grants?.some((g) => g.tokenDigests.some((d) => d.equals(tokenDigest(adminToken))))) {
       throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--admin-token-env', 'the admin token equals a token in --tokens-file: that client could read /status; generate a distinct admin token');
     }
-    return { adminToken, grants };
+    return { adminToken, grants, stickySecret: readStickySecret(config, io) };
   },
   notes: [
     'Trust: with one shared token (--token-env/--token-file) every holder is trusted alike: any of them may serve any hostname or ' +
