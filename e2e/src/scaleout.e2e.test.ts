@@ -123,6 +123,10 @@ describe('scale-out behind a load balancer', () => {
     await servers[1].proc.stop('SIGKILL');
     // In flight on it at most: 4 workers, each with one request; HAProxy retries refused connects.
     const afterKill = load.done();
+    // A replacement elsewhere gets a new address; here it reuses the port, so it must not start
+    // before HAProxy has seen the old one go: else connections HAProxy still sends to the "UP"
+    // server reach the replacement before it holds clients (503s that no ALB would produce).
+    await lb.waitFor('exit1', false);
     servers[1] = await startServer(1);
     const t0 = Date.now();
     await allAttached(10_000);
