@@ -18,6 +18,8 @@ await build({
   sourcemap: true,
   external,
   // CommonJS dependencies call require() for builtins; give the ESM bundle a real one.
-  banner: { js: "import { createRequire as __tunnelCreateRequire } from 'node:module'; const require = __tunnelCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __tunnelCreateRequire } from 'node:module'; const require = __tunnelCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -18,10 +18,14 @@ const env = { MALLOC_TRIM_THRESHOLD_: '67108864', ...process.env, NX_DAEMON: 'fa
 // The V8 flag the exit server's and edge client's images run with: a 1 MiB young generation (README, Performance).
 const TUNNEL_NODE_FLAGS = ['--max-semi-space-size=1'];
 
-const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', 'exit-server', 'edge-client', 'sample-app', '--outputStyle=static'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env,
-});
+const build = spawnSync(
+  'npx',
+  ['nx', 'run-many', '-t', 'build', '-p', 'exit-server', 'edge-client', 'sample-app', '--outputStyle=static'],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  },
+);
 if (build.status !== 0) {
   console.error('demo: build failed (run `npm run build` to see why)');
   process.exit(1);
@@ -34,7 +38,10 @@ const children = [];
 let stopping = false;
 
 function start(name, script, argv, onLine, nodeFlags = []) {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...argv], { env: { ...env, DEMO_TUNNEL_TOKEN: token, ...(script.includes('exit-server') ? { DEMO_ADMIN_TOKEN: adminToken } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script, ...argv], {
+    env: { ...env, DEMO_TUNNEL_TOKEN: token, ...(script.includes('exit-server') ? { DEMO_ADMIN_TOKEN: adminToken } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const relay = (buf) => {
     for (const line of buf.toString().split('\n')) {
@@ -44,7 +51,9 @@ function start(name, script, argv, onLine, nodeFlags = []) {
       try {
         const j = JSON.parse(line);
         const { level: _l, time: _t, app: _a, pid: _p, hostname: _h, msg, ...rest } = j;
-        text = `${msg ?? ''} ${Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`;
+        text = `${msg ?? ''} ${Object.entries(rest)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ')}`;
       } catch {
         // not JSON: print as is
       }
@@ -83,10 +92,14 @@ async function stop(code = 0) {
   // Clients first, so they drain cleanly; then the server and the apps.
   for (const group of [children.filter((c) => c.spawnargs[1].includes('edge-client')), children]) {
     await Promise.all(
-      group.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => {
-        c.once('exit', r);
-        c.kill('SIGTERM');
-      }))),
+      group.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? undefined
+          : new Promise((r) => {
+              c.once('exit', r);
+              c.kill('SIGTERM');
+            }),
+      ),
     );
   }
   process.exit(code);
@@ -98,21 +111,57 @@ try {
   const apps = [];
   for (const name of ['pi-1', 'pi-2']) {
     let url = '';
-    const app = start(`app ${name}`, 'apps/sample-app/dist/main.js', ['--port', '0', '--bind', '127.0.0.1', '--name', name, '--log-level', 'warn'], (l) => {
-      url ||= /listening on (http:\/\/\S+)/.exec(l)?.[1] ?? '';
-    });
+    const app = start(
+      `app ${name}`,
+      'apps/sample-app/dist/main.js',
+      ['--port', '0', '--bind', '127.0.0.1', '--name', name, '--log-level', 'warn'],
+      (l) => {
+        url ||= /listening on (http:\/\/\S+)/.exec(l)?.[1] ?? '';
+      },
+    );
     await waitFor(app, () => url !== '');
     apps.push(url);
   }
-  const server = start('exit-server', 'apps/exit-server/dist/main.js', [
-    '--port', String(publicPort), '--control-port', String(controlPort), '--bind', '127.0.0.1', '--token-env', 'DEMO_TUNNEL_TOKEN',
-    '--admin-token-env', 'DEMO_ADMIN_TOKEN', '--log-level', logLevel,
-  ], undefined, TUNNEL_NODE_FLAGS);
+  const server = start(
+    'exit-server',
+    'apps/exit-server/dist/main.js',
+    [
+      '--port',
+      String(publicPort),
+      '--control-port',
+      String(controlPort),
+      '--bind',
+      '127.0.0.1',
+      '--token-env',
+      'DEMO_TUNNEL_TOKEN',
+      '--admin-token-env',
+      'DEMO_ADMIN_TOKEN',
+      '--log-level',
+      logLevel,
+    ],
+    undefined,
+    TUNNEL_NODE_FLAGS,
+  );
   await waitFor(server, (t) => t.includes('exit server listening'));
   for (const [i, url] of apps.entries()) {
-    const client = start(`edge pi-${i + 1}`, 'apps/edge-client/dist/main.js', [
-      '--url', `ws://127.0.0.1:${controlPort}`, '--upstream', url, '--token-env', 'DEMO_TUNNEL_TOKEN', '--id', `pi-${i + 1}`, '--log-level', logLevel,
-    ], undefined, TUNNEL_NODE_FLAGS);
+    const client = start(
+      `edge pi-${i + 1}`,
+      'apps/edge-client/dist/main.js',
+      [
+        '--url',
+        `ws://127.0.0.1:${controlPort}`,
+        '--upstream',
+        url,
+        '--token-env',
+        'DEMO_TUNNEL_TOKEN',
+        '--id',
+        `pi-${i + 1}`,
+        '--log-level',
+        logLevel,
+      ],
+      undefined,
+      TUNNEL_NODE_FLAGS,
+    );
     await waitFor(client, (t) => t.includes('tunnel established'));
   }
   const base = `http://127.0.0.1:${publicPort}`;

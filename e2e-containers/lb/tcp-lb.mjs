@@ -39,7 +39,10 @@ async function check() {
 
 let rr = 0;
 function pick(kind, exclude) {
-  const ok = [...health.entries()].filter(([a, h]) => h[kind] && !exclude.has(a)).map(([a]) => a).sort();
+  const ok = [...health.entries()]
+    .filter(([a, h]) => h[kind] && !exclude.has(a))
+    .map(([a]) => a)
+    .sort();
   if (ok.length === 0) return undefined;
   return ok[rr++ % ok.length];
 }

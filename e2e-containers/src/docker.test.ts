@@ -6,6 +6,12 @@ import './support/context.ts';
 describe('container test prerequisites', () => {
   it('Docker answers, the base images exist and the app images are built', () => {
     expect(inject('dockerError'), inject('dockerError')).toBe('');
-    expect(Object.keys(inject('images')).sort()).toEqual(['edge-client:amd64', 'edge-client:arm64', 'exit-server:amd64', 'sample-app:amd64', 'sample-app:arm64']);
+    expect(Object.keys(inject('images')).sort()).toEqual([
+      'edge-client:amd64',
+      'edge-client:arm64',
+      'exit-server:amd64',
+      'sample-app:amd64',
+      'sample-app:arm64',
+    ]);
   });
 });

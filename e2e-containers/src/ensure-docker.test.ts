@@ -4,7 +4,11 @@ import { SETUP_DOCKER_COMMAND, ensureDocker, type EnsureDockerDeps } from './sup
 // The global setup's first step, on a machine without Docker: no real Docker involved here (the
 // fakes stand for the machine), so this runs and must pass with or without one.
 
-function machine(opts: { uid: number | undefined; dockerAfterSetup: boolean; setupStatus?: number }): EnsureDockerDeps & { setups: number } {
+function machine(opts: {
+  uid: number | undefined;
+  dockerAfterSetup: boolean;
+  setupStatus?: number;
+}): EnsureDockerDeps & { setups: number } {
   let setUp = false;
   const m = {
     setups: 0,

@@ -2,7 +2,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import './support/context.ts';
 import { SETUP_DOCKER_COMMAND, ensureDocker } from './support/ensure-docker.ts';
-import { HOW_TO_GET_DOCKER, IMAGE_BUILDS, buildImage, dockerProblem, pruneOldImages, removeLeftovers, repoRoot, type Images } from './support/docker.ts';
+import {
+  HOW_TO_GET_DOCKER,
+  IMAGE_BUILDS,
+  buildImage,
+  dockerProblem,
+  pruneOldImages,
+  removeLeftovers,
+  repoRoot,
+  type Images,
+} from './support/docker.ts';
 
 /** Runs scripts/ci/setup-docker.sh, its output shown as it goes; resolves with its status and output tail. */
 function runSetupDocker(): Promise<{ status: number | null; output: string }> {
@@ -43,7 +52,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const t0 = Date.now();
   const base = spawnSync('bash', ['scripts/docker/base-image.sh'], { cwd: repoRoot, encoding: 'utf8' });
   if (base.status !== 0) {
-    project.provide('dockerError', `scripts/docker/base-image.sh failed (exit ${base.status}):\n${(base.stderr || base.stdout).trim()}\n${HOW_TO_GET_DOCKER}\nRun:\n  ${SETUP_DOCKER_COMMAND}`);
+    project.provide(
+      'dockerError',
+      `scripts/docker/base-image.sh failed (exit ${base.status}):\n${(base.stderr || base.stdout).trim()}\n${HOW_TO_GET_DOCKER}\nRun:\n  ${SETUP_DOCKER_COMMAND}`,
+    );
     return async () => {};
   }
   try {

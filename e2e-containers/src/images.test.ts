@@ -58,10 +58,23 @@ describe('app images', () => {
     });
     // the final stage adds the bundle (+ source map) and nothing else
     const added = info.Size - base.Size;
-    console.log(`[images] ${tag}: ${(info.Size / 1e6).toFixed(1)} MB (base ${(base.Size / 1e6).toFixed(1)} MB + app ${(added / 1e6).toFixed(1)} MB)`);
+    console.log(
+      `[images] ${tag}: ${(info.Size / 1e6).toFixed(1)} MB (base ${(base.Size / 1e6).toFixed(1)} MB + app ${(added / 1e6).toFixed(1)} MB)`,
+    );
     expect(added).toBeLessThan(15e6);
     const platform = ['--platform', `linux/${arch}`];
-    const listing = await dockerOk(['run', '--rm', '--network', 'none', ...platform, '--entrypoint', 'sh', tag, '-c', 'id -u; ls -A /app; find / -xdev -name node_modules']);
+    const listing = await dockerOk([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...platform,
+      '--entrypoint',
+      'sh',
+      tag,
+      '-c',
+      'id -u; ls -A /app; find / -xdev -name node_modules',
+    ]);
     expect(listing.trim().split('\n')).toEqual(['1000', 'main.js', 'main.js.map']);
     const help = await dockerOk(['run', '--rm', '--network', 'none', ...platform, tag, '--help']);
     expect(help).toContain(`Usage: ${app}`);
@@ -69,7 +82,20 @@ describe('app images', () => {
 
   it.each(cases)('$app ($arch): runs Node 24, the version pinned in scripts/node/versions.env', async ({ app, arch }) => {
     const { images } = suiteContext();
-    const version = (await dockerOk(['run', '--rm', '--network', 'none', '--platform', `linux/${arch}`, '--entrypoint', 'node', images[`${app}:${arch}`], '--version'])).trim();
+    const version = (
+      await dockerOk([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--platform',
+        `linux/${arch}`,
+        '--entrypoint',
+        'node',
+        images[`${app}:${arch}`],
+        '--version',
+      ])
+    ).trim();
     expect(version).toMatch(/^v24\.\d+\.\d+$/);
     expect(version).toBe(`v${pinnedNodeVersion(arch)}`);
   });
@@ -84,7 +110,22 @@ describe('app images', () => {
     const name = `${NAME_PREFIX}-${owner}-health-${app}`;
     started.push(name);
     // the image's own check command, run every 500 ms instead of 10 s
-    await dockerOk(['run', '-d', '--init', '--name', name, '--label', `${OWNER_LABEL}=${owner}`, '--network', 'none', '-e', 'TUNNEL_TOKEN=health-check-token-0123456789abcdef', '--health-interval', '500ms', images[`${app}:amd64`]]);
+    await dockerOk([
+      'run',
+      '-d',
+      '--init',
+      '--name',
+      name,
+      '--label',
+      `${OWNER_LABEL}=${owner}`,
+      '--network',
+      'none',
+      '-e',
+      'TUNNEL_TOKEN=health-check-token-0123456789abcdef',
+      '--health-interval',
+      '500ms',
+      images[`${app}:amd64`],
+    ]);
     const deadline = Date.now() + 60_000;
     let health = '';
     while (Date.now() < deadline) {

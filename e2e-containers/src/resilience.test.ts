@@ -20,7 +20,8 @@ async function twoPis(label: string, opts: { exitEnv?: Record<string, string>; c
 }
 
 /** Waits until the exit server reports at least one request in flight on `id`. */
-const busy = (exit: ExitNode, id: string) => exit.waitForStatus((s) => (s.clients.find((c) => c.id === id)?.inFlight ?? 0) >= 1, `${id} has requests in flight`);
+const busy = (exit: ExitNode, id: string) =>
+  exit.waitForStatus((s) => (s.clients.find((c) => c.id === id)?.inFlight ?? 0) >= 1, `${id} has requests in flight`);
 
 describe('4. stopping edge-client containers under load', () => {
   let t: Awaited<ReturnType<typeof twoPis>>;

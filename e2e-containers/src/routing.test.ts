@@ -86,7 +86,9 @@ describe('routing through containers', () => {
     // a second exit server on the same wan, with its own token; the client presents another one
     const lonely = await topo.exitServer();
     const intruder = await topo.edgeClient('intruder', lonely, app1, { token: `wrong-${newToken()}`, waitConnected: false });
-    const refused = await intruder.logs.waitForLog('exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+    const refused = await intruder.logs.waitForLog(
+      'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated',
+    );
     expect(refused).toMatchObject({ status: 401, code: 'TUN_ERR_AUTH' });
     await lonely.logs.waitForLog('refused edge client', { fields: { status: 401 } });
     // it keeps retrying (the secret may be rotated), and is refused every time

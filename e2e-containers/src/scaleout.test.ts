@@ -29,7 +29,11 @@ let lb: Node;
 /** Builds the load balancer's image on the local base image (never pulls); tag = hash of its files. */
 async function buildLbImage(): Promise<string> {
   const dir = `${repoRoot}e2e-containers/lb`;
-  const hash = createHash('sha256').update(readFileSync(`${dir}/Dockerfile`)).update(readFileSync(`${dir}/tcp-lb.mjs`)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(readFileSync(`${dir}/Dockerfile`))
+    .update(readFileSync(`${dir}/tcp-lb.mjs`))
+    .digest('hex')
+    .slice(0, 16);
   const tag = `tunnel-e2e/tcp-lb:${hash}`;
   await dockerOk(['build', '--build-arg', `BASE_IMAGE=${baseImage('amd64')}`, '-t', tag, dir]);
   return tag;
@@ -52,7 +56,10 @@ async function everyServerHasEveryClient(timeoutMs: number): Promise<void> {
         (st) => {
           const serving = st.clients.filter((c) => !c.draining);
           const others = ids.filter((_, j) => j !== i);
-          return CLIENTS.every((id) => serving.filter((c) => c.id === id).length === 1) && serving.every((c) => others.every((o) => (c.alsoAttachedTo as string[]).includes(o)));
+          return (
+            CLIENTS.every((id) => serving.filter((c) => c.id === id).length === 1) &&
+            serving.every((c) => others.every((o) => (c.alsoAttachedTo as string[]).includes(o)))
+          );
         },
         'both clients attached to every server',
         timeoutMs,
@@ -90,15 +97,20 @@ describe('scale-out in containers (--peers-dns on a network alias)', () => {
     await everyServerHasEveryClient(60_000);
     console.log(`[scaleout] both clients on all 3 exit servers ${Date.now() - t0} ms after they connected`);
     // Each server resolves the alias to all three addresses: two live peers and itself.
-    for (const s of servers) expect(((await s.status()).peers as Array<{ state: string }>).map((p) => p.state).sort()).toEqual(['live', 'live', 'self']);
+    for (const s of servers)
+      expect(((await s.status()).peers as Array<{ state: string }>).map((p) => p.state).sort()).toEqual(['live', 'live', 'self']);
   });
 
   it('200 public requests through the load balancer all succeed, answered by both apps', async () => {
-    const answers = (await Promise.all(Array.from({ length: 4 }, async () => {
-      const got: Array<{ status: number; instance?: string }> = [];
-      for (let i = 0; i < 50; i++) got.push(await whoAnswers(lbUrl(8000)));
-      return got;
-    }))).flat();
+    const answers = (
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const got: Array<{ status: number; instance?: string }> = [];
+          for (let i = 0; i < 50; i++) got.push(await whoAnswers(lbUrl(8000)));
+          return got;
+        }),
+      )
+    ).flat();
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     const split = tally(answers, (a) => a.instance ?? 'none');
     console.log(`[scaleout] 200 requests through the load balancer: ${JSON.stringify(split)}`);

@@ -35,7 +35,12 @@ describe('bodies and protocols through the containers', () => {
     const size = 100 * MiB;
     const body = generatedBody(size);
     const t0 = Date.now();
-    const res = await httpRequest(`${exit.publicUrl}/echo`, { method: 'POST', body: body.stream, headers: { 'content-type': 'application/octet-stream' }, timeoutMs: 120_000 });
+    const res = await httpRequest(`${exit.publicUrl}/echo`, {
+      method: 'POST',
+      body: body.stream,
+      headers: { 'content-type': 'application/octet-stream' },
+      timeoutMs: 120_000,
+    });
     const ms = Date.now() - t0;
     console.log(`[streaming] 100 MiB upload in ${ms} ms (${((size / MiB / ms) * 1000).toFixed(0)} MiB/s)`);
     expect(res.status).toBe(200);

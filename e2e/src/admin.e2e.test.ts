@@ -36,7 +36,10 @@ describe('admin endpoints (real processes)', () => {
     for (const authorization of [undefined, `Bearer ${token}`]) {
       const res = await httpRequest(`http://127.0.0.1:${closed.controlPort}/status`, { headers: authorization ? { authorization } : {} });
       expect(res.status).toBe(403);
-      expect(JSON.parse(res.body)).toMatchObject({ error: 'TUN_ERR_ADMIN_DISABLED', message: expect.stringContaining('set env TUNNEL_ADMIN_TOKEN') });
+      expect(JSON.parse(res.body)).toMatchObject({
+        error: 'TUN_ERR_ADMIN_DISABLED',
+        message: expect.stringContaining('set env TUNNEL_ADMIN_TOKEN'),
+      });
     }
     await closed.proc.stop();
   });

@@ -2,7 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, run, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  run,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunnel-e2e-auth-'));
@@ -33,7 +43,9 @@ describe('identities and grants (--tokens-file)', () => {
     );
     const server = await startExitServer(newToken(), ['--tokens-file', tokensFile]);
     // pi-a claiming pi-b's hostname: the whole hello is refused, typed, logged and counted
-    const rogue = await startEdgeClient(tokenA, server.controlUrl, 'pi-a', [`a.test=${app.url}`, `b.test=${app.url}`], { waitConnected: false });
+    const rogue = await startEdgeClient(tokenA, server.controlUrl, 'pi-a', [`a.test=${app.url}`, `b.test=${app.url}`], {
+      waitConnected: false,
+    });
     const refused = await rogue.waitForLog('exit server refused the connection', { code: 'TUN_ERR_GRANT_DENIED', status: 403 });
     expect(String(refused.message)).toContain('may not serve hostname b.test');
     await server.proc.waitForLog('refused edge client', { code: 'TUN_ERR_GRANT_DENIED' });
@@ -95,7 +107,9 @@ describe('rotation without downtime', () => {
     const s = await waitForStatus(server, (st) => st.clients.length === 1);
     expect(s.clients[0].id).toBe('rot-new');
     // it keeps retrying with its old token, refused
-    await oldClient.waitForLog('exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+    await oldClient.waitForLog(
+      'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated',
+    );
     // a broken file is ignored: the current tokens stay
     writeFileSync(tokenFile, 'short\n');
     server.proc.child.kill('SIGHUP');
@@ -110,26 +124,38 @@ describe('auth hardening', () => {
     const server = await startExitServer(newToken(), ['--auth-failure-limit', '3']);
     const upgrade = (authorization: string) =>
       httpRequest(`http://127.0.0.1:${server.controlPort}/tunnel`, {
-        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', authorization },
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'sec-websocket-version': '13',
+          authorization,
+        },
       });
     for (let i = 0; i < 3; i++) expect((await upgrade(`Bearer wrong-${i}`)).status).toBe(401);
     const limited = await upgrade('Bearer wrong-again');
     expect(limited.status).toBe(429);
     expect(limited.headers['x-tunnel-error']).toBe('TUN_ERR_RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    const admin = await httpRequest(`http://127.0.0.1:${server.controlPort}/status`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const admin = await httpRequest(`http://127.0.0.1:${server.controlPort}/status`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
     expect(admin.status).toBe(429);
     expect(admin.headers['retry-after']).toBeDefined();
   });
 
   it('refuses tokens shorter than 32 characters at start-up unless --allow-weak-token', async () => {
-    const weak = run('exit-server:weak', 'exit-server', ['--port', '0', '--control-port', '0', '--bind', '127.0.0.1'], { TUNNEL_TOKEN: 'weak-token-xyzzy' });
+    const weak = run('exit-server:weak', 'exit-server', ['--port', '0', '--control-port', '0', '--bind', '127.0.0.1'], {
+      TUNNEL_TOKEN: 'weak-token-xyzzy',
+    });
     expect(await weak.exited).toBe(2);
     expect(weak.lines.join('\n')).toContain('token is shorter than 32 characters');
     expect(weak.lines.join('\n')).not.toContain('xyzzy');
     const allowed = await startExitServer('weak-token-xyzzy', ['--allow-weak-token']);
     expect((await status(allowed)).clients).toEqual([]);
-    const client = run('edge-client:weak', 'edge-client', ['--url', allowed.controlUrl, '--upstream', app.url], { TUNNEL_TOKEN: 'weak-token-xyzzy' });
+    const client = run('edge-client:weak', 'edge-client', ['--url', allowed.controlUrl, '--upstream', app.url], {
+      TUNNEL_TOKEN: 'weak-token-xyzzy',
+    });
     expect(await client.exited).toBe(2);
   });
 

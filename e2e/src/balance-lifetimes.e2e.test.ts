@@ -1,7 +1,18 @@
 import { Agent } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+  type SampleApp,
+} from './harness.ts';
 import { download, generatedBody, httpRequest } from './http.ts';
 
 const token = newToken();
@@ -16,7 +27,10 @@ beforeAll(async () => {
   [server, pi1, pi2] = await Promise.all([startExitServer(token), startSampleApp('pi-1'), startSampleApp('pi-2')]);
 });
 beforeEach(async () => {
-  clients = [await startEdgeClient(token, server.controlUrl, 'pi-1', [pi1.url]), await startEdgeClient(token, server.controlUrl, 'pi-2', [pi2.url])];
+  clients = [
+    await startEdgeClient(token, server.controlUrl, 'pi-1', [pi1.url]),
+    await startEdgeClient(token, server.controlUrl, 'pi-2', [pi2.url]),
+  ];
   await waitForStatus(server, (s) => s.clients.length === 2);
 });
 afterEach(async () => {

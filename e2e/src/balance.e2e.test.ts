@@ -1,7 +1,18 @@
 import { createServer, Agent, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 
 const token = newToken();
@@ -12,7 +23,11 @@ let clients: Proc[] = [];
 const agents: Agent[] = [];
 
 beforeAll(async () => {
-  [server, pi1, pi2] = await Promise.all([startExitServer(token, ['--sticky-cookie', 'tunnel_lb']), startSampleApp('pi-1'), startSampleApp('pi-2')]);
+  [server, pi1, pi2] = await Promise.all([
+    startExitServer(token, ['--sticky-cookie', 'tunnel_lb']),
+    startSampleApp('pi-1'),
+    startSampleApp('pi-2'),
+  ]);
 });
 afterEach(async () => {
   for (const a of agents.splice(0)) a.destroy();
@@ -37,7 +52,12 @@ async function twoClients(weights: [number, number] = [1, 1]): Promise<void> {
 }
 
 /** Who served each of `n` requests sent one after another on `agent`. */
-async function tally(agent: Agent, n: number, counts: Record<string, number> = {}, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+async function tally(
+  agent: Agent,
+  n: number,
+  counts: Record<string, number> = {},
+  headers: Record<string, string> = {},
+): Promise<Record<string, number>> {
   for (let i = 0; i < n; i++) {
     const res = await httpRequest(`${server.publicUrl}/`, { agent, headers });
     expect(res.status).toBe(200);
@@ -77,7 +97,10 @@ describe('per-request balancing (--balance request, the default)', () => {
 
   it('answers 10 pipelined requests on one connection in order and intact', async () => {
     await twoClients();
-    const requests = Array.from({ length: 10 }, (_, i) => `GET /echo?n=${i} HTTP/1.1\r\nHost: pipe.test\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`).join('');
+    const requests = Array.from(
+      { length: 10 },
+      (_, i) => `GET /echo?n=${i} HTTP/1.1\r\nHost: pipe.test\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`,
+    ).join('');
     const text = await new Promise<string>((resolve, reject) => {
       const s = connect(server.port, '127.0.0.1', () => s.write(requests));
       const chunks: Buffer[] = [];
@@ -136,7 +159,10 @@ describe('least-inflight', () => {
   it('gives the larger share to the fast client when the other upstream takes 50 ms', async () => {
     exit = await startExitServer(token, ['--balance-policy', 'least-inflight']);
     const [fast, slow] = await Promise.all([upstream('fast', 0), upstream('slow', 50)]);
-    clients = await Promise.all([startEdgeClient(token, exit.controlUrl, 'fast', [fast]), startEdgeClient(token, exit.controlUrl, 'slow', [slow])]);
+    clients = await Promise.all([
+      startEdgeClient(token, exit.controlUrl, 'fast', [fast]),
+      startEdgeClient(token, exit.controlUrl, 'slow', [slow]),
+    ]);
     await waitForStatus(exit, (s) => s.clients.length === 2);
     const counts: Record<string, number> = {};
     // 8 kept-alive connections, 50 requests each, one after another on each.

@@ -114,9 +114,12 @@ export class FaultProxy {
       if (this.rate > 0) {
         // Hold reading for as long as this chunk takes at the rate.
         from.pause();
-        setTimeout(() => {
-          if (this.mode === 'pass') from.resume();
-        }, (chunk.length / this.rate) * 1000);
+        setTimeout(
+          () => {
+            if (this.mode === 'pass') from.resume();
+          },
+          (chunk.length / this.rate) * 1000,
+        );
       }
       if (!to.write(chunk)) {
         from.pause();

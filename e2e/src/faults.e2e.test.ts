@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from './fault-proxy.ts';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 
 const token = newToken();

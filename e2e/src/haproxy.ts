@@ -42,7 +42,9 @@ export function freePort(): Promise<number> {
 export function requireHaproxy(): string {
   const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error('haproxy is not installed: the scale-out e2e needs a real L4 load balancer. Run `sudo bash scripts/ci/setup-docker.sh` (installs Debian\'s haproxy) or `apt-get install haproxy`.');
+    throw new Error(
+      "haproxy is not installed: the scale-out e2e needs a real L4 load balancer. Run `sudo bash scripts/ci/setup-docker.sh` (installs Debian's haproxy) or `apt-get install haproxy`.",
+    );
   }
   return r.stdout.split('\n')[0];
 }
@@ -53,7 +55,13 @@ export function requireHaproxy(): string {
  * dial only servers whose /healthz answers 200. A connection refused by a server that just went
  * away is retried on another (`retries` + `option redispatch`), as an ALB does.
  */
-export function haproxyConfig(publicPort: number, controlPort: number, backends: readonly Backend[], statsSocket: string, checkIntervalMs = 200): string {
+export function haproxyConfig(
+  publicPort: number,
+  controlPort: number,
+  backends: readonly Backend[],
+  statsSocket: string,
+  checkIntervalMs = 200,
+): string {
   const servers = (f: (b: Backend, i: number) => string) => backends.map(f).join('\n');
   return `global
   maxconn 4096
@@ -150,7 +158,12 @@ function showStat(sock: string): Promise<Record<string, Record<string, string>>>
     c.once('error', reject);
     c.once('end', () => {
       const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
-      const header = text.split('\n').find((l) => l.startsWith('# '))?.slice(2).split(',') ?? [];
+      const header =
+        text
+          .split('\n')
+          .find((l) => l.startsWith('# '))
+          ?.slice(2)
+          .split(',') ?? [];
       const col = (name: string) => header.indexOf(name);
       const out: Record<string, Record<string, string>> = {};
       for (const l of lines) {

@@ -44,7 +44,10 @@ export class Proc {
     const seen = this.lines.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no matching line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-10).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no matching line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-10).join('\n')}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         test,
         resolve: (line) => {
@@ -108,7 +111,12 @@ const TUNNEL_TEST_ENV = { TUNNEL_POISON_READ_BUFFERS: 'true' };
 const TUNNEL_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /** Spawns an app's built entry without waiting for anything (see the start* helpers for that). */
-export function run(name: string, app: 'exit-server' | 'edge-client' | 'sample-app', args: string[], env: Record<string, string> = {}): Proc {
+export function run(
+  name: string,
+  app: 'exit-server' | 'edge-client' | 'sample-app',
+  args: string[],
+  env: Record<string, string> = {},
+): Proc {
   const child = spawn(process.execPath, [...(app === 'sample-app' ? [] : TUNNEL_NODE_FLAGS), entry(app), ...args], {
     env: { PATH: process.env.PATH ?? '', ...(app === 'sample-app' ? {} : TUNNEL_TEST_ENV), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -166,14 +174,24 @@ export async function startExitServer(
   opts: { adminToken?: string | null } = {},
 ): Promise<ExitServerProc> {
   const adminToken = opts.adminToken === null ? undefined : (opts.adminToken ?? newToken());
-  const proc = run('exit-server', 'exit-server', [
-    '--port', String(ports.port ?? 0),
-    '--control-port', String(ports.controlPort ?? 0),
-    '--bind', '127.0.0.1',
-    '--token-env', 'E2E_TOKEN',
-    '--admin-token-env', 'E2E_ADMIN_TOKEN',
-    ...args,
-  ], { ...env, E2E_TOKEN: token, ...(adminToken ? { E2E_ADMIN_TOKEN: adminToken } : {}) });
+  const proc = run(
+    'exit-server',
+    'exit-server',
+    [
+      '--port',
+      String(ports.port ?? 0),
+      '--control-port',
+      String(ports.controlPort ?? 0),
+      '--bind',
+      '127.0.0.1',
+      '--token-env',
+      'E2E_TOKEN',
+      '--admin-token-env',
+      'E2E_ADMIN_TOKEN',
+      ...args,
+    ],
+    { ...env, E2E_TOKEN: token, ...(adminToken ? { E2E_ADMIN_TOKEN: adminToken } : {}) },
+  );
   const ready = await proc.waitForLog('exit server listening');
   const port = ready.port as number;
   const controlPort = ready.controlPort as number;

@@ -43,7 +43,9 @@ describe('hostile input never takes the server down', () => {
 
   it('closes a session that sends a malformed frame with 1002 and keeps serving the others', async () => {
     // A second, hand-made client that speaks garbage after a valid handshake.
-    const hello = Buffer.from(JSON.stringify({ version: PROTOCOL_VERSION, clientId: 'rogue', hostnames: ['rogue.test'], tcpPorts: [], capabilities: ['http'] })).toString('base64url');
+    const hello = Buffer.from(
+      JSON.stringify({ version: PROTOCOL_VERSION, clientId: 'rogue', hostnames: ['rogue.test'], tcpPorts: [], capabilities: ['http'] }),
+    ).toString('base64url');
     const ws = new WebSocket(`${server.controlUrl}/tunnel`, { headers: { authorization: `Bearer ${token}`, 'x-tunnel-hello': hello } });
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);

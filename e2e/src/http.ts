@@ -39,7 +39,10 @@ export function httpRequest(
 }
 
 /** Streams a download, hashing it on the fly; never holds the body. */
-export function download(url: string, agent?: Agent): Promise<{ status: number; bytes: number; sha256: string; headers: IncomingHttpHeaders }> {
+export function download(
+  url: string,
+  agent?: Agent,
+): Promise<{ status: number; bytes: number; sha256: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: agent ?? false }, (res) => {
       const hash = createHash('sha256');

@@ -1,6 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+  type SampleApp,
+} from './harness.ts';
 import { download, generatedBody, httpRequest } from './http.ts';
 
 // The whole tunnel on a node whose private socket internals changed (simulated by a preload that
@@ -43,7 +54,11 @@ describe('on a node whose socket internals changed', () => {
     expect(tunneled.sha256).toBe(direct.sha256);
 
     const body = generatedBody(20 * MB);
-    const res = await httpRequest(`${server.publicUrl}/echo`, { method: 'POST', body: body.stream, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await httpRequest(`${server.publicUrl}/echo`, {
+      method: 'POST',
+      body: body.stream,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(200);
     const seen = JSON.parse(res.body);
     expect(seen.bodyBytes).toBe(20 * MB);

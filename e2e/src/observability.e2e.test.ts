@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { parseExposition, promqlNames, sumSamples, type Family } from '@tunnel/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type Proc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 import { dial, freePorts, readAll } from './tcp-fixtures.ts';
 
@@ -53,7 +63,9 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     clientMetricsPorts = [];
     for (const [i, app] of apps.entries()) {
       const tcp = i === 0 ? ['--tcp', `${tcpPort}=127.0.0.1:${app.port}`] : [];
-      const c = await startEdgeClient(token, server.controlUrl, `pi-${i + 1}`, [`app.test=${app.url}`], { args: ['--metrics-bind', '127.0.0.1:0', ...tcp] });
+      const c = await startEdgeClient(token, server.controlUrl, `pi-${i + 1}`, [`app.test=${app.url}`], {
+        args: ['--metrics-bind', '127.0.0.1:0', ...tcp],
+      });
       clients.push(c);
       clientMetricsPorts.push((await c.waitForLog('edge client metrics listening')).metricsPort as number);
     }
@@ -79,14 +91,21 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     s.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect((await readAll(s)).data.toString()).toContain('pi-1');
     // A client with the wrong token: refused before the upgrade.
-    const bad = await startEdgeClient('wrong-token-wrong-token-wrong-token', server.controlUrl, 'intruder', [apps[0].url], { waitConnected: false });
+    const bad = await startEdgeClient('wrong-token-wrong-token-wrong-token', server.controlUrl, 'intruder', [apps[0].url], {
+      waitConnected: false,
+    });
     await bad.waitForLine((l) => l.includes('TUN_ERR_AUTH'));
     await bad.stop();
 
     const m = await eventually(async () => {
       const f = await metricsOf(metricsPort);
       // RTTs arrive with the first pings (every 200 ms here).
-      expect(f.get('tunnel_ping_rtt_seconds')?.samples.map((x) => x.labels.client).sort()).toEqual(['pi-1', 'pi-2']);
+      expect(
+        f
+          .get('tunnel_ping_rtt_seconds')
+          ?.samples.map((x) => x.labels.client)
+          .sort(),
+      ).toEqual(['pi-1', 'pi-2']);
       expect(sumSamples(f, 'tunnel_tcp_connections_total', { port: String(tcpPort) })).toBe(1);
       return f;
     });
@@ -107,7 +126,9 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
       nodejs_eventloop_lag_seconds: 'gauge',
     });
     expect(sumSamples(m, 'tunnel_clients_connected')).toBe(2);
-    expect(m.get('tunnel_client_sessions')?.samples).toEqual([{ name: 'tunnel_client_sessions', labels: { instance: expect.any(String) }, value: 2 }]);
+    expect(m.get('tunnel_client_sessions')?.samples).toEqual([
+      { name: 'tunnel_client_sessions', labels: { instance: expect.any(String) }, value: 2 },
+    ]);
     // Fresh connections alternate between the two clients.
     expect(sumSamples(m, 'tunnel_http_requests_total', { host: 'app.test', code_class: '2xx' })).toBe(N);
     expect(sumSamples(m, 'tunnel_http_requests_total', { host: 'app.test', client: 'pi-1', code_class: '2xx' })).toBe(N / 2);
@@ -142,7 +163,15 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     const serverLines = accessLines(server.proc).filter((l) => l.host === 'app.test');
     expect(serverLines).toHaveLength(N);
     for (const l of serverLines) {
-      expect(l).toMatchObject({ app: 'exit-server', msg: 'request', remote: '127.0.0.1', host: 'app.test', path: '/echo', status: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(l).toMatchObject({
+        app: 'exit-server',
+        msg: 'request',
+        remote: '127.0.0.1',
+        host: 'app.test',
+        path: '/echo',
+        status: 200,
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
       expect(['GET', 'POST']).toContain(l.method);
       expect(['pi-1', 'pi-2']).toContain(l.client);
       expect(typeof l.time).toBe('number');
@@ -159,13 +188,22 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     expect(new Set(edgeLines.map((l) => l.requestId))).toEqual(new Set(serverLines.map((l) => l.requestId)));
     for (const l of edgeLines) {
       const twin = serverLines.find((s) => s.requestId === l.requestId);
-      expect(l).toMatchObject({ app: 'edge-client', msg: 'request', method: twin?.method, host: 'app.test', path: '/echo', status: 200, upstream: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+      expect(l).toMatchObject({
+        app: 'edge-client',
+        msg: 'request',
+        method: twin?.method,
+        host: 'app.test',
+        path: '/echo',
+        status: 200,
+        upstream: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      });
       expect(l.bytesIn).toBeGreaterThan(0);
       expect(l.bytesOut).toBeGreaterThan(100);
     }
     for (const p of [server.proc, ...clients]) {
       for (const line of p.lines) {
-        for (const secret of [SECRET_COOKIE, SECRET_AUTH, 'cookie-secret', 'auth-secret', SECRET_QUERY, token]) expect(line).not.toContain(secret);
+        for (const secret of [SECRET_COOKIE, SECRET_AUTH, 'cookie-secret', 'auth-secret', SECRET_QUERY, token])
+          expect(line).not.toContain(secret);
       }
     }
   });
@@ -194,7 +232,8 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
         expect(names.metrics.length, `${panel.title}: ${expr}`).toBeGreaterThan(0);
         for (const metric of names.metrics) expect(exported.has(metric), `${panel.title}: ${metric} is not exported`).toBe(true);
         const known = new Set([...targetLabels, ...names.metrics.flatMap((m) => [...(exported.get(m) ?? [])])]);
-        for (const label of names.labels) expect(known.has(label), `${panel.title}: label ${label} is not on ${names.metrics.join(', ')}`).toBe(true);
+        for (const label of names.labels)
+          expect(known.has(label), `${panel.title}: label ${label} is not on ${names.metrics.join(', ')}`).toBe(true);
       }
     }
     expect(queries).toBeGreaterThanOrEqual(20);

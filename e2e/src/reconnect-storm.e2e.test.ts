@@ -38,7 +38,13 @@ describe('a reconnect storm', () => {
     const before = swarm.attachedAt.length;
     expect(await first.proc.stop('SIGKILL')).toBeNull();
     const down = Date.now();
-    const second = await startExitServer(token, [], { port: first.port, controlPort: first.controlPort }, {}, { adminToken: first.adminToken });
+    const second = await startExitServer(
+      token,
+      [],
+      { port: first.port, controlPort: first.controlPort },
+      {},
+      { adminToken: first.adminToken },
+    );
     await waitForStatus(second, (s) => s.clients.length === CLIENTS, 30_000);
     const back = swarm.attachedAt.slice(before).map((t) => t - down);
     expect(back).toHaveLength(CLIENTS);

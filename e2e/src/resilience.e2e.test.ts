@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 
 const token = newToken();
@@ -16,7 +26,9 @@ describe('failures have defined outcomes', () => {
   it('refuses a wrong token with 401 before the upgrade, registers nothing, and never logs the token', async () => {
     const wrong = `wrong-${newToken()}`;
     const client = await startEdgeClient(wrong, server.controlUrl, 'intruder', [pi1.url], { waitConnected: false });
-    const refused = await client.waitForLog('exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+    const refused = await client.waitForLog(
+      'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated',
+    );
     expect(refused).toMatchObject({ status: 401, code: 'TUN_ERR_AUTH' });
     await server.proc.waitForLog('refused edge client', { status: 401 });
     expect((await status(server)).clients).toEqual([]);

@@ -1,7 +1,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type SampleApp,
+} from './harness.ts';
 import { httpRequest } from './http.ts';
 
 const token = newToken();
@@ -10,7 +20,11 @@ let pi1: SampleApp;
 let pi2: SampleApp;
 
 beforeAll(async () => {
-  [server, pi1, pi2] = await Promise.all([startExitServer(token, ['--request-timeout', '1s']), startSampleApp('pi-1'), startSampleApp('pi-2')]);
+  [server, pi1, pi2] = await Promise.all([
+    startExitServer(token, ['--request-timeout', '1s']),
+    startSampleApp('pi-1'),
+    startSampleApp('pi-2'),
+  ]);
 });
 afterAll(stopAll);
 
@@ -99,7 +113,9 @@ describe('routing through the tunnel', () => {
     const port = (upstream.address() as AddressInfo).port;
     const c = await startEdgeClient(token, server.controlUrl, 'cookies', [`http://127.0.0.1:${port}`]);
     await waitForStatus(server, (s) => s.clients.length === 1);
-    const res = await httpRequest(`${server.publicUrl}/x`, { headers: { 'x-req': 'r1', connection: 'x-drop', 'x-drop': 'gone', 'keep-alive': 'timeout=5' } });
+    const res = await httpRequest(`${server.publicUrl}/x`, {
+      headers: { 'x-req': 'r1', connection: 'x-drop', 'x-drop': 'gone', 'keep-alive': 'timeout=5' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect(res.headers['x-multi']).toBe('one, two');

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type Proc } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+} from './harness.ts';
 import { freePort, startHaproxy, type Backend, type LoadBalancer } from './haproxy.ts';
 import { httpRequest } from './http.ts';
 import { startLoad } from './load.ts';
@@ -76,20 +86,23 @@ describe('scale-out behind a load balancer', () => {
   it('300 public requests through the load balancer all succeed, and both apps answer', async () => {
     for (let i = 0; i < 3; i++) await lb.waitFor(`exit${i}`, true);
     const url = `http://127.0.0.1:${lb.publicPort}/`;
-    const results = await Promise.all(Array.from({ length: 10 }, async () => {
-      const got: string[] = [];
-      for (let n = 0; n < 30; n++) {
-        const res = await httpRequest(url);
-        got.push(res.status === 200 ? (JSON.parse(res.body) as { instance: string }).instance : `HTTP ${res.status}`);
-      }
-      return got;
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const got: string[] = [];
+        for (let n = 0; n < 30; n++) {
+          const res = await httpRequest(url);
+          got.push(res.status === 200 ? (JSON.parse(res.body) as { instance: string }).instance : `HTTP ${res.status}`);
+        }
+        return got;
+      }),
+    );
     const all = results.flat();
     expect(all).toHaveLength(300);
     expect(all.filter((x) => x !== 'pi-1' && x !== 'pi-2')).toEqual([]);
     expect(new Set(all)).toEqual(new Set(['pi-1', 'pi-2']));
     // Every server carried some of them (round-robin): each one routes to the clients by itself.
-    for (const s of servers) expect(((await status(s)).clients as Array<{ requestsServed: number }>).reduce((a, c) => a + c.requestsServed, 0)).toBeGreaterThan(0);
+    for (const s of servers)
+      expect(((await status(s)).clients as Array<{ requestsServed: number }>).reduce((a, c) => a + c.requestsServed, 0)).toBeGreaterThan(0);
   });
 
   it('a rolling restart of all three servers under continuous load fails no request', async () => {
@@ -109,7 +122,11 @@ describe('scale-out behind a load balancer', () => {
       await progressed(50);
     }
     const result = await load.stop();
-    console.log(`[scaleout] rolling restart: ${result.total} requests, ${result.failures.length} failed`, result.byInstance, result.failures.slice(0, 10));
+    console.log(
+      `[scaleout] rolling restart: ${result.total} requests, ${result.failures.length} failed`,
+      result.byInstance,
+      result.failures.slice(0, 10),
+    );
     expect(result.failures).toEqual([]);
     expect(result.ok).toBeGreaterThan(200);
     expect(Object.keys(result.byInstance).sort()).toEqual(['pi-1', 'pi-2']);
@@ -134,7 +151,10 @@ describe('scale-out behind a load balancer', () => {
     console.log(`[scaleout] kill -9: replacement attached by both clients in ${Date.now() - t0} ms`);
     while (load.done() < afterKill + 100) await new Promise((r) => setTimeout(r, 20));
     const result = await load.stop();
-    console.log(`[scaleout] kill -9 under load: ${result.total} requests (${before} before the kill), ${result.failures.length} failed:`, result.failures);
+    console.log(
+      `[scaleout] kill -9 under load: ${result.total} requests (${before} before the kill), ${result.failures.length} failed:`,
+      result.failures,
+    );
     expect(result.failures.length).toBeLessThanOrEqual(4);
     expect(result.ok).toBeGreaterThan(150);
     // Each client logged the detach from the killed server (and attached to its replacement above).

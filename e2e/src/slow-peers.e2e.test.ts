@@ -1,7 +1,16 @@
 import { Agent, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc, type Proc } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+} from './harness.ts';
 
 const MB = 1024 * 1024;
 /** What the slow reader downloads and the slow writer uploads: 1 GiB each, never finished. */
@@ -42,7 +51,7 @@ function slowRead(url: string, rate: number): Slow {
   const req = request(url, { agent: false }, (res) => {
     res.on('data', (c: Buffer) => {
       got += c.length;
-        // Ahead of the pace: stop reading until the clock catches up (TCP backpressure does the rest).
+      // Ahead of the pace: stop reading until the clock catches up (TCP backpressure does the rest).
       const ahead = got / rate - (performance.now() - started) / 1000;
       if (ahead > 0.01) {
         res.pause();
@@ -73,7 +82,11 @@ function slowWrite(url: string, size: number, rate: number): Slow {
       setTimeout(() => this.push(chunk.subarray(0, n)), Math.max(0, wait * 1000));
     },
   });
-  const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } }, (res) => res.resume());
+  const req = request(
+    url,
+    { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } },
+    (res) => res.resume(),
+  );
   req.on('error', () => {});
   body.pipe(req);
   return { bytes: () => req.socket?.bytesWritten ?? 0, abort: () => req.destroy() };

@@ -10,7 +10,10 @@ const MAIN = fileURLToPath(new URL('../../apps/exit-server/dist/main.js', import
 /** Runs `exit-server status ARGS` with the admin token in $ADMIN; resolves its exit code and output. */
 function status(args: string[], admin: string | undefined): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'status', ...args], { env: { PATH: process.env.PATH ?? '', ...(admin ? { ADMIN: admin } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'status', ...args], {
+      env: { PATH: process.env.PATH ?? '', ...(admin ? { ADMIN: admin } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -49,7 +52,11 @@ describe('exit-server status against a live server', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`exit server `);
     const lines = r.out.split('\n');
-    expect(lines.some((l) => /^CLIENT\s+ADDRESS\s+HOSTNAMES\/PORTS\s+UPTIME\s+REQ\/S\s+IN FLIGHT\s+REQUESTS\s+BYTES IN\s+BYTES OUT\s+RTT MS$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^CLIENT\s+ADDRESS\s+HOSTNAMES\/PORTS\s+UPTIME\s+REQ\/S\s+IN FLIGHT\s+REQUESTS\s+BYTES IN\s+BYTES OUT\s+RTT MS$/.test(l),
+      ),
+    ).toBe(true);
     const row1 = lines.find((l) => l.startsWith('pi-1'))?.split(/\s{2,}/) ?? [];
     const row2 = lines.find((l) => l.startsWith('pi-2'))?.split(/\s{2,}/) ?? [];
     expect(row1.slice(0, 3)).toEqual(['pi-1', '127.0.0.1', 'app.test']);
@@ -62,13 +69,15 @@ describe('exit-server status against a live server', () => {
     const r = await status(['--url', url, '--admin-token-env', 'ADMIN', '--json', '--sample', '0'], server.adminToken);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    const live = (await (await fetch(`${url}/status`, { headers: { authorization: `Bearer ${server.adminToken}` } })).json()) as { instanceId: string };
+    const live = (await (await fetch(`${url}/status`, { headers: { authorization: `Bearer ${server.adminToken}` } })).json()) as {
+      instanceId: string;
+    };
     expect(doc.instanceId).toBe(live.instanceId);
     expect(doc.clients.map((c: { id: string }) => c.id).sort()).toEqual(['pi-1', 'pi-2']);
     expect(doc.clients.every((c: { requestsPerSecond: unknown }) => c.requestsPerSecond === null)).toBe(true);
   });
 
-  it('exits 2 with the server\'s error code when the admin token is wrong or missing, and for an unreachable server', async () => {
+  it("exits 2 with the server's error code when the admin token is wrong or missing, and for an unreachable server", async () => {
     const wrong = await status(['--url', url, '--admin-token-env', 'ADMIN'], 'not-the-admin-token');
     expect(wrong.code).toBe(2);
     expect(wrong.err).toContain('TUN_ERR_ADMIN_AUTH');

@@ -27,7 +27,9 @@ describe('the live status page in headless Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the status-page test needs Debian's chromium (sudo bash scripts/ci/setup-docker.sh installs it, or apt-get install chromium)`);
+      throw new Error(
+        `${CHROMIUM} is missing: the status-page test needs Debian's chromium (sudo bash scripts/ci/setup-docker.sh installs it, or apt-get install chromium)`,
+      );
     }
     const apps = [await startSampleApp('pi-1'), await startSampleApp('pi-2')];
     server = await startExitServer(token);
@@ -36,7 +38,15 @@ describe('the live status page in headless Chromium', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -75,13 +85,24 @@ describe('the live status page in headless Chromium', () => {
       for (let i = 0; i < 60; i++) expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
     })();
     await traffic;
-    await page.waitForFunction(() => Number((globalThis as unknown as PageGlobals).document.getElementById('rate')?.textContent) > 0, undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => Number((globalThis as unknown as PageGlobals).document.getElementById('rate')?.textContent) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
     // The per-client request counts catch up with the 60 requests on a later update.
-    await page.waitForFunction(() => {
-      let sum = 0;
-      for (const id of ['pi-1', 'pi-2']) sum += Number((globalThis as unknown as PageGlobals).document.querySelector(`tr[data-client="${id}"] td:nth-child(6)`)?.textContent);
-      return sum >= 60;
-    }, undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => {
+        let sum = 0;
+        for (const id of ['pi-1', 'pi-2'])
+          sum += Number(
+            (globalThis as unknown as PageGlobals).document.querySelector(`tr[data-client="${id}"] td:nth-child(6)`)?.textContent,
+          );
+        return sum >= 60;
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
     mkdirSync(REPORTS, { recursive: true });
     await page.screenshot({ path: join(REPORTS, 'status-page.png'), fullPage: true });
     expect(existsSync(join(REPORTS, 'status-page.png'))).toBe(true);

@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, status, stopAll, waitForStatus, type ExitServerProc, type SampleApp } from './harness.ts';
+import {
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type SampleApp,
+} from './harness.ts';
 import { download, generatedBody, httpRequest } from './http.ts';
 
 const token = newToken();
@@ -35,7 +45,11 @@ describe('bodies and protocols stream through the tunnel', () => {
 
   it('carries a 50 MB upload intact', async () => {
     const body = generatedBody(50 * MB);
-    const res = await httpRequest(`${server.publicUrl}/echo`, { method: 'POST', body: body.stream, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await httpRequest(`${server.publicUrl}/echo`, {
+      method: 'POST',
+      body: body.stream,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(200);
     const seen = JSON.parse(res.body);
     expect(seen.bodyBytes).toBe(50 * MB);
@@ -59,11 +73,15 @@ describe('bodies and protocols stream through the tunnel', () => {
 
     const continued = await new Promise<{ sawContinue: boolean; status: number; body: string }>((resolve, reject) => {
       let sawContinue = false;
-      const req = request(new URL(`${server.publicUrl}/echo`), { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': '5' } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c));
-        res.on('end', () => resolve({ sawContinue, status: res.statusCode ?? 0, body: text }));
-      });
+      const req = request(
+        new URL(`${server.publicUrl}/echo`),
+        { method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': '5' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c));
+          res.on('end', () => resolve({ sawContinue, status: res.statusCode ?? 0, body: text }));
+        },
+      );
       // The body goes only once the upstream said 100 Continue through the tunnel.
       req.on('continue', () => {
         sawContinue = true;

@@ -1,5 +1,17 @@
 import WebSocket from 'ws';
-import { Backoff, DEFAULT_LIMITS, HELLO_HEADER, PROTOCOL_VERSION, Session, TUNNEL_PATH, WELCOME_HEADER, bearer, decodeWelcome, encodeHello, webSocketTransport } from '@tunnel/tunnel-protocol';
+import {
+  Backoff,
+  DEFAULT_LIMITS,
+  HELLO_HEADER,
+  PROTOCOL_VERSION,
+  Session,
+  TUNNEL_PATH,
+  WELCOME_HEADER,
+  bearer,
+  decodeWelcome,
+  encodeHello,
+  webSocketTransport,
+} from '@tunnel/tunnel-protocol';
 
 /** Reconnect settings of every swarm client, as the edge client's --reconnect-min/--reconnect-max. */
 export interface SwarmOptions {
@@ -32,7 +44,10 @@ export class Swarm {
   /** Connects every client (first attempts in parallel batches of 50). */
   async start(): Promise<void> {
     const ids = Array.from({ length: this.opts.count }, (_, i) => i);
-    for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => this.run(id, new Backoff(this.opts.reconnectMinMs, this.opts.reconnectMaxMs), true)));
+    for (let i = 0; i < ids.length; i += 50)
+      await Promise.all(
+        ids.slice(i, i + 50).map((id) => this.run(id, new Backoff(this.opts.reconnectMinMs, this.opts.reconnectMaxMs), true)),
+      );
   }
 
   /** Closes every session and stops reconnecting. */
@@ -70,7 +85,13 @@ export class Swarm {
 
   private connect(id: number): Promise<Session> {
     return new Promise((resolve, reject) => {
-      const hello = encodeHello({ version: PROTOCOL_VERSION, clientId: `swarm-${id}`, hostnames: [`s${id}.swarm.test`], tcpPorts: [], capabilities: ['http'] });
+      const hello = encodeHello({
+        version: PROTOCOL_VERSION,
+        clientId: `swarm-${id}`,
+        hostnames: [`s${id}.swarm.test`],
+        tcpPorts: [],
+        capabilities: ['http'],
+      });
       const ws = new WebSocket(`${this.opts.url}${TUNNEL_PATH}`, {
         headers: { authorization: bearer(this.opts.token), [HELLO_HEADER]: hello },
         perMessageDeflate: false,
@@ -87,7 +108,12 @@ export class Swarm {
       });
       ws.on('error', reject);
       ws.on('open', () => {
-        const session = new Session({ role: 'client', transport: webSocketTransport(ws), limits, onStream: (s) => s.on('error', () => {}).end() });
+        const session = new Session({
+          role: 'client',
+          transport: webSocketTransport(ws),
+          limits,
+          onStream: (s) => s.on('error', () => {}).end(),
+        });
         resolve(session);
       });
     });

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** A loopback TCP server for a test, closed by the returned function. */
-export async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
+export async function tcpServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (s) => {
     sockets.add(s);
@@ -41,10 +43,14 @@ export const identify = (name: string) => (s: Socket) => s.end(name);
 /** Free loopback ports (bound then released; fine for tests on one machine). */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve) => {
+          const s = createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -21,7 +21,16 @@ beforeAll(async () => {
   P = { echo: p1, hash: p2, rr: p3, spare: p4 };
   // A small on-demand range just above a free port (checked free by binding it in the test).
   [rangeFrom] = await freePorts(1);
-  server = await startExitServer(token, ['--tcp-port', String(P.echo), '--tcp-port', String(P.hash), '--tcp-port', String(P.rr), '--tcp-port-range', `${rangeFrom}-${rangeFrom}`]);
+  server = await startExitServer(token, [
+    '--tcp-port',
+    String(P.echo),
+    '--tcp-port',
+    String(P.hash),
+    '--tcp-port',
+    String(P.rr),
+    '--tcp-port-range',
+    `${rangeFrom}-${rangeFrom}`,
+  ]);
 });
 afterAll(async () => {
   await stopAll();
@@ -99,7 +108,9 @@ describe('TCP tunnels', () => {
       });
     });
     closers.push(resetting.close);
-    const d = await startEdgeClient(token, server.controlUrl, 'resetter2', [], { args: ['--tcp', `${rangeFrom}=127.0.0.1:${resetting.port}`] });
+    const d = await startEdgeClient(token, server.controlUrl, 'resetter2', [], {
+      args: ['--tcp', `${rangeFrom}=127.0.0.1:${resetting.port}`],
+    });
     await waitForStatus(server, (st) => st.clients.some((x) => x.id === 'resetter2' && (x.tcpPorts as number[]).includes(rangeFrom)));
     // Public side resets: the backend sees ECONNRESET.
     const a = await dial(rangeFrom);

@@ -14,11 +14,27 @@ beforeAll(async () => {
   app = await startSampleApp('pi-1');
   dir = mkdtempSync(join(tmpdir(), 'tunnel-tls-'));
   // A throw-away CA-less self-signed certificate for 127.0.0.1, trusted by the client via --ca-file.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
 });
 afterAll(async () => {
   await stopAll();
@@ -28,7 +44,9 @@ afterAll(async () => {
 describe('transport', () => {
   it('works over wss:// with the exit server terminating TLS', async () => {
     const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
-    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-1', [app.url], { args: ['--ca-file', join(dir, 'cert.pem')] });
+    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-1', [app.url], {
+      args: ['--ca-file', join(dir, 'cert.pem')],
+    });
     const res = await httpRequest(`${server.publicUrl}/`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).instance).toBe('pi-1');
@@ -38,7 +56,9 @@ describe('transport', () => {
 
   it('refuses a wss:// server whose certificate it does not trust, and says so', async () => {
     const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
-    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-untrusted', [app.url], { waitConnected: false });
+    const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-untrusted', [app.url], {
+      waitConnected: false,
+    });
     const failed = await client.waitForLog('connection failed');
     expect(String(failed.err)).toMatch(/SELF_SIGNED|self.signed|certificate/i);
     await client.stop();
@@ -47,7 +67,9 @@ describe('transport', () => {
 
   it('notices a dead link (server frozen: no FIN, no RST), reconnects, and serves again when it is back', async () => {
     const server = await startExitServer(token, ['--ping-interval', '200ms', '--idle-timeout', '1s']);
-    const client = await startEdgeClient(token, server.controlUrl, 'dead-link', [app.url], { args: ['--ping-interval', '200ms', '--idle-timeout', '1s'] });
+    const client = await startEdgeClient(token, server.controlUrl, 'dead-link', [app.url], {
+      args: ['--ping-interval', '200ms', '--idle-timeout', '1s'],
+    });
     expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
     // SIGSTOP freezes the server: its sockets stay open but nothing answers, like a dead NAT mapping.
     server.proc.child.kill('SIGSTOP');

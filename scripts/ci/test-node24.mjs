@@ -58,7 +58,11 @@ const env = {
   TUNNEL_TEST_NODE_VERSION: version,
 };
 const t0 = Date.now();
-const run = spawnSync(node, ['node_modules/.bin/nx', 'run-many', '-t', 'test', `--exclude=${EXCLUDE.join(',')}`, '--outputStyle=static', '--parallel=1'], { stdio: 'inherit', env, timeout: TIMEOUT_S * 1000, killSignal: 'SIGTERM' });
+const run = spawnSync(
+  node,
+  ['node_modules/.bin/nx', 'run-many', '-t', 'test', `--exclude=${EXCLUDE.join(',')}`, '--outputStyle=static', '--parallel=1'],
+  { stdio: 'inherit', env, timeout: TIMEOUT_S * 1000, killSignal: 'SIGTERM' },
+);
 if (existsSync(HOST_REPORTS)) renameSync(HOST_REPORTS, RUN_REPORTS);
 if (existsSync(ASIDE)) renameSync(ASIDE, HOST_REPORTS);
 const outcome = run.error ? `stopped: ${run.error.message} (limit ${TIMEOUT_S} s)` : `nx exited ${run.status}`;

@@ -30,7 +30,13 @@ export function renderHa(ha) {
     `| rolling restart again, under 20 kept-alive connections (autocannon): failed / requests (goal 0) | ${ha.rollingKeptAlive ? `${ha.rollingKeptAlive.failed} / ${fmt0(ha.rollingKeptAlive.requests)}` : '—'} |`,
     '',
   );
-  if (r && r.failures.length > 0) lines.push('Failed during the rolling restart:', '', ...[...new Set(r.failures)].map((f) => `- ${f} (×${r.failures.filter((x) => x === f).length})`), '');
+  if (r && r.failures.length > 0)
+    lines.push(
+      'Failed during the rolling restart:',
+      '',
+      ...[...new Set(r.failures)].map((f) => `- ${f} (×${r.failures.filter((x) => x === f).length})`),
+      '',
+    );
   if (ha.errors.length > 0) lines.push(...ha.errors.map((e) => `- error: ${e}`), '');
   return lines;
 }

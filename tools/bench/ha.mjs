@@ -22,20 +22,52 @@ const sinceMs = (t) => Number(process.hrtime.bigint() - t) / 1e6;
 export function startServer({ bins, token, backends, i, generation }) {
   const b = backends[i];
   const peers = backends.flatMap((p, j) => (j === i ? [] : ['--peer', `127.0.0.1:${p.controlPort}`]));
-  const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${b.port}`, '--control-port', `${b.controlPort}`, '--bind', '127.0.0.1',
-    '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--instance-id', `ha-${i}-${generation}`, '--drain-timeout', '5s',
-    '--peer-interval', '250ms', '--peer-timeout', '1s', '--drain-delay', '1500ms', '--ready-timeout', '20s', ...peers];
-  return startChild(`exit-server-${i}`, process.execPath, args, { env: { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) } });
+  const args = [
+    ...TUNNEL_NODE_FLAGS,
+    bins['exit-server'],
+    '--port',
+    `${b.port}`,
+    '--control-port',
+    `${b.controlPort}`,
+    '--bind',
+    '127.0.0.1',
+    '--token-env',
+    'TUNNEL_TOKEN',
+    '--log-level',
+    'warn',
+    '--instance-id',
+    `ha-${i}-${generation}`,
+    '--drain-timeout',
+    '5s',
+    '--peer-interval',
+    '250ms',
+    '--peer-timeout',
+    '1s',
+    '--drain-delay',
+    '1500ms',
+    '--ready-timeout',
+    '20s',
+    ...peers,
+  ];
+  return startChild(`exit-server-${i}`, process.execPath, args, {
+    env: { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) },
+  });
 }
 
 /** Resolves once `controlPort`'s /status lists every bench client exactly once, serving. */
 export async function attached(controlPort, token, procs, deadline) {
-  await until(deadline, procs, async () => {
-    const res = await status(controlPort, token);
-    if (res.status !== 200) return false;
-    const clients = JSON.parse(res.body.toString('utf8')).clients.filter((c) => !c.draining);
-    return CLIENTS.every((id) => clients.filter((c) => c.id === id).length === 1);
-  }, `both clients on :${controlPort}`, 10);
+  await until(
+    deadline,
+    procs,
+    async () => {
+      const res = await status(controlPort, token);
+      if (res.status !== 200) return false;
+      const clients = JSON.parse(res.body.toString('utf8')).clients.filter((c) => !c.draining);
+      return CLIENTS.every((id) => clients.filter((c) => c.id === id).length === 1);
+    },
+    `both clients on :${controlPort}`,
+    10,
+  );
 }
 
 function get(port) {
@@ -74,10 +106,24 @@ export async function fleet({ n, bins, token, upstreamUrl }) {
   let lb;
   const clients = [];
   const deadline = Date.now() + LIMIT_MS;
-  await Promise.all(backends.map((b, i) => until(deadline, [servers[i]], async () => (await status(b.controlPort, token)).status === 200, 'exit server /status')));
+  await Promise.all(
+    backends.map((b, i) =>
+      until(deadline, [servers[i]], async () => (await status(b.controlPort, token)).status === 200, 'exit server /status'),
+    ),
+  );
   lb = await startHaproxy(backends);
   const t0 = process.hrtime.bigint();
-  for (const id of CLIENTS) clients.push(startEdgeClient({ bins, token, controlPort: lb.controlPort, upstreamUrl, id, extraArgs: ['--reconnect-min', '100ms', '--reconnect-max', '1s'] }));
+  for (const id of CLIENTS)
+    clients.push(
+      startEdgeClient({
+        bins,
+        token,
+        controlPort: lb.controlPort,
+        upstreamUrl,
+        id,
+        extraArgs: ['--reconnect-min', '100ms', '--reconnect-max', '1s'],
+      }),
+    );
   await Promise.all(backends.map((b) => attached(b.controlPort, token, procs(), Date.now() + LIMIT_MS)));
   const attachAllMs = sinceMs(t0);
   await lb.allUp(Date.now() + LIMIT_MS);
@@ -94,7 +140,14 @@ export async function fleet({ n, bins, token, upstreamUrl }) {
  * rolling: { requests, failures }, rollingKeptAlive: { requests, failed }, errors: [] }`.
  */
 export async function runHa({ bins, token, durationSec, progress }) {
-  const out = { throughput: {}, attachAllMs: undefined, newServerAttachMs: [], rolling: undefined, rollingKeptAlive: undefined, errors: [] };
+  const out = {
+    throughput: {},
+    attachAllMs: undefined,
+    newServerAttachMs: [],
+    rolling: undefined,
+    rollingKeptAlive: undefined,
+    errors: [],
+  };
   const upstream = await startUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.http}`;
   try {

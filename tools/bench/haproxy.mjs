@@ -85,15 +85,26 @@ export async function startHaproxy(backends) {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await until(Date.now() + 10_000, [proc], async () => (await canConnect(publicPort)) && (await canConnect(controlPort)), 'haproxy listening');
+    await until(
+      Date.now() + 10_000,
+      [proc],
+      async () => (await canConnect(publicPort)) && (await canConnect(controlPort)),
+      'haproxy listening',
+    );
   } catch (err) {
     await stop();
     throw err;
   }
   const allUp = (deadline) =>
-    until(deadline, [proc], async () => {
-      const s = await showStat(sock);
-      return ['exit_public', 'exit_control'].every((b) => backends.every((_, i) => (s[b]?.[`exit${i}`] ?? '').startsWith('UP')));
-    }, 'every exit server UP in haproxy', 50);
+    until(
+      deadline,
+      [proc],
+      async () => {
+        const s = await showStat(sock);
+        return ['exit_public', 'exit_control'].every((b) => backends.every((_, i) => (s[b]?.[`exit${i}`] ?? '').startsWith('UP')));
+      },
+      'every exit server UP in haproxy',
+      50,
+    );
   return { proc, publicPort, controlPort, allUp, stop };
 }

@@ -34,7 +34,13 @@ const started = Date.now();
 
 function connectOne(i) {
   return new Promise((resolve, reject) => {
-    const hello = encodeHello({ version: PROTOCOL_VERSION, clientId: `c${i}`, hostnames: [`c${i}.bench.test`], tcpPorts: [], capabilities: ['http'] });
+    const hello = encodeHello({
+      version: PROTOCOL_VERSION,
+      clientId: `c${i}`,
+      hostnames: [`c${i}.bench.test`],
+      tcpPorts: [],
+      capabilities: ['http'],
+    });
     const ws = new WebSocket(url, {
       headers: { authorization: bearer(token), [HELLO_HEADER]: hello },
       perMessageDeflate: false,
@@ -60,7 +66,9 @@ function connectOne(i) {
     ws.on('open', () => {
       const body = `c${i}`;
       // Protocol v2: an HTTP stream carries raw HTTP/1.1 bytes both ways.
-      const answer = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      const answer = Buffer.from(
+        `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
       const session = new Session({
         role: 'client',
         transport: webSocketTransport(ws),

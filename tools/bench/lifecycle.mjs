@@ -32,10 +32,15 @@ async function firstOk(url, t0, procs, what) {
 
 /** Waits until /status lists no client (a stopped client is gone from the routing table). */
 async function noClients(controlPort, token, procs) {
-  await until(Date.now() + LIMIT_MS, procs, async () => {
-    const res = await status(controlPort, token);
-    return res.status === 200 && JSON.parse(res.body.toString('utf8')).clients.length === 0;
-  }, 'no clients in /status');
+  await until(
+    Date.now() + LIMIT_MS,
+    procs,
+    async () => {
+      const res = await status(controlPort, token);
+      return res.status === 200 && JSON.parse(res.body.toString('utf8')).clients.length === 0;
+    },
+    'no clients in /status',
+  );
 }
 
 /**
@@ -69,7 +74,14 @@ export async function runLifecycle({ rounds, bins, token, peers, progress }) {
       }
 
       // Restart: one edge client with a short backoff stays up across server restarts.
-      const client = startEdgeClient({ bins, token, controlPort, upstreamUrl, id: 'life-resume', extraArgs: ['--reconnect-min', '100ms', '--reconnect-max', '1s'] });
+      const client = startEdgeClient({
+        bins,
+        token,
+        controlPort,
+        upstreamUrl,
+        id: 'life-resume',
+        extraArgs: ['--reconnect-min', '100ms', '--reconnect-max', '1s'],
+      });
       try {
         await firstOk(url, process.hrtime.bigint(), [server, client], 'first request before the restarts');
         for (let r = 1; r <= rounds; r++) {
@@ -107,7 +119,9 @@ export async function runLifecycle({ rounds, bins, token, peers, progress }) {
           const t0 = process.hrtime.bigint();
           const client = ssh.startClient();
           try {
-            out.firstRequest['ssh -R'].push(await firstOk(`http://127.0.0.1:${pub}/small`, t0, [ssh.sshd, client], 'first request through a new ssh -R'));
+            out.firstRequest['ssh -R'].push(
+              await firstOk(`http://127.0.0.1:${pub}/small`, t0, [ssh.sshd, client], 'first request through a new ssh -R'),
+            );
           } catch (err) {
             out.errors.push(`ssh -R first request: ${err.message.split('\n')[0]}`);
           } finally {

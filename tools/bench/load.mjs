@@ -15,7 +15,11 @@ const REQUEST_TIMEOUT_S = 10;
  */
 export async function runLoad({ url, connections, durationSec, amount, method = 'GET', bodyFile, expectBody, uploadBytes }) {
   const bound = amount !== undefined ? ['-a', `${amount}`] : ['-d', `${durationSec}`];
-  const body = bodyFile ? ['-m', method, '-i', bodyFile, '-H', 'content-type=application/octet-stream'] : method !== 'GET' ? ['-m', method] : [];
+  const body = bodyFile
+    ? ['-m', method, '-i', bodyFile, '-H', 'content-type=application/octet-stream']
+    : method !== 'GET'
+      ? ['-m', method]
+      : [];
   const expect = expectBody !== undefined ? ['-E', `${expectBody}`] : [];
   const args = [AUTOCANNON, '--json', '-c', `${connections}`, '-t', `${REQUEST_TIMEOUT_S}`, ...bound, ...body, ...expect, url];
   const proc = startChild('autocannon', process.execPath, args);
@@ -33,7 +37,12 @@ export async function runLoad({ url, connections, durationSec, amount, method = 
   if (outcome.code !== 0) {
     throw new Error(`autocannon exited (${outcome.signal ?? `code ${outcome.code}`}) ${proc.stderrTail()}`);
   }
-  const line = proc.stdout().trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = proc
+    .stdout()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`autocannon printed no JSON ${proc.stderrTail()}`);
   const raw = JSON.parse(line);
   return { figures: figuresOf(raw, uploadBytes), raw };

@@ -69,7 +69,15 @@ function parseOptions(argv) {
     return n;
   };
   const quick = values.quick;
-  const scale = values.scale === undefined ? (quick ? [200] : [1000, 10000]) : values.scale.split(',').map((s) => int('scale', s.trim(), 0, 0)).filter((n) => n > 0);
+  const scale =
+    values.scale === undefined
+      ? quick
+        ? [200]
+        : [1000, 10000]
+      : values.scale
+          .split(',')
+          .map((s) => int('scale', s.trim(), 0, 0))
+          .filter((n) => n > 0);
   return {
     help: values.help,
     mode: quick ? 'quick' : 'full',
@@ -101,7 +109,8 @@ async function runTcpStream(port, bytes) {
     throw new Error(`TCP stream did not finish within ${TCP_LIMIT_MS} ms`);
   }
   const line = proc.stdout().trim().split('\n').pop() ?? '';
-  if (outcome.code !== 0 || !line.startsWith('{')) throw new Error(`tcp-source failed (${outcome.signal ?? `code ${outcome.code}`}) ${line} ${proc.stderrTail()}`);
+  if (outcome.code !== 0 || !line.startsWith('{'))
+    throw new Error(`tcp-source failed (${outcome.signal ?? `code ${outcome.code}`}) ${line} ${proc.stderrTail()}`);
   const { ms, acked } = JSON.parse(line);
   return { ms, bytes: acked, mbPerSec: acked / 1e6 / (ms / 1000) };
 }
@@ -157,7 +166,16 @@ async function measure(opts, ctx, systems, progress, uploadFile) {
             loadGenUsPerReq: usPerRequest({ autocannon: loadGenTicks }, figures.requests),
             hostBusy,
           };
-          runs.push({ round, system: spec.name, shape: shape.name, url: system.url + shape.path, ports: system.ports, figures, cpu, autocannon: raw });
+          runs.push({
+            round,
+            system: spec.name,
+            shape: shape.name,
+            url: system.url + shape.path,
+            ports: system.ports,
+            figures,
+            cpu,
+            autocannon: raw,
+          });
           if (figures.errorRate > MAX_ERROR_RATE) {
             const msg =
               `round ${round} ${spec.name} ${shape.name}: ${(figures.errorRate * 100).toFixed(2)}% failed requests ` +
@@ -264,7 +282,8 @@ function resultPaths(stamp) {
   mkdirSync(RESULTS_DIR, { recursive: true });
   for (let i = 1; ; i++) {
     const base = `${RESULTS_DIR}/${stamp}${i === 1 ? '' : `-${i}`}`;
-    if (!['md', 'json', 'svg'].some((ext) => existsSync(`${base}.${ext}`))) return { md: `${base}.md`, json: `${base}.json`, svg: `${base}.svg` };
+    if (!['md', 'json', 'svg'].some((ext) => existsSync(`${base}.${ext}`)))
+      return { md: `${base}.md`, json: `${base}.json`, svg: `${base}.svg` };
   }
 }
 
@@ -308,7 +327,9 @@ async function main() {
   if (skipped.length > 0) {
     const list = skipped.map((s) => `  - ${s.system}: ${s.reason}`).join('\n');
     if (opts.mode === 'full') {
-      process.stderr.write(`bench: the full benchmark compares against nginx and ssh -R, but:\n${list}\nInstall them with: ${SETUP_HINT}\n`);
+      process.stderr.write(
+        `bench: the full benchmark compares against nginx and ssh -R, but:\n${list}\nInstall them with: ${SETUP_HINT}\n`,
+      );
       return 1;
     }
     process.stderr.write(`bench --quick: SKIPPING systems whose tools are missing (install: ${SETUP_HINT}):\n${list}\n`);
@@ -393,7 +414,12 @@ async function main() {
     autocannonVersion: acPkg.version,
     peerVersions: peerVersions(peers),
     skipped,
-    host: { cpuModel: cpus[0]?.model?.trim() ?? 'unknown CPU', cpus: cpus.length, platform: `${os.platform()} ${os.release()}`, node: process.version },
+    host: {
+      cpuModel: cpus[0]?.model?.trim() ?? 'unknown CPU',
+      cpus: cpus.length,
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
     failures,
   };
   const paths = resultPaths(stampOf(started));
@@ -401,10 +427,14 @@ async function main() {
   const markdown = renderReport({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, svgName });
   writeFileSync(paths.svg, renderLatencySvg({ meta, shapes: SHAPES, systems, summary }));
   writeFileSync(paths.md, `${markdown}\n`);
-  writeFileSync(paths.json, `${JSON.stringify({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, tcpRuns, runs, warmups }, null, 2)}\n`);
+  writeFileSync(
+    paths.json,
+    `${JSON.stringify({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, tcpRuns, runs, warmups }, null, 2)}\n`,
+  );
   process.stdout.write(`${markdown}\n`);
   process.stderr.write(`wrote ${paths.md}, ${paths.json} and ${paths.svg} (${meta.wallTimeSec.toFixed(0)} s)\n`);
-  if (skipped.length > 0) process.stderr.write(`skipped: ${skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}; install with ${SETUP_HINT}\n`);
+  if (skipped.length > 0)
+    process.stderr.write(`skipped: ${skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}; install with ${SETUP_HINT}\n`);
   return failures.length > 0 ? 1 : 0;
 }
 

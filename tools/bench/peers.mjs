@@ -32,7 +32,11 @@ export function detectPeers() {
   const sshd = findBinary(['/usr/sbin/sshd', 'sshd']);
   const ssh = findBinary(['ssh']);
   const keygen = findBinary(['ssh-keygen']);
-  const sshMissing = [!sshd && 'sshd (Debian package openssh-server)', !ssh && 'ssh (openssh-client)', !keygen && 'ssh-keygen (openssh-client)'].filter(Boolean);
+  const sshMissing = [
+    !sshd && 'sshd (Debian package openssh-server)',
+    !ssh && 'ssh (openssh-client)',
+    !keygen && 'ssh-keygen (openssh-client)',
+  ].filter(Boolean);
   return {
     nginx: nginx ? { bin: nginx } : { missing: 'nginx is not installed (Debian package nginx)' },
     ssh: sshMissing.length === 0 ? { sshd, ssh, keygen } : { missing: `${sshMissing.join(', ')} not installed` },
@@ -101,7 +105,11 @@ http {
 `;
   writeFileSync(`${dir}/nginx.conf`, conf);
   const proc = startChild('nginx', bin, ['-p', `${dir}/`, '-c', `${dir}/nginx.conf`, '-e', `${dir}/error.log`]);
-  return { procs: [proc], cpuProcs: [{ name: 'nginx', pid: proc.pid, tree: true }], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    procs: [proc],
+    cpuProcs: [{ name: 'nginx', pid: proc.pid, tree: true }],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -113,7 +121,8 @@ http {
  */
 export function startSsh(tools, { sshdPort, forwards }) {
   const dir = mkdtempSync(`${os.tmpdir()}/tunnel-bench-ssh-`);
-  const keygen = (file) => execFileSync(tools.keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'tunnel-bench', '-f', file], { stdio: 'ignore', timeout: 10_000 });
+  const keygen = (file) =>
+    execFileSync(tools.keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'tunnel-bench', '-f', file], { stdio: 'ignore', timeout: 10_000 });
   keygen(`${dir}/host_ed25519`);
   keygen(`${dir}/user_ed25519`);
   execFileSync('cp', [`${dir}/user_ed25519.pub`, `${dir}/authorized_keys`]);
@@ -149,16 +158,28 @@ LogLevel ERROR
   const sshd = startChild('sshd', tools.sshd, ['-D', '-e', '-f', `${dir}/sshd_config`]);
   const startClient = () =>
     startChild('ssh', tools.ssh, [
-      '-N', '-T', '-F', '/dev/null',
-      '-i', `${dir}/user_ed25519`,
-      '-p', `${sshdPort}`,
-      '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'ExitOnForwardFailure=yes',
-      '-o', 'Ciphers=chacha20-poly1305@openssh.com',
-      '-o', 'LogLevel=ERROR',
+      '-N',
+      '-T',
+      '-F',
+      '/dev/null',
+      '-i',
+      `${dir}/user_ed25519`,
+      '-p',
+      `${sshdPort}`,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-o',
+      'Ciphers=chacha20-poly1305@openssh.com',
+      '-o',
+      'LogLevel=ERROR',
       ...forwards.flatMap((f) => ['-R', `127.0.0.1:${f.remote}:127.0.0.1:${f.local}`]),
       `${user}@127.0.0.1`,
     ]);

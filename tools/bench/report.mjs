@@ -28,7 +28,11 @@ const ratios = (m) => `${ratio(m?.vsDirect?.median)} · ${ratio(m?.vsSsh?.median
 const integer = (x) => x.toLocaleString('en-US');
 const busy = (x) => (x === null || x === undefined ? '—' : `${Math.round(x * 100)}%`);
 const percent = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(x === 0 ? 0 : 2)}%`);
-const list = (xs, f = (x) => x.toFixed(2)) => xs.filter((x) => Number.isFinite(x)).map(f).join(', ');
+const list = (xs, f = (x) => x.toFixed(2)) =>
+  xs
+    .filter((x) => Number.isFinite(x))
+    .map(f)
+    .join(', ');
 
 /** Goal verdicts for the tunnel with one edge client. */
 export function evaluateGoals({ summary, scale, systems }) {
@@ -68,7 +72,7 @@ export function evaluateGoals({ summary, scale, systems }) {
           goal: '≤ 32 KiB exit-server memory per idle client',
           figure:
             `${fmt(biggest.rssPerClientBytes / KiB)} KiB at N = ${integer(biggest.n)}` +
-            (biggest.n < 10_000 ? ' (at small N the server\'s fixed heap growth dominates the per-client figure; judge at N = 10,000)' : ''),
+            (biggest.n < 10_000 ? " (at small N the server's fixed heap growth dominates the per-client figure; judge at N = 10,000)" : ''),
           verdict: biggest.rssPerClientBytes <= 32 * KiB ? 'met' : 'NOT met',
         }
       : { goal: '≤ 32 KiB exit-server memory per idle client', figure: 'not measured', verdict: 'not measured' },
@@ -137,15 +141,17 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
     `- Commit: ${meta.commit ?? 'unknown'}; wall time ${meta.wallTimeSec.toFixed(0)} s; host load average (1 min): ` +
       `${la.start.toFixed(2)} at start, mean ${la.mean.toFixed(2)}, max ${la.max.toFixed(2)}, ${la.end.toFixed(2)} at end (2 cores: anything above ~2 means other work competed for the CPU)`,
     '- Cells are median (min–max) over rounds. "×direct · ×ssh" are medians of per-round ratios to DIRECT and to ssh -R measured in the same round (for latency, below 1 is better).',
-    '- CPU µs/req: utime+stime per completed request of the system\'s own processes: tunnel = exit server + edge client(s); nginx = its single process; ssh -R = sshd (listener and per-connection processes) + the ssh client.',
+    "- CPU µs/req: utime+stime per completed request of the system's own processes: tunnel = exit server + edge client(s); nginx = its single process; ssh -R = sshd (listener and per-connection processes) + the ssh client.",
     '- Upstream · autocannon CPU µs/req: the same for the upstream and for the load generator in that run; on 2 cores, what they use is not left to the system under test.',
     '- Host busy: share of all cores busy (not idle or iowait, /proc/stat) while the load ran, whoever used it. Near 100%, the system was CPU-bound with the upstream and autocannon; well below, the pipeline waited on itself.',
     '- nginx: one proxy hop, keep-alive upstream pool, `proxy_buffering off`, `proxy_request_buffering off`, 64 KiB buffers, 1 worker. ssh -R: private sshd on loopback, chacha20-poly1305.',
     '- tunnel: exit server and edge clients run as their images ship them: `MALLOC_TRIM_THRESHOLD_=67108864` (glibc keeps freed heap instead of page-faulting fresh pages on every socket read) and `node --max-semi-space-size=1` (a 1 MiB young generation); see the README.',
-    '- Load generator (autocannon), upstream and the system under test share the host\'s cores over loopback.',
+    "- Load generator (autocannon), upstream and the system under test share the host's cores over loopback.",
   );
   if (meta.skipped?.length > 0) {
-    lines.push(`- **Skipped**: ${meta.skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}. Install with \`bash scripts/ci/setup-bench.sh\`.`);
+    lines.push(
+      `- **Skipped**: ${meta.skipped.map((s) => `${s.system} (${s.reason})`).join('; ')}. Install with \`bash scripts/ci/setup-bench.sh\`.`,
+    );
   }
   lines.push('');
 
@@ -158,7 +164,9 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
       ? `POST ${shape.path} (${integer(shape.bodyBytes)} B request body, upstream drains and counts it)`
       : `GET ${shape.path} (${integer(shape.bodyBytes)} B body)`;
     lines.push(`## ${shape.name}: ${what}, ${shape.connections} connections; judged by ${HEADLINE_LABEL[shape.headline]}`, '');
-    lines.push('| System | req/s | ×direct · ×ssh | p50 ms | ×direct · ×ssh | p99 ms | ×direct · ×ssh | MB/s | ×direct · ×ssh | CPU µs/req | Upstream · autocannon CPU µs/req | Host busy | Errors (max) |');
+    lines.push(
+      '| System | req/s | ×direct · ×ssh | p50 ms | ×direct · ×ssh | p99 ms | ×direct · ×ssh | MB/s | ×direct · ×ssh | CPU µs/req | Upstream · autocannon CPU µs/req | Host busy | Errors (max) |',
+    );
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const system of systems) {
       const s = summary.shapes[shape.name][system.name];
@@ -172,23 +180,41 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
   }
 
   if (systems.some((s) => s.name === 'tunnel-2') && systems.some((s) => s.name === 'tunnel-2 conn')) {
-    lines.push('## Balancing: 2 edge clients, per request (`--balance request`, the default) vs per connection (`--balance connection`)', '');
-    lines.push('autocannon keeps its 100 connections alive: per connection, each stays on one client; per request, each request picks its client and rides the stream its connection already holds there.', '');
+    lines.push(
+      '## Balancing: 2 edge clients, per request (`--balance request`, the default) vs per connection (`--balance connection`)',
+      '',
+    );
+    lines.push(
+      'autocannon keeps its 100 connections alive: per connection, each stays on one client; per request, each request picks its client and rides the stream its connection already holds there.',
+      '',
+    );
     lines.push('| Balance | small req/s | small p50 ms | small p99 ms | CPU µs/req |', '|---|---:|---:|---:|---:|');
-    for (const [label, name] of [['request', 'tunnel-2'], ['connection', 'tunnel-2 conn']]) {
+    for (const [label, name] of [
+      ['request', 'tunnel-2'],
+      ['connection', 'tunnel-2 conn'],
+    ]) {
       const s = summary.shapes.small[name];
       lines.push(`| ${label} | ${cell(s.reqPerSec)} | ${cell(s.p50Ms)} | ${cell(s.p99Ms)} | ${cell(s.tunnelCpuUsPerReq)} |`);
     }
-    lines.push('', `request ÷ connection, small req/s per round: ${list(balancingRatios(summary))} (median ${ratio(medianOf(balancingRatios(summary)))}).`, '');
+    lines.push(
+      '',
+      `request ÷ connection, small req/s per round: ${list(balancingRatios(summary))} (median ${ratio(medianOf(balancingRatios(summary)))}).`,
+      '',
+    );
   }
 
   const tcpSystems = systems.filter((s) => s.tcp && summary.tcp[s.name]);
   if (meta.tcpBytes > 0 && tcpSystems.length > 0) {
-    lines.push(`## TCP stream: exactly ${integer(meta.tcpBytes / MiB)} MiB through one connection (tunnel: \`--tcp-port\`; ssh: a second \`-R\`)`, '');
+    lines.push(
+      `## TCP stream: exactly ${integer(meta.tcpBytes / MiB)} MiB through one connection (tunnel: \`--tcp-port\`; ssh: a second \`-R\`)`,
+      '',
+    );
     lines.push('| System | MB/s | ×direct · ×ssh | seconds | CPU µs/MB |', '|---|---:|---:|---:|---:|');
     for (const system of tcpSystems) {
       const t = summary.tcp[system.name];
-      lines.push(`| ${system.name} | ${cell(t.mbPerSec)} | ${ratios(t.mbPerSec)} | ${cell(t.seconds)} | ${system.kind === 'direct' ? '—' : cell(t.cpuUsPerMB)} |`);
+      lines.push(
+        `| ${system.name} | ${cell(t.mbPerSec)} | ${ratios(t.mbPerSec)} | ${cell(t.seconds)} | ${system.kind === 'direct' ? '—' : cell(t.cpuUsPerMB)} |`,
+      );
     }
     lines.push('');
   }
@@ -200,10 +226,14 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
         'RSS per client = (exit-server RSS 2 s after all attached − RSS before) / N. The request goes to the last client by Host.',
       '',
     );
-    lines.push('| N | attach all (s) | exit-server RSS before → after (MiB) | RSS per client (KiB) | client-side RSS per session (KiB) | request to the last client | OK |');
+    lines.push(
+      '| N | attach all (s) | exit-server RSS before → after (MiB) | RSS per client (KiB) | client-side RSS per session (KiB) | request to the last client | OK |',
+    );
     lines.push('|---:|---:|---:|---:|---:|---|---|');
     for (const r of scale) {
-      const req = r.lastRequest ? `${r.lastRequest.host}: ${r.lastRequest.status} \`${r.lastRequest.body.slice(0, 20)}\` in ${fmt(r.lastRequest.ms)} ms` : '—';
+      const req = r.lastRequest
+        ? `${r.lastRequest.host}: ${r.lastRequest.status} \`${r.lastRequest.body.slice(0, 20)}\` in ${fmt(r.lastRequest.ms)} ms`
+        : '—';
       lines.push(
         `| ${integer(r.n)} | ${fmt(r.attachMs / 1000)} | ${fmt(r.rssBeforeBytes / MiB)} → ${fmt(r.rssAfterBytes / MiB)} | ${fmt(r.rssPerClientBytes / KiB)} | ` +
           `${fmt(r.clientRssPerSessionBytes / KiB)} | ${req} | ${r.ok ? 'yes' : `**no**: ${r.error ?? ''}`} |`,
@@ -221,10 +251,15 @@ export function renderReport({ meta, shapes, systems, summary, scale = [], lifec
     };
     lines.push('## Lifecycle', '', '| Measure | ms, median (min–max) |', '|---|---:|');
     lines.push(`| tunnel: spawn an edge client → first request routed through it answers | ${ms(lifecycle.firstRequest.tunnel)} |`);
-    if (lifecycle.firstRequest['ssh -R'].length > 0) lines.push(`| ssh -R: spawn ssh → first request through the forwarded port answers | ${ms(lifecycle.firstRequest['ssh -R'])} |`);
-    lines.push(`| tunnel: exit-server restart, SIGTERM → first request through it succeeds again | ${ms(lifecycle.resume.map((r) => r.totalMs))} |`);
+    if (lifecycle.firstRequest['ssh -R'].length > 0)
+      lines.push(`| ssh -R: spawn ssh → first request through the forwarded port answers | ${ms(lifecycle.firstRequest['ssh -R'])} |`);
+    lines.push(
+      `| tunnel: exit-server restart, SIGTERM → first request through it succeeds again | ${ms(lifecycle.resume.map((r) => r.totalMs))} |`,
+    );
     lines.push(`| … of which: SIGTERM → old server exited | ${ms(lifecycle.resume.map((r) => r.exitMs))} |`);
-    lines.push(`| … of which: new server listening → first request succeeds (client reconnect, backoff 100 ms–1 s) | ${ms(lifecycle.resume.map((r) => r.afterStartMs))} |`);
+    lines.push(
+      `| … of which: new server listening → first request succeeds (client reconnect, backoff 100 ms–1 s) | ${ms(lifecycle.resume.map((r) => r.afterStartMs))} |`,
+    );
     lines.push('');
   }
 

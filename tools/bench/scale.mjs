@@ -60,7 +60,9 @@ export async function runScale({ n, bins, token, progress }) {
       const from = p * CLIENTS_PER_PROCESS + 1;
       const to = Math.min(n, from + CLIENTS_PER_PROCESS - 1);
       const arg = JSON.stringify({ url: `ws://127.0.0.1:${controlPort}`, from, to, concurrency: CONCURRENCY });
-      clients.push(startChild(`idle-clients-${p + 1}`, process.execPath, [bins['idle-clients'], arg], { env: childEnv(token), stdin: 'pipe' }));
+      clients.push(
+        startChild(`idle-clients-${p + 1}`, process.execPath, [bins['idle-clients'], arg], { env: childEnv(token), stdin: 'pipe' }),
+      );
     }
     const budgetMs = 60_000 + n * 20;
     const attachedOf = (c) => {
@@ -76,9 +78,11 @@ export async function runScale({ n, bins, token, progress }) {
     try {
       await Promise.all(
         clients.map((c) =>
-          c.waitForLine((l) => /^(done|failed) /.test(l), budgetMs).then((line) => {
-            if (line.startsWith('failed')) throw new Error(`${c.name}: ${line}`);
-          }),
+          c
+            .waitForLine((l) => /^(done|failed) /.test(l), budgetMs)
+            .then((line) => {
+              if (line.startsWith('failed')) throw new Error(`${c.name}: ${line}`);
+            }),
         ),
       );
     } finally {
@@ -100,11 +104,17 @@ export async function runScale({ n, bins, token, progress }) {
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     const body = last.body.toString('utf8');
     result.lastRequest = { host, status: last.status, body, ms, ok: last.status === 200 && body === `c${n}` };
-    const lost = clients.flatMap((c) => c.stdout().split('\n').filter((l) => l.startsWith('lost ')));
+    const lost = clients.flatMap((c) =>
+      c
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('lost ')),
+    );
     if (lost.length > 0) result.lostSessions = lost.length;
     result.ok = result.statusClients === n && result.lastRequest.ok && !result.lostSessions;
     if (!result.ok) {
-      result.error = `status lists ${result.statusClients}/${n} clients; request to ${host}: ${last.status} ${JSON.stringify(body.slice(0, 80))}` +
+      result.error =
+        `status lists ${result.statusClients}/${n} clients; request to ${host}: ${last.status} ${JSON.stringify(body.slice(0, 80))}` +
         (result.lostSessions ? `; ${result.lostSessions} sessions lost` : '');
     }
   } catch (err) {

@@ -99,7 +99,12 @@ async function main() {
   const server = await startExitServer({ bins: builds.bins, token, port, controlPort });
   const upstreamUrl = `http://127.0.0.1:${upstream.http}`;
   const steady = [0, 1].map((i) => startEdgeClient({ bins: builds.bins, token, controlPort, upstreamUrl, id: `steady-${i}` }));
-  await until(Date.now() + 15_000, [server, ...steady], async () => JSON.parse((await status(controlPort, token)).body).clients.length >= 2, 'steady clients');
+  await until(
+    Date.now() + 15_000,
+    [server, ...steady],
+    async () => JSON.parse((await status(controlPort, token)).body).clients.length >= 2,
+    'steady clients',
+  );
   const base = `http://127.0.0.1:${port}`;
   process.stdout.write(`soak: ${runMs / 1000} s, ${workers} workers, a client coming and going every ${churnMs / 1000} s\n`);
 
@@ -142,7 +147,9 @@ async function main() {
     samples.push({ t: Date.now() - started, server: rss(server.pid), clients: steady.map((c) => rss(c.pid)) });
     const last = samples[samples.length - 1];
     if (samples.length % 30 === 0) {
-      process.stdout.write(`  ${Math.round(last.t / 1000)} s: server ${(last.server / MB).toFixed(1)} MB, clients ${last.clients.map((b) => (b / MB).toFixed(1)).join(' / ')} MB, ${stats.ok} ok, ${stats.failed} failed\n`);
+      process.stdout.write(
+        `  ${Math.round(last.t / 1000)} s: server ${(last.server / MB).toFixed(1)} MB, clients ${last.clients.map((b) => (b / MB).toFixed(1)).join(' / ')} MB, ${stats.ok} ok, ${stats.failed} failed\n`,
+      );
     }
   }, SAMPLE_MS);
 
@@ -173,7 +180,9 @@ async function main() {
   steady.forEach((_, i) => judge(`edge client ${i}`, (s) => s.clients[i]));
   const total = stats.ok + stats.failed;
   const errorRate = total === 0 ? 1 : stats.failed / total;
-  process.stdout.write(`\n${total} requests (${(errorRate * 100).toFixed(2)}% failed), ${stats.churned} clients came and went, ${stats.idleOpened} idle connections opened\n`);
+  process.stdout.write(
+    `\n${total} requests (${(errorRate * 100).toFixed(2)}% failed), ${stats.churned} clients came and went, ${stats.idleOpened} idle connections opened\n`,
+  );
   for (const v of verdicts) process.stdout.write(`${v.text}\n`);
   await stopAll();
   builds.dispose?.();

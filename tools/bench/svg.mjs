@@ -2,7 +2,14 @@
 // over rounds) per system, one panel per shape. x: percentile on a "nines" scale
 // (-log10(1 - p)), y: latency in ms on a log scale.
 
-const COLORS = { direct: '#555555', nginx: '#2ca02c', 'ssh -R': '#d62728', tunnel: '#1f77b4', 'tunnel-2': '#9467bd', 'tunnel-2 conn': '#8c564b' };
+const COLORS = {
+  direct: '#555555',
+  nginx: '#2ca02c',
+  'ssh -R': '#d62728',
+  tunnel: '#1f77b4',
+  'tunnel-2': '#9467bd',
+  'tunnel-2 conn': '#8c564b',
+};
 const FALLBACK = ['#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 const P_MIN = 50;
 const P_MAX = 99.9;
@@ -33,7 +40,9 @@ export function renderLatencySvg({ meta, shapes, systems, summary }) {
   const height = panelH + legendH + 30;
   const color = (name, i) => COLORS[name] ?? FALLBACK[i % FALLBACK.length];
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Latency percentiles (ms, log scale), median over ${meta.rounds} round(s) — ${esc(meta.startedAt)}, ${esc(meta.mode)} mode, load avg ${meta.loadAvg.mean.toFixed(1)}</text>`,
@@ -47,7 +56,9 @@ export function renderLatencySvg({ meta, shapes, systems, summary }) {
       .map((s, i) => ({
         name: s.name,
         color: color(s.name, i),
-        points: (summary.shapes[shape.name]?.[s.name]?.latency ?? []).filter(([p, v]) => p >= P_MIN && p <= P_MAX && Number.isFinite(v) && v !== null),
+        points: (summary.shapes[shape.name]?.[s.name]?.latency ?? []).filter(
+          ([p, v]) => p >= P_MIN && p <= P_MAX && Number.isFinite(v) && v !== null,
+        ),
       }))
       .filter((c) => c.points.length > 0);
     const values = curves.flatMap((c) => c.points.map(([, v]) => Math.max(v, 0.1)));
@@ -56,7 +67,9 @@ export function renderLatencySvg({ meta, shapes, systems, summary }) {
     const xOf = (p) => x0 + ((nines(p) - nines(P_MIN)) / (nines(P_MAX) - nines(P_MIN))) * w;
     const yOf = (v) => y0 + h - ((Math.log10(Math.max(v, 0.1)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * h;
     out.push(`<g>`);
-    out.push(`<text x="${x0 + w / 2}" y="${y0 - 8}" text-anchor="middle" font-size="12" font-weight="bold">${esc(shape.name)}: ${esc(shape.method)} ${esc(shape.path)}, ${shape.connections} conn.</text>`);
+    out.push(
+      `<text x="${x0 + w / 2}" y="${y0 - 8}" text-anchor="middle" font-size="12" font-weight="bold">${esc(shape.name)}: ${esc(shape.method)} ${esc(shape.path)}, ${shape.connections} conn.</text>`,
+    );
     out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
     for (const t of logTicks(lo, hi)) {
       const y = yOf(t);
@@ -74,7 +87,10 @@ export function renderLatencySvg({ meta, shapes, systems, summary }) {
     for (const c of curves) {
       const pts = c.points.map(([p, v]) => `${num(xOf(p))},${num(yOf(v))}`).join(' ');
       out.push(`<polyline fill="none" stroke="${c.color}" stroke-width="2" points="${pts}"><title>${esc(c.name)}</title></polyline>`);
-      for (const [p, v] of c.points) out.push(`<circle cx="${num(xOf(p))}" cy="${num(yOf(v))}" r="2.5" fill="${c.color}"><title>${esc(c.name)} p${p}: ${v} ms</title></circle>`);
+      for (const [p, v] of c.points)
+        out.push(
+          `<circle cx="${num(xOf(p))}" cy="${num(yOf(v))}" r="2.5" fill="${c.color}"><title>${esc(c.name)} p${p}: ${v} ms</title></circle>`,
+        );
     }
     out.push(`</g>`);
   });

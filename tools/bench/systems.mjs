@@ -98,13 +98,47 @@ export function benchAdminToken(token) {
  * Starts an exit server on 127.0.0.1 and waits until /status answers. `nofile`: raise the soft
  * open-files limit for it (through `sh -c 'ulimit -n ..; exec ..'`, so the PID is the server's).
  */
-export async function startExitServer({ bins, token, port, controlPort, tcpPorts = [], extraArgs = [], nofile, name = 'exit-server', deadline = Date.now() + READY_TIMEOUT_MS }) {
-  const args = [...TUNNEL_NODE_FLAGS, bins['exit-server'], '--port', `${port}`, '--control-port', `${controlPort}`, '--bind', '127.0.0.1',
-    '--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--access-log', 'off', '--instance-id', 'bench', '--drain-timeout', '1s',
-    ...tcpPorts.flatMap((p) => ['--tcp-port', `${p}`]), ...extraArgs];
+export async function startExitServer({
+  bins,
+  token,
+  port,
+  controlPort,
+  tcpPorts = [],
+  extraArgs = [],
+  nofile,
+  name = 'exit-server',
+  deadline = Date.now() + READY_TIMEOUT_MS,
+}) {
+  const args = [
+    ...TUNNEL_NODE_FLAGS,
+    bins['exit-server'],
+    '--port',
+    `${port}`,
+    '--control-port',
+    `${controlPort}`,
+    '--bind',
+    '127.0.0.1',
+    '--token-env',
+    'TUNNEL_TOKEN',
+    '--log-level',
+    'warn',
+    '--access-log',
+    'off',
+    '--instance-id',
+    'bench',
+    '--drain-timeout',
+    '1s',
+    ...tcpPorts.flatMap((p) => ['--tcp-port', `${p}`]),
+    ...extraArgs,
+  ];
   const serverEnv = { ...childEnv(token), TUNNEL_ADMIN_TOKEN: benchAdminToken(token) };
   const proc = nofile
-    ? startChild(name, '/bin/sh', ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], { env: serverEnv })
+    ? startChild(
+        name,
+        '/bin/sh',
+        ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args],
+        { env: serverEnv },
+      )
     : startChild(name, process.execPath, args, { env: serverEnv });
   try {
     await until(deadline, [proc], async () => (await status(controlPort, token)).status === 200, 'exit server /status');
@@ -125,8 +159,24 @@ export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, ext
   return startChild(
     `edge-client-${id}`,
     process.execPath,
-    [...TUNNEL_NODE_FLAGS, bins['edge-client'], '--url', `ws://127.0.0.1:${controlPort}`, ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
-      '--token-env', 'TUNNEL_TOKEN', '--id', id, '--log-level', 'warn', '--access-log', 'off', '--drain-timeout', '1s', ...extraArgs],
+    [
+      ...TUNNEL_NODE_FLAGS,
+      bins['edge-client'],
+      '--url',
+      `ws://127.0.0.1:${controlPort}`,
+      ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
+      '--token-env',
+      'TUNNEL_TOKEN',
+      '--id',
+      id,
+      '--log-level',
+      'warn',
+      '--access-log',
+      'off',
+      '--drain-timeout',
+      '1s',
+      ...extraArgs,
+    ],
     { env: childEnv(token) },
   );
 }
@@ -156,7 +206,13 @@ async function startOnce(spec, { token, bins, peers }) {
     } else if (spec.kind === 'ssh') {
       const [sshdPort, port, tcpPub] = await freePorts(3);
       Object.assign(ports, { sshd: sshdPort, public: port, publicTcp: tcpPub });
-      const ssh = startSsh(peers.ssh, { sshdPort, forwards: [{ remote: port, local: upstream.http }, { remote: tcpPub, local: upstream.tcp }] });
+      const ssh = startSsh(peers.ssh, {
+        sshdPort,
+        forwards: [
+          { remote: port, local: upstream.http },
+          { remote: tcpPub, local: upstream.tcp },
+        ],
+      });
       procs.push(ssh.sshd);
       cleanups.push(ssh.cleanup);
       await until(deadline, procs, () => canConnect(sshdPort), `sshd on port ${sshdPort}`);
@@ -169,7 +225,17 @@ async function startOnce(spec, { token, bins, peers }) {
     } else if (spec.kind === 'tunnel') {
       const [port, controlPort, tcpPub] = await freePorts(3);
       Object.assign(ports, { public: port, control: controlPort, ...(spec.tcp ? { publicTcp: tcpPub } : {}) });
-      procs.push(await startExitServer({ bins, token, port, controlPort, tcpPorts: spec.tcp ? [tcpPub] : [], extraArgs: spec.serverArgs ?? [], deadline }));
+      procs.push(
+        await startExitServer({
+          bins,
+          token,
+          port,
+          controlPort,
+          tcpPorts: spec.tcp ? [tcpPub] : [],
+          extraArgs: spec.serverArgs ?? [],
+          deadline,
+        }),
+      );
       for (let i = 1; i <= spec.edgeClients; i++) {
         const extraArgs = spec.tcp && i === 1 ? ['--tcp', `${tcpPub}=127.0.0.1:${upstream.tcp}`] : [];
         procs.push(startEdgeClient({ bins, token, controlPort, upstreamUrl, id: `bench-${i}`, extraArgs }));

@@ -90,6 +90,9 @@ describe('dialTarget', () => {
   it('reports lost, not failed, when a connected target resets', async () => {
     // the target resets on our first byte, so the reset cannot race the connect
     const port = await listen((s) => s.once('data', () => s.resetAndDestroy()));
-    expect(await dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, (socket) => socket.write('x')).outcome).toEqual({ kind: 'lost', code: 'ECONNRESET' });
+    expect(await dial({ host: '127.0.0.1', port, connectTimeoutMs: 2000 }, (socket) => socket.write('x')).outcome).toEqual({
+      kind: 'lost',
+      code: 'ECONNRESET',
+    });
   });
 });

@@ -39,17 +39,20 @@ export function dialTarget(target: DialTarget, handlers: DialHandlers): Socket {
   const reader = target.secure ? undefined : target.readPool?.reader();
   const socket: Socket = target.secure
     ? tlsConnect({ host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host })
-    : netConnect(({
+    : netConnect({
         host: target.host,
         port: target.port,
         allowHalfOpen: true,
         highWaterMark: SINK_SOCKET_HIGH_WATER_MARK,
         ...(reader && { onread: onreadThrough(reader, (chunk) => socket.emit('data', chunk)) }),
-      }) as NetConnectOpts); // highWaterMark: a net.Socket option node's types do not list
+      } as NetConnectOpts); // highWaterMark: a net.Socket option node's types do not list
   if (reader) socket.once('close', () => reader.close());
   socket.setNoDelay(true);
   let connected = false;
-  const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), target.connectTimeoutMs);
+  const timer = setTimeout(
+    () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
+    target.connectTimeoutMs,
+  );
   socket.once(target.secure ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
     connected = true;

@@ -73,7 +73,14 @@ export function dial(url: URL, opts: DialOptions): Dialing {
       res.on('data', (d: string) => {
         if (body.length < 1024) body += d;
       });
-      res.on('end', () => resolve({ kind: 'refused', status: res.statusCode ?? 0, code: (res.headers[ERROR_HEADER] as string | undefined) ?? 'unknown', body }));
+      res.on('end', () =>
+        resolve({
+          kind: 'refused',
+          status: res.statusCode ?? 0,
+          code: (res.headers[ERROR_HEADER] as string | undefined) ?? 'unknown',
+          body,
+        }),
+      );
       res.on('error', reject);
     });
     req.once('error', (err) => {

@@ -166,15 +166,25 @@ export class EdgeClient {
       nonce: PROCESS_NONCE,
     });
     const log = this.log;
-    log.info({ url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target }, 'connecting to exit server');
-    const dialing = dial(url, { headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello }, ca: this.ca, timeoutMs: 10_000 });
+    log.info(
+      { url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target },
+      'connecting to exit server',
+    );
+    const dialing = dial(url, {
+      headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
+      ca: this.ca,
+      timeoutMs: 10_000,
+    });
     this.dialing = dialing;
     dialing.result.then(
       (res) => {
         if (this.dialing === dialing) this.dialing = undefined;
         if (res.kind === 'refused') {
           if (res.status === 401) {
-            log.error({ status: res.status, code: res.code }, 'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated');
+            log.error(
+              { status: res.status, code: res.code },
+              'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated',
+            );
           } else if (res.code === 'TUN_ERR_DUPLICATE_SESSION') {
             // Dialing through a load balancer can land on a server this process already serves.
             log.info({ status: res.status, code: res.code }, 'already attached to this exit server: dialing again');
@@ -235,7 +245,12 @@ export class EdgeClient {
     const peers = welcome.peers ?? [];
     const decision = this.coverage.opened(instance, peers);
     if (decision !== 'keep') {
-      log.info({ decision, attached: this.coverage.attached }, decision === 'duplicate' ? 'already attached to this exit server: closing the duplicate session' : 'enough exit servers attached: closing the extra session');
+      log.info(
+        { decision, attached: this.coverage.attached },
+        decision === 'duplicate'
+          ? 'already attached to this exit server: closing the duplicate session'
+          : 'enough exit servers attached: closing the extra session',
+      );
       this.leave(session);
       return;
     }
@@ -247,7 +262,8 @@ export class EdgeClient {
     this.setState('connected');
     log.info({ instance, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
     log.info({ instance, attached: this.coverage.attached, wanted: this.coverage.wanted }, 'attached to exit server');
-    for (const r of welcome.tcpPorts?.refused ?? []) log.error({ port: r.port, code: r.code, reason: r.reason }, 'exit server refused a TCP port');
+    for (const r of welcome.tcpPorts?.refused ?? [])
+      log.error({ port: r.port, code: r.code, reason: r.reason }, 'exit server refused a TCP port');
     this.emit('connected', welcome);
     this.emit('attached', instance);
     this.reportAttachments();
@@ -265,7 +281,12 @@ export class EdgeClient {
     });
     session.once('goaway', (reason: number) => {
       if (reason === ResetCode.SESSION_REPLACED || reason === ResetCode.TOKEN_REVOKED) {
-        log.warn({ code: resetCodeToError(reason) }, reason === ResetCode.SESSION_REPLACED ? 'exit server replaced this session: another process with this id connected' : 'exit server revoked this token: draining');
+        log.warn(
+          { code: resetCodeToError(reason) },
+          reason === ResetCode.SESSION_REPLACED
+            ? 'exit server replaced this session: another process with this id connected'
+            : 'exit server revoked this token: draining',
+        );
       }
       if (this.links.get(instance) !== link) return;
       this.detach(instance, 'draining');

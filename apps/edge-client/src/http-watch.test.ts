@@ -7,7 +7,14 @@ const b = (s: string) => Buffer.from(s, 'latin1');
 function watch() {
   const done: Exchange[] = [];
   const why: string[] = [];
-  return { w: new HttpWatch((e) => done.push(e), (r) => why.push(r)), done, why };
+  return {
+    w: new HttpWatch(
+      (e) => done.push(e),
+      (r) => why.push(r),
+    ),
+    done,
+    why,
+  };
 }
 
 describe('HttpWatch', () => {
@@ -31,22 +38,30 @@ describe('HttpWatch', () => {
   });
 
   it('sees the same exchanges however the bytes are split', () => {
-    const req = b('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n');
-    const res = b('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcdHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n');
+    const req = b(
+      'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n',
+    );
+    const res = b(
+      'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcdHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n',
+    );
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: req.length - 1 }), { maxLength: 6 }), fc.array(fc.integer({ min: 1, max: res.length - 1 }), { maxLength: 6 }), (a, c) => {
-        const { w, done, why } = watch();
-        const pieces = (buf: Buffer, cuts: number[]) => {
-          const at = [0, ...[...new Set(cuts)].sort((x, y) => x - y), buf.length];
-          return at.slice(1).map((end, k) => buf.subarray(at[k], end));
-        };
-        for (const p of pieces(req, a)) w.request(p);
-        for (const p of pieces(res, c)) w.response(p);
-        expect(why).toEqual([]);
-        expect(done.map((e) => `${e.method} ${e.target} ${e.status}`)).toEqual(['GET /1 200', 'POST /2 200', 'HEAD /3 200']);
-        expect(done.reduce((n, e) => n + e.bytesIn, 0)).toBe(req.length);
-        expect(done.reduce((n, e) => n + e.bytesOut, 0)).toBe(res.length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: req.length - 1 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: res.length - 1 }), { maxLength: 6 }),
+        (a, c) => {
+          const { w, done, why } = watch();
+          const pieces = (buf: Buffer, cuts: number[]) => {
+            const at = [0, ...[...new Set(cuts)].sort((x, y) => x - y), buf.length];
+            return at.slice(1).map((end, k) => buf.subarray(at[k], end));
+          };
+          for (const p of pieces(req, a)) w.request(p);
+          for (const p of pieces(res, c)) w.response(p);
+          expect(why).toEqual([]);
+          expect(done.map((e) => `${e.method} ${e.target} ${e.status}`)).toEqual(['GET /1 200', 'POST /2 200', 'HEAD /3 200']);
+          expect(done.reduce((n, e) => n + e.bytesIn, 0)).toBe(req.length);
+          expect(done.reduce((n, e) => n + e.bytesOut, 0)).toBe(res.length);
+        },
+      ),
     );
   });
 
@@ -92,9 +107,12 @@ describe('HttpWatch', () => {
 describe('HttpWatch when its callback throws', () => {
   it('stops watching and says why, never throwing into the data path', () => {
     const why: string[] = [];
-    const w = new HttpWatch(() => {
-      throw new Error('boom');
-    }, (r) => why.push(r));
+    const w = new HttpWatch(
+      () => {
+        throw new Error('boom');
+      },
+      (r) => why.push(r),
+    );
     expect(() => {
       w.request(b('GET / HTTP/1.1\r\n\r\n'));
       w.response(b('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));

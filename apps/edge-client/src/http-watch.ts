@@ -138,7 +138,13 @@ interface HeadFields {
  */
 function headFields(text: string): HeadFields {
   let end = text.indexOf('\r\n');
-  const fields: HeadFields = { first: end < 0 ? text : text.slice(0, end), transferEncoding: undefined, contentLength: undefined, requestId: undefined, upgrade: undefined };
+  const fields: HeadFields = {
+    first: end < 0 ? text : text.slice(0, end),
+    transferEncoding: undefined,
+    contentLength: undefined,
+    requestId: undefined,
+    upgrade: undefined,
+  };
   while (end >= 0) {
     const start = end + 2;
     end = text.indexOf('\r\n', start);
@@ -212,7 +218,16 @@ export class HttpWatch {
         const h = headFields(text);
         const [method, target] = h.first.split(' ');
         if (!method || !target) return this.stop('a request line the watcher does not understand');
-        const e: Exchange = { method, target, requestId: h.requestId, started: performance.now(), firstByte: -1, status: 0, bytesIn: text.length, bytesOut: 0 };
+        const e: Exchange = {
+          method,
+          target,
+          requestId: h.requestId,
+          started: performance.now(),
+          firstByte: -1,
+          status: 0,
+          bytesIn: text.length,
+          bytesOut: 0,
+        };
         this.queue.push(e);
         i = end;
         const te = h.transferEncoding;

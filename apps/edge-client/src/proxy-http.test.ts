@@ -87,7 +87,10 @@ describe('proxyHttp', () => {
     const server = tunnel(new Upstreams([{ hostname: null, url }], 4));
     const stream = server.openStream(head('a.test'));
     stream.end('GET / HTTP/1.1\r\nHost: a.test\r\n\r\n');
-    const err = await drain(stream).then(() => undefined, (e: unknown) => e);
+    const err = await drain(stream).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StreamResetError);
     expect((err as StreamResetError).reason).toBe(ResetCode.UPSTREAM_UNREACHABLE);
   });
@@ -113,7 +116,10 @@ describe('proxyHttp', () => {
     first.write('GET /hang HTTP/1.1\r\nHost: a.test\r\n\r\n');
     const second = server.openStream(head('a.test'));
     second.end('GET / HTTP/1.1\r\nHost: a.test\r\n\r\n');
-    const err = await drain(second).then(() => undefined, (e: unknown) => e);
+    const err = await drain(second).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as StreamResetError).reason).toBe(ResetCode.REFUSED);
     first.reset();
   });

@@ -1,5 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { ResetCode, hostOf, pipeToSocket, pipeToStream, type HttpRequestHead, type Logger, type ReadBufferPool, type TunnelStream } from '@tunnel/tunnel-protocol';
+import {
+  ResetCode,
+  hostOf,
+  pipeToSocket,
+  pipeToStream,
+  type HttpRequestHead,
+  type Logger,
+  type ReadBufferPool,
+  type TunnelStream,
+} from '@tunnel/tunnel-protocol';
 import { dialTarget } from './dial-target.ts';
 import { HttpWatch, type Exchange } from './http-watch.ts';
 import { upstreamErrorKind, type EdgeMetrics, type UpstreamSeries } from './metrics/edge-metrics.ts';
@@ -73,7 +82,13 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
   target.open++;
   const series = opts.metrics?.upstream(target.url.origin);
   // Only looked at when someone wants the requests counted or logged.
-  const watch = series || opts.accessLog ? new HttpWatch((e) => exchangeDone(e, host, series, opts), (why) => log.debug({ why }, 'stopped following requests on this connection')) : undefined;
+  const watch =
+    series || opts.accessLog
+      ? new HttpWatch(
+          (e) => exchangeDone(e, host, series, opts),
+          (why) => log.debug({ why }, 'stopped following requests on this connection'),
+        )
+      : undefined;
   const dialStarted = performance.now();
   const socket = dialTarget(
     { host: target.host, port: target.port, secure: target.secure, connectTimeoutMs: opts.connectTimeoutMs, readPool: opts.readPool },
@@ -92,7 +107,10 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
       failed: (err, reset) => {
         opts.metrics?.error(upstreamErrorKind(err.code));
         if (stream.destroyed) return;
-        log.warn({ method: head.method, host, path: head.target, upstream: target.url.origin, err: err.code ?? err.message }, 'upstream request failed');
+        log.warn(
+          { method: head.method, host, path: head.target, upstream: target.url.origin, err: err.code ?? err.message },
+          'upstream request failed',
+        );
         stream.reset(reset);
       },
       lost: () => {

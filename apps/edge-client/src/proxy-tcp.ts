@@ -9,7 +9,8 @@ export class TcpForwards {
   private readonly byPort = new Map<number, { forward: TcpForward; proxy: 1 | 2 | undefined }>();
 
   constructor(forwards: readonly TcpForward[], proxy: readonly ProxyProtocolSetting[]) {
-    for (const f of forwards) this.byPort.set(f.publicPort, { forward: f, proxy: proxy.find((p) => p.publicPort === f.publicPort)?.version });
+    for (const f of forwards)
+      this.byPort.set(f.publicPort, { forward: f, proxy: proxy.find((p) => p.publicPort === f.publicPort)?.version });
   }
 
   /** Public ports to declare in the hello. */
@@ -42,7 +43,12 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
     {
       connected: () => {
         if (proxy) {
-          const addrs = { sourceAddress: head.remoteAddress, sourcePort: head.remotePort, destinationAddress: head.localAddress, destinationPort: head.port };
+          const addrs = {
+            sourceAddress: head.remoteAddress,
+            sourcePort: head.remotePort,
+            destinationAddress: head.localAddress,
+            destinationPort: head.port,
+          };
           socket.write(proxy === 1 ? proxyV1(addrs) : proxyV2(addrs));
         }
         stream.reply({ status: 200, statusMessage: '', headers: [] });
@@ -50,7 +56,10 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
         pipeToStream(socket, stream);
       },
       failed: (err, reset) => {
-        log.warn({ port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message }, 'TCP target unreachable');
+        log.warn(
+          { port: head.port, target: `${forward.host}:${forward.port}`, remote: peer, err: err.code ?? err.message },
+          'TCP target unreachable',
+        );
         stream.reset(reset);
       },
       lost: () => {
@@ -60,7 +69,17 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
   );
   socket.on('close', () => {
     if (stream.hasReplied && !stream.destroyed && !(stream.writableFinished && stream.readableEnded)) stream.reset(ResetCode.CANCEL);
-    log.info({ port: head.port, remote: peer, target: `${forward.host}:${forward.port}`, bytesIn: stream.bytesIn, bytesOut: stream.bytesOut, ms: Date.now() - started }, 'tcp connection');
+    log.info(
+      {
+        port: head.port,
+        remote: peer,
+        target: `${forward.host}:${forward.port}`,
+        bytesIn: stream.bytesIn,
+        bytesOut: stream.bytesOut,
+        ms: Date.now() - started,
+      },
+      'tcp connection',
+    );
   });
   stream.on('error', () => {
     if (!socket.destroyed) socket.resetAndDestroy();

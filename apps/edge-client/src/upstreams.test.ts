@@ -25,7 +25,13 @@ describe('Upstreams', () => {
   });
 
   it('dials the scheme default port when the URL names none', () => {
-    const u = new Upstreams([{ hostname: null, url: 'https://app.internal/' }, { hostname: 'b.test', url: 'http://b.internal/' }], 8);
+    const u = new Upstreams(
+      [
+        { hostname: null, url: 'https://app.internal/' },
+        { hostname: 'b.test', url: 'http://b.internal/' },
+      ],
+      8,
+    );
     expect(u.match('x')).toMatchObject({ host: 'app.internal', port: 443, secure: true });
     expect(u.match('b.test')).toMatchObject({ port: 80, secure: false });
   });

@@ -53,7 +53,10 @@ export function adminGuard(adminToken: () => string | undefined, onRefused?: Adm
     if (outcome.state === 'refused') rateLimit?.failed(remote);
     onRefused?.(req, outcome);
     if (outcome.state === 'disabled') {
-      await reply.code(403).header('x-tunnel-error', 'TUN_ERR_ADMIN_DISABLED').send({ error: 'TUN_ERR_ADMIN_DISABLED', message: ADMIN_DISABLED_MESSAGE });
+      await reply
+        .code(403)
+        .header('x-tunnel-error', 'TUN_ERR_ADMIN_DISABLED')
+        .send({ error: 'TUN_ERR_ADMIN_DISABLED', message: ADMIN_DISABLED_MESSAGE });
       return;
     }
     await reply

@@ -13,8 +13,13 @@ export function admit(caps: ConnectionCaps | undefined, socket: Socket, trustPro
   const address = trustProxy ? undefined : stripV4Mapped(socket.remoteAddress ?? '');
   const verdict = caps.admit(address);
   if (typeof verdict === 'function') return verdict;
-  log.warn({ remote: socket.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: verdict }, 'public connection refused: connection cap reached');
+  log.warn(
+    { remote: socket.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: verdict },
+    'public connection refused: connection cap reached',
+  );
   socket.on('error', () => socket.destroy());
-  socket.end(plainReply(503, verdict === 'total' ? 'too many connections\n' : 'too many connections from your address\n', ['Retry-After: 1']));
+  socket.end(
+    plainReply(503, verdict === 'total' ? 'too many connections\n' : 'too many connections from your address\n', ['Retry-After: 1']),
+  );
   return undefined;
 }

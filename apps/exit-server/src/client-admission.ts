@@ -65,7 +65,10 @@ export class ClientAdmission {
   check(req: UpgradeRequestLike, remote: string): Admitted | Refused {
     const limited = this.opts.rateLimit?.check(remote);
     if (limited?.state === 'limited') {
-      return this.refused(new HandshakeError('TUN_ERR_RATE_LIMITED', 429, `too many failed attempts from ${remote}; retry in ${limited.retryAfterS} s`), limited.retryAfterS);
+      return this.refused(
+        new HandshakeError('TUN_ERR_RATE_LIMITED', 429, `too many failed attempts from ${remote}; retry in ${limited.retryAfterS} s`),
+        limited.retryAfterS,
+      );
     }
     const credentials = this.opts.credentials();
     let identity: Identity | undefined;
@@ -83,7 +86,11 @@ export class ClientAdmission {
     const who = identity as Identity;
     try {
       const a = admit(check.hello, who, credentials.grantedIds, this.opts.maxStreams);
-      const auth: ClientAuth = { identity: who, tokenDigest: tokenDigest(presented), ...(a.declaredId !== undefined ? { declaredId: a.declaredId } : {}) };
+      const auth: ClientAuth = {
+        identity: who,
+        tokenDigest: tokenDigest(presented),
+        ...(a.declaredId !== undefined ? { declaredId: a.declaredId } : {}),
+      };
       return { ok: true, hello: a.hello, auth, maxStreams: a.maxStreams };
     } catch (err) {
       return this.refused(err as HandshakeError);
@@ -99,9 +106,18 @@ export class ClientAdmission {
     if (decision.kind === 'none') return undefined;
     if (decision.kind === 'same-process') {
       if (await probeLiveness(decision.held, this.opts.recentlyHeardMs)) {
-        return this.refused(new HandshakeError('TUN_ERR_DUPLICATE_SESSION', 409, `client "${hello.clientId}" (this process) already holds session ${decision.held.sessionId} here`));
+        return this.refused(
+          new HandshakeError(
+            'TUN_ERR_DUPLICATE_SESSION',
+            409,
+            `client "${hello.clientId}" (this process) already holds session ${decision.held.sessionId} here`,
+          ),
+        );
       }
-      this.log.info({ client: hello.clientId, session: decision.held.sessionId }, 'held session of the same process did not answer a ping: closing it for the new one');
+      this.log.info(
+        { client: hello.clientId, session: decision.held.sessionId },
+        'held session of the same process did not answer a ping: closing it for the new one',
+      );
       decision.held.session.close();
       return undefined;
     }
@@ -135,10 +151,17 @@ export class ClientAdmission {
     client.endReason = reason;
     const code = reason === 'replaced' ? 'TUN_ERR_SESSION_REPLACED' : 'TUN_ERR_TOKEN_REVOKED';
     this.refusals[code] = (this.refusals[code] ?? 0) + 1;
-    this.log.warn({ client: client.hello.clientId, session: client.sessionId, code }, reason === 'replaced' ? 'session replaced by a new process with the same id: draining it' : 'token no longer valid: draining the session');
+    this.log.warn(
+      { client: client.hello.clientId, session: client.sessionId, code },
+      reason === 'replaced'
+        ? 'session replaced by a new process with the same id: draining it'
+        : 'token no longer valid: draining the session',
+    );
     // Out of rotation at once, so new requests go to the replacement (or elsewhere).
     this.router.remove(client);
-    void client.session.goAway(this.opts.drainTimeoutMs, reason === 'replaced' ? ResetCode.SESSION_REPLACED : ResetCode.TOKEN_REVOKED).then(() => client.session.close());
+    void client.session
+      .goAway(this.opts.drainTimeoutMs, reason === 'replaced' ? ResetCode.SESSION_REPLACED : ResetCode.TOKEN_REVOKED)
+      .then(() => client.session.close());
   }
 
   private refused(err: HandshakeError, retryAfterS?: number): Refused {

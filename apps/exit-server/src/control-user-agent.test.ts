@@ -54,7 +54,13 @@ function upgrade(port: number, headers: Record<string, string>): Promise<number>
       port,
       path: '/tunnel',
       agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': newWebSocketKey(), 'Sec-WebSocket-Version': '13', ...headers },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Key': newWebSocketKey(),
+        'Sec-WebSocket-Version': '13',
+        ...headers,
+      },
     });
     req.once('upgrade', (res: IncomingMessage, socket: Socket) => {
       sockets.push(socket);
@@ -75,7 +81,11 @@ describe('the control port logs the edge client User-Agent', () => {
   it('on connect', async () => {
     const lines: Line[] = [];
     const port = await start(lines);
-    const status = await upgrade(port, { authorization: `Bearer ${token}`, [HELLO_HEADER]: hello, 'User-Agent': 'tunnel-edge-client/9.8.7' });
+    const status = await upgrade(port, {
+      authorization: `Bearer ${token}`,
+      [HELLO_HEADER]: hello,
+      'User-Agent': 'tunnel-edge-client/9.8.7',
+    });
     expect(status).toBe(101);
     const connected = lines.find((l) => l.msg === 'edge client connected');
     expect(connected?.fields).toMatchObject({ userAgent: 'tunnel-edge-client/9.8.7', client: 'pi-ua' });

@@ -10,14 +10,27 @@ let plane: ControlPlane | undefined;
 function make(extra: Partial<ControlOptions> = {}): ControlPlane {
   plane = new ControlPlane(
     new Router(),
-    { token, adminToken, instanceId: 'inst-1', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, statusExtra: () => ({ extra: 1 }), ...extra },
+    {
+      token,
+      adminToken,
+      instanceId: 'inst-1',
+      limits: DEFAULT_LIMITS,
+      handshakeTimeoutMs: 5000,
+      statusExtra: () => ({ extra: 1 }),
+      ...extra,
+    },
     silentLogger,
   );
   return plane;
 }
 
 function peerView(maxPeerClients: number, settled = true): PeerView {
-  return { live: ['inst-2'], maxPeerClients, settled, snapshot: () => [{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: maxPeerClients, lastLiveAt: 1 }] };
+  return {
+    live: ['inst-2'],
+    maxPeerClients,
+    settled,
+    snapshot: () => [{ target: '127.0.0.1:9', state: 'live', instanceId: 'inst-2', clients: maxPeerClients, lastLiveAt: 1 }],
+  };
 }
 
 afterEach(async () => {
@@ -28,7 +41,14 @@ describe('control port HTTP', () => {
   it('keeps idle HTTP connections as long as told (behind an ALB: longer than its idle timeout)', async () => {
     plane = new ControlPlane(
       new Router(),
-      { token, instanceId: 'inst-2', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 5000, keepAliveTimeoutMs: 3_605_000, statusExtra: () => ({}) },
+      {
+        token,
+        instanceId: 'inst-2',
+        limits: DEFAULT_LIMITS,
+        handshakeTimeoutMs: 5000,
+        keepAliveTimeoutMs: 3_605_000,
+        statusExtra: () => ({}),
+      },
       silentLogger,
     );
     expect(plane.app.server.keepAliveTimeout).toBe(3_605_000);

@@ -90,7 +90,6 @@ export interface PeerView {
   snapshot(): PeerEntry[];
 }
 
-
 /**
  * The control port: edge clients upgrade to WebSocket sessions here (token checked before the
  * upgrade completes), the ALB health-checks `/healthz`, operators read `/status`.
@@ -117,8 +116,14 @@ export class ControlPlane {
   ) {
     const shared = new Credentials(opts.token === undefined ? [] : [opts.token], undefined);
     this.admission =
-      opts.admission ?? new ClientAdmission(
-        { credentials: () => shared, maxStreams: opts.limits.maxStreams, drainTimeoutMs: 30_000, recentlyHeardMs: 2 * opts.limits.pingIntervalMs },
+      opts.admission ??
+      new ClientAdmission(
+        {
+          credentials: () => shared,
+          maxStreams: opts.limits.maxStreams,
+          drainTimeoutMs: 30_000,
+          recentlyHeardMs: 2 * opts.limits.pingIntervalMs,
+        },
         router,
         log,
       );
@@ -147,7 +152,10 @@ export class ControlPlane {
     this.requireAdmin = adminGuard(
       () => opts.adminToken,
       (req, outcome) => {
-        this.log.warn({ remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state }, 'refused admin request');
+        this.log.warn(
+          { remote: stripV4Mapped(req.socket.remoteAddress ?? ''), path: req.url.split('?')[0], outcome: outcome.state },
+          'refused admin request',
+        );
         opts.metrics?.authFailure(outcome.state === 'disabled' ? 'TUN_ERR_ADMIN_DISABLED' : 'TUN_ERR_ADMIN_AUTH');
       },
       opts.authRateLimit,
@@ -158,7 +166,10 @@ export class ControlPlane {
         ...opts.statusExtra(),
         peers: opts.peers?.snapshot() ?? [],
         authRefusals: this.admission.refusals,
-        clients: [...this.router.clients].map((c) => ({ ...c.toStatus(), alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId) })),
+        clients: [...this.router.clients].map((c) => ({
+          ...c.toStatus(),
+          alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId),
+        })),
       };
     });
     enforceHandshakeDeadline(this.app.server, opts.handshakeTimeoutMs);
@@ -198,9 +209,12 @@ export class ControlPlane {
       }
       if (socket.destroyed) return;
       const claimed: Promise<TcpClaim> =
-        hello.tcpPorts.length === 0 || !this.opts.tcpPorts ? Promise.resolve(refuseAll(hello.tcpPorts)) : this.opts.tcpPorts.claim(hello.tcpPorts);
+        hello.tcpPorts.length === 0 || !this.opts.tcpPorts
+          ? Promise.resolve(refuseAll(hello.tcpPorts))
+          : this.opts.tcpPorts.claim(hello.tcpPorts);
       void claimed.then((tcp) => {
-        for (const r of tcp.refused) this.log.warn({ remote, client: hello.clientId, port: r.port, code: r.code, reason: r.reason }, 'refused TCP port');
+        for (const r of tcp.refused)
+          this.log.warn({ remote, client: hello.clientId, port: r.port, code: r.code, reason: r.reason }, 'refused TCP port');
         if (socket.destroyed) {
           this.opts.tcpPorts?.release(tcp.accepted);
           return;
@@ -239,7 +253,15 @@ export class ControlPlane {
     this.attach(socket, head, admitted, limits, sessionId, peer, tcp.accepted);
   }
 
-  private attach(socket: Socket, head: Buffer, admitted: Admitted, limits: SessionLimits, sessionId: string, { remote, userAgent }: Peer, tcpPorts: number[]): void {
+  private attach(
+    socket: Socket,
+    head: Buffer,
+    admitted: Admitted,
+    limits: SessionLimits,
+    sessionId: string,
+    { remote, userAgent }: Peer,
+    tcpPorts: number[],
+  ): void {
     const hello = admitted.hello;
     const log = this.log.child({ session: sessionId, client: hello.clientId });
     const conn = readIntoPool(socket, this.opts.readPool, head);
@@ -248,7 +270,14 @@ export class ControlPlane {
     const client = new ClientConn(sessionId, hello, session, remote, tcpPorts, admitted.auth);
     this.router.add(client);
     log.info(
-      { remote, userAgent, hostnames: hello.hostnames, tcpPorts, identity: admitted.auth.identity.kind, declaredId: admitted.auth.declaredId },
+      {
+        remote,
+        userAgent,
+        hostnames: hello.hostnames,
+        tcpPorts,
+        identity: admitted.auth.identity.kind,
+        declaredId: admitted.auth.declaredId,
+      },
       'edge client connected',
     );
     if (client.understandsPeers) {
@@ -309,7 +338,10 @@ export function userAgentForLog(raw: string | undefined): string | undefined {
 }
 
 function refuseAll(ports: readonly number[]): TcpClaim {
-  return { accepted: [], refused: ports.map((port) => ({ port, code: 'TUN_ERR_TCP_PORT_REFUSED', reason: 'this exit server offers no TCP ports' })) };
+  return {
+    accepted: [],
+    refused: ports.map((port) => ({ port, code: 'TUN_ERR_TCP_PORT_REFUSED', reason: 'this exit server offers no TCP ports' })),
+  };
 }
 
 /** A fresh random instance id. */

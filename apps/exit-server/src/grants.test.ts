@@ -7,11 +7,21 @@ const grant: ClientGrant = {
   id: 'pi-a',
   tokenDigests: [tokenDigest('a'.repeat(32))],
   hostnames: ['app.example.com', '*.a.example.com'],
-  tcpPorts: [{ from: 2222, to: 2222 }, { from: 20000, to: 20010 }],
+  tcpPorts: [
+    { from: 2222, to: 2222 },
+    { from: 20000, to: 20010 },
+  ],
   maxStreams: 8,
 };
 const ids = new Set(['pi-a', 'pi-b']);
-const hello = (over: Partial<Hello> = {}): Hello => ({ version: 2, clientId: 'pi-a', hostnames: ['app.example.com'], tcpPorts: [], capabilities: ['http'], ...over });
+const hello = (over: Partial<Hello> = {}): Hello => ({
+  version: 2,
+  clientId: 'pi-a',
+  hostnames: ['app.example.com'],
+  tcpPorts: [],
+  capabilities: ['http'],
+  ...over,
+});
 
 function denied(fn: () => unknown): HandshakeError {
   try {
@@ -38,7 +48,12 @@ describe('grants', () => {
   });
 
   it('admits claims inside the grant, with the entry id and the grant stream cap', () => {
-    const a = admit(hello({ clientId: 'kitchen-pi', hostnames: ['app.example.com', 'x.a.example.com'], tcpPorts: [2222, 20005] }), { kind: 'granted', grant }, ids, 1024);
+    const a = admit(
+      hello({ clientId: 'kitchen-pi', hostnames: ['app.example.com', 'x.a.example.com'], tcpPorts: [2222, 20005] }),
+      { kind: 'granted', grant },
+      ids,
+      1024,
+    );
     expect(a.hello.clientId).toBe('pi-a');
     expect(a.declaredId).toBe('kitchen-pi');
     expect(a.maxStreams).toBe(8);
@@ -46,7 +61,11 @@ describe('grants', () => {
   });
 
   it.each([
-    ['a hostname outside the grant', hello({ hostnames: ['app.example.com', 'victim.example.com'] }), /may not serve hostname victim.example.com/],
+    [
+      'a hostname outside the grant',
+      hello({ hostnames: ['app.example.com', 'victim.example.com'] }),
+      /may not serve hostname victim.example.com/,
+    ],
     ['every host (default upstream) without "*"', hello({ hostnames: [] }), /may not serve every hostname/],
     ['a TCP port outside the grant', hello({ tcpPorts: [2222, 22] }), /may not claim TCP port 22/],
     ["another entry's id", hello({ clientId: 'pi-b' }), /id "pi-b" belongs to another client/],
@@ -55,12 +74,16 @@ describe('grants', () => {
   });
 
   it('lets a TCP-only client declare no hostname', () => {
-    expect(admit(hello({ hostnames: [], capabilities: ['tcp'], tcpPorts: [2222] }), { kind: 'granted', grant }, ids, 1024).hello.tcpPorts).toEqual([2222]);
+    expect(
+      admit(hello({ hostnames: [], capabilities: ['tcp'], tcpPorts: [2222] }), { kind: 'granted', grant }, ids, 1024).hello.tcpPorts,
+    ).toEqual([2222]);
   });
 
   it('trusts a shared-token client as declared, except for a tokens-file id', () => {
     const h = hello({ clientId: 'anyone', hostnames: ['victim.example.com'] });
     expect(admit(h, { kind: 'shared' }, ids, 1024).hello).toBe(h);
-    expect(denied(() => admit(hello({ clientId: 'pi-a' }), { kind: 'shared' }, ids, 1024)).message).toMatch(/belongs to a tokens-file client/);
+    expect(denied(() => admit(hello({ clientId: 'pi-a' }), { kind: 'shared' }, ids, 1024)).message).toMatch(
+      /belongs to a tokens-file client/,
+    );
   });
 });

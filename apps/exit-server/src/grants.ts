@@ -37,7 +37,8 @@ export function portGranted(grant: ClientGrant, port: number): boolean {
  */
 export function admit(hello: Hello, identity: Identity, grantedIds: ReadonlySet<string>, serverMaxStreams: number): Admission {
   if (identity.kind === 'shared') {
-    if (grantedIds.has(hello.clientId)) throw denied(`id "${hello.clientId}" belongs to a tokens-file client; a shared token cannot use it`);
+    if (grantedIds.has(hello.clientId))
+      throw denied(`id "${hello.clientId}" belongs to a tokens-file client; a shared token cannot use it`);
     return { hello, declaredId: undefined, maxStreams: serverMaxStreams };
   }
   const grant = identity.grant;

@@ -24,9 +24,13 @@ describe('--handshake-timeout', () => {
   it.each([
     ['sends nothing', ''],
     ['sends half an upgrade request', 'GET /tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'],
-  ])('closes a control connection that %s within 1 s of the setting, not at node\'s 30 s sweep', async (_what, bytes) => {
+  ])("closes a control connection that %s within 1 s of the setting, not at node's 30 s sweep", async (_what, bytes) => {
     const timeoutMs = 1500;
-    plane = new ControlPlane(new Router(), { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: timeoutMs, statusExtra: () => ({}) }, silentLogger);
+    plane = new ControlPlane(
+      new Router(),
+      { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: timeoutMs, statusExtra: () => ({}) },
+      silentLogger,
+    );
     await plane.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (plane.app.server.address() as AddressInfo).port;
     const lived = await lifetime(port, bytes);
@@ -39,7 +43,14 @@ describe('--max-control-connections', () => {
   it('closes control connections past the cap at once, and takes new ones when one leaves', async () => {
     plane = new ControlPlane(
       new Router(),
-      { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 10_000, maxConnections: 2, statusExtra: () => ({}) },
+      {
+        token: 't'.repeat(32),
+        instanceId: 'i',
+        limits: DEFAULT_LIMITS,
+        handshakeTimeoutMs: 10_000,
+        maxConnections: 2,
+        statusExtra: () => ({}),
+      },
       silentLogger,
     );
     await plane.app.listen({ port: 0, host: '127.0.0.1' });

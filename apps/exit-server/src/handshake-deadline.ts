@@ -16,5 +16,8 @@ export function enforceHandshakeDeadline(server: Server, timeoutMs: number): voi
   server.requestTimeout = timeoutMs * 2;
   // A constructor option in node's typings, but read from the instance when listening starts
   // (setupConnectionsTracking), which is the only hook a Fastify-made server leaves us.
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(10, Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(timeoutMs / 4)));
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
+    10,
+    Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(timeoutMs / 4)),
+  );
 }

@@ -61,7 +61,8 @@ function connectClient(router: Router, id: string, answer: (h: RequestHead, s: T
 }
 
 /** Answers naming the client and the target, e.g. `a /x`. */
-const ok = (id: string) => (h: RequestHead) => `HTTP/1.1 200 OK\r\ncontent-length: ${id.length + h.target.length + 1}\r\n\r\n${id} ${h.target}`;
+const ok = (id: string) => (h: RequestHead) =>
+  `HTTP/1.1 200 OK\r\ncontent-length: ${id.length + h.target.length + 1}\r\n\r\n${id} ${h.target}`;
 
 async function listen(handler: PublicHttp): Promise<number> {
   return (await listenPublic(handler)).port;
@@ -81,19 +82,27 @@ async function raw(port: number, bytes: string): Promise<string> {
   return client.text();
 }
 
-function send(port: number, opts: { agent?: Agent; cookie?: string } = {}): Promise<{ status: number; body: string; setCookie?: string[] }> {
+function send(
+  port: number,
+  opts: { agent?: Agent; cookie?: string } = {},
+): Promise<{ status: number; body: string; setCookie?: string[] }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: 'app.test', ...(opts.cookie ? { cookie: opts.cookie } : {}) };
     const req = request({ port, host: '127.0.0.1', path: '/x', agent: opts.agent ?? false, headers }, (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ...(res.headers['set-cookie'] ? { setCookie: res.headers['set-cookie'] } : {}) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text,
+          ...(res.headers['set-cookie'] ? { setCookie: res.headers['set-cookie'] } : {}),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
   });
 }
-
 
 /** Who answered each of `n` requests sent one after another on one kept-alive connection. */
 async function tally(port: number, n: number, opts: { cookie?: string } = {}): Promise<Record<string, number>> {
@@ -143,7 +152,10 @@ describe('per-request balancing on kept-alive connections', () => {
     const a = connectClient(router, 'a', ok('a'));
     const b = connectClient(router, 'b', ok('b'));
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
-    const requests = Array.from({ length: 10 }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: a\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`).join('');
+    const requests = Array.from(
+      { length: 10 },
+      (_, i) => `GET /${i} HTTP/1.1\r\nHost: a\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`,
+    ).join('');
     const text = await raw(port, requests);
     const answers = text.match(/[ab] \/\d/g) ?? [];
     expect(answers.map((x) => x.slice(2))).toEqual(Array.from({ length: 10 }, (_, i) => `/${i}`));
@@ -198,7 +210,7 @@ describe('per-request balancing on kept-alive connections', () => {
     expect(serves.server.activeStreams).toBe(1);
   });
 
-  it('frees only the full client\'s held streams when it reaches its stream limit', async () => {
+  it("frees only the full client's held streams when it reaches its stream limit", async () => {
     const router = new Router();
     const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
     const full = fakeEdge(router, 'full', [], (s) => s.on('data', () => s.write(OK)), { maxStreams: 2 });

@@ -1,6 +1,17 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, hostOf, leaseReadBuffer, stripV4Mapped, tickCorker, writeLeased, type Session, type TunnelStream } from '@tunnel/tunnel-protocol';
+import {
+  HttpError,
+  ResetCode,
+  StreamResetError,
+  hostOf,
+  leaseReadBuffer,
+  stripV4Mapped,
+  tickCorker,
+  writeLeased,
+  type Session,
+  type TunnelStream,
+} from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
 import { newRequestId } from '@tunnel/observability';
 import { failureReply } from './errors-to-status.ts';
@@ -173,7 +184,8 @@ export class PublicConnection {
     // bytes sent before its upgrade was answered): its answer is this status. Bytes of a later
     // request cannot be answered before the earlier ones: cut.
     const current = this.requests.inBody || this.awaitingUpgrade;
-    const answerable = !b || (b.responses.idle && (b.pending.length === 0 || (current && b.pending.length === 1 && b.pending[0].status === 0)));
+    const answerable =
+      !b || (b.responses.idle && (b.pending.length === 0 || (current && b.pending.length === 1 && b.pending[0].status === 0)));
     if (!answerable) {
       this.abort();
       return;
@@ -202,10 +214,14 @@ export class PublicConnection {
     const cookie = sticky?.valueIn(h.rawHeaders);
     const b = pipelined ? active : this.choose(p, h.authority, cookie);
     if (!b) return false;
-    const bytes = forwardRequestHead(h, { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy }, {
-      allowUnderscoreHeaders: this.owner.opts.allowUnderscoreHeaders,
-      requestId: p.requestId,
-    });
+    const bytes = forwardRequestHead(
+      h,
+      { remoteAddress: this.remoteAddress, proto: 'http', host: h.authority, trustProxy: this.owner.opts.trustProxy },
+      {
+        allowUnderscoreHeaders: this.owner.opts.allowUnderscoreHeaders,
+        requestId: p.requestId,
+      },
+    );
     const own = sticky?.valueOfClient(b.client);
     p.setCookie = own !== cookie ? own : undefined;
     p.bytesIn = bytes.length;
@@ -295,7 +311,14 @@ export class PublicConnection {
     const active = this.streams.active;
     const preferred = cookie === undefined ? undefined : this.owner.router.sticky?.clientsFor(cookie);
     const perConnection = this.owner.opts.balance === 'connection';
-    if (perConnection && active && active.host === host && active.client.available && (!preferred?.length || preferred.includes(active.client))) return active;
+    if (
+      perConnection &&
+      active &&
+      active.host === host &&
+      active.client.available &&
+      (!preferred?.length || preferred.includes(active.client))
+    )
+      return active;
     const client = this.owner.router.pick(host, preferred);
     if (perConnection && active && active.client !== client) this.release(active);
     if (client && !this.streams.get(client) && this.streams.size >= MAX_STREAMS_PER_CONNECTION) {
@@ -327,7 +350,15 @@ export class PublicConnection {
     if (held) this.release(held);
     let stream: TunnelStream;
     try {
-      const head = { kind: 'http', method: h.method, target: h.target, authority, headers: [], remoteAddress: this.remoteAddress, remotePort: this.socket.remotePort ?? 0 } as const;
+      const head = {
+        kind: 'http',
+        method: h.method,
+        target: h.target,
+        authority,
+        headers: [],
+        remoteAddress: this.remoteAddress,
+        remotePort: this.socket.remotePort ?? 0,
+      } as const;
       stream = openReclaiming(client.session, head, () => this.owner.reclaimIdle(client.session));
     } catch (err) {
       const f = failureReply(err);
@@ -370,7 +401,8 @@ export class PublicConnection {
       this.deadlines.responseBytes(b.pending.length > 0 && b.pending[0].status !== 0 && !this.upgraded);
     } catch (err) {
       this.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
-      if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0) this.answer(502, 'the upstream answered with invalid HTTP');
+      if (b.responses.idle && b.pending.length > 0 && b.pending[0].status === 0)
+        this.answer(502, 'the upstream answered with invalid HTTP');
       else this.abort();
     }
   }
@@ -572,7 +604,6 @@ export class PublicConnection {
       if (status) this.owner.requestDone(p, status, b.client, b.series);
     }
   }
-
 
   /** Answers with a short plain-text error and closes the connection. */
   private answer(status: number, text: string): void {

@@ -67,7 +67,12 @@ describe('bytes held for a public connection before its stream is ready', () => 
     const { port } = await listenPublic(new PublicHttp(router, { ...TEST_PUBLIC_OPTIONS, maxHeldBytes: 4096 }, silentLogger));
     const client = rawClient(port);
     // The second request (another Host) waits for the first answer; 64 KiB of body behind it overflow the bound.
-    client.socket.write(Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: b\r\nContent-Length: 65536\r\n\r\n'), Buffer.alloc(65536, 0x63)]));
+    client.socket.write(
+      Buffer.concat([
+        Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: b\r\nContent-Length: 65536\r\n\r\n'),
+        Buffer.alloc(65536, 0x63),
+      ]),
+    );
     await client.closed;
     expect(client.text()).toBe(''); // a 413 would read as the answer to the first request: cut instead
     expect(seen).toContain('GET / HTTP/1.1');

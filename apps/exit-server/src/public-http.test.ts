@@ -15,7 +15,18 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const OPTIONS: PublicHttpOptions = { requestTimeoutMs: 5000, trustProxy: false, maxHeaderBytes: 1024, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxHeldBytes: 256 * 1024, streamIdleTimeoutMs: 5000, sendTimeoutMs: 5000, upstreamReadTimeoutMs: 5000, balance: 'request' };
+const OPTIONS: PublicHttpOptions = {
+  requestTimeoutMs: 5000,
+  trustProxy: false,
+  maxHeaderBytes: 1024,
+  headersTimeoutMs: 5000,
+  keepAliveTimeoutMs: 5000,
+  maxHeldBytes: 256 * 1024,
+  streamIdleTimeoutMs: 5000,
+  sendTimeoutMs: 5000,
+  upstreamReadTimeoutMs: 5000,
+  balance: 'request',
+};
 
 /** What a fake edge client saw: streams opened and requests received (by target). */
 interface Edge {
@@ -30,7 +41,12 @@ interface Edge {
  * A fake edge client: splits each stream's bytes into requests with the exit server's own
  * reader and answers each with `answer` (or refuses every stream when `answer` is undefined).
  */
-function connectClient(router: Router, id: string, hostnames: string[], answer?: (h: RequestHead, stream: TunnelStream) => string | undefined): Edge {
+function connectClient(
+  router: Router,
+  id: string,
+  hostnames: string[],
+  answer?: (h: RequestHead, stream: TunnelStream) => string | undefined,
+): Edge {
   const [a, b] = createTransportPair();
   const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
   const edge: Edge = { streams: 0, requests: [], session: undefined as unknown as Session, server };
@@ -69,7 +85,8 @@ function connectClient(router: Router, id: string, hostnames: string[], answer?:
   return edge;
 }
 
-const ok = (id: string) => (h: RequestHead) => `HTTP/1.1 200 OK\r\ncontent-length: ${id.length + h.target.length + 1}\r\n\r\n${id} ${h.target}`;
+const ok = (id: string) => (h: RequestHead) =>
+  `HTTP/1.1 200 OK\r\ncontent-length: ${id.length + h.target.length + 1}\r\n\r\n${id} ${h.target}`;
 
 async function listen(handler: PublicHttp): Promise<number> {
   const server: Server = createServer({ allowHalfOpen: true }, handler.handleConnection);
@@ -81,10 +98,20 @@ async function listen(handler: PublicHttp): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function send(port: number, opts: { method?: string; body?: string; host?: string; agent?: Agent; path?: string } = {}): Promise<{ status: number; body: string }> {
+function send(
+  port: number,
+  opts: { method?: string; body?: string; host?: string; agent?: Agent; path?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { port, host: '127.0.0.1', path: opts.path ?? '/x', method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: { host: opts.host ?? 'app.test' } },
+      {
+        port,
+        host: '127.0.0.1',
+        path: opts.path ?? '/x',
+        method: opts.method ?? 'GET',
+        agent: opts.agent ?? false,
+        headers: { host: opts.host ?? 'app.test' },
+      },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -128,7 +155,10 @@ describe('PublicHttp', () => {
     const router = new Router();
     connectClient(router, 'a', [], ok('a'));
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
-    const text = await raw(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const text = await raw(
+      port,
+      'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
     expect(text.match(/a \/\d/g)).toEqual(['a /1', 'a /2', 'a /3']);
   });
 
@@ -143,7 +173,10 @@ describe('PublicHttp', () => {
       return undefined;
     });
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
-    const text = await raw(port, 'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two-two HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const text = await raw(
+      port,
+      'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two-two HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
     const expected = ['/one', '/two-two', '/3'].map((t) => `HTTP/1.1 200 OK\r\ncontent-length: ${t.length}\r\nx-a: 1\r\n\r\n${t}`).join('');
     expect(text).toBe(expected);
   });
@@ -153,7 +186,14 @@ describe('PublicHttp', () => {
     connectClient(router, 'a', [], (h) => `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n${ok('a')(h)}`);
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
     const text = await raw(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
-    expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 100', 'HTTP/1.1 103', 'HTTP/1.1 200', 'HTTP/1.1 100', 'HTTP/1.1 103', 'HTTP/1.1 200']);
+    expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual([
+      'HTTP/1.1 100',
+      'HTTP/1.1 103',
+      'HTTP/1.1 200',
+      'HTTP/1.1 100',
+      'HTTP/1.1 103',
+      'HTTP/1.1 200',
+    ]);
     expect(text.endsWith('a /2')).toBe(true);
   });
 
@@ -297,7 +337,10 @@ describe('PublicHttp', () => {
       return 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n';
     });
     const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
-    const declined = await raw(port, 'GET /no HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const declined = await raw(
+      port,
+      'GET /no HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
     expect(declined).toContain('426 Upgrade Required');
     expect(declined).toContain('a /after');
     const piped = await new Promise<string>((resolve, reject) => {

@@ -24,7 +24,9 @@ describe('the public side, strict both ways', () => {
 
   it('forwards a response with both Content-Length and Transfer-Encoding as chunked only', async () => {
     const router = new Router();
-    fakeEdge(router, 'a', [], (s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')));
+    fakeEdge(router, 'a', [], (s) =>
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')),
+    );
     const { port } = await listenPublic(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const client = rawClient(port);
     client.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ClientConn } from './client-conn.ts';
 import { Router } from './router.ts';
 
-function client(id: string, hostnames: string[] = [], ports: number[] = [], capabilities = ['http']): ClientConn & { session: { isGoingAway: boolean } } {
+function client(
+  id: string,
+  hostnames: string[] = [],
+  ports: number[] = [],
+  capabilities = ['http'],
+): ClientConn & { session: { isGoingAway: boolean } } {
   const session = { isGoingAway: false };
   return {
     hello: { version: 1, clientId: id, hostnames, tcpPorts: [], capabilities },

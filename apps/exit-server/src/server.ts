@@ -104,7 +104,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     const secret = config.stickySecret === undefined ? undefined : Buffer.from(config.stickySecret, 'utf8');
     sticky = new StickyCookies(config.stickyCookie, secret ?? StickyCookies.randomSecret());
     if (!secret) {
-      logger.info({ cookie: config.stickyCookie }, 'sticky cookies are signed with a random secret of this process: they stop working across a restart and on other exit servers unless --sticky-secret-env/--sticky-secret-file gives every server the same one');
+      logger.info(
+        { cookie: config.stickyCookie },
+        'sticky cookies are signed with a random secret of this process: they stop working across a restart and on other exit servers unless --sticky-secret-env/--sticky-secret-file gives every server the same one',
+      );
     }
   }
   const router = new Router(config.balancePolicy, sticky);
@@ -142,12 +145,22 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
     logger.child({ component: 'public' }),
     { metrics, accessLog: deps.accessLog },
   );
-  const authRateLimit = new AuthRateLimit({ maxFailures: config.authFailureLimit, windowMs: config.authFailureWindow, maxAddresses: 100_000 });
+  const authRateLimit = new AuthRateLimit({
+    maxFailures: config.authFailureLimit,
+    windowMs: config.authFailureWindow,
+    maxAddresses: 100_000,
+  });
   // eslint-disable-next-line prefer-const -- assigned once the admission that it notifies exists
   let admission: ClientAdmission;
   const tokenFiles = new TokenFiles(config, () => admission.revalidate(), logger.child({ component: 'auth' }));
   admission = new ClientAdmission(
-    { credentials: () => tokenFiles.credentials, rateLimit: authRateLimit, maxStreams: config.maxStreamsPerClient, drainTimeoutMs: config.drainTimeout, recentlyHeardMs: 2 * config.pingInterval },
+    {
+      credentials: () => tokenFiles.credentials,
+      rateLimit: authRateLimit,
+      maxStreams: config.maxStreamsPerClient,
+      drainTimeoutMs: config.drainTimeout,
+      recentlyHeardMs: 2 * config.pingInterval,
+    },
     router,
     logger.child({ component: 'control' }),
   );
@@ -193,7 +206,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   });
 
   // Half-open: a client that ends its side after a request still gets the response.
-  const server = createServer({ allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK, noDelay: true }, publicHttp.handleConnection);
+  const server = createServer(
+    { allowHalfOpen: true, highWaterMark: SINK_SOCKET_HIGH_WATER_MARK, noDelay: true },
+    publicHttp.handleConnection,
+  );
 
   await tcpPorts.start();
   await control.app.listen({ port: config.controlPort, host: config.bind });
@@ -211,7 +227,10 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   }
   tokenFiles.watch();
   const metricsPort = metricsServer?.port;
-  logger.info({ port, controlPort, metricsPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy }, 'exit server listening');
+  logger.info(
+    { port, controlPort, metricsPort, instanceId, bind: config.bind, balance: config.balance, balancePolicy: config.balancePolicy },
+    'exit server listening',
+  );
   peers.start();
   if (config.adminToken === undefined) {
     logger.warn({ adminTokenEnv: config.adminTokenEnv }, 'no admin token: /status and other admin endpoints answer 403 until one is set');

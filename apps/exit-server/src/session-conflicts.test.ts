@@ -29,7 +29,11 @@ afterEach(async () => {
 
 async function start(pingIntervalMs = DEFAULT_LIMITS.pingIntervalMs): Promise<{ port: number; router: Router }> {
   const router = new Router();
-  plane = new ControlPlane(router, { token, instanceId: 'inst-c', limits: { ...DEFAULT_LIMITS, pingIntervalMs }, handshakeTimeoutMs: 5000, statusExtra: () => ({}) }, silentLogger);
+  plane = new ControlPlane(
+    router,
+    { token, instanceId: 'inst-c', limits: { ...DEFAULT_LIMITS, pingIntervalMs }, handshakeTimeoutMs: 5000, statusExtra: () => ({}) },
+    silentLogger,
+  );
   await plane.app.listen({ port: 0, host: '127.0.0.1' });
   return { port: (plane.app.server.address() as AddressInfo).port, router };
 }
@@ -38,17 +42,35 @@ type Dialed = { kind: 'session'; session: Session } | { kind: 'refused'; status:
 
 /** Opens a real client session (it answers PINGs, as an edge client does), or reports the refusal. */
 function dialSession(port: number, clientId: string, nonce: string | undefined): Promise<Dialed> {
-  const hello = encodeHello({ version: PROTOCOL_VERSION, clientId, hostnames: [], tcpPorts: [], capabilities: ['http'], ...(nonce ? { nonce } : {}) });
+  const hello = encodeHello({
+    version: PROTOCOL_VERSION,
+    clientId,
+    hostnames: [],
+    tcpPorts: [],
+    capabilities: ['http'],
+    ...(nonce ? { nonce } : {}),
+  });
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
       port,
       path: '/tunnel',
       agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': newWebSocketKey(), 'Sec-WebSocket-Version': '13', authorization: `Bearer ${token}`, [HELLO_HEADER]: hello },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Key': newWebSocketKey(),
+        'Sec-WebSocket-Version': '13',
+        authorization: `Bearer ${token}`,
+        [HELLO_HEADER]: hello,
+      },
     });
     req.once('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {
-      const session = new Session({ role: 'client', transport: rawWebSocketTransport(socket, { role: 'client', head }), limits: { ...DEFAULT_LIMITS, pingIntervalMs: 0 } });
+      const session = new Session({
+        role: 'client',
+        transport: rawWebSocketTransport(socket, { role: 'client', head }),
+        limits: { ...DEFAULT_LIMITS, pingIntervalMs: 0 },
+      });
       sessions.push(session);
       resolve({ kind: 'session', session });
     });

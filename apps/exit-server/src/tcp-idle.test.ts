@@ -26,11 +26,18 @@ describe('--tcp-idle-timeout', () => {
     const streams: TunnelStream[] = [];
     const resets: number[] = [];
     // The edge echoes: bytes keep a connection alive both ways.
-    fakeEdge(router, 'a', [], (s) => {
-      streams.push(s);
-      s.on('error', () => resets.push(s.id));
-      s.on('data', (c: Buffer) => s.write(c));
-    }, {}, [port]);
+    fakeEdge(
+      router,
+      'a',
+      [],
+      (s) => {
+        streams.push(s);
+        s.on('error', () => resets.push(s.id));
+        s.on('data', (c: Buffer) => s.write(c));
+      },
+      {},
+      [port],
+    );
     ports = new TcpPorts(router, { bind: '127.0.0.1', fixed: [port], idleTimeoutMs: 300 }, silentLogger);
     await ports.start();
     const started = performance.now();

@@ -1,6 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
-import { SINK_SOCKET_HIGH_WATER_MARK, readAcceptedIntoPool, stripV4Mapped, type Logger, type ReadBufferPool } from '@tunnel/tunnel-protocol';
+import {
+  SINK_SOCKET_HIGH_WATER_MARK,
+  readAcceptedIntoPool,
+  stripV4Mapped,
+  type Logger,
+  type ReadBufferPool,
+} from '@tunnel/tunnel-protocol';
 import type { ConnectionCaps } from './connection-caps.ts';
 import { bridge } from './tcp-bridge.ts';
 import type { Router } from './router.ts';
@@ -102,10 +108,17 @@ export class TcpPorts {
       }
       const r = this.opts.range;
       if (!r || port < r.from || port > r.to) {
-        const offered = [this.opts.fixed.length ? `--tcp-port ${this.opts.fixed.join(',')}` : '', r ? `--tcp-port-range ${r.from}-${r.to}` : '']
+        const offered = [
+          this.opts.fixed.length ? `--tcp-port ${this.opts.fixed.join(',')}` : '',
+          r ? `--tcp-port-range ${r.from}-${r.to}` : '',
+        ]
           .filter(Boolean)
           .join(' and ');
-        claim.refused.push({ port, code: 'TUN_ERR_TCP_PORT_REFUSED', reason: `port ${port} is not offered by this exit server (${offered || 'it offers no TCP ports'})` });
+        claim.refused.push({
+          port,
+          code: 'TUN_ERR_TCP_PORT_REFUSED',
+          reason: `port ${port} is not offered by this exit server (${offered || 'it offers no TCP ports'})`,
+        });
         continue;
       }
       try {
@@ -113,7 +126,11 @@ export class TcpPorts {
         l.claims++;
         claim.accepted.push(port);
       } catch (err) {
-        claim.refused.push({ port, code: 'TUN_ERR_TCP_PORT_REFUSED', reason: `port ${port} could not be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        claim.refused.push({
+          port,
+          code: 'TUN_ERR_TCP_PORT_REFUSED',
+          reason: `port ${port} could not be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        });
       }
     }
     return claim;
@@ -157,7 +174,18 @@ export class TcpPorts {
         sockets: new Map(),
         claims: 0,
         counter: this.opts.connectionCounter?.(port),
-        stats: { port, dynamic, connections: 0, active: 0, noRoute: 0, resets: 0, bytesIn: 0, bytesOut: 0, totalDurationMs: 0, maxDurationMs: 0 },
+        stats: {
+          port,
+          dynamic,
+          connections: 0,
+          active: 0,
+          noRoute: 0,
+          resets: 0,
+          bytesIn: 0,
+          bytesOut: 0,
+          totalDurationMs: 0,
+          maxDurationMs: 0,
+        },
       };
       server.on('connection', (socket) => this.accept(listener, socket));
       server.once('error', reject);
@@ -177,7 +205,10 @@ export class TcpPorts {
     const stats = l.stats;
     const release = this.opts.caps?.admit(stripV4Mapped(accepted.remoteAddress ?? '')) ?? (() => {});
     if (typeof release !== 'function') {
-      this.log.warn({ port: stats.port, remote: accepted.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: release }, 'TCP connection refused: connection cap reached');
+      this.log.warn(
+        { port: stats.port, remote: accepted.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: release },
+        'TCP connection refused: connection cap reached',
+      );
       accepted.destroy();
       return;
     }
@@ -195,7 +226,13 @@ export class TcpPorts {
     }
     let stream;
     try {
-      stream = client.session.openStream({ kind: 'tcp', port: stats.port, remoteAddress, remotePort, localAddress: stripV4Mapped(socket.localAddress ?? '') });
+      stream = client.session.openStream({
+        kind: 'tcp',
+        port: stats.port,
+        remoteAddress,
+        remotePort,
+        localAddress: stripV4Mapped(socket.localAddress ?? ''),
+      });
     } catch {
       stats.noRoute++;
       socket.destroy();

@@ -1,5 +1,13 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { ConfigError, MIN_TOKEN_LENGTH, checkTokenStrength, parseTokensFile, splitTokens, type ClientGrant, type ExitServerConfig } from '@tunnel/config';
+import {
+  ConfigError,
+  MIN_TOKEN_LENGTH,
+  checkTokenStrength,
+  parseTokensFile,
+  splitTokens,
+  type ClientGrant,
+  type ExitServerConfig,
+} from '@tunnel/config';
 import type { Logger } from '@tunnel/tunnel-protocol';
 import { Credentials } from './credentials.ts';
 
@@ -56,7 +64,8 @@ export class TokenFiles {
       let shared = c.tokens;
       if (c.tokenFile !== undefined) {
         shared = splitTokens(this.read(c.tokenFile, '--token-file'));
-        if (shared.length === 0) throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--token-file', `--token-file ${c.tokenFile}: file is empty`);
+        if (shared.length === 0)
+          throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--token-file', `--token-file ${c.tokenFile}: file is empty`);
         checkTokenStrength(shared, c.allowWeakToken, '--token-file', `--token-file ${c.tokenFile}`);
       }
       let grants: readonly ClientGrant[] | undefined = c.grants;
@@ -79,7 +88,11 @@ export class TokenFiles {
     try {
       return this.readFile(path);
     } catch (err) {
-      throw new ConfigError('TUN_ERR_CONFIG_FILE', option, `${option} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_FILE',
+        option,
+        `${option} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      );
     }
   }
 }

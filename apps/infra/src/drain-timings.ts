@@ -25,10 +25,13 @@ export interface DrainTimings {
  */
 export function drainTimings(drainTimeout: Duration): DrainTimings {
   const seconds = drainTimeout.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`drainTimings: the drain timeout must be whole seconds, at least 1, got ${seconds} s`);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new Error(`drainTimings: the drain timeout must be whole seconds, at least 1, got ${seconds} s`);
   const stopTimeout = Duration.seconds(seconds + STOP_MARGIN.toSeconds());
   if (stopTimeout.toSeconds() > FARGATE_MAX_STOP.toSeconds()) {
-    throw new Error(`drainTimings: a ${seconds} s drain needs a ${stopTimeout.toSeconds()} s stop timeout; Fargate allows ${FARGATE_MAX_STOP.toSeconds()} s`);
+    throw new Error(
+      `drainTimings: a ${seconds} s drain needs a ${stopTimeout.toSeconds()} s stop timeout; Fargate allows ${FARGATE_MAX_STOP.toSeconds()} s`,
+    );
   }
   return { deregistrationDelay: Duration.seconds(seconds), drainTimeout: Duration.seconds(seconds), stopTimeout };
 }

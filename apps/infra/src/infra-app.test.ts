@@ -16,11 +16,28 @@ const variants: Record<string, SynthesizedInfra> = {
   example: synthInfra(),
   everything: synthInfra(
     [
-      '--hosted-zone-id', 'Z0123456789ABCDEFGHIJ', '--hosted-zone-name', 'example.com',
-      '--create-alias-record', '--create-wildcard-record', '--tcp-ports', '22', '--region', 'eu-west-1',
-      '--vpc-id', 'vpc-0123456789abcdef0', '--availability-zones', 'eu-west-1a', '--availability-zones', 'eu-west-1b',
-      '--public-subnet-ids', 'subnet-0aaaaaaaaaaaaaaa1', '--public-subnet-ids', 'subnet-0bbbbbbbbbbbbbbb2',
-      '--github-repository', 'example-org/tunnel',
+      '--hosted-zone-id',
+      'Z0123456789ABCDEFGHIJ',
+      '--hosted-zone-name',
+      'example.com',
+      '--create-alias-record',
+      '--create-wildcard-record',
+      '--tcp-ports',
+      '22',
+      '--region',
+      'eu-west-1',
+      '--vpc-id',
+      'vpc-0123456789abcdef0',
+      '--availability-zones',
+      'eu-west-1a',
+      '--availability-zones',
+      'eu-west-1b',
+      '--public-subnet-ids',
+      'subnet-0aaaaaaaaaaaaaaa1',
+      '--public-subnet-ids',
+      'subnet-0bbbbbbbbbbbbbbb2',
+      '--github-repository',
+      'example-org/tunnel',
     ],
     { certificateArn: null },
   ),
@@ -98,7 +115,12 @@ describe('infra app', () => {
     const { assembly } = variants.example;
     for (const stack of ['TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp']) {
       const stacks = new Set(['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp']);
-      const dependsOn = new Set(assembly.getStackByName(stack).dependencies.map((d) => d.id).filter((id) => stacks.has(id)));
+      const dependsOn = new Set(
+        assembly
+          .getStackByName(stack)
+          .dependencies.map((d) => d.id)
+          .filter((id) => stacks.has(id)),
+      );
       expect([...dependsOn], stack).toEqual(['TunnelNetwork']);
     }
   });
@@ -106,7 +128,10 @@ describe('infra app', () => {
   it('adds TunnelCiRole only with githubRepository: an OIDC role for the production environment that may only assume the CDK roles', () => {
     expect(variants.example.infra.ciRole).toBeUndefined();
     const t = Template.fromJSON(variants.everything.assembly.getStackByName('TunnelCiRole').template as Record<string, unknown>);
-    t.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] });
+    t.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
@@ -124,7 +149,8 @@ describe('infra app', () => {
     });
     const policies = Object.values(t.findResources('AWS::IAM::Policy'));
     expect(policies).toHaveLength(1);
-    const statements = (policies[0].Properties as { PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown }> } }).PolicyDocument.Statement;
+    const statements = (policies[0].Properties as { PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown }> } })
+      .PolicyDocument.Statement;
     expect(statements.map((st) => st.Action)).toEqual(['sts:AssumeRole']);
     expect(JSON.stringify(statements[0].Resource)).toContain(':role/cdk-hnb659fds-*-role-');
     // AND the workflow's deploy jobs run in that environment

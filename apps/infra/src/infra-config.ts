@@ -38,8 +38,7 @@ export function defaultConfigPath(dir: string, exists: (path: string) => boolean
  * committed example. `TUNNEL_*` variables still override file values.
  */
 export function infraConfigEnv(options: LoadInfraConfigOptions): Readonly<Record<string, string | undefined>> {
-  const named =
-    options.argv.some((a) => a === '--config' || a.startsWith('--config=')) || !!options.env.TUNNEL_CONFIG?.trim();
+  const named = options.argv.some((a) => a === '--config' || a.startsWith('--config=')) || !!options.env.TUNNEL_CONFIG?.trim();
   if (named) return options.env;
   return { ...options.env, TUNNEL_CONFIG: defaultConfigPath(options.dir ?? INFRA_DIR, options.exists) };
 }

@@ -54,9 +54,7 @@ export const bytesRoute: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const n = Number(request.params.n);
       if (n > MAX_BYTES) {
-        return reply
-          .code(400)
-          .send({ statusCode: 400, error: 'Bad Request', message: `params/n must be <= ${MAX_BYTES}` });
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `params/n must be <= ${MAX_BYTES}` });
       }
       const seed = Number(request.query.seed);
       reply.header('content-type', 'application/octet-stream');

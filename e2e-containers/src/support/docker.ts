@@ -24,7 +24,11 @@ export interface CliResult {
 }
 
 /** Runs a command (no shell) and collects its output; never rejects except on spawn failure. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? repoRoot, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -54,7 +58,8 @@ export function docker(args: string[], opts: { timeoutMs?: number } = {}): Promi
 /** Like {@link docker} but throws (with the command's output) unless it exits 0. */
 export async function dockerOk(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
   const r = await docker(args, opts);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-25).join('\n')}`);
+  if (r.code !== 0)
+    throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-25).join('\n')}`);
   return r.stdout;
 }
 
@@ -66,7 +71,8 @@ export async function dockerProblem(): Promise<string | undefined> {
   } catch (err) {
     return `the docker CLI could not be run (${(err as Error).message}). ${HOW_TO_GET_DOCKER}`;
   }
-  if (r.code !== 0 || !r.stdout.trim()) return `Docker is not reachable: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}. ${HOW_TO_GET_DOCKER}`;
+  if (r.code !== 0 || !r.stdout.trim())
+    return `Docker is not reachable: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}. ${HOW_TO_GET_DOCKER}`;
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     await getContainerRuntimeClient();
@@ -109,7 +115,8 @@ export function pinnedNodeVersion(arch: Arch): string {
 export async function buildImage(app: AppName, arch: Arch): Promise<{ tag: string; built: boolean; ms: number }> {
   const t0 = Date.now();
   const bundle = `${repoRoot}apps/${app}/dist/main.js`;
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (the nx test target depends on the apps' build)`);
+  if (!existsSync(bundle))
+    throw new Error(`${bundle} is missing: run \`npm run build\` first (the nx test target depends on the apps' build)`);
   const baseId = (await dockerOk(['image', 'inspect', '-f', '{{.Id}}', baseImage(arch)])).trim();
   const hash = createHash('sha256');
   for (const f of [`apps/${app}/Dockerfile`, '.dockerignore', `apps/${app}/dist/main.js`, `apps/${app}/dist/main.js.map`]) {
@@ -121,12 +128,18 @@ export async function buildImage(app: AppName, arch: Arch): Promise<{ tag: strin
   await dockerOk(
     [
       'build',
-      '--platform', `linux/${arch}`,
-      '--build-arg', `BASE_IMAGE=${baseImage(arch)}`,
-      '--build-arg', 'PREBUILT=1',
-      '--label', 'tunnel.e2e-containers.image=1',
-      '-f', `apps/${app}/Dockerfile`,
-      '-t', tag,
+      '--platform',
+      `linux/${arch}`,
+      '--build-arg',
+      `BASE_IMAGE=${baseImage(arch)}`,
+      '--build-arg',
+      'PREBUILT=1',
+      '--label',
+      'tunnel.e2e-containers.image=1',
+      '-f',
+      `apps/${app}/Dockerfile`,
+      '-t',
+      tag,
       '.',
     ],
     { timeoutMs: 600_000 },

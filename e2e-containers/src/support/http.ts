@@ -70,7 +70,7 @@ export function pseudoRandomSha256(seed: number, length: number): string {
   const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(1024 * 1024);
   const hash = createHash('sha256');
-  for (let left = length; left > 0; ) {
+  for (let left = length; left > 0;) {
     const n = Math.min(left, zeros.length);
     hash.update(cipher.update(n === zeros.length ? zeros : zeros.subarray(0, n)));
     left -= n;

@@ -76,10 +76,18 @@ export class LogTail {
    * Waits for a JSON line with this `msg` whose fields match `fields`, logged at or after `since`
    * (epoch ms, pino's `time`), and returns it parsed.
    */
-  async waitForLog(msg: string, opts: { fields?: Record<string, unknown>; since?: number; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+  async waitForLog(
+    msg: string,
+    opts: { fields?: Record<string, unknown>; since?: number; timeoutMs?: number } = {},
+  ): Promise<Record<string, unknown>> {
     const match = (l: string) => {
       const j = parseJson(l);
-      return !!j && j.msg === msg && (opts.since === undefined || Number(j.time) >= opts.since) && Object.entries(opts.fields ?? {}).every(([k, v]) => j[k] === v);
+      return (
+        !!j &&
+        j.msg === msg &&
+        (opts.since === undefined || Number(j.time) >= opts.since) &&
+        Object.entries(opts.fields ?? {}).every(([k, v]) => j[k] === v)
+      );
     };
     const line = await this.waitForLine(match, opts.timeoutMs, `log "${msg}"${opts.fields ? ` ${JSON.stringify(opts.fields)}` : ''}`);
     return parseJson(line) as Record<string, unknown>;

@@ -109,7 +109,9 @@ export class Node {
   }
 
   async remove(): Promise<void> {
-    await (await dockerode())
+    await (
+      await dockerode()
+    )
       .getContainer(this.id)
       .remove({ force: true, v: true })
       .catch(() => {});
@@ -118,7 +120,9 @@ export class Node {
 
 /** /status of an exit server. */
 export interface Status {
-  readonly clients: Array<{ id: string; inFlight: number; requestsServed: number; remoteAddress: string; draining?: boolean } & Record<string, unknown>>;
+  readonly clients: Array<
+    { id: string; inFlight: number; requestsServed: number; remoteAddress: string; draining?: boolean } & Record<string, unknown>
+  >;
   readonly [key: string]: unknown;
 }
 
@@ -150,7 +154,10 @@ export class ExitNode extends Node {
 
   /** GET /status with the admin token (or `token`, to test refusals). */
   async status(token = this.adminToken): Promise<Status> {
-    const res = await fetch(`${this.controlUrl}/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${this.controlUrl}/status`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
     if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
     return (await res.json()) as Status;
   }
@@ -167,7 +174,8 @@ export class ExitNode extends Node {
       } catch (err) {
         lastError = (err as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`exit server: "${what}" not reached within ${timeoutMs} ms; last /status: ${JSON.stringify(last)} ${lastError}`);
+      if (Date.now() > deadline)
+        throw new Error(`exit server: "${what}" not reached within ${timeoutMs} ms; last /status: ${JSON.stringify(last)} ${lastError}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -175,7 +183,16 @@ export class ExitNode extends Node {
   /** Waits until exactly these client ids are connected (and not draining). */
   waitForClients(ids: string[], timeoutMs = 30_000): Promise<Status> {
     const want = [...ids].sort().join(',');
-    return this.waitForStatus((s) => s.clients.filter((c) => !c.draining).map((c) => c.id).sort().join(',') === want, `clients = [${want}]`, timeoutMs);
+    return this.waitForStatus(
+      (s) =>
+        s.clients
+          .filter((c) => !c.draining)
+          .map((c) => c.id)
+          .sort()
+          .join(',') === want,
+      `clients = [${want}]`,
+      timeoutMs,
+    );
   }
 
   /** `docker restart` (SIGTERM, drain, start); logs are re-attached. Returns when it listens again. */
@@ -239,7 +256,9 @@ export class Topology {
   }
 
   /** Starts an exit server on `wan`, ports 8000 and 8123 (and `tcpPorts`) published on random host ports. */
-  async exitServer(opts: { token?: string; env?: Record<string, string>; tcpPorts?: number[]; aliases?: string[] } = {}): Promise<ExitNode> {
+  async exitServer(
+    opts: { token?: string; env?: Record<string, string>; tcpPorts?: number[]; aliases?: string[] } = {},
+  ): Promise<ExitNode> {
     const token = opts.token ?? newToken();
     const adminToken = newToken();
     const { c, name, logs } = this.container(this.images['exit-server:amd64'], 'exit');
@@ -306,15 +325,22 @@ export class Topology {
       .withEnvironment({ TUNNEL_TOKEN: opts.token ?? exit.token, ...POISONED })
       .withCommand([
         // ws:// on the suite's private container network: --insecure says that is meant.
-        '--url', opts.url ?? `ws://${exit.name}:8123`,
+        '--url',
+        opts.url ?? `ws://${exit.name}:8123`,
         '--insecure',
-        '--upstream', `http://${app.name}:3000`,
-        '--id', id,
-        '--reconnect-min', '200ms',
-        '--reconnect-max', '2s',
+        '--upstream',
+        `http://${app.name}:3000`,
+        '--id',
+        id,
+        '--reconnect-min',
+        '200ms',
+        '--reconnect-max',
+        '2s',
         ...(opts.args ?? []),
       ])
-      .withWaitStrategy(Wait.forLogMessage(opts.waitConnected === false ? /"msg":"connecting to exit server"/ : /"msg":"tunnel established"/))
+      .withWaitStrategy(
+        Wait.forLogMessage(opts.waitConnected === false ? /"msg":"connecting to exit server"/ : /"msg":"tunnel established"/),
+      )
       .start();
     const node = new Node(name, started, logs);
     this.nodes.push(node);

@@ -94,8 +94,7 @@ describe('loadConfigOrExit', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      'sample-app: --port: expected an integer port 0-65535 (0 = any free port), got "abc"\n' +
-        "Run 'sample-app --help' for usage.\n",
+      'sample-app: --port: expected an integer port 0-65535 (0 = any free port), got "abc"\n' + "Run 'sample-app --help' for usage.\n",
     );
   });
 });

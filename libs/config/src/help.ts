@@ -45,8 +45,7 @@ function constraint(kind: ScalarKind): string | undefined {
 function rows(schema: Schema): HelpRow[] {
   return Object.entries(schema.options).map(([key, spec]) => {
     const kind = spec.kind === 'list' ? spec.of : spec;
-    const flag =
-      spec.kind === 'boolean' ? `--[no-]${flagName(key).slice(2)}` : `${flagName(key)} <${placeholder(kind)}>`;
+    const flag = spec.kind === 'boolean' ? `--[no-]${flagName(key).slice(2)}` : `${flagName(key)} <${placeholder(kind)}>`;
     const notes: string[] = [];
     if (spec.required) notes.push('required');
     if (spec.kind === 'list') notes.push('repeatable; env: comma-separated');
@@ -88,15 +87,10 @@ const PRECEDENCE_NOTE =
 export function renderHelp(schema: Schema): string {
   const indent = ' '.repeat(FLAG_COLUMN + 2);
   const out = [`Usage: ${schema.usage}`, '', ...wrap(schema.summary, WIDTH), '', 'Options:'];
-  const all = [
-    ...rows(schema),
-    { flag: '-h, --help', env: '', description: 'show this help and exit', default: undefined },
-  ];
+  const all = [...rows(schema), { flag: '-h, --help', env: '', description: 'show this help and exit', default: undefined }];
   for (const row of all) {
     const desc = wrap(row.description, WIDTH - indent.length);
-    const meta = [row.default !== undefined ? `default: ${row.default}` : '', row.env ? `env: ${row.env}` : ''].filter(
-      Boolean,
-    );
+    const meta = [row.default !== undefined ? `default: ${row.default}` : '', row.env ? `env: ${row.env}` : ''].filter(Boolean);
     const oneLine = meta.join('  ');
     const body = [...desc, ...(indent.length + oneLine.length <= WIDTH ? [oneLine].filter(Boolean) : meta)];
     if (row.flag.length < FLAG_COLUMN) {
@@ -137,8 +131,7 @@ export function renderReference(schemas: readonly Schema[]): string {
   const intro = [
     '# CLI reference',
     '',
-    '<!-- Generated from libs/config schemas; do not edit. Regenerate: ' +
-      'cd libs/config && UPDATE_CLI_DOCS=1 npx vitest run -->',
+    '<!-- Generated from libs/config schemas; do not edit. Regenerate: ' + 'cd libs/config && UPDATE_CLI_DOCS=1 npx vitest run -->',
     '',
     PRECEDENCE_NOTE,
     '',

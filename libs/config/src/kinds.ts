@@ -36,7 +36,11 @@ export function parseBytes(raw: string): number | undefined {
 
 /** Milliseconds in the largest unit that divides evenly, e.g. 30000 -> `30s`. */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -44,7 +48,11 @@ export function formatDuration(ms: number): string {
 
 /** Bytes in the largest binary unit that divides evenly, e.g. 16384 -> `16KiB`. */
 export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes !== 0 && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);

@@ -119,27 +119,153 @@ describe('precedence: flags > env > file > defaults', () => {
 describe('errors', () => {
   const json = file('bad.json', JSON.stringify({ port: 'abc' }));
   const table: { name: string; opts: Partial<LoadOptions>; code: string; option: string | undefined; message: RegExp }[] = [
-    { name: 'unknown flag', opts: { argv: ['--prot', '1'] }, code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG', option: '--prot', message: /^--prot: unknown option \(did you mean --port\?\)/ },
-    { name: 'unknown flag with inline value', opts: { argv: ['--nope=hunter2'] }, code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG', option: '--nope', message: /^--nope: unknown option/ },
-    { name: '--no- on a non-boolean', opts: { argv: ['--no-port'] }, code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG', option: '--no-port', message: /--no-port/ },
-    { name: 'bad port flag', opts: { argv: ['--port', 'abc'] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--port', message: /^--port: expected an integer port 1-65535, got "abc"$/ },
-    { name: 'bad port env', opts: { env: { ...baseEnv, TUNNEL_PORT: '70000' } }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--port', message: /^--port \(from env TUNNEL_PORT\): expected an integer port 1-65535, got "70000"$/ },
-    { name: 'bad port file', opts: { argv: ['--config', json] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--port', message: /^--port \(from "port" in .*bad\.json\): expected an integer port/ },
-    { name: 'bad list item', opts: { argv: ['--ports', '1', '--ports', 'x'] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--ports', message: /^--ports: expected an integer port 1-65535, got "x"$/ },
-    { name: 'bad enum', opts: { argv: ['--mode', 'medium'] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--mode', message: /expected one of fast, slow, got "medium"/ },
-    { name: 'bad log level', opts: { argv: ['--log-level', 'loud'] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--log-level', message: /expected one of trace, debug, info, warn, error, fatal, silent/ },
-    { name: 'missing value', opts: { argv: ['--port'] }, code: 'TUN_ERR_CONFIG_MISSING_VALUE', option: '--port', message: /^--port: missing value$/ },
-    { name: 'value looks like flag', opts: { argv: ['--name', '--port', '1'] }, code: 'TUN_ERR_CONFIG_MISSING_VALUE', option: '--name', message: /missing value/ },
-    { name: 'duplicate scalar flag', opts: { argv: ['--port', '1', '--port', '2'] }, code: 'TUN_ERR_CONFIG_DUPLICATE_FLAG', option: '--port', message: /more than once/ },
-    { name: 'positional', opts: { argv: ['serve'] }, code: 'TUN_ERR_CONFIG_UNEXPECTED_ARGUMENT', option: undefined, message: /unexpected argument "serve"/ },
-    { name: 'unknown file key', opts: { argv: ['--config', file('k.yaml', 'prot: 1\n')] }, code: 'TUN_ERR_CONFIG_UNKNOWN_KEY', option: '--config', message: /k\.yaml: unknown key "prot" \(did you mean port\?\)/ },
-    { name: 'config key in file', opts: { argv: ['--config', file('cc.yaml', 'config: x\n')] }, code: 'TUN_ERR_CONFIG_UNKNOWN_KEY', option: '--config', message: /unknown key "config"/ },
-    { name: 'token key in file', opts: { argv: ['--config', file('t.yaml', `token: ${TOKEN}\n`)] }, code: 'TUN_ERR_CONFIG_UNKNOWN_KEY', option: '--config', message: /use tokenFile/ },
-    { name: 'scalar list in file', opts: { argv: ['--config', file('l.yaml', 'ports: 5\n')] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--ports', message: /expected a list/ },
-    { name: 'list for scalar in file', opts: { argv: ['--config', file('s.yaml', 'port: [1]\n')] }, code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--port', message: /expected a single value, got a list/ },
-    { name: 'missing config file', opts: { argv: ['--config', join(dir, 'nope.yaml')] }, code: 'TUN_ERR_CONFIG_FILE', option: '--config', message: /ENOENT/ },
-    { name: 'unparseable JSON', opts: { argv: ['--config', file('x.json', '{')] }, code: 'TUN_ERR_CONFIG_FILE', option: '--config', message: /x\.json/ },
-    { name: 'non-mapping file', opts: { argv: ['--config', file('arr.yaml', '- 1\n')] }, code: 'TUN_ERR_CONFIG_FILE', option: '--config', message: /expected a mapping/ },
+    {
+      name: 'unknown flag',
+      opts: { argv: ['--prot', '1'] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG',
+      option: '--prot',
+      message: /^--prot: unknown option \(did you mean --port\?\)/,
+    },
+    {
+      name: 'unknown flag with inline value',
+      opts: { argv: ['--nope=hunter2'] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG',
+      option: '--nope',
+      message: /^--nope: unknown option/,
+    },
+    {
+      name: '--no- on a non-boolean',
+      opts: { argv: ['--no-port'] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_FLAG',
+      option: '--no-port',
+      message: /--no-port/,
+    },
+    {
+      name: 'bad port flag',
+      opts: { argv: ['--port', 'abc'] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--port',
+      message: /^--port: expected an integer port 1-65535, got "abc"$/,
+    },
+    {
+      name: 'bad port env',
+      opts: { env: { ...baseEnv, TUNNEL_PORT: '70000' } },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--port',
+      message: /^--port \(from env TUNNEL_PORT\): expected an integer port 1-65535, got "70000"$/,
+    },
+    {
+      name: 'bad port file',
+      opts: { argv: ['--config', json] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--port',
+      message: /^--port \(from "port" in .*bad\.json\): expected an integer port/,
+    },
+    {
+      name: 'bad list item',
+      opts: { argv: ['--ports', '1', '--ports', 'x'] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--ports',
+      message: /^--ports: expected an integer port 1-65535, got "x"$/,
+    },
+    {
+      name: 'bad enum',
+      opts: { argv: ['--mode', 'medium'] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--mode',
+      message: /expected one of fast, slow, got "medium"/,
+    },
+    {
+      name: 'bad log level',
+      opts: { argv: ['--log-level', 'loud'] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--log-level',
+      message: /expected one of trace, debug, info, warn, error, fatal, silent/,
+    },
+    {
+      name: 'missing value',
+      opts: { argv: ['--port'] },
+      code: 'TUN_ERR_CONFIG_MISSING_VALUE',
+      option: '--port',
+      message: /^--port: missing value$/,
+    },
+    {
+      name: 'value looks like flag',
+      opts: { argv: ['--name', '--port', '1'] },
+      code: 'TUN_ERR_CONFIG_MISSING_VALUE',
+      option: '--name',
+      message: /missing value/,
+    },
+    {
+      name: 'duplicate scalar flag',
+      opts: { argv: ['--port', '1', '--port', '2'] },
+      code: 'TUN_ERR_CONFIG_DUPLICATE_FLAG',
+      option: '--port',
+      message: /more than once/,
+    },
+    {
+      name: 'positional',
+      opts: { argv: ['serve'] },
+      code: 'TUN_ERR_CONFIG_UNEXPECTED_ARGUMENT',
+      option: undefined,
+      message: /unexpected argument "serve"/,
+    },
+    {
+      name: 'unknown file key',
+      opts: { argv: ['--config', file('k.yaml', 'prot: 1\n')] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_KEY',
+      option: '--config',
+      message: /k\.yaml: unknown key "prot" \(did you mean port\?\)/,
+    },
+    {
+      name: 'config key in file',
+      opts: { argv: ['--config', file('cc.yaml', 'config: x\n')] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_KEY',
+      option: '--config',
+      message: /unknown key "config"/,
+    },
+    {
+      name: 'token key in file',
+      opts: { argv: ['--config', file('t.yaml', `token: ${TOKEN}\n`)] },
+      code: 'TUN_ERR_CONFIG_UNKNOWN_KEY',
+      option: '--config',
+      message: /use tokenFile/,
+    },
+    {
+      name: 'scalar list in file',
+      opts: { argv: ['--config', file('l.yaml', 'ports: 5\n')] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--ports',
+      message: /expected a list/,
+    },
+    {
+      name: 'list for scalar in file',
+      opts: { argv: ['--config', file('s.yaml', 'port: [1]\n')] },
+      code: 'TUN_ERR_CONFIG_INVALID_VALUE',
+      option: '--port',
+      message: /expected a single value, got a list/,
+    },
+    {
+      name: 'missing config file',
+      opts: { argv: ['--config', join(dir, 'nope.yaml')] },
+      code: 'TUN_ERR_CONFIG_FILE',
+      option: '--config',
+      message: /ENOENT/,
+    },
+    {
+      name: 'unparseable JSON',
+      opts: { argv: ['--config', file('x.json', '{')] },
+      code: 'TUN_ERR_CONFIG_FILE',
+      option: '--config',
+      message: /x\.json/,
+    },
+    {
+      name: 'non-mapping file',
+      opts: { argv: ['--config', file('arr.yaml', '- 1\n')] },
+      code: 'TUN_ERR_CONFIG_FILE',
+      option: '--config',
+      message: /expected a mapping/,
+    },
   ];
 
   it.each(table)('$name', ({ opts, code, option, message }) => {
@@ -219,7 +345,12 @@ describe('token', () => {
 
   it.each([
     ['env', { env: { TUNNEL_TOKEN: 'weak-xyzzy' } }, '--token-env', /env TUNNEL_TOKEN: token is shorter than 32 characters/],
-    ['file', { argv: ['--token-file', file('weak', `${TOKEN}\nweak-xyzzy\n`)] }, '--token-file', /token on line 2 is shorter than 32 characters/],
+    [
+      'file',
+      { argv: ['--token-file', file('weak', `${TOKEN}\nweak-xyzzy\n`)] },
+      '--token-file',
+      /token on line 2 is shorter than 32 characters/,
+    ],
   ])('refuses a token shorter than 32 characters from %s unless --allow-weak-token', (_n, opts: Partial<LoadOptions>, option, message) => {
     const err = catchConfigError(() => load(opts));
     expect(err.code).toBe('TUN_ERR_CONFIG_WEAK_TOKEN');
@@ -267,19 +398,15 @@ describe('token', () => {
     const s = defineSchema({ name: 'n', summary: 'n', options: {} });
     const c = loadConfig(s, { argv: [], env: baseEnv });
     expect('token' in c).toBe(false);
-    expect(catchConfigError(() => loadConfig(s, { argv: ['--token-env', 'X'], env: {} })).code).toBe(
-      'TUN_ERR_CONFIG_UNKNOWN_FLAG',
-    );
+    expect(catchConfigError(() => loadConfig(s, { argv: ['--token-env', 'X'], env: {} })).code).toBe('TUN_ERR_CONFIG_UNKNOWN_FLAG');
   });
 });
 
 describe('defineSchema', () => {
   it('rejects reserved keys and invalid defaults', () => {
-    expect(() => defineSchema({ name: 'x', summary: 'x', options: { token: { kind: 'string', description: 't' } } })).toThrow(
-      /reserved/,
+    expect(() => defineSchema({ name: 'x', summary: 'x', options: { token: { kind: 'string', description: 't' } } })).toThrow(/reserved/);
+    expect(() => defineSchema({ name: 'x', summary: 'x', options: { p: { kind: 'port', default: 0, description: 'p' } } })).toThrow(
+      /default of p: expected an integer port 1-65535, got 0/,
     );
-    expect(() =>
-      defineSchema({ name: 'x', summary: 'x', options: { p: { kind: 'port', default: 0, description: 'p' } } }),
-    ).toThrow(/default of p: expected an integer port 1-65535, got 0/);
   });
 });

@@ -103,11 +103,7 @@ function resolveOption(key: string, spec: OptionSpec, raw: RawValue | undefined)
   });
   if (spec.kind !== 'list') return parsed[0];
   if (spec.required && parsed.length === 0) {
-    throw new ConfigError(
-      'TUN_ERR_CONFIG_REQUIRED',
-      flagName(key),
-      `${describeSource(key, raw.source)}: at least one value is required`,
-    );
+    throw new ConfigError('TUN_ERR_CONFIG_REQUIRED', flagName(key), `${describeSource(key, raw.source)}: at least one value is required`);
   }
   return parsed;
 }
@@ -126,9 +122,7 @@ function distance(a: string, b: string): number {
 }
 
 function suggest(input: string, candidates: readonly string[]): string {
-  const best = candidates
-    .map((c) => ({ c, d: distance(input, c) }))
-    .sort((x, y) => x.d - y.d)[0];
+  const best = candidates.map((c) => ({ c, d: distance(input, c) })).sort((x, y) => x.d - y.d)[0];
   return best && best.d <= Math.max(2, Math.floor(input.length / 4)) ? ` (did you mean ${best.c}?)` : '';
 }
 
@@ -157,7 +151,7 @@ function readArgv(schema: Schema, argv: readonly string[]): RawValues {
         '--token',
         schema.token
           ? '--token: secrets are not accepted on the command line (they leak via ps and shell history); ' +
-            'put the token in env TUNNEL_TOKEN, or use --token-env NAME or --token-file PATH'
+              'put the token in env TUNNEL_TOKEN, or use --token-env NAME or --token-file PATH'
           : `--token: ${schema.name} does not use a token`,
       );
     }
@@ -238,11 +232,7 @@ function readConfigFile(schema: Schema, path: string, readFile: (path: string) =
     const spec = schema.options[key];
     if (spec === undefined || key === 'config') {
       const hint = key === 'token' ? '; secrets do not belong in config files, use tokenFile' : suggest(key, keys);
-      throw new ConfigError(
-        'TUN_ERR_CONFIG_UNKNOWN_KEY',
-        '--config',
-        `--config ${path}: unknown key "${key}"${hint}`,
-      );
+      throw new ConfigError('TUN_ERR_CONFIG_UNKNOWN_KEY', '--config', `--config ${path}: unknown key "${key}"${hint}`);
     }
     // null is YAML for "key present, no value"; treating it as unset lets an operator blank a line.
     if (value === null) continue;
@@ -292,7 +282,12 @@ export function checkTokenStrength(tokens: readonly string[], allowWeak: boolean
   );
 }
 
-function readTokens(config: Record<string, unknown>, env: LoadOptions['env'], readFile: (path: string) => string, optional: boolean): string[] {
+function readTokens(
+  config: Record<string, unknown>,
+  env: LoadOptions['env'],
+  readFile: (path: string) => string,
+  optional: boolean,
+): string[] {
   const allowWeak = config.allowWeakToken === true;
   const tokenFile = config.tokenFile as string | undefined;
   if (tokenFile !== undefined) {

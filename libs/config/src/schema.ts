@@ -84,16 +84,7 @@ export interface CustomKind<T = unknown> {
 }
 
 /** Every kind that yields a single value. */
-export type ScalarKind =
-  | StringKind
-  | IntKind
-  | PortKind
-  | UrlKind
-  | BooleanKind
-  | EnumKind
-  | DurationKind
-  | BytesKind
-  | CustomKind;
+export type ScalarKind = StringKind | IntKind | PortKind | UrlKind | BooleanKind | EnumKind | DurationKind | BytesKind | CustomKind;
 
 /**
  * A repeatable option: the flag may be given several times, the env var holds
@@ -163,9 +154,7 @@ export type KindValue<K> = K extends { kind: 'string' | 'url' }
 type AlwaysPresent = { kind: 'boolean' } | { kind: 'list' } | { required: true } | { default: unknown };
 
 /** Resolved type of one option: `undefined` is possible only for optional options without a default. */
-export type OptionValue<O> = O extends AlwaysPresent
-  ? DeepReadonly<KindValue<O>>
-  : DeepReadonly<KindValue<O>> | undefined;
+export type OptionValue<O> = O extends AlwaysPresent ? DeepReadonly<KindValue<O>> : DeepReadonly<KindValue<O>> | undefined;
 
 /** Resolved config for a set of options (without the token). */
 export type ConfigValues<O extends Options> = { readonly [K in keyof O]: OptionValue<O[K]> };
@@ -228,8 +217,7 @@ export function parseEnvName(raw: string): string {
 }
 
 /** Built-in options, plus the token options when `T` is true. */
-export type AddedOptions<T extends boolean> = typeof BUILTIN_OPTIONS &
-  (T extends true ? typeof TOKEN_OPTIONS : unknown);
+export type AddedOptions<T extends boolean> = typeof BUILTIN_OPTIONS & (T extends true ? typeof TOKEN_OPTIONS : unknown);
 
 /** What an app writes to declare its configuration. */
 export interface SchemaInput<O extends Options, T extends boolean, X extends object = object> {

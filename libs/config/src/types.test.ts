@@ -18,9 +18,7 @@ describe('inferred config types', () => {
     expectTypeOf<ExitServerConfig['adminToken']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<EdgeClientConfig>().not.toHaveProperty('adminToken');
     expectTypeOf<EdgeClientConfig['url']>().toEqualTypeOf<string>();
-    expectTypeOf<EdgeClientConfig['upstream']>().toEqualTypeOf<
-      readonly { readonly hostname: string | null; readonly url: string }[]
-    >();
+    expectTypeOf<EdgeClientConfig['upstream']>().toEqualTypeOf<readonly { readonly hostname: string | null; readonly url: string }[]>();
     expectTypeOf<EdgeClientConfig['tcp'][number]['publicPort']>().toEqualTypeOf<number>();
     expectTypeOf<EdgeClientConfig['id']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<InfraConfig['exitServerArch']>().toEqualTypeOf<'arm64' | 'x86_64'>();

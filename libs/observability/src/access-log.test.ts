@@ -18,7 +18,10 @@ describe('accessLogger', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'access-')), 'sub', 'access.log');
     const log = accessLogger(path, { app: 'exit-server', tty: false })!;
     log.info({ method: 'GET', status: 200, authorization: 'Bearer s3cret', headers: { cookie: 'sid=s3cret' } }, 'request');
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ app: 'exit-server', log: 'access', msg: 'request', method: 'GET', status: 200 });
     expect(JSON.stringify(lines[0])).not.toContain('s3cret');

@@ -48,5 +48,8 @@ export function accessLogger(target: AccessLogTarget, opts: LogOptions): PinoLog
   if (target === 'stdout') return stdoutLogger(opts).child({ log: 'access' });
   mkdirSync(dirname(target), { recursive: true });
   const dest = pino.destination({ fd: openSync(target, 'a'), sync: true });
-  return pino({ level: 'info', base: { app: opts.app, log: 'access' }, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } }, dest);
+  return pino(
+    { level: 'info', base: { app: opts.app, log: 'access' }, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } },
+    dest,
+  );
 }

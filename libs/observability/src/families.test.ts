@@ -21,7 +21,12 @@ describe('CounterFamily and HistogramFamily', () => {
     expect(sumSamples(families, 't_requests_total', { code_class: '2xx' })).toBe(3);
     expect(sumSamples(families, 't_requests_total')).toBe(4);
     expect(families.get('t_latency_seconds')?.type).toBe('histogram');
-    const buckets = Object.fromEntries(families.get('t_latency_seconds')!.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => [s.labels.le, s.value]));
+    const buckets = Object.fromEntries(
+      families
+        .get('t_latency_seconds')!
+        .samples.filter((s) => s.name.endsWith('_bucket'))
+        .map((s) => [s.labels.le, s.value]),
+    );
     expect(buckets).toEqual({ '0.1': 2, '1': 3, '+Inf': 4 });
     expect(sumSamples(families, 't_latency_seconds_count')).toBe(4);
     expect(sumSamples(families, 't_latency_seconds_sum')).toBeCloseTo(2.65);
@@ -32,7 +37,11 @@ describe('CounterFamily and HistogramFamily', () => {
     const c = new CounterFamily(registry, { name: 'b_total', help: 'b', labelNames: ['client'], maxSeries: 2 });
     for (const id of ['a', 'b', 'c', 'd']) c.series({ client: id }).value++;
     const f = parseExposition(await registry.metrics()).get('b_total')!;
-    expect(f.samples.map((s) => [s.labels.client, s.value])).toEqual([['a', 1], ['b', 1], ['_other', 2]]);
+    expect(f.samples.map((s) => [s.labels.client, s.value])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['_other', 2],
+    ]);
   });
 
   it('drops the series of a label value that went away', async () => {

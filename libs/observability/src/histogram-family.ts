@@ -41,7 +41,11 @@ export class HistogramFamily<L extends string> {
   ) {
     const bounds = opts.buckets;
     this.bounds = bounds;
-    this.map = new SeriesMap<L, HistogramCell>(opts.labelNames, opts.maxSeries ?? 10_000, () => ({ counts: new Float64Array(bounds.length + 1), sum: 0, count: 0 }));
+    this.map = new SeriesMap<L, HistogramCell>(opts.labelNames, opts.maxSeries ?? 10_000, () => ({
+      counts: new Float64Array(bounds.length + 1),
+      sum: 0,
+      count: 0,
+    }));
     const map = this.map;
     const bucketName = `${opts.name}_bucket`;
     registerCollected(registry, opts.name, opts.help, 'histogram', () => {

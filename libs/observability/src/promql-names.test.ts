@@ -7,7 +7,10 @@ describe('promqlNames', () => {
       metrics: ['tunnel_x_bucket'],
       labels: ['le', 'host', 'phase'],
     });
-    expect(promqlNames('sum(rate(a_total{code_class="5xx"}[5m])) / clamp_min(sum(rate(a_total[5m])), 1e-9)')).toEqual({ metrics: ['a_total'], labels: ['code_class'] });
+    expect(promqlNames('sum(rate(a_total{code_class="5xx"}[5m])) / clamp_min(sum(rate(a_total[5m])), 1e-9)')).toEqual({
+      metrics: ['a_total'],
+      labels: ['code_class'],
+    });
     expect(promqlNames('b_seconds offset 5m and on (client) c_total')).toEqual({ metrics: ['b_seconds', 'c_total'], labels: ['client'] });
   });
 });

@@ -6,9 +6,38 @@ export interface PromqlNames {
   readonly labels: string[];
 }
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'inf',
+  'nan',
+]);
 /** Aggregations, which may be followed by `by (...)` rather than by their parenthesis. */
-const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio']);
+const AGGREGATIONS = new Set([
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+]);
 
 /**
  * Pulls metric and label names out of a PromQL expression, well enough to check a dashboard
@@ -19,7 +48,10 @@ const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'st
 export function promqlNames(expr: string): PromqlNames {
   const metrics = new Set<string>();
   const labels = new Set<string>();
-  const text = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\[[^\]]*\]/g, '').replace(/\boffset\s+-?\d+[a-z]+/gi, 'offset');
+  const text = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+-?\d+[a-z]+/gi, 'offset');
   let depthBraces = 0;
   let grouping = false;
   const token = /[a-zA-Z_:][a-zA-Z0-9_:]*|\d+(?:\.\d+)?(?:e[+-]?\d+)?|[{}()]/g;

@@ -15,7 +15,13 @@ export interface RawSample {
  * only needs `name`, `get()` and `reset()` of a metric; prom-client's own classes would hash the
  * labels on every update, which is what our cells avoid.
  */
-export function registerCollected(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', samples: () => RawSample[]): void {
+export function registerCollected(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  samples: () => RawSample[],
+): void {
   const metric = {
     name,
     help,

@@ -25,7 +25,10 @@ describe('consumers of borrowed read buffers', () => {
       fc.property(fc.array(fc.nat(), { maxLength: 60 }), (cuts) => {
         const parts: Buffer[] = [];
         const controls: string[] = [];
-        const dec = new WsFrameDecoder(false, { data: (p) => parts.push(Buffer.from(p)), control: (_op, p) => controls.push(p.toString()) });
+        const dec = new WsFrameDecoder(false, {
+          data: (p) => parts.push(Buffer.from(p)),
+          control: (_op, p) => controls.push(p.toString()),
+        });
         // Always also cut inside the ping's payload, so a control frame straddles two reads.
         const pingPayloadAt = wire.indexOf('ping!');
         feedBorrowed(splitAt(wire, [...cuts, pingPayloadAt + 2]), (view) => dec.push(view));
@@ -87,4 +90,3 @@ describe('consumers of borrowed read buffers', () => {
     expect(reader.next().byteOffset).toBe(payload.byteOffset);
   });
 });
-

@@ -62,8 +62,16 @@ describe('frame encoding round trips', () => {
   const payload = Buffer.from('hello, tunnel');
   const cases: Array<{ name: string; buf: Buffer; expected: PlainFrame }> = [
     { name: 'DATA', buf: encodeFrame(FrameType.DATA, 0, 1, payload), expected: { type: FrameType.DATA, flags: 0, streamId: 1, payload } },
-    { name: 'DATA FIN empty', buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 7, Buffer.alloc(0)), expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 7, payload: Buffer.alloc(0) } },
-    { name: 'DATA no payload arg', buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 9), expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 9, payload: Buffer.alloc(0) } },
+    {
+      name: 'DATA FIN empty',
+      buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 7, Buffer.alloc(0)),
+      expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 7, payload: Buffer.alloc(0) },
+    },
+    {
+      name: 'DATA no payload arg',
+      buf: encodeFrame(FrameType.DATA, FrameFlag.FIN, 9),
+      expected: { type: FrameType.DATA, flags: FrameFlag.FIN, streamId: 9, payload: Buffer.alloc(0) },
+    },
     {
       name: 'OPEN',
       buf: encodeFrame(FrameType.OPEN, FrameFlag.FIN, 0xfffffffd, encodeOpenHead(sampleHttp)),
@@ -72,14 +80,43 @@ describe('frame encoding round trips', () => {
     {
       name: 'REPLY',
       buf: encodeFrame(FrameType.REPLY, 0, 2, encodeResponseHead({ status: 200, statusMessage: '', headers: [] })),
-      expected: { type: FrameType.REPLY, flags: 0, streamId: 2, payload: encodeResponseHead({ status: 200, statusMessage: '', headers: [] }) },
+      expected: {
+        type: FrameType.REPLY,
+        flags: 0,
+        streamId: 2,
+        payload: encodeResponseHead({ status: 200, statusMessage: '', headers: [] }),
+      },
     },
-    { name: 'WINDOW', buf: encodeWindow(3, 0xffffffff), expected: { type: FrameType.WINDOW, flags: 0, streamId: 3, payload: Buffer.from([0xff, 0xff, 0xff, 0xff]) } },
-    { name: 'RESET', buf: encodeReset(5, 6), expected: { type: FrameType.RESET, flags: 0, streamId: 5, payload: Buffer.from([0, 0, 0, 6]) } },
-    { name: 'PING', buf: encodePing(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), false), expected: { type: FrameType.PING, flags: 0, streamId: 0, payload: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) } },
-    { name: 'PING ACK', buf: encodePing(Buffer.alloc(8, 9), true), expected: { type: FrameType.PING, flags: FrameFlag.ACK, streamId: 0, payload: Buffer.alloc(8, 9) } },
-    { name: 'GOAWAY', buf: encodeGoAway(2), expected: { type: FrameType.GOAWAY, flags: 0, streamId: 0, payload: Buffer.from([0, 0, 0, 2]) } },
-    { name: 'u32 frame', buf: encodeU32Frame(FrameType.WINDOW, 0, 11, 65536), expected: { type: FrameType.WINDOW, flags: 0, streamId: 11, payload: Buffer.from([0, 1, 0, 0]) } },
+    {
+      name: 'WINDOW',
+      buf: encodeWindow(3, 0xffffffff),
+      expected: { type: FrameType.WINDOW, flags: 0, streamId: 3, payload: Buffer.from([0xff, 0xff, 0xff, 0xff]) },
+    },
+    {
+      name: 'RESET',
+      buf: encodeReset(5, 6),
+      expected: { type: FrameType.RESET, flags: 0, streamId: 5, payload: Buffer.from([0, 0, 0, 6]) },
+    },
+    {
+      name: 'PING',
+      buf: encodePing(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), false),
+      expected: { type: FrameType.PING, flags: 0, streamId: 0, payload: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) },
+    },
+    {
+      name: 'PING ACK',
+      buf: encodePing(Buffer.alloc(8, 9), true),
+      expected: { type: FrameType.PING, flags: FrameFlag.ACK, streamId: 0, payload: Buffer.alloc(8, 9) },
+    },
+    {
+      name: 'GOAWAY',
+      buf: encodeGoAway(2),
+      expected: { type: FrameType.GOAWAY, flags: 0, streamId: 0, payload: Buffer.from([0, 0, 0, 2]) },
+    },
+    {
+      name: 'u32 frame',
+      buf: encodeU32Frame(FrameType.WINDOW, 0, 11, 65536),
+      expected: { type: FrameType.WINDOW, flags: 0, streamId: 11, payload: Buffer.from([0, 1, 0, 0]) },
+    },
   ];
 
   it.each(cases)('$name', ({ buf, expected }) => {
@@ -125,10 +162,17 @@ describe('head codecs', () => {
     { name: 'custom reason', head: { status: 418, statusMessage: "I'm a teapot", headers: ['Content-Length', '0'] } },
     {
       name: 'repeated set-cookie kept in order',
-      head: { status: 302, statusMessage: 'Found', headers: ['Set-Cookie', 'a=1', 'Location', '/x', 'set-cookie', 'b=2', 'Set-Cookie', ''] },
+      head: {
+        status: 302,
+        statusMessage: 'Found',
+        headers: ['Set-Cookie', 'a=1', 'Location', '/x', 'set-cookie', 'b=2', 'Set-Cookie', ''],
+      },
     },
     { name: 'latin1', head: { status: 200, statusMessage: 'Ok\u00e9', headers: ['X-Bytes', latin1] } },
-    { name: '101', head: { status: 101, statusMessage: 'Switching Protocols', headers: ['Upgrade', 'websocket', 'Connection', 'Upgrade'] } },
+    {
+      name: '101',
+      head: { status: 101, statusMessage: 'Switching Protocols', headers: ['Upgrade', 'websocket', 'Connection', 'Upgrade'] },
+    },
     { name: 'status 999', head: { status: 999, statusMessage: '', headers: [] } },
   ];
   it.each(replyCases)('REPLY $name', ({ head }) => {
@@ -327,7 +371,12 @@ describe('FrameDecoder', () => {
     { name: 'DATA over maxFrameBytes', buf: header(FrameType.DATA, 1, 64 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_FRAME_TOO_LARGE' },
     { name: 'DATA with length 2^32-1', buf: header(FrameType.DATA, 1, 0xffffffff), cls: LimitError, code: 'TUN_ERR_FRAME_TOO_LARGE' },
     { name: 'OPEN over maxHeaderBytes', buf: header(FrameType.OPEN, 1, 16 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_HEADERS_TOO_LARGE' },
-    { name: 'REPLY over maxHeaderBytes', buf: header(FrameType.REPLY, 2, 16 * 1024 + 1), cls: LimitError, code: 'TUN_ERR_HEADERS_TOO_LARGE' },
+    {
+      name: 'REPLY over maxHeaderBytes',
+      buf: header(FrameType.REPLY, 2, 16 * 1024 + 1),
+      cls: LimitError,
+      code: 'TUN_ERR_HEADERS_TOO_LARGE',
+    },
   ];
 
   it.each(bad)('rejects $name before buffering its payload', ({ buf, cls, code }) => {
@@ -378,16 +427,24 @@ describe('FrameDecoder', () => {
 
   it('garbage prefixed to valid frames never hangs', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 32 }), fc.array(frameArb, { maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 }), (junk, frames, cuts) => {
-        const wire = Buffer.concat([Buffer.from(junk), ...frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload))]);
-        const dec = new FrameDecoder(LIMITS, () => {});
-        const pieces = splitAt(wire, cuts);
-        try {
-          for (const p of pieces) dec.write(p);
-        } catch (e) {
-          expect(e).toBeInstanceOf(TunnelError);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 32 }),
+        fc.array(frameArb, { maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (junk, frames, cuts) => {
+          const wire = Buffer.concat([
+            Buffer.from(junk),
+            ...frames.map((f) => encodeFrame(f.type as FrameTypeValue, f.flags, f.streamId, f.payload)),
+          ]);
+          const dec = new FrameDecoder(LIMITS, () => {});
+          const pieces = splitAt(wire, cuts);
+          try {
+            for (const p of pieces) dec.write(p);
+          } catch (e) {
+            expect(e).toBeInstanceOf(TunnelError);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

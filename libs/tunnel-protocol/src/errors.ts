@@ -4,14 +4,22 @@
  */
 export const ERROR_CODES = {
   TUN_ERR_AUTH: 'The token was missing or wrong: give both ends the same token (--token-env / --token-file).',
-  TUN_ERR_ADMIN_AUTH: 'An admin endpoint was called without the admin token: send the admin token as a bearer token; client tokens never open admin endpoints.',
-  TUN_ERR_ADMIN_DISABLED: 'An admin endpoint was called but the exit server has no admin token: set TUNNEL_ADMIN_TOKEN (or --admin-token-env / --admin-token-file) on the exit server.',
-  TUN_ERR_UI_CROSS_SITE: 'A login or logout was posted to the status page from another site, or without an Origin or Sec-Fetch-Site header: refused as cross-site request forgery; use the form at /ui itself.',
-  TUN_ERR_GRANT_DENIED: "The client claimed a hostname, TCP port or id outside its tokens-file grant: the handshake is refused (403); fix the client's --upstream/--tcp/--id or the grant.",
-  TUN_ERR_DUPLICATE_SESSION: 'This client process already has a live session to this exit server: the second one is refused (409); nothing to do, the first keeps serving.',
-  TUN_ERR_SESSION_REPLACED: 'A new process with the same client id connected: this older session was drained; two devices must not share an id.',
-  TUN_ERR_TOKEN_REVOKED: "The client's token was removed from the exit server's token files: the session was drained and closed; give the client a valid token.",
-  TUN_ERR_RATE_LIMITED: 'Too many failed authentication attempts from this address: answered 429 with Retry-After; wait, and fix the token.',
+  TUN_ERR_ADMIN_AUTH:
+    'An admin endpoint was called without the admin token: send the admin token as a bearer token; client tokens never open admin endpoints.',
+  TUN_ERR_ADMIN_DISABLED:
+    'An admin endpoint was called but the exit server has no admin token: set TUNNEL_ADMIN_TOKEN (or --admin-token-env / --admin-token-file) on the exit server.',
+  TUN_ERR_UI_CROSS_SITE:
+    'A login or logout was posted to the status page from another site, or without an Origin or Sec-Fetch-Site header: refused as cross-site request forgery; use the form at /ui itself.',
+  TUN_ERR_GRANT_DENIED:
+    "The client claimed a hostname, TCP port or id outside its tokens-file grant: the handshake is refused (403); fix the client's --upstream/--tcp/--id or the grant.",
+  TUN_ERR_DUPLICATE_SESSION:
+    'This client process already has a live session to this exit server: the second one is refused (409); nothing to do, the first keeps serving.',
+  TUN_ERR_SESSION_REPLACED:
+    'A new process with the same client id connected: this older session was drained; two devices must not share an id.',
+  TUN_ERR_TOKEN_REVOKED:
+    "The client's token was removed from the exit server's token files: the session was drained and closed; give the client a valid token.",
+  TUN_ERR_RATE_LIMITED:
+    'Too many failed authentication attempts from this address: answered 429 with Retry-After; wait, and fix the token.',
   TUN_ERR_VERSION_MISMATCH: 'The two ends speak different protocol versions: upgrade the older one.',
   TUN_ERR_BAD_HELLO: 'The client hello was malformed or broke a limit: check the client version and its hostnames/ports.',
   TUN_ERR_BAD_UPGRADE: 'The control request was not a WebSocket upgrade to the tunnel path: point the client at the control port.',
@@ -20,7 +28,8 @@ export const ERROR_CODES = {
   TUN_ERR_FRAME_TOO_LARGE: 'A frame exceeded the negotiated maximum size (maxFrameBytes): the connection is closed.',
   TUN_ERR_HEADERS_TOO_LARGE: 'A request or response head exceeded maxHeaderBytes: send smaller headers or raise the limit.',
   TUN_ERR_TOO_MANY_STREAMS: 'The client has reached its maximum of concurrent streams (maxStreamsPerClient): raise it or add clients.',
-  TUN_ERR_FLOW_CONTROL: 'The peer sent more data than its flow-control window allowed: that stream is reset; upgrade both ends to the same release.',
+  TUN_ERR_FLOW_CONTROL:
+    'The peer sent more data than its flow-control window allowed: that stream is reset; upgrade both ends to the same release.',
   TUN_ERR_STREAM_RESET: 'The peer reset the stream: see the reset reason; other streams are unaffected.',
   TUN_ERR_STREAM_CLOSED: 'Data arrived for a stream that is already closed.',
   TUN_ERR_SESSION_CLOSED: 'The tunnel connection closed: in-flight streams fail; the client reconnects by itself.',
@@ -29,13 +38,18 @@ export const ERROR_CODES = {
   TUN_ERR_HANDSHAKE_TIMEOUT: 'The tunnel handshake did not finish within handshakeTimeout.',
   TUN_ERR_UPSTREAM_UNREACHABLE: 'The edge client could not connect to its upstream: check that the local app is running.',
   TUN_ERR_UPSTREAM_TIMEOUT: 'The upstream did not answer in time: raise --request-timeout or fix the slow app.',
-  TUN_ERR_TCP_PORT_REFUSED: 'The exit server will not open a TCP port the client declared: list it in --tcp-port or --tcp-port-range on the server, or free it.',
+  TUN_ERR_TCP_PORT_REFUSED:
+    'The exit server will not open a TCP port the client declared: list it in --tcp-port or --tcp-port-range on the server, or free it.',
   TUN_ERR_NO_ROUTE: 'No connected edge client serves this host or port: start a client that declares it.',
-  TUN_ERR_BAD_REQUEST: 'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
+  TUN_ERR_BAD_REQUEST:
+    'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
   TUN_ERR_BAD_RESPONSE: 'The upstream answered with invalid HTTP/1.1: the public connection is cut; fix the upstream app.',
-  TUN_ERR_PUBLIC_TIMEOUT: 'A public connection passed a time limit (--headers-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
-  TUN_ERR_TOO_MANY_CONNECTIONS: 'A public connection was refused because --max-connections or --max-connections-per-address was reached (HTTP gets 503 with Retry-After): raise the cap, or find who holds the connections.',
-  TUN_ERR_HELD_BYTES: 'A public connection sent more than --max-held-bytes while nothing could be forwarded (after an upgrade request, before its answer; or behind a request still being answered): the connection is cut; wait for the answer before sending more.',
+  TUN_ERR_PUBLIC_TIMEOUT:
+    'A public connection passed a time limit (--headers-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
+  TUN_ERR_TOO_MANY_CONNECTIONS:
+    'A public connection was refused because --max-connections or --max-connections-per-address was reached (HTTP gets 503 with Retry-After): raise the cap, or find who holds the connections.',
+  TUN_ERR_HELD_BYTES:
+    'A public connection sent more than --max-held-bytes while nothing could be forwarded (after an upgrade request, before its answer; or behind a request still being answered): the connection is cut; wait for the answer before sending more.',
 } as const;
 
 /** A stable error code, see {@link ERROR_CODES}. */
@@ -75,7 +89,11 @@ export class HttpError extends TunnelError {
   /** HTTP status to answer the public client with (400, 408, 431, 501, 505), or 502 for a bad response. */
   readonly status: number;
 
-  constructor(code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE' | 'TUN_ERR_HELD_BYTES', status: number, detail?: string) {
+  constructor(
+    code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE' | 'TUN_ERR_HELD_BYTES',
+    status: number,
+    detail?: string,
+  ) {
     super(code, detail);
     this.status = status;
   }

@@ -29,7 +29,14 @@ const welcome: Welcome = {
   version: PROTOCOL_VERSION,
   instanceId: 'exit-a',
   sessionId: 's-123',
-  limits: { maxFrameBytes: 65536, maxHeaderBytes: 16384, streamWindow: 262144, maxStreams: 1024, pingIntervalMs: 10000, idleTimeoutMs: 30000 },
+  limits: {
+    maxFrameBytes: 65536,
+    maxHeaderBytes: 16384,
+    streamWindow: 262144,
+    maxStreams: 1024,
+    pingIntervalMs: 10000,
+    idleTimeoutMs: 30000,
+  },
 };
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8').toString('base64url');
@@ -63,7 +70,11 @@ describe('hello / welcome', () => {
 
   it('accepts a bearer check function instead of one token', () => {
     const seen: Array<string | undefined> = [];
-    const req = { method: 'GET', url: TUNNEL_PATH, headers: { upgrade: 'websocket', authorization: 'Bearer abc', [HELLO_HEADER]: encodeHello(hello) } };
+    const req = {
+      method: 'GET',
+      url: TUNNEL_PATH,
+      headers: { upgrade: 'websocket', authorization: 'Bearer abc', [HELLO_HEADER]: encodeHello(hello) },
+    };
     expect(checkUpgradeRequest(req, (h) => (seen.push(h), true)).ok).toBe(true);
     expect(seen).toEqual(['Bearer abc']);
     const refused = checkUpgradeRequest(req, () => false);
@@ -86,9 +97,21 @@ describe('hello / welcome', () => {
   });
 
   it('rejects a malformed welcome with TUN_ERR_BAD_WELCOME', () => {
-    const bad = [b64({ ...welcome, peers: 'exit-b' }), b64({ ...welcome, peers: ['ok', 'bad id'] }), b64({ ...welcome, peers: ['x', 'x'] }),
-      b64({ ...welcome, peers: Array.from({ length: 65 }, (_, i) => `p${i}`) }),undefined, '', '!!', b64('[]'), b64({ ...welcome, version: 99 }), b64({ ...welcome, sessionId: 1 }), b64({ ...welcome, limits: undefined }),
-      b64({ ...welcome, limits: { ...welcome.limits, streamWindow: -1 } }), b64({ ...welcome, limits: { ...welcome.limits, maxStreams: 1.5 } })];
+    const bad = [
+      b64({ ...welcome, peers: 'exit-b' }),
+      b64({ ...welcome, peers: ['ok', 'bad id'] }),
+      b64({ ...welcome, peers: ['x', 'x'] }),
+      b64({ ...welcome, peers: Array.from({ length: 65 }, (_, i) => `p${i}`) }),
+      undefined,
+      '',
+      '!!',
+      b64('[]'),
+      b64({ ...welcome, version: 99 }),
+      b64({ ...welcome, sessionId: 1 }),
+      b64({ ...welcome, limits: undefined }),
+      b64({ ...welcome, limits: { ...welcome.limits, streamWindow: -1 } }),
+      b64({ ...welcome, limits: { ...welcome.limits, maxStreams: 1.5 } }),
+    ];
     for (const v of bad) {
       try {
         decodeWelcome(v);
@@ -117,7 +140,12 @@ describe('hello / welcome', () => {
     ['empty', ''],
     ['not base64url', 'abc$def'],
     ['padding chars', b64(hello) + '=='],
-    ['standard base64 chars', Buffer.from(JSON.stringify(hello)).toString('base64').replace(/[A-Za-z0-9]/g, '') + '+/'],
+    [
+      'standard base64 chars',
+      Buffer.from(JSON.stringify(hello))
+        .toString('base64')
+        .replace(/[A-Za-z0-9]/g, '') + '+/',
+    ],
     ['not JSON', b64('{nope')],
     ['JSON array', b64([1, 2])],
     ['JSON null', b64('null')],
@@ -229,8 +257,10 @@ describe('hello / welcome', () => {
   });
 
   it('isValidHostname', () => {
-    for (const ok of ['a', 'a.b', 'xn--bcher-kva.example', '*.example.com', '1.2.3.4', `${'a'.repeat(63)}.com`]) expect(isValidHostname(ok)).toBe(true);
-    for (const bad of ['', '*', '*.', 'a..b', 'A.com', 'a.com.', '-a', 'a-', `${'a'.repeat(64)}.com`, 'a b', 'a/b', '[::1]']) expect(isValidHostname(bad)).toBe(false);
+    for (const ok of ['a', 'a.b', 'xn--bcher-kva.example', '*.example.com', '1.2.3.4', `${'a'.repeat(63)}.com`])
+      expect(isValidHostname(ok)).toBe(true);
+    for (const bad of ['', '*', '*.', 'a..b', 'A.com', 'a.com.', '-a', 'a-', `${'a'.repeat(64)}.com`, 'a b', 'a/b', '[::1]'])
+      expect(isValidHostname(bad)).toBe(false);
   });
 });
 
@@ -262,7 +292,10 @@ describe('checkBearer', () => {
 
 describe('checkUpgradeRequest', () => {
   const token = 'tok-9f8e7d6c5b4a';
-  const good = (over: Partial<UpgradeRequestLike> = {}, headers: Record<string, string | string[] | undefined> = {}): UpgradeRequestLike => ({
+  const good = (
+    over: Partial<UpgradeRequestLike> = {},
+    headers: Record<string, string | string[] | undefined> = {},
+  ): UpgradeRequestLike => ({
     method: 'GET',
     url: TUNNEL_PATH,
     ...over,
@@ -288,7 +321,12 @@ describe('checkUpgradeRequest', () => {
     ['Basic auth', good({}, { authorization: `Basic ${token}` }), 401, 'TUN_ERR_AUTH'],
     ['repeated authorization', good({}, { authorization: [bearer(token), bearer(token)] }), 401, 'TUN_ERR_AUTH'],
     ['bad token AND bad hello', good({}, { authorization: 'Bearer x', [HELLO_HEADER]: '%%%' }), 401, 'TUN_ERR_AUTH'],
-    ['no token AND version mismatch', good({}, { authorization: undefined, [HELLO_HEADER]: encodeHello({ ...hello, version: 99 }) }), 401, 'TUN_ERR_AUTH'],
+    [
+      'no token AND version mismatch',
+      good({}, { authorization: undefined, [HELLO_HEADER]: encodeHello({ ...hello, version: 99 }) }),
+      401,
+      'TUN_ERR_AUTH',
+    ],
     ['good token, missing hello', good({}, { [HELLO_HEADER]: undefined }), 400, 'TUN_ERR_BAD_HELLO'],
     ['good token, bad hello', good({}, { [HELLO_HEADER]: b64({ x: 1 }) }), 400, 'TUN_ERR_BAD_HELLO'],
     ['good token, version mismatch', good({}, { [HELLO_HEADER]: encodeHello({ ...hello, version: 99 }) }), 426, 'TUN_ERR_VERSION_MISMATCH'],
@@ -310,7 +348,12 @@ describe('checkUpgradeRequest', () => {
       url: fc.oneof(fc.constant(TUNNEL_PATH), fc.constant(`${TUNNEL_PATH}?${token}`), fc.string(), fc.constant(undefined)),
       upgrade: fc.oneof(fc.constant('websocket'), maybeStr),
       authorization: fc.oneof(fc.constant(bearer(token)), fc.constant(`Bearer ${token}x`), fc.constant(token), maybeStr),
-      hello: fc.oneof(fc.constant(encodeHello(hello)), fc.constant(b64({ token })), maybeStr, fc.jsonValue().map((v) => b64(JSON.stringify(v) ?? '0'))),
+      hello: fc.oneof(
+        fc.constant(encodeHello(hello)),
+        fc.constant(b64({ token })),
+        maybeStr,
+        fc.jsonValue().map((v) => b64(JSON.stringify(v) ?? '0')),
+      ),
       extra: fc.dictionary(fc.string(), maybeStr, { maxKeys: 4 }),
     });
     fc.assert(

@@ -152,13 +152,19 @@ export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_
       `client speaks protocol v${version as number}, this exit server speaks v${serverVersion}`,
     );
   }
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > HELLO_LIMITS.maxClientIdLength || !CLIENT_ID.test(clientId)) {
+  if (
+    typeof clientId !== 'string' ||
+    clientId.length === 0 ||
+    clientId.length > HELLO_LIMITS.maxClientIdLength ||
+    !CLIENT_ID.test(clientId)
+  ) {
     throw bad(`clientId must be 1-${HELLO_LIMITS.maxClientIdLength} characters of [A-Za-z0-9._:-]`);
   }
   const names = stringArray(hostnames, HELLO_LIMITS.maxHostnames, 'hostnames', bad);
   for (const h of names) if (!isValidHostname(h)) throw bad(`invalid hostname "${h.slice(0, 64)}"`);
   if (new Set(names).size !== names.length) throw bad('duplicate hostname');
-  if (!Array.isArray(tcpPorts) || tcpPorts.length > HELLO_LIMITS.maxTcpPorts) throw bad(`tcpPorts must be an array of at most ${HELLO_LIMITS.maxTcpPorts}`);
+  if (!Array.isArray(tcpPorts) || tcpPorts.length > HELLO_LIMITS.maxTcpPorts)
+    throw bad(`tcpPorts must be an array of at most ${HELLO_LIMITS.maxTcpPorts}`);
   for (const p of tcpPorts) if (!Number.isInteger(p) || p < 1 || p > 65535) throw bad('tcpPorts must hold ports 1-65535');
   if (new Set(tcpPorts).size !== tcpPorts.length) throw bad('duplicate tcp port');
   const caps = stringArray(capabilities, HELLO_LIMITS.maxCapabilities, 'capabilities', bad);
@@ -168,7 +174,11 @@ export function decodeHello(value: string | undefined, serverVersion = PROTOCOL_
   }
   if (nonce !== undefined && (typeof nonce !== 'string' || !NONCE.test(nonce))) throw bad('nonce must be 16-64 characters of base64url');
   const hello: Hello = { version: version as number, clientId, hostnames: names, tcpPorts: tcpPorts as number[], capabilities: caps };
-  return { ...hello, ...(weight !== undefined ? { weight: weight as number } : {}), ...(nonce !== undefined ? { nonce: nonce as string } : {}) };
+  return {
+    ...hello,
+    ...(weight !== undefined ? { weight: weight as number } : {}),
+    ...(nonce !== undefined ? { nonce: nonce as string } : {}),
+  };
 }
 
 function stringArray(value: unknown, max: number, what: string, bad: (d: string) => Error): string[] {
@@ -206,7 +216,9 @@ export function decodeWelcome(value: string | undefined): Welcome {
     const okAccepted = Array.isArray(tcp.accepted) && tcp.accepted.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
     const okRefused =
       Array.isArray(tcp.refused) &&
-      tcp.refused.every((r) => r && typeof r === 'object' && Number.isInteger(r.port) && typeof r.code === 'string' && typeof r.reason === 'string');
+      tcp.refused.every(
+        (r) => r && typeof r === 'object' && Number.isInteger(r.port) && typeof r.code === 'string' && typeof r.reason === 'string',
+      );
     if (!okAccepted || !okRefused) throw bad('tcpPorts malformed');
   }
   return raw as unknown as Welcome;

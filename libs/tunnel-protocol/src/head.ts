@@ -103,14 +103,7 @@ export function encodeOpenHead(head: OpenHead): Buffer {
   if (head.kind === 'tcp') {
     return encodeStrings(KIND_TCP, [String(head.port), head.remoteAddress, String(head.remotePort), head.localAddress]);
   }
-  return encodeStrings(KIND_HTTP, [
-    head.method,
-    head.target,
-    head.authority,
-    head.remoteAddress,
-    String(head.remotePort),
-    ...head.headers,
-  ]);
+  return encodeStrings(KIND_HTTP, [head.method, head.target, head.authority, head.remoteAddress, String(head.remotePort), ...head.headers]);
 }
 
 /** Decodes and validates an OPEN head; throws {@link ProtocolError} on anything malformed. */

@@ -12,18 +12,32 @@ describe('withForwarded', () => {
   });
 
   it('with trustProxy appends to the chain and keeps proto/host', () => {
-    const out = withForwarded([...forged, 'X-Forwarded-For', '8.8.8.8'], { remoteAddress: '::ffff:10.0.0.2', proto: 'http', host: 'app.com', trustProxy: true });
+    const out = withForwarded([...forged, 'X-Forwarded-For', '8.8.8.8'], {
+      remoteAddress: '::ffff:10.0.0.2',
+      proto: 'http',
+      host: 'app.com',
+      trustProxy: true,
+    });
     expect(out).toEqual([
-      'Accept', '*/*',
-      'X-Forwarded-For', '6.6.6.6, 7.7.7.7, 8.8.8.8, 10.0.0.2',
-      'X-Forwarded-Proto', 'https',
-      'X-Forwarded-Host', 'evil.com',
+      'Accept',
+      '*/*',
+      'X-Forwarded-For',
+      '6.6.6.6, 7.7.7.7, 8.8.8.8, 10.0.0.2',
+      'X-Forwarded-Proto',
+      'https',
+      'X-Forwarded-Host',
+      'evil.com',
     ]);
   });
 
   it('with trustProxy and nothing forwarded uses our facts', () => {
     expect(withForwarded([], { remoteAddress: '2001:db8::1', proto: 'https', host: 'a.com', trustProxy: true })).toEqual([
-      'X-Forwarded-For', '2001:db8::1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'a.com',
+      'X-Forwarded-For',
+      '2001:db8::1',
+      'X-Forwarded-Proto',
+      'https',
+      'X-Forwarded-Host',
+      'a.com',
     ]);
   });
 

@@ -27,7 +27,13 @@ export function withForwarded(headers: readonly string[], facts: ForwardedFacts)
   for (let i = 0; i < headers.length; i += 2) {
     const lower = headers[i].toLowerCase();
     if (lower === 'x-forwarded-for') {
-      if (facts.trustProxy) chain.push(...headers[i + 1].split(',').map((s) => s.trim()).filter(Boolean));
+      if (facts.trustProxy)
+        chain.push(
+          ...headers[i + 1]
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
       continue;
     }
     if (lower === 'x-forwarded-proto') {

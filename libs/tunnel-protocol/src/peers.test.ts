@@ -22,8 +22,18 @@ describe('PEERS payload', () => {
   });
 
   it('refuses malformed payloads with TUN_ERR_PROTOCOL', () => {
-    const bad = ['', 'nope', '[]', 'null', '{}', '{"instances":"a"}', '{"instances":["a","a"]}', '{"instances":["has space"]}',
-      `{"instances":["${'x'.repeat(129)}"]}`, JSON.stringify({ instances: Array.from({ length: 65 }, (_, i) => `p${i}`) })];
+    const bad = [
+      '',
+      'nope',
+      '[]',
+      'null',
+      '{}',
+      '{"instances":"a"}',
+      '{"instances":["a","a"]}',
+      '{"instances":["has space"]}',
+      `{"instances":["${'x'.repeat(129)}"]}`,
+      JSON.stringify({ instances: Array.from({ length: 65 }, (_, i) => `p${i}`) }),
+    ];
     for (const text of bad) {
       let err: unknown;
       try {

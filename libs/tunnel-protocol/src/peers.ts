@@ -53,6 +53,9 @@ export function decodePeers(payload: Buffer): readonly string[] {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('not an object');
   const ids = checkInstanceIds((parsed as { instances?: unknown }).instances);
-  if (!ids) throw bad(`instances must be at most ${PEERS_LIMITS.maxInstances} distinct ids of 1-${PEERS_LIMITS.maxIdLength} characters of [A-Za-z0-9._:-]`);
+  if (!ids)
+    throw bad(
+      `instances must be at most ${PEERS_LIMITS.maxInstances} distinct ids of 1-${PEERS_LIMITS.maxIdLength} characters of [A-Za-z0-9._:-]`,
+    );
   return ids;
 }

@@ -59,7 +59,15 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const head: HttpRequestHead = { kind: 'http', method: 'GET', target: '/', authority: 'a', remoteAddress: '127.0.0.1', remotePort: 1, headers: [] };
+const head: HttpRequestHead = {
+  kind: 'http',
+  method: 'GET',
+  target: '/',
+  authority: 'a',
+  remoteAddress: '127.0.0.1',
+  remotePort: 1,
+  headers: [],
+};
 
 function pair(): { opener: Session; accepted: Promise<TunnelStream> } {
   const [a, b] = createTransportPair();
@@ -85,7 +93,7 @@ describe('pipeToSocket', () => {
     expect(socket.ended).toBe(true);
   });
 
-  it('withholds the stream\'s credit while the socket is full and releases it on drain', async () => {
+  it("withholds the stream's credit while the socket is full and releases it on drain", async () => {
     const window = 16 * 1024;
     const [a, b] = createTransportPair();
     let accept!: (s: TunnelStream) => void;
@@ -140,4 +148,3 @@ describe('pipeToSocket', () => {
     expect(deliver(stream, 'four').byteOffset).toBe(first.byteOffset);
   });
 });
-

@@ -114,7 +114,7 @@ describe('ReadBufferPool', () => {
     expect(pool.stats()).toMatchObject({ liveBytes: 64 * KiB, overBudgetReads: 1 });
   });
 
-  it('takes back a closed socket\'s buffer and never hands it another', () => {
+  it("takes back a closed socket's buffer and never hands it another", () => {
     const pool = smallPool();
     const reader = busyReader(pool);
     read(reader, Buffer.alloc(20 * KiB, 1));

@@ -50,7 +50,10 @@ export function readPoolFor(settings: ReadBufferSettings): ReadBufferPool | unde
  * Node's `onread` option for a socket reading through `reader`: every read is handed to `emit`
  * (the socket's 'data' event) as `reader.take()` makes it, borrowed or copied.
  */
-export function onreadThrough(reader: PooledReader, emit: (chunk: Buffer) => void): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+export function onreadThrough(
+  reader: PooledReader,
+  emit: (chunk: Buffer) => void,
+): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
   return {
     buffer: () => reader.next(),
     callback: (n, buf) => {

@@ -22,13 +22,15 @@ afterEach(() => {
 
 const NO_PING: Partial<SessionLimits> = { pingIntervalMs: 0, idleTimeoutMs: 0 };
 
-function sessions(opts: {
-  client?: Partial<SessionLimits>;
-  server?: Partial<SessionLimits>;
-  pair?: PairOptions;
-  onServerStream?: (s: TunnelStream) => void;
-  onClientStream?: (s: TunnelStream) => void;
-} = {}) {
+function sessions(
+  opts: {
+    client?: Partial<SessionLimits>;
+    server?: Partial<SessionLimits>;
+    pair?: PairOptions;
+    onServerStream?: (s: TunnelStream) => void;
+    onClientStream?: (s: TunnelStream) => void;
+  } = {},
+) {
   const [ta, tb] = createTransportPair(opts.pair);
   const client = new Session({ role: 'client', transport: ta, limits: { ...NO_PING, ...opts.client }, onStream: opts.onClientStream });
   const server = new Session({ role: 'server', transport: tb, limits: { ...NO_PING, ...opts.server }, onStream: opts.onServerStream });
@@ -37,7 +39,15 @@ function sessions(opts: {
 }
 
 function httpHead(target = '/', method = 'GET'): HttpRequestHead {
-  return { kind: 'http', method, target, authority: 'app.example.com', remoteAddress: '203.0.113.5', remotePort: 40000, headers: ['Accept', '*/*'] };
+  return {
+    kind: 'http',
+    method,
+    target,
+    authority: 'app.example.com',
+    remoteAddress: '203.0.113.5',
+    remotePort: 40000,
+    headers: ['Accept', '*/*'],
+  };
 }
 
 const OK: ResponseHead = { status: 200, statusMessage: '', headers: ['Content-Type', 'application/octet-stream'] };
@@ -128,7 +138,13 @@ describe('Session over createTransportPair', () => {
     expect(seen).toEqual([head]);
 
     // The other way: the server role opens (even ids) and the client answers.
-    const back = server.openStream({ kind: 'tcp', port: 5432, remoteAddress: '198.51.100.2', remotePort: 1234, localAddress: '203.0.113.1' });
+    const back = server.openStream({
+      kind: 'tcp',
+      port: 5432,
+      remoteAddress: '198.51.100.2',
+      remotePort: 1234,
+      localAddress: '203.0.113.1',
+    });
     expect(back.id % 2).toBe(0);
     back.end('raw tcp bytes');
     expect((await readAll(back)).toString()).toBe('raw tcp bytes');
@@ -244,7 +260,10 @@ describe('Session over createTransportPair', () => {
     });
     open.push(server);
     const peer = rawPeer(ta);
-    peer.send(encodeFrame(FrameType.OPEN, 0, 1, encodeOpenHead(httpHead('/a', 'POST'))), encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(1000)));
+    peer.send(
+      encodeFrame(FrameType.OPEN, 0, 1, encodeOpenHead(httpHead('/a', 'POST'))),
+      encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(1000)),
+    );
     peer.send(encodeFrame(FrameType.OPEN, 0, 3, encodeOpenHead(httpHead('/b', 'POST'))));
     // Stream 3: 1025 bytes in one frame against a 1024-byte window is an overrun.
     peer.send(encodeFrame(FrameType.DATA, 0, 3, Buffer.alloc(1025)));
@@ -280,7 +299,10 @@ describe('Session over createTransportPair', () => {
     });
     open.push(server);
     const peer = rawPeer(ta);
-    peer.send(encodeFrame(FrameType.OPEN, 0, 1, encodeOpenHead(httpHead('/a', 'POST'))), encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(4096, 1)));
+    peer.send(
+      encodeFrame(FrameType.OPEN, 0, 1, encodeOpenHead(httpHead('/a', 'POST'))),
+      encodeFrame(FrameType.DATA, 0, 1, Buffer.alloc(4096, 1)),
+    );
     const win = await peer.waitFor((f) => f.type === FrameType.WINDOW && f.streamId === 1);
     const credit = win.payload.readUInt32BE(0);
     expect(credit).toBeGreaterThan(0);
@@ -514,7 +536,10 @@ describe('Session over createTransportPair', () => {
   });
 
   it('keep-alive pings keep a live link open', async () => {
-    const { client, server } = sessions({ client: { pingIntervalMs: 20, idleTimeoutMs: 100 }, server: { pingIntervalMs: 20, idleTimeoutMs: 100 } });
+    const { client, server } = sessions({
+      client: { pingIntervalMs: 20, idleTimeoutMs: 100 },
+      server: { pingIntervalMs: 20, idleTimeoutMs: 100 },
+    });
     for (let i = 0; i < 8; i++) await once(client, 'rtt');
     expect(client.isClosed).toBe(false);
     expect(server.isClosed).toBe(false);
@@ -568,36 +593,40 @@ describe('Session over createTransportPair', () => {
   it.each([
     ['small pair highWaterMark', { highWaterMark: 16 * 1024 }, {}],
     ['session transportHighWaterMark below the pair’s', {}, { transportHighWaterMark: 64 * 1024 }],
-  ])('transport backpressure (%s) still delivers 20 MB intact and in order', async (_n, pair, limits) => {
-    let received: Promise<Buffer> | undefined;
-    const { client } = sessions({
-      pair,
-      client: limits,
-      server: limits,
-      onServerStream: (s) => {
-        s.reply(OK);
-        received = readAll(s).then((b) => {
-          s.end();
-          return b;
-        });
-      },
-    });
-    const block = randomBytes(1024 * 1024);
-    const data = Buffer.concat(Array.from({ length: 20 }, (_, i) => Buffer.concat([block.subarray(i), block.subarray(0, i)])));
-    const st = client.openStream(httpHead('/big', 'POST'));
-    const sizes = [1, 100, 16 * 1024 - 1, 16 * 1024, 70_000, 200_000];
-    let off = 0;
-    for (let i = 0; off < data.length; i++) {
-      const n = sizes[i % sizes.length];
-      if (!st.write(data.subarray(off, off + n))) await once(st, 'drain');
-      off += n;
-    }
-    st.end();
-    while (!received) await new Promise((r) => setImmediate(r));
-    const got = await received;
-    expect(got.length).toBe(data.length);
-    expect(sha(got)).toBe(sha(data));
-  }, 60_000);
+  ])(
+    'transport backpressure (%s) still delivers 20 MB intact and in order',
+    async (_n, pair, limits) => {
+      let received: Promise<Buffer> | undefined;
+      const { client } = sessions({
+        pair,
+        client: limits,
+        server: limits,
+        onServerStream: (s) => {
+          s.reply(OK);
+          received = readAll(s).then((b) => {
+            s.end();
+            return b;
+          });
+        },
+      });
+      const block = randomBytes(1024 * 1024);
+      const data = Buffer.concat(Array.from({ length: 20 }, (_, i) => Buffer.concat([block.subarray(i), block.subarray(0, i)])));
+      const st = client.openStream(httpHead('/big', 'POST'));
+      const sizes = [1, 100, 16 * 1024 - 1, 16 * 1024, 70_000, 200_000];
+      let off = 0;
+      for (let i = 0; off < data.length; i++) {
+        const n = sizes[i % sizes.length];
+        if (!st.write(data.subarray(off, off + n))) await once(st, 'drain');
+        off += n;
+      }
+      st.end();
+      while (!received) await new Promise((r) => setImmediate(r));
+      const got = await received;
+      expect(got.length).toBe(data.length);
+      expect(sha(got)).toBe(sha(data));
+    },
+    60_000,
+  );
 
   it('WINDOW overflow past 2^31-1 resets the stream with FLOW_CONTROL', async () => {
     const [ta, tb] = createTransportPair();

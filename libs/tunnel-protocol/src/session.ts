@@ -1,13 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { FrameDecoder } from './decode.ts';
 import { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeWindow } from './encode.ts';
-import {
-  LimitError,
-  ProtocolError,
-  ResetCode,
-  SessionClosedError,
-  TunnelError,
-} from './errors.ts';
+import { LimitError, ProtocolError, ResetCode, SessionClosedError, TunnelError } from './errors.ts';
 import { FrameFlag, FrameType, type Frame } from './frame.ts';
 import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead, type OpenHead, type ResponseHead } from './head.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
@@ -322,7 +316,8 @@ export class Session extends EventEmitter implements StreamHost {
   // ---- internals ---------------------------------------------------------------------------
 
   private handleFrame(frame: Frame): void {
-    if (this.traceOn) this.log.trace({ type: frame.type, stream: frame.streamId, flags: frame.flags, bytes: frame.payload.length }, 'frame in');
+    if (this.traceOn)
+      this.log.trace({ type: frame.type, stream: frame.streamId, flags: frame.flags, bytes: frame.payload.length }, 'frame in');
     const fin = (frame.flags & FrameFlag.FIN) !== 0 && frame.more !== true;
     switch (frame.type) {
       case FrameType.DATA: {
@@ -430,7 +425,10 @@ export class Session extends EventEmitter implements StreamHost {
     if (verdict === 'drop') return;
     this.enqueueSmall(frame);
     if (verdict === 'pause') {
-      this.log.warn({ owed: this.limits.maxQueuedReplies, buffered: this.transport.bufferedBytes }, 'peer asks for replies without reading them: not reading it until it catches up');
+      this.log.warn(
+        { owed: this.limits.maxQueuedReplies, buffered: this.transport.bufferedBytes },
+        'peer asks for replies without reading them: not reading it until it catches up',
+      );
       this.transport.pause();
       // The transport promises a drain only after a write it called full: flush now so one comes.
       this.flush();
@@ -500,4 +498,3 @@ export class Session extends EventEmitter implements StreamHost {
     for (const w of waiters) w();
   }
 }
-

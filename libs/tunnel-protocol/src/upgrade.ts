@@ -17,9 +17,7 @@ export interface UpgradeRequestLike {
 export type BearerCheck = (authorization: string | undefined) => boolean;
 
 /** Outcome of {@link checkUpgradeRequest}. */
-export type UpgradeCheck =
-  | { readonly ok: true; readonly hello: Hello }
-  | { readonly ok: false; readonly error: HandshakeError };
+export type UpgradeCheck = { readonly ok: true; readonly hello: Hello } | { readonly ok: false; readonly error: HandshakeError };
 
 function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? undefined : v;

@@ -14,9 +14,21 @@ const E2E = ['e2e', 'e2e-containers'];
  * it deploys on main. A new project or dependency changes these on purpose: update the table.
  */
 const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys: string[] }> = [
-  { path: 'libs/config', affected: ['config', 'exit-server', 'edge-client', 'sample-app', 'infra', ...E2E], deploys: ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'] },
-  { path: 'libs/tunnel-protocol', affected: ['tunnel-protocol', 'exit-server', 'edge-client', 'bench', ...E2E], deploys: ['TunnelExitServer', 'TunnelEdge'] },
-  { path: 'libs/observability', affected: ['observability', 'exit-server', 'edge-client', ...E2E], deploys: ['TunnelExitServer', 'TunnelEdge'] },
+  {
+    path: 'libs/config',
+    affected: ['config', 'exit-server', 'edge-client', 'sample-app', 'infra', ...E2E],
+    deploys: ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'],
+  },
+  {
+    path: 'libs/tunnel-protocol',
+    affected: ['tunnel-protocol', 'exit-server', 'edge-client', 'bench', ...E2E],
+    deploys: ['TunnelExitServer', 'TunnelEdge'],
+  },
+  {
+    path: 'libs/observability',
+    affected: ['observability', 'exit-server', 'edge-client', ...E2E],
+    deploys: ['TunnelExitServer', 'TunnelEdge'],
+  },
   { path: 'apps/exit-server', affected: ['exit-server', ...E2E], deploys: ['TunnelExitServer'] },
   { path: 'apps/edge-client', affected: ['edge-client', ...E2E], deploys: ['TunnelEdge'] },
   { path: 'apps/sample-app', affected: ['sample-app', ...E2E], deploys: ['TunnelSampleApp'] },
@@ -42,7 +54,10 @@ function linkNodeModules(from: string, to: string): void {
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=affected-test', '-c', 'user.email=affected-test@localhost', ...args], { cwd, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-c', 'user.name=affected-test', '-c', 'user.email=affected-test@localhost', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
 }
 
 describe('nx affected picks the right projects and stacks for a change in each lib and app', () => {

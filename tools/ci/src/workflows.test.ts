@@ -35,8 +35,10 @@ describe('GitHub Actions workflows', () => {
     expect(validate(broken).status).not.toBe(0);
   });
 
-  it('runs nx affected -t lint typecheck test build between the change\'s base and head, on Node 22 and 24', () => {
-    expect(ci).toMatch(/npx nx affected -t lint typecheck test build\s+--base=\$\{\{ needs\.changes\.outputs\.base \}\} --head=\$\{\{ needs\.changes\.outputs\.head \}\}/);
+  it("runs nx affected -t lint typecheck test build between the change's base and head, on Node 22 and 24", () => {
+    expect(ci).toMatch(
+      /npx nx affected -t lint typecheck test build\s+--base=\$\{\{ needs\.changes\.outputs\.base \}\} --head=\$\{\{ needs\.changes\.outputs\.head \}\}/,
+    );
     expect(ci).toMatch(/node: \[22, 24\]/);
     // nx compares commits: a shallow checkout would break it
     expect(ci.match(/fetch-depth: 0/g)?.length).toBeGreaterThanOrEqual(3);

@@ -51,7 +51,11 @@ class FakeExit {
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(req.headers['sec-websocket-key'] as string)}\r\n${WELCOME_HEADER}: ${welcome}\r\n\r\n`,
       );
-      const session = new Session({ role: 'server', transport: rawWebSocketTransport(socket, { role: 'server', head }), limits: { pingIntervalMs: 0, idleTimeoutMs: 0 } });
+      const session = new Session({
+        role: 'server',
+        transport: rawWebSocketTransport(socket, { role: 'server', head }),
+        limits: { pingIntervalMs: 0, idleTimeoutMs: 0 },
+      });
       session.on('peers', (ids: readonly string[]) => (this.reported = ids));
       this.sessions.push(session);
     });
@@ -101,7 +105,19 @@ async function roundRobin(backends: () => number[]): Promise<number> {
 
 function startClient(port: number, extra: string[] = []): EdgeClient {
   const config = loadConfig(edgeClientSchema, {
-    argv: ['--url', `ws://127.0.0.1:${port}`, '--upstream', 'http://127.0.0.1:9', '--id', 'pi', '--reconnect-min', '20ms', '--reconnect-max', '200ms', ...extra],
+    argv: [
+      '--url',
+      `ws://127.0.0.1:${port}`,
+      '--upstream',
+      'http://127.0.0.1:9',
+      '--id',
+      'pi',
+      '--reconnect-min',
+      '20ms',
+      '--reconnect-max',
+      '200ms',
+      ...extra,
+    ],
     env: { TUNNEL_TOKEN: 'attach-loop-test-token-0123456789' },
   });
   const client = new EdgeClient(config, silentLogger);
@@ -120,7 +136,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 
 describe('EdgeClient: attach to every advertised exit server', () => {
   it('dials the load balancer until it holds one session per instance, and closes duplicates at once', async () => {
-    const fakes = await Promise.all([new FakeExit('a', ['b', 'c']), new FakeExit('b', ['a', 'c']), new FakeExit('c', ['a', 'b'])].map((f) => f.listen()));
+    const fakes = await Promise.all(
+      [new FakeExit('a', ['b', 'c']), new FakeExit('b', ['a', 'c']), new FakeExit('c', ['a', 'b'])].map((f) => f.listen()),
+    );
     // a twice in a row first: the second session to it is a duplicate.
     const order = [fakes[0].port, fakes[0].port, fakes[1].port, fakes[2].port];
     const lb = await roundRobin(() => order);
@@ -154,7 +172,9 @@ describe('EdgeClient: attach to every advertised exit server', () => {
   });
 
   it('--ha-connections 2 holds two sessions and dials no more', async () => {
-    const fakes = await Promise.all([new FakeExit('a', ['b', 'c']), new FakeExit('b', ['a', 'c']), new FakeExit('c', ['a', 'b'])].map((f) => f.listen()));
+    const fakes = await Promise.all(
+      [new FakeExit('a', ['b', 'c']), new FakeExit('b', ['a', 'c']), new FakeExit('c', ['a', 'b'])].map((f) => f.listen()),
+    );
     const lb = await roundRobin(() => fakes.map((f) => f.port));
     const client = startClient(lb, ['--ha-connections', '2']);
     await until('two attached', () => client.attached.length === 2);

@@ -1,4 +1,13 @@
-import { CounterFamily, Gauge, HistogramFamily, LATENCY_BUCKETS, Registry, collectDefaultMetrics, type CounterCell, type HistogramCell } from '@tunnel/observability';
+import {
+  CounterFamily,
+  Gauge,
+  HistogramFamily,
+  LATENCY_BUCKETS,
+  Registry,
+  collectDefaultMetrics,
+  type CounterCell,
+  type HistogramCell,
+} from '@tunnel/observability';
 
 /** Kinds of upstream failure, the `kind` label of `tunnel_edge_upstream_errors_total` (bounded). */
 export const UPSTREAM_ERROR_KINDS = ['refused', 'timeout', 'unreachable', 'lost', 'no_upstream', 'limit'] as const;
@@ -62,12 +71,29 @@ export class EdgeMetrics {
       labelNames: ['upstream', 'phase'],
       buckets: LATENCY_BUCKETS,
     });
-    this.errors = new CounterFamily(registry, { name: 'tunnel_edge_upstream_errors_total', help: 'Upstream failures, by kind.', labelNames: ['kind'], maxSeries: 20 });
+    this.errors = new CounterFamily(registry, {
+      name: 'tunnel_edge_upstream_errors_total',
+      help: 'Upstream failures, by kind.',
+      labelNames: ['kind'],
+      maxSeries: 20,
+    });
     // Every kind from the start, at 0: a rate() over a series that appears only at the first error misses it.
     for (const kind of UPSTREAM_ERROR_KINDS) this.errors.series({ kind });
-    this.tcp = new CounterFamily(registry, { name: 'tunnel_edge_tcp_connections_total', help: 'TCP connections forwarded, by public port.', labelNames: ['port'] });
-    this.sessions = new CounterFamily(registry, { name: 'tunnel_edge_sessions_total', help: 'Sessions established with an exit server.', labelNames: [] }).series({});
-    this.reconnects = new CounterFamily(registry, { name: 'tunnel_edge_reconnects_total', help: 'Reconnect attempts after a failed dial or a lost session.', labelNames: [] }).series({});
+    this.tcp = new CounterFamily(registry, {
+      name: 'tunnel_edge_tcp_connections_total',
+      help: 'TCP connections forwarded, by public port.',
+      labelNames: ['port'],
+    });
+    this.sessions = new CounterFamily(registry, {
+      name: 'tunnel_edge_sessions_total',
+      help: 'Sessions established with an exit server.',
+      labelNames: [],
+    }).series({});
+    this.reconnects = new CounterFamily(registry, {
+      name: 'tunnel_edge_reconnects_total',
+      help: 'Reconnect attempts after a failed dial or a lost session.',
+      labelNames: [],
+    }).series({});
     new Gauge({
       name: 'tunnel_edge_connected',
       help: '1 while at least one session with an exit server is up, else 0.',

@@ -42,7 +42,9 @@ describe('StickyCookies', () => {
   it('adds Set-Cookie before the blank line of a response head', () => {
     const sticky = new StickyCookies('lb', SECRET);
     const head = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n');
-    expect(sticky.withCookie(head, 'v').toString()).toBe('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nSet-Cookie: lb=v; Path=/; HttpOnly; SameSite=Lax\r\n\r\n');
+    expect(sticky.withCookie(head, 'v').toString()).toBe(
+      'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nSet-Cookie: lb=v; Path=/; HttpOnly; SameSite=Lax\r\n\r\n',
+    );
   });
 
   it('refuses a short secret', () => {

@@ -48,66 +48,98 @@ const STREAMS = [
 const anyBytes = fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a));
 
 describe('fuzz: request heads', () => {
-  it('random bytes: a head or a typed HttpError, and a parsed head re-heads cleanly', () => {
-    fc.assert(fc.property(anyBytes, (bytes) => typed(() => forwardRequestHead(parseRequestHead(bytes), { remoteAddress: '1.2.3.4', proto: 'http', host: 'a', trustProxy: false }))), RUNS);
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'random bytes: a head or a typed HttpError, and a parsed head re-heads cleanly',
+    () => {
+      fc.assert(
+        fc.property(anyBytes, (bytes) =>
+          typed(() =>
+            forwardRequestHead(parseRequestHead(bytes), { remoteAddress: '1.2.3.4', proto: 'http', host: 'a', trustProxy: false }),
+          ),
+        ),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('mutated valid heads: a head or a typed HttpError; what parses has sane framing', () => {
-    fc.assert(
-      fc.property(mutated(REQUEST_HEADS), (bytes) =>
-        typed(() => {
-          const h = parseRequestHead(bytes);
-          expect(['none', 'length', 'chunked']).toContain(h.framing.kind);
-          expect(h.target === '*' || h.target.startsWith('/')).toBe(true);
-          forwardRequestHead(h, { remoteAddress: '1.2.3.4', proto: 'http', host: h.authority, trustProxy: false });
-        }),
-      ),
-      RUNS,
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'mutated valid heads: a head or a typed HttpError; what parses has sane framing',
+    () => {
+      fc.assert(
+        fc.property(mutated(REQUEST_HEADS), (bytes) =>
+          typed(() => {
+            const h = parseRequestHead(bytes);
+            expect(['none', 'length', 'chunked']).toContain(h.framing.kind);
+            expect(h.target === '*' || h.target.startsWith('/')).toBe(true);
+            forwardRequestHead(h, { remoteAddress: '1.2.3.4', proto: 'http', host: h.authority, trustProxy: false });
+          }),
+        ),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('fuzz: response heads', () => {
-  it('random bytes: a head or a typed HttpError', () => {
-    fc.assert(fc.property(anyBytes, (bytes) => typed(() => forwardResponseHead(parseResponseHead(bytes, 'GET'), bytes))), RUNS);
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'random bytes: a head or a typed HttpError',
+    () => {
+      fc.assert(
+        fc.property(anyBytes, (bytes) => typed(() => forwardResponseHead(parseResponseHead(bytes, 'GET'), bytes))),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('mutated valid heads: a head or a typed HttpError; Content-Length never survives next to Transfer-Encoding', () => {
-    fc.assert(
-      fc.property(mutated(RESPONSE_HEADS), fc.constantFrom('GET', 'HEAD', 'POST'), (bytes, method) =>
-        typed(() => {
-          const h = parseResponseHead(bytes, method);
-          const out = forwardResponseHead(h, Buffer.concat([bytes, b('\r\n\r\n')])).toString('latin1').toLowerCase();
-          if (out.includes('\r\ntransfer-encoding:')) expect(out).not.toContain('\r\ncontent-length:');
-        }),
-      ),
-      RUNS,
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'mutated valid heads: a head or a typed HttpError; Content-Length never survives next to Transfer-Encoding',
+    () => {
+      fc.assert(
+        fc.property(mutated(RESPONSE_HEADS), fc.constantFrom('GET', 'HEAD', 'POST'), (bytes, method) =>
+          typed(() => {
+            const h = parseResponseHead(bytes, method);
+            const out = forwardResponseHead(h, Buffer.concat([bytes, b('\r\n\r\n')]))
+              .toString('latin1')
+              .toLowerCase();
+            if (out.includes('\r\ntransfer-encoding:')) expect(out).not.toContain('\r\ncontent-length:');
+          }),
+        ),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('fuzz: chunked bodies', () => {
   const fail = (d: string) => new HttpError('TUN_ERR_BAD_REQUEST', 400, d);
 
-  it('random and mutated bodies, split anywhere: an end, more wanted, or a typed HttpError; splits never change the answer', () => {
-    fc.assert(
-      fc.property(fc.oneof(anyBytes, mutated(CHUNKED)), cutsArb, (bytes, cuts) => {
-        const whole = outcome(() => new ChunkedScanner(64, fail).scan(bytes, 0));
-        const scanner = new ChunkedScanner(64, fail);
-        let consumed = 0;
-        const split = outcome(() => {
-          for (const piece of splitAt(bytes, cuts)) {
-            const end = scanner.scan(piece, 0);
-            if (end >= 0) return consumed + end;
-            consumed += piece.length;
-          }
-          return -1;
-        });
-        expect(split).toEqual(whole);
-      }),
-      RUNS,
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'random and mutated bodies, split anywhere: an end, more wanted, or a typed HttpError; splits never change the answer',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(anyBytes, mutated(CHUNKED)), cutsArb, (bytes, cuts) => {
+          const whole = outcome(() => new ChunkedScanner(64, fail).scan(bytes, 0));
+          const scanner = new ChunkedScanner(64, fail);
+          let consumed = 0;
+          const split = outcome(() => {
+            for (const piece of splitAt(bytes, cuts)) {
+              const end = scanner.scan(piece, 0);
+              if (end >= 0) return consumed + end;
+              consumed += piece.length;
+            }
+            return -1;
+          });
+          expect(split).toEqual(whole);
+        }),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 /** A scan's result, or the error's status, so whole and split runs compare. */
@@ -121,25 +153,29 @@ function outcome(fn: () => number): number | string {
 }
 
 describe('fuzz: the request stream reader', () => {
-  it('mutated pipelined streams, split anywhere: events or a typed HttpError, never a hang', () => {
-    fc.assert(
-      fc.property(fc.oneof(mutated(STREAMS), anyBytes), cutsArb, (bytes, cuts) => {
-        let events = 0;
-        const r = new MessageReader<RequestHead>(
-          parseRequestHead,
-          256,
-          { head: () => void events++, body: () => void events++, end: () => void events++ },
-          () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431),
-          (d) => new HttpError('TUN_ERR_BAD_REQUEST', 400, d),
-          { maxBytes: 1024, over: () => new HttpError('TUN_ERR_HELD_BYTES', 413) },
-        );
-        typed(() => {
-          for (const piece of splitAt(bytes, cuts)) r.push(piece);
-        });
-        // Each event consumed input: far fewer events than bytes (no loop without progress).
-        expect(events).toBeLessThanOrEqual(bytes.length * 3 + 3);
-      }),
-      RUNS,
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'mutated pipelined streams, split anywhere: events or a typed HttpError, never a hang',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(mutated(STREAMS), anyBytes), cutsArb, (bytes, cuts) => {
+          let events = 0;
+          const r = new MessageReader<RequestHead>(
+            parseRequestHead,
+            256,
+            { head: () => void events++, body: () => void events++, end: () => void events++ },
+            () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431),
+            (d) => new HttpError('TUN_ERR_BAD_REQUEST', 400, d),
+            { maxBytes: 1024, over: () => new HttpError('TUN_ERR_HELD_BYTES', 413) },
+          );
+          typed(() => {
+            for (const piece of splitAt(bytes, cuts)) r.push(piece);
+          });
+          // Each event consumed input: far fewer events than bytes (no loop without progress).
+          expect(events).toBeLessThanOrEqual(bytes.length * 3 + 3);
+        }),
+        RUNS,
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

@@ -80,7 +80,8 @@ function badRequest(detail: string): HttpError {
 
 /** Splits header lines into flat name/value pairs; `fail` builds the error for a malformed line. */
 function parseFields(lines: string[], fail: (detail: string) => HttpError): string[] {
-  if (lines.length - 1 > MAX_HEADER_FIELDS) throw new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `more than ${MAX_HEADER_FIELDS} header fields`);
+  if (lines.length - 1 > MAX_HEADER_FIELDS)
+    throw new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `more than ${MAX_HEADER_FIELDS} header fields`);
   const raw = new Array<string>((lines.length - 1) * 2);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
@@ -117,7 +118,15 @@ interface FramingFacts {
 }
 
 function framingFacts(raw: string[], fail: (detail: string) => HttpError): FramingFacts {
-  const facts: FramingFacts = { contentLength: undefined, contentLengthCount: 0, transferEncoding: undefined, connection: new Set(), host: undefined, hostCount: 0, upgrade: undefined };
+  const facts: FramingFacts = {
+    contentLength: undefined,
+    contentLengthCount: 0,
+    transferEncoding: undefined,
+    connection: new Set(),
+    host: undefined,
+    hostCount: 0,
+    upgrade: undefined,
+  };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     // Most names are not framing ones: compare lengths before lower-casing.
@@ -185,7 +194,8 @@ export function parseRequestHead(head: Buffer): RequestHead {
   else if (version === 'HTTP/1.0') minor = 0;
   else if (/^HTTP\/[0-9]\.[0-9]$/.test(version)) throw new HttpError('TUN_ERR_BAD_REQUEST', 505, `unsupported ${version}`);
   else throw badRequest('malformed HTTP version');
-  if (method === 'CONNECT') throw new HttpError('TUN_ERR_BAD_REQUEST', 405, 'CONNECT is not served: this is a reverse tunnel, not a forward proxy');
+  if (method === 'CONNECT')
+    throw new HttpError('TUN_ERR_BAD_REQUEST', 405, 'CONNECT is not served: this is a reverse tunnel, not a forward proxy');
 
   const { path: target, authority: targetAuthority } = readTarget(method, rawTarget);
   const rawHeaders = parseFields(lines, badRequest);
@@ -205,7 +215,17 @@ export function parseRequestHead(head: Buffer): RequestHead {
   }
   const upgrade = f.upgrade !== undefined && f.connection.has('upgrade') ? f.upgrade : undefined;
   const authority = targetAuthority ?? f.host ?? '';
-  return { method, target, minor, rawHeaders, authority, framing, connection: f.connection, upgrade, absoluteForm: targetAuthority !== undefined };
+  return {
+    method,
+    target,
+    minor,
+    rawHeaders,
+    authority,
+    framing,
+    connection: f.connection,
+    upgrade,
+    absoluteForm: targetAuthority !== undefined,
+  };
 }
 
 function badResponse(detail: string): HttpError {

@@ -21,8 +21,16 @@ function statusOf(fn: () => unknown): number | undefined {
 
 describe('parseRequestHead', () => {
   it('parses the request line, headers, Host and framing', () => {
-    const h = parseRequestHead(b('POST /a?b=1 HTTP/1.1\r\nHost: App.Test:8000\r\nX-A:  one \r\nSet-Thing: 1\r\nSet-Thing: 2\r\nContent-Length: 5'));
-    expect(h).toMatchObject({ method: 'POST', target: '/a?b=1', minor: 1, authority: 'app.test:8000', framing: { kind: 'length', length: 5 } });
+    const h = parseRequestHead(
+      b('POST /a?b=1 HTTP/1.1\r\nHost: App.Test:8000\r\nX-A:  one \r\nSet-Thing: 1\r\nSet-Thing: 2\r\nContent-Length: 5'),
+    );
+    expect(h).toMatchObject({
+      method: 'POST',
+      target: '/a?b=1',
+      minor: 1,
+      authority: 'app.test:8000',
+      framing: { kind: 'length', length: 5 },
+    });
     expect(h.rawHeaders).toEqual(['Host', 'App.Test:8000', 'X-A', 'one', 'Set-Thing', '1', 'Set-Thing', '2', 'Content-Length', '5']);
   });
 
@@ -36,7 +44,9 @@ describe('parseRequestHead', () => {
   });
 
   it('recognises an upgrade only when Connection names it', () => {
-    expect(parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket')).upgrade).toBe('websocket');
+    expect(parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket')).upgrade).toBe(
+      'websocket',
+    );
     expect(parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket')).upgrade).toBeUndefined();
   });
 
@@ -82,9 +92,12 @@ describe('parseResponseHead', () => {
     expect(parseResponseHead(b(head), method).framing).toEqual(framing);
   });
 
-  it.each(['HTTP/1.1 20 OK', 'HTTP/2 200 OK', 'HTTP/1.1 200OK', 'HTTP/1.1 099 x', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2'])('refuses %j with 502', (head) => {
-    expect(statusOf(() => parseResponseHead(b(head), 'GET'))).toBe(502);
-  });
+  it.each(['HTTP/1.1 20 OK', 'HTTP/2 200 OK', 'HTTP/1.1 200OK', 'HTTP/1.1 099 x', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2'])(
+    'refuses %j with 502',
+    (head) => {
+      expect(statusOf(() => parseResponseHead(b(head), 'GET'))).toBe(502);
+    },
+  );
 });
 
 describe('ChunkedScanner', () => {
@@ -232,7 +245,11 @@ describe('MessageReader', () => {
     const r = new MessageReader<ResponseHead>(
       (h) => parseResponseHead(h, 'GET'),
       1024,
-      { head: (h) => void (h.status === 101 && r.switchToRaw()), body: (p) => void events.push(p.toString('latin1')), end: () => events.push('end') },
+      {
+        head: (h) => void (h.status === 101 && r.switchToRaw()),
+        body: (p) => void events.push(p.toString('latin1')),
+        end: () => events.push('end'),
+      },
       () => new HttpError('TUN_ERR_BAD_RESPONSE', 502),
       (d) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, d),
     );
@@ -260,7 +277,9 @@ describe('forwardRequestHead', () => {
   });
 
   it('keeps an upgrade and appends to a trusted X-Forwarded-For chain', () => {
-    const h = parseRequestHead(b('GET /ws HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 10.0.0.1'));
+    const h = parseRequestHead(
+      b('GET /ws HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 10.0.0.1'),
+    );
     const text = forwardRequestHead(h, { ...facts, trustProxy: true }, { requestId: 'rid-2' }).toString('latin1');
     expect(text).toContain('X-Forwarded-For: 10.0.0.1, 203.0.113.7\r\n');
     expect(text).toContain('Upgrade: websocket\r\nConnection: upgrade\r\n\r\n');
@@ -291,6 +310,8 @@ describe('forwardResponseHead', () => {
   it('drops the fields Connection names', () => {
     const raw = b('HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n');
     const head = parseResponseHead(raw.subarray(0, raw.length - 4), 'GET');
-    expect(forwardResponseHead(head, raw).toString('latin1')).toBe('HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nConnection: close\r\n\r\n');
+    expect(forwardResponseHead(head, raw).toString('latin1')).toBe(
+      'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nConnection: close\r\n\r\n',
+    );
   });
 });

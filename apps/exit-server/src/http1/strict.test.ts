@@ -134,9 +134,12 @@ describe('request targets', () => {
     expect(forwardRequestHead(h, facts).toString('latin1')).toContain('\r\nHost: a.test\r\n');
   });
 
-  it.each(['http://user@a/', 'http:///x', 'ftp://a/', 'a.test:80', 'x', 'http://a/#frag', 'http://a%2e/'])('refuses %s with 400', (target) => {
-    expect(statusOf(() => parseRequestHead(b(`GET ${target} HTTP/1.1\r\nHost: a`)))).toBe(400);
-  });
+  it.each(['http://user@a/', 'http:///x', 'ftp://a/', 'a.test:80', 'x', 'http://a/#frag', 'http://a%2e/'])(
+    'refuses %s with 400',
+    (target) => {
+      expect(statusOf(() => parseRequestHead(b(`GET ${target} HTTP/1.1\r\nHost: a`)))).toBe(400);
+    },
+  );
 
   it('allows * for OPTIONS only', () => {
     expect(parseRequestHead(b('OPTIONS * HTTP/1.1\r\nHost: a')).target).toBe('*');

@@ -1,4 +1,15 @@
-import { CounterFamily, Gauge, HistogramFamily, LATENCY_BUCKETS, OTHER, Registry, collectDefaultMetrics, registerCollected, type CounterCell, type HistogramCell } from '@tunnel/observability';
+import {
+  CounterFamily,
+  Gauge,
+  HistogramFamily,
+  LATENCY_BUCKETS,
+  OTHER,
+  Registry,
+  collectDefaultMetrics,
+  registerCollected,
+  type CounterCell,
+  type HistogramCell,
+} from '@tunnel/observability';
 import type { ClientConn } from '../client-conn.ts';
 import type { Router } from '../router.ts';
 import { RateWindow } from './rate-window.ts';
@@ -67,7 +78,11 @@ export class ExitMetrics {
       labelNames: ['host', 'phase'],
       buckets: LATENCY_BUCKETS,
     });
-    this.tcp = new CounterFamily(registry, { name: 'tunnel_tcp_connections_total', help: 'Public TCP connections carried, by public port.', labelNames: ['port'] });
+    this.tcp = new CounterFamily(registry, {
+      name: 'tunnel_tcp_connections_total',
+      help: 'Public TCP connections carried, by public port.',
+      labelNames: ['port'],
+    });
     this.authFailures = new CounterFamily(registry, {
       name: 'tunnel_auth_failures_total',
       help: 'Refused edge-client handshakes and admin requests, by error code.',
@@ -123,10 +138,16 @@ export class ExitMetrics {
       for (const c of clients()) n += direction === 'in' ? c.session.bytesIn : c.session.bytesOut;
       return n;
     };
-    registerCollected(registry, 'tunnel_bytes_total', 'Bytes on the tunnel connections: direction=in from edge clients, out to them (framing included).', 'counter', () => [
-      { labels: { direction: 'in' }, value: bytes('in') },
-      { labels: { direction: 'out' }, value: bytes('out') },
-    ]);
+    registerCollected(
+      registry,
+      'tunnel_bytes_total',
+      'Bytes on the tunnel connections: direction=in from edge clients, out to them (framing included).',
+      'counter',
+      () => [
+        { labels: { direction: 'in' }, value: bytes('in') },
+        { labels: { direction: 'out' }, value: bytes('out') },
+      ],
+    );
   }
 
   /** Prometheus text of every metric. */

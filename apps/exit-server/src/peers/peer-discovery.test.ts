@@ -26,7 +26,17 @@ describe('PeerDiscovery', () => {
       ['10.0.0.3:8123', { kind: 'live', instanceId: 'c', clients: 0 }],
     ]);
     const { probe } = fleet(answers);
-    const d = new PeerDiscovery({ ...base, peers: [{ host: '10.0.0.2', port: 8123 }, { host: '10.0.0.3', port: 8123 }], probe }, silentLogger);
+    const d = new PeerDiscovery(
+      {
+        ...base,
+        peers: [
+          { host: '10.0.0.2', port: 8123 },
+          { host: '10.0.0.3', port: 8123 },
+        ],
+        probe,
+      },
+      silentLogger,
+    );
     const changes: string[][] = [];
     d.on('change', (ids: string[]) => changes.push(ids));
     await d.round();

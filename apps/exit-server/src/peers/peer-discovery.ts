@@ -106,7 +106,10 @@ export class PeerDiscovery extends EventEmitter {
         this.lastDns = (await this.resolve(dns.name)).map((a) => target(a, dns.port));
       } catch (err) {
         // Keep the last answer: a DNS hiccup must not empty the set and detach every client.
-        this.log.warn({ name: dns.name, err: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'peer DNS lookup failed: keeping the last answer');
+        this.log.warn(
+          { name: dns.name, err: (err as NodeJS.ErrnoException).code ?? (err as Error).message },
+          'peer DNS lookup failed: keeping the last answer',
+        );
       }
       for (const t of this.lastDns) targets.add(t);
     }

@@ -44,7 +44,8 @@ export class PeerSet {
   setTargets(targets: Iterable<string>): void {
     const keep = new Set(targets);
     for (const t of this.entries.keys()) if (!keep.has(t)) this.entries.delete(t);
-    for (const t of keep) if (!this.entries.has(t)) this.entries.set(t, { target: t, state: 'unknown', instanceId: undefined, clients: 0, lastLiveAt: 0 });
+    for (const t of keep)
+      if (!this.entries.has(t)) this.entries.set(t, { target: t, state: 'unknown', instanceId: undefined, clients: 0, lastLiveAt: 0 });
   }
 
   /** The addresses to probe. */

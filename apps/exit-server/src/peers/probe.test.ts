@@ -29,7 +29,9 @@ describe('httpProbe', () => {
   }
 
   it('GETs /healthz', async () => {
-    const port = await serve((req, res) => res.end(JSON.stringify({ status: 'ok', instanceId: req.url === '/healthz' ? 'p-1' : 'wrong', clients: 1 })));
+    const port = await serve((req, res) =>
+      res.end(JSON.stringify({ status: 'ok', instanceId: req.url === '/healthz' ? 'p-1' : 'wrong', clients: 1 })),
+    );
     expect(await httpProbe(false)('127.0.0.1', port, 1000)).toEqual({ kind: 'live', instanceId: 'p-1', clients: 1 });
   });
 

@@ -40,7 +40,14 @@ export function httpProbe(tls: boolean): Probe {
         req.destroy();
         resolve(r);
       };
-      const options = { host, port, path: '/healthz', agent: false, headers: { accept: 'application/json' }, ...(tls ? { rejectUnauthorized: false } : {}) };
+      const options = {
+        host,
+        port,
+        path: '/healthz',
+        agent: false,
+        headers: { accept: 'application/json' },
+        ...(tls ? { rejectUnauthorized: false } : {}),
+      };
       const req = (tls ? httpsGet : httpGet)(options, (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -37,7 +37,8 @@ async function readStatus(config: ExitServerStatusConfig): Promise<StatusDoc> {
     throw new Error(`${url.origin}/status answered ${code}${hint}`);
   }
   const doc = JSON.parse(body) as StatusDoc;
-  if (typeof doc.instanceId !== 'string' || !Array.isArray(doc.clients)) throw new Error(`${url.origin}/status did not answer an exit server's status`);
+  if (typeof doc.instanceId !== 'string' || !Array.isArray(doc.clients))
+    throw new Error(`${url.origin}/status did not answer an exit server's status`);
   return doc;
 }
 

@@ -19,7 +19,10 @@ const client = (over: Partial<StatusClient>): StatusClient => ({
 describe('status table', () => {
   it('computes req/s per session from two reads, and none for a session seen once', () => {
     const before: StatusDoc = { instanceId: 'i', clients: [client({ requestsServed: 10 })] };
-    const after: StatusDoc = { instanceId: 'i', clients: [client({ requestsServed: 30 }), client({ id: 'pi-2', sessionId: 's-2', requestsServed: 5 })] };
+    const after: StatusDoc = {
+      instanceId: 'i',
+      clients: [client({ requestsServed: 30 }), client({ id: 'pi-2', sessionId: 's-2', requestsServed: 5 })],
+    };
     expect(withRates(after, before, 2000).clients.map((c) => c.requestsPerSecond)).toEqual([10, null]);
     expect(withRates(after, undefined, 0).clients.map((c) => c.requestsPerSecond)).toEqual([null, null]);
   });
@@ -28,7 +31,18 @@ describe('status table', () => {
     const s = withRates(
       {
         instanceId: 'inst-a',
-        clients: [client({ id: 'pi-1', hostnames: ['app.test'], tcpPorts: [2222], inFlight: 2, requestsServed: 40, bytesIn: 1536, bytesOut: 3 * 1024 * 1024, lastRttMs: 1.25 })],
+        clients: [
+          client({
+            id: 'pi-1',
+            hostnames: ['app.test'],
+            tcpPorts: [2222],
+            inFlight: 2,
+            requestsServed: 40,
+            bytesIn: 1536,
+            bytesOut: 3 * 1024 * 1024,
+            lastRttMs: 1.25,
+          }),
+        ],
         peers: [{ target: '10.0.0.9:8123', state: 'live', instanceId: 'inst-b', clients: 1 }],
       },
       { instanceId: 'inst-a', clients: [client({ requestsServed: 20 })] },

@@ -53,7 +53,11 @@ export function withRates(after: StatusDoc, before: StatusDoc | undefined, elaps
 export function formatUptime(ms: number): string {
   let s = Math.max(0, Math.floor(ms / 1000));
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (s >= size || parts.length > 0) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;
@@ -77,14 +81,20 @@ export function formatBytes(n: number): string {
 
 function table(header: readonly string[], rows: readonly string[][], right: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
 /** The human-readable report: the server, a table of clients, and the peer servers. */
 export function renderStatus(s: StatusWithRates, now: number): string {
   const out: string[] = [];
-  out.push(`exit server ${s.instanceId}: ${s.clients.length} client session(s), ${s.publicConnections ?? 0} public connection(s), ${s.publicRequestsInFlight ?? 0} request(s) in flight`);
+  out.push(
+    `exit server ${s.instanceId}: ${s.clients.length} client session(s), ${s.publicConnections ?? 0} public connection(s), ${s.publicRequestsInFlight ?? 0} request(s) in flight`,
+  );
   out.push('');
   if (s.clients.length === 0) {
     out.push('no client is connected');
@@ -101,7 +111,13 @@ export function renderStatus(s: StatusWithRates, now: number): string {
       formatBytes(c.bytesOut),
       c.lastRttMs === null ? '-' : c.lastRttMs.toFixed(1),
     ]);
-    out.push(table(['CLIENT', 'ADDRESS', 'HOSTNAMES/PORTS', 'UPTIME', 'REQ/S', 'IN FLIGHT', 'REQUESTS', 'BYTES IN', 'BYTES OUT', 'RTT MS'], rows, new Set([4, 5, 6, 7, 8, 9])));
+    out.push(
+      table(
+        ['CLIENT', 'ADDRESS', 'HOSTNAMES/PORTS', 'UPTIME', 'REQ/S', 'IN FLIGHT', 'REQUESTS', 'BYTES IN', 'BYTES OUT', 'RTT MS'],
+        rows,
+        new Set([4, 5, 6, 7, 8, 9]),
+      ),
+    );
   }
   const peers = s.peers ?? [];
   out.push('');
@@ -109,7 +125,13 @@ export function renderStatus(s: StatusWithRates, now: number): string {
     out.push('servers: this one only (no peers)');
   } else {
     out.push('servers:');
-    out.push(table(['PEER', 'STATE', 'INSTANCE', 'CLIENTS'], peers.map((p) => [p.target, p.state, p.instanceId ?? '-', String(p.clients)]), new Set([3])));
+    out.push(
+      table(
+        ['PEER', 'STATE', 'INSTANCE', 'CLIENTS'],
+        peers.map((p) => [p.target, p.state, p.instanceId ?? '-', String(p.clients)]),
+        new Set([3]),
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }

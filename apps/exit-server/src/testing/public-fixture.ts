@@ -60,7 +60,13 @@ export function fakeEdge(
     },
   });
   router.add(
-    new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts, capabilities: ['http'], ...(weight === undefined ? {} : { weight }) }, server, '127.0.0.1', tcpPorts),
+    new ClientConn(
+      id,
+      { version: 2, clientId: id, hostnames, tcpPorts, capabilities: ['http'], ...(weight === undefined ? {} : { weight }) },
+      server,
+      '127.0.0.1',
+      tcpPorts,
+    ),
   );
   cleanups.push(() => {
     server.close();

@@ -34,7 +34,8 @@ export const MAX_UI_STREAMS = 16;
 /** Largest login form, bytes. */
 const MAX_FORM_BYTES = 4096;
 /** Content-Security-Policy of every page: nothing but this origin, no inline script. */
-const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /**
  * A state-changing request must come from the page itself: browsers send `Origin` (and
@@ -66,12 +67,22 @@ export function registerUi(app: FastifyInstance, opts: UiOptions): void {
   const cookie = (value: string, maxAgeS: number) =>
     `${UI_COOKIE}=${value}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${opts.secure ? '; Secure' : ''}`;
   const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('content-security-policy', CSP).header('cache-control', 'no-store').header('x-frame-options', 'DENY').send(body);
+    reply
+      .code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', CSP)
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      .send(body);
 
   app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
 
     scope.get('/ui', async (req, reply) => (loggedIn(req) ? html(reply, 200, statusPage(opts.instanceId)) : html(reply, 200, loginPage())));
 
@@ -90,7 +101,11 @@ export function registerUi(app: FastifyInstance, opts: UiOptions): void {
         opts.onRefused('TUN_ERR_ADMIN_AUTH');
         return html(reply, 401, loginPage('TUN_ERR_ADMIN_AUTH: that is not the admin token'));
       }
-      return reply.code(303).header('set-cookie', cookie(sessions.create(), 12 * 3600)).header('location', '/ui').send();
+      return reply
+        .code(303)
+        .header('set-cookie', cookie(sessions.create(), 12 * 3600))
+        .header('location', '/ui')
+        .send();
     });
 
     scope.post('/ui/logout', async (req, reply) => {
@@ -99,14 +114,21 @@ export function registerUi(app: FastifyInstance, opts: UiOptions): void {
       return reply.code(303).header('set-cookie', cookie('', 0)).header('location', '/ui').send();
     });
 
-    scope.get('/ui/app.js', async (_req, reply) => reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-store').send(APP_JS));
+    scope.get('/ui/app.js', async (_req, reply) =>
+      reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-store').send(APP_JS),
+    );
 
     scope.get('/ui/events', async (req, reply) => {
       if (!loggedIn(req)) return reply.code(401).send({ error: 'TUN_ERR_ADMIN_AUTH', message: 'log in at /ui first' });
       if (streams.size >= MAX_UI_STREAMS) return reply.code(503).send({ error: 'too many status pages open' });
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       const send = () => res.write(`event: state\ndata: ${JSON.stringify(opts.state())}\n\n`);
       send();
       const timer = setInterval(send, opts.updateIntervalMs ?? 1000);

@@ -45,7 +45,8 @@ async function create(props, deps) {
   const hours = Number(props.ExpiryHours);
   const limit = Number(props.RegistrationLimit);
   if (!(hours >= 1 && hours <= 720)) throw new Error(`ExpiryHours must be 1-720, got ${props.ExpiryHours}`);
-  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new Error(`RegistrationLimit must be 1-1000, got ${props.RegistrationLimit}`);
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+    throw new Error(`RegistrationLimit must be 1-1000, got ${props.RegistrationLimit}`);
   const expirationDate = new Date(deps.now() + hours * 3_600_000);
   const created = await withRetry(
     () =>

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -15,7 +26,16 @@ const APPS: readonly ImageApp[] = ['exit-server', 'edge-client', 'sample-app'];
 function copyWorkspace(): string {
   const root = mkdtempSync(join(tmpdir(), 'app-image-'));
   const skip = (src: string) => !/[/\\](node_modules|dist|cdk\.out|coverage)([/\\]|$)/.test(src);
-  for (const path of ['package.json', 'package-lock.json', 'tsconfig.base.json', '.dockerignore', 'scripts/build-app.mjs', 'docs', 'libs', ...APPS.map((a) => `apps/${a}`)]) {
+  for (const path of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.base.json',
+    '.dockerignore',
+    'scripts/build-app.mjs',
+    'docs',
+    'libs',
+    ...APPS.map((a) => `apps/${a}`),
+  ]) {
     cpSync(join(REPO_ROOT, path), join(root, path), { recursive: true, filter: skip });
   }
   const modules = join(REPO_ROOT, 'node_modules');

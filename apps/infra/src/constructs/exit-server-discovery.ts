@@ -55,9 +55,11 @@ export class ExitServerDiscovery extends Construct {
     const serviceName = props.serviceName ?? 'exit-server';
     const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
     if (!label.test(serviceName)) throw new Error(`ExitServerDiscovery: serviceName must be one DNS label, got "${serviceName}"`);
-    if (!namespaceName.split('.').every((l) => label.test(l))) throw new Error(`ExitServerDiscovery: namespaceName must be a DNS name, got "${namespaceName}"`);
+    if (!namespaceName.split('.').every((l) => label.test(l)))
+      throw new Error(`ExitServerDiscovery: namespaceName must be a DNS name, got "${namespaceName}"`);
     const ttl = props.dnsTtl ?? Duration.seconds(10);
-    if (ttl.toSeconds() < 1 || ttl.toSeconds() > 300) throw new Error(`ExitServerDiscovery: dnsTtl must be 1-300 s, got ${ttl.toSeconds()} s`);
+    if (ttl.toSeconds() < 1 || ttl.toSeconds() > 300)
+      throw new Error(`ExitServerDiscovery: dnsTtl must be 1-300 s, got ${ttl.toSeconds()} s`);
 
     this.namespace = new PrivateDnsNamespace(this, 'Namespace', {
       name: namespaceName,

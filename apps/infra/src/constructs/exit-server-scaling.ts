@@ -50,15 +50,22 @@ export class ExitServerScaling extends Construct {
   constructor(scope: Construct, id: string, props: ExitServerScalingProps) {
     super(scope, id);
     const { minCapacity, maxCapacity } = props;
-    if (!Number.isInteger(minCapacity) || minCapacity < 1) throw new Error(`ExitServerScaling: minCapacity must be an integer >= 1, got ${minCapacity}`);
+    if (!Number.isInteger(minCapacity) || minCapacity < 1)
+      throw new Error(`ExitServerScaling: minCapacity must be an integer >= 1, got ${minCapacity}`);
     if (!Number.isInteger(maxCapacity) || maxCapacity < minCapacity || maxCapacity > MAX_EXIT_SERVERS) {
-      throw new Error(`ExitServerScaling: maxCapacity must be an integer from minCapacity (${minCapacity}) to ${MAX_EXIT_SERVERS}, got ${maxCapacity}`);
+      throw new Error(
+        `ExitServerScaling: maxCapacity must be an integer from minCapacity (${minCapacity}) to ${MAX_EXIT_SERVERS}, got ${maxCapacity}`,
+      );
     }
     const cpu = props.targetCpuPercent ?? 60;
     if (cpu < 10 || cpu > 90) throw new Error(`ExitServerScaling: targetCpuPercent must be 10-90, got ${cpu}`);
     const requests = props.requestsPerTarget ?? 60_000;
-    if (!Number.isInteger(requests) || requests < 1) throw new Error(`ExitServerScaling: requestsPerTarget must be a positive integer, got ${requests}`);
-    const cooldowns = { scaleInCooldown: props.scaleInCooldown ?? Duration.minutes(5), scaleOutCooldown: props.scaleOutCooldown ?? Duration.minutes(1) };
+    if (!Number.isInteger(requests) || requests < 1)
+      throw new Error(`ExitServerScaling: requestsPerTarget must be a positive integer, got ${requests}`);
+    const cooldowns = {
+      scaleInCooldown: props.scaleInCooldown ?? Duration.minutes(5),
+      scaleOutCooldown: props.scaleOutCooldown ?? Duration.minutes(1),
+    };
 
     this.taskCount = props.service.autoScaleTaskCount({ minCapacity, maxCapacity });
     this.taskCount.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: cpu, ...cooldowns });

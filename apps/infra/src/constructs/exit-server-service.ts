@@ -112,7 +112,9 @@ export class ExitServerService extends Construct {
   constructor(scope: Construct, id: string, props: ExitServerServiceProps) {
     super(scope, id);
     if (props.adminTokenSecret === props.tokenSecret) {
-      throw new Error('ExitServerService: adminTokenSecret must be a different secret from tokenSecret (every edge client holds the token)');
+      throw new Error(
+        'ExitServerService: adminTokenSecret must be a different secret from tokenSecret (every edge client holds the token)',
+      );
     }
     const tcpPorts = props.tcpPorts ?? [];
     for (const port of tcpPorts) {
@@ -130,7 +132,9 @@ export class ExitServerService extends Construct {
 
     const drainSeconds = props.drainTimeout?.toSeconds({ integral: false }) ?? 30;
     if (!Number.isInteger(drainSeconds) || drainSeconds < 1 || drainSeconds >= stopTimeout.toSeconds()) {
-      throw new Error(`ExitServerService: drainTimeout must be whole seconds, at least 1 and shorter than stopTimeout (${stopTimeout.toSeconds()} s), got ${drainSeconds} s`);
+      throw new Error(
+        `ExitServerService: drainTimeout must be whole seconds, at least 1 and shorter than stopTimeout (${stopTimeout.toSeconds()} s), got ${drainSeconds} s`,
+      );
     }
 
     const keepAliveSeconds = props.keepAliveTimeout?.toSeconds({ integral: false });

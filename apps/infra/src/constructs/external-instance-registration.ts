@@ -87,7 +87,9 @@ export class ExternalInstanceRegistration extends Construct {
     }
     this.parameterName = props.parameterName ?? '/ecs-anywhere/activation-code';
     if (!/^(\/[\w.-]+)+$/.test(this.parameterName)) {
-      throw new Error(`ExternalInstanceRegistration: parameterName must be a path such as /tunnel/activation-code, got "${this.parameterName}"`);
+      throw new Error(
+        `ExternalInstanceRegistration: parameterName must be a path such as /tunnel/activation-code, got "${this.parameterName}"`,
+      );
     }
 
     this.role = new Role(this, 'InstanceRole', {
@@ -126,9 +128,7 @@ export class ExternalInstanceRegistration extends Construct {
       // Activations have no ARN before they exist, so these actions cannot be scoped to a resource.
       new PolicyStatement({ actions: ['ssm:CreateActivation', 'ssm:DeleteActivation', 'ssm:DescribeParameters'], resources: ['*'] }),
     );
-    this.handler.addToRolePolicy(
-      new PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameterArn] }),
-    );
+    this.handler.addToRolePolicy(new PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameterArn] }));
     this.handler.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,

@@ -42,7 +42,10 @@ const props = {
   ParameterName: '/tunnel/ecs-anywhere/activation-code',
 };
 const create: ActivationEvent = { RequestType: 'Create', ResourceProperties: props };
-const iamNotYet = () => Object.assign(new Error('Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::1:role/x'), { name: 'ValidationException' });
+const iamNotYet = () =>
+  Object.assign(new Error('Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::1:role/x'), {
+    name: 'ValidationException',
+  });
 
 describe('SSM activation handler', () => {
   it('creates an activation with the limit and an expiry, and keeps the code in a SecureString only', async () => {
@@ -67,7 +70,11 @@ describe('SSM activation handler', () => {
     expect(result.PhysicalResourceId).toBe('act-1');
     expect(JSON.stringify(result)).not.toContain(CODE);
     expect(lines.join('\n')).not.toContain(CODE);
-    expect(result.Data).toMatchObject({ ActivationId: 'act-1', ParameterName: props.ParameterName, ExpirationDate: '2026-11-29T12:00:00.000Z' });
+    expect(result.Data).toMatchObject({
+      ActivationId: 'act-1',
+      ParameterName: props.ParameterName,
+      ExpirationDate: '2026-11-29T12:00:00.000Z',
+    });
   });
 
   it('retries while IAM has not propagated the new role, with growing jittered delays', async () => {
@@ -86,20 +93,28 @@ describe('SSM activation handler', () => {
     await expect(onEvent(create, deps(stuck.ssm, [], sleeps))).rejects.toThrow(/Nonexistent role/);
     expect(stuck.calls).toHaveLength(RETRY.attempts);
     expect(Math.max(...sleeps)).toBeLessThanOrEqual(RETRY.capMs);
-    const denied = fakeSsm((method) => (method === 'createActivation' ? Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }) : undefined));
+    const denied = fakeSsm((method) =>
+      method === 'createActivation' ? Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }) : undefined,
+    );
     await expect(onEvent(create, deps(denied.ssm))).rejects.toThrow(/not allowed/);
     expect(denied.calls).toHaveLength(1);
   });
 
   it('rejects an expiry or limit SSM would not take, before calling it', async () => {
     const { ssm, calls } = fakeSsm();
-    await expect(onEvent({ ...create, ResourceProperties: { ...props, ExpiryHours: '721' } }, deps(ssm))).rejects.toThrow(/ExpiryHours must be 1-720/);
-    await expect(onEvent({ ...create, ResourceProperties: { ...props, RegistrationLimit: '0' } }, deps(ssm))).rejects.toThrow(/RegistrationLimit/);
+    await expect(onEvent({ ...create, ResourceProperties: { ...props, ExpiryHours: '721' } }, deps(ssm))).rejects.toThrow(
+      /ExpiryHours must be 1-720/,
+    );
+    await expect(onEvent({ ...create, ResourceProperties: { ...props, RegistrationLimit: '0' } }, deps(ssm))).rejects.toThrow(
+      /RegistrationLimit/,
+    );
     expect(calls).toEqual([]);
   });
 
   it('deletes the activation again when the code cannot be stored', async () => {
-    const { ssm, calls } = fakeSsm((method) => (method === 'putParameter' ? Object.assign(new Error('kms'), { name: 'AccessDeniedException' }) : undefined));
+    const { ssm, calls } = fakeSsm((method) =>
+      method === 'putParameter' ? Object.assign(new Error('kms'), { name: 'AccessDeniedException' }) : undefined,
+    );
     await expect(onEvent(create, deps(ssm))).rejects.toThrow(/kms/);
     expect(calls.map((c) => c.method)).toEqual(['createActivation', 'putParameter', 'deleteActivation']);
   });
@@ -112,12 +127,18 @@ describe('SSM activation handler', () => {
     await onEvent({ RequestType: 'Delete', PhysicalResourceId: 'act-1', ResourceProperties: props }, deps(ssm));
     expect(calls.filter((c) => c.method === 'deleteParameter')).toEqual([]);
     await onEvent({ RequestType: 'Delete', PhysicalResourceId: 'act-2', ResourceProperties: props }, deps(ssm));
-    expect(calls.filter((c) => c.method === 'deleteParameter')).toEqual([{ method: 'deleteParameter', input: { Name: props.ParameterName } }]);
+    expect(calls.filter((c) => c.method === 'deleteParameter')).toEqual([
+      { method: 'deleteParameter', input: { Name: props.ParameterName } },
+    ]);
     expect(calls.filter((c) => c.method === 'deleteActivation').map((c) => c.input.ActivationId)).toEqual(['act-1', 'act-2']);
   });
 
   it('treats an activation that is already gone as deleted', async () => {
-    const { ssm } = fakeSsm((method) => (method === 'deleteActivation' ? Object.assign(new Error('gone'), { name: 'InvalidActivation' }) : undefined));
-    await expect(onEvent({ RequestType: 'Delete', PhysicalResourceId: 'act-9', ResourceProperties: props }, deps(ssm))).resolves.toEqual({ PhysicalResourceId: 'act-9' });
+    const { ssm } = fakeSsm((method) =>
+      method === 'deleteActivation' ? Object.assign(new Error('gone'), { name: 'InvalidActivation' }) : undefined,
+    );
+    await expect(onEvent({ RequestType: 'Delete', PhysicalResourceId: 'act-9', ResourceProperties: props }, deps(ssm))).resolves.toEqual({
+      PhysicalResourceId: 'act-9',
+    });
   });
 });

@@ -36,9 +36,7 @@ export class TunnelCertificate extends Construct {
       return;
     }
     if (props.hostedZone === undefined) {
-      throw new Error(
-        'TunnelCertificate: HTTPS needs a certificate: give certificateArn, or a hostedZone to create and validate one in',
-      );
+      throw new Error('TunnelCertificate: HTTPS needs a certificate: give certificateArn, or a hostedZone to create and validate one in');
     }
     this.certificate = new Certificate(this, 'Certificate', {
       domainName: props.domain,

@@ -1,7 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { type Alarm, AlarmStatusWidget, Dashboard, GraphWidget, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { FargateService } from 'aws-cdk-lib/aws-ecs';
-import { type ApplicationLoadBalancer, type ApplicationTargetGroup, HttpCodeElb, HttpCodeTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import {
+  type ApplicationLoadBalancer,
+  type ApplicationTargetGroup,
+  HttpCodeElb,
+  HttpCodeTarget,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 
 /** What the dashboard shows. */
@@ -47,7 +52,10 @@ export class TunnelDashboard extends Construct {
       new GraphWidget({
         title: 'Requests and 5xx at the load balancer',
         left: [lb.requestCount({ period, statistic: 'Sum' })],
-        right: [lb.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }), lb.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' })],
+        right: [
+          lb.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }),
+          lb.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' }),
+        ],
         width: 12,
       }),
       new GraphWidget({

@@ -1,10 +1,4 @@
-import {
-  FlowLogDestination,
-  FlowLogTrafficType,
-  type IVpc,
-  SubnetType,
-  Vpc,
-} from 'aws-cdk-lib/aws-ec2';
+import { FlowLogDestination, FlowLogTrafficType, type IVpc, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -75,9 +69,7 @@ export class TunnelVpc extends Construct {
     }
 
     if (subnets.length < 2) {
-      throw new Error(
-        `TunnelVpc: existing VPC ${props.vpcId} needs at least two publicSubnetIds (the load balancer spans two zones)`,
-      );
+      throw new Error(`TunnelVpc: existing VPC ${props.vpcId} needs at least two publicSubnetIds (the load balancer spans two zones)`);
     }
     if (azs.length !== subnets.length) {
       throw new Error(

@@ -37,12 +37,28 @@ async function captureUpgradeRequest(): Promise<string> {
   try {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
-    const child = spawn(process.execPath, [EDGE_CLIENT_BIN, '--url', `ws://127.0.0.1:${port}`, '--upstream', 'http://127.0.0.1:9', '--token-env', 'TUNNEL_TOKEN', '--id', 'waf-test'], {
-      env: { PATH: process.env.PATH, TUNNEL_TOKEN: randomBytes(24).toString('hex') },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        EDGE_CLIENT_BIN,
+        '--url',
+        `ws://127.0.0.1:${port}`,
+        '--upstream',
+        'http://127.0.0.1:9',
+        '--token-env',
+        'TUNNEL_TOKEN',
+        '--id',
+        'waf-test',
+      ],
+      {
+        env: { PATH: process.env.PATH, TUNNEL_TOKEN: randomBytes(24).toString('hex') },
+        stdio: 'ignore',
+      },
+    );
     client = child;
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`edge client exited (${code}) before dialling`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`edge client exited (${code}) before dialling`))),
+    );
     return await Promise.race([head, exited]);
   } finally {
     client?.kill('SIGKILL');
@@ -80,7 +96,11 @@ describe('TunnelWebAcl lets the edge client in', () => {
     const stack = new Stack(new App(), 'Waf');
     new TunnelWebAcl(stack, 'Acl', { loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/x/y' });
     const acl = Object.values(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'))[0] as {
-      Properties: { Rules: Array<{ Statement: { ManagedRuleGroupStatement: { Name: string; RuleActionOverrides: Array<{ Name: string; ActionToUse: object }> } } }> };
+      Properties: {
+        Rules: Array<{
+          Statement: { ManagedRuleGroupStatement: { Name: string; RuleActionOverrides: Array<{ Name: string; ActionToUse: object }> } };
+        }>;
+      };
     };
     const group = acl.Properties.Rules[0].Statement.ManagedRuleGroupStatement;
     expect(group.Name).toBe('AWSManagedRulesCommonRuleSet');
@@ -92,4 +112,3 @@ describe('TunnelWebAcl lets the edge client in', () => {
     }
   });
 });
-

@@ -53,7 +53,8 @@ export class TunnelCiRoleStack extends Stack {
     );
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-hnb659fds-*-role-<AWS::AccountId>-*]`,
-      reason: 'cdk deploy assumes the four CDK bootstrap roles (deploy, lookup, file and image publishing) of this account; the wildcard names exactly those.',
+      reason:
+        'cdk deploy assumes the four CDK bootstrap roles (deploy, lookup, file and image publishing) of this account; the wildcard names exactly those.',
     });
     new CfnOutput(this, 'DeployRoleArn', {
       description: 'Set as the repository variable AWS_DEPLOY_ROLE_ARN',

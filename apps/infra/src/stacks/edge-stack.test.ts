@@ -8,9 +8,12 @@ import { synthInfra } from '../testing/synth-infra.ts';
 // GIVEN the committed example config, and a variant with explicit upstreams and another retention
 const example = synthInfra();
 const custom = synthInfra([
-  '--edge-upstream', 'api.example.com=http://127.0.0.1:8080',
-  '--edge-upstream', 'http://127.0.0.1:9000',
-  '--log-retention-days', '90',
+  '--edge-upstream',
+  'api.example.com=http://127.0.0.1:8080',
+  '--edge-upstream',
+  'http://127.0.0.1:9000',
+  '--log-retention-days',
+  '90',
 ]);
 afterAll(() => [example, custom].forEach((s) => s.dispose()));
 
@@ -50,7 +53,14 @@ describe('TunnelEdgeStack', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
         Match.objectLike({
-          Secrets: [{ Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) } }],
+          Secrets: [
+            {
+              Name: 'TUNNEL_TOKEN',
+              ValueFrom: {
+                'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }),
+              },
+            },
+          ],
         }),
       ],
     });
@@ -59,7 +69,9 @@ describe('TunnelEdgeStack', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-            Resource: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) },
+            Resource: {
+              'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }),
+            },
           }),
         ]),
       },

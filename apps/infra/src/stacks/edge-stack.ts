@@ -34,8 +34,7 @@ export class TunnelEdgeStack extends Stack {
   constructor(scope: Construct, id: string, props: TunnelEdgeStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const upstreams =
-      config.edgeUpstream.length > 0 ? config.edgeUpstream : [`http://127.0.0.1:${config.sampleAppHostPort}`];
+    const upstreams = config.edgeUpstream.length > 0 ? config.edgeUpstream : [`http://127.0.0.1:${config.sampleAppHostPort}`];
     const url = `wss://${config.domain}:${CONTROL_PORT}`;
 
     this.edgeClient = new ExternalDaemonService(this, 'EdgeClient', {

@@ -12,8 +12,18 @@ import { synthInfra } from '../testing/synth-infra.ts';
 // GIVEN the committed example config, and a variant with its own fleet size, targets and drain
 const example = synthInfra();
 const tuned = synthInfra([
-  '--exit-server-min-count', '3', '--exit-server-max-count', '10', '--exit-server-desired-count', '4',
-  '--exit-server-target-cpu', '45', '--exit-server-requests-per-target', '12000', '--exit-server-drain-timeout', '60s',
+  '--exit-server-min-count',
+  '3',
+  '--exit-server-max-count',
+  '10',
+  '--exit-server-desired-count',
+  '4',
+  '--exit-server-target-cpu',
+  '45',
+  '--exit-server-requests-per-target',
+  '12000',
+  '--exit-server-drain-timeout',
+  '60s',
 ]);
 afterAll(() => [example, tuned].forEach((s) => s.dispose()));
 
@@ -69,7 +79,9 @@ describe('TunnelExitServerStack: scale-out', () => {
       ServiceRegistries: [{ RegistryArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExitServerServiceCloudmapService'), 'Arn'] } }],
     });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'TUNNEL_PEERS_DNS', Value: 'exit-server.tunnel.internal:8123' }]) })],
+      ContainerDefinitions: [
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'TUNNEL_PEERS_DNS', Value: 'exit-server.tunnel.internal:8123' }]) }),
+      ],
     });
   });
 
@@ -83,7 +95,10 @@ describe('TunnelExitServerStack: scale-out', () => {
   });
 
   it('derives the ALB deregistration delay, the exit server drain and the stop timeout from one drain timeout', () => {
-    for (const [synth, drain] of [[example, 30], [tuned, 60]] as const) {
+    for (const [synth, drain] of [
+      [example, 30],
+      [tuned, 60],
+    ] as const) {
       const t = synth.template('TunnelExitServer');
       for (const port of [8000, 8123]) {
         t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
@@ -115,7 +130,7 @@ describe('scale-out constructs and timings reject bad combinations', () => {
     return { stack, vpc, service, container, publicTargetGroup };
   };
 
-  it('drainTimings: deregistration delay = drain, stop timeout = drain + margin, within Fargate\'s 120 s', () => {
+  it("drainTimings: deregistration delay = drain, stop timeout = drain + margin, within Fargate's 120 s", () => {
     const t = drainTimings(Duration.seconds(30));
     expect([t.deregistrationDelay.toSeconds(), t.drainTimeout.toSeconds(), t.stopTimeout.toSeconds()]).toEqual([30, 30, 45]);
     expect(() => drainTimings(Duration.seconds(110))).toThrow(/needs a 125 s stop timeout; Fargate allows 120 s/);
@@ -130,7 +145,9 @@ describe('scale-out constructs and timings reject bad combinations', () => {
     [{ minCapacity: 2, maxCapacity: 4, requestsPerTarget: 0 }, /requestsPerTarget must be a positive integer/],
   ])('ExitServerScaling rejects %j', (props, message) => {
     const f = fixture();
-    expect(() => new ExitServerScaling(f.stack, 'Sc', { service: f.service, publicTargetGroup: f.publicTargetGroup, ...props })).toThrow(message);
+    expect(() => new ExitServerScaling(f.stack, 'Sc', { service: f.service, publicTargetGroup: f.publicTargetGroup, ...props })).toThrow(
+      message,
+    );
   });
 
   it.each([
@@ -139,7 +156,9 @@ describe('scale-out constructs and timings reject bad combinations', () => {
     [{ dnsTtl: Duration.seconds(0) }, /dnsTtl must be 1-300 s/],
   ])('ExitServerDiscovery rejects %j', (props, message) => {
     const f = fixture();
-    expect(() => new ExitServerDiscovery(f.stack, 'D', { vpc: f.vpc, service: f.service, container: f.container, ...props })).toThrow(message);
+    expect(() => new ExitServerDiscovery(f.stack, 'D', { vpc: f.vpc, service: f.service, container: f.container, ...props })).toThrow(
+      message,
+    );
   });
 
   it('ExitServerDiscovery with its defaults synthesizes a namespace, a service and the self rule', () => {

@@ -16,17 +16,30 @@ import { synthInfra } from '../testing/synth-infra.ts';
 // GIVEN the committed example config (certificate ARN, WAF on, arm64), and a variant with a
 // hosted zone, DNS records, TCP ports, x86, a known region and WAF off (each synthesized once)
 const example = synthInfra();
-const full = synthInfra([
-  '--hosted-zone-id', 'Z0123456789ABCDEFGHIJ',
-  '--hosted-zone-name', 'example.com',
-  '--create-alias-record', '--create-wildcard-record',
-  '--tcp-ports', '22', '--tcp-ports', '5432',
-  '--exit-server-arch', 'x86_64',
-  '--region', 'eu-west-1',
-  '--no-enable-waf',
-  '--alb-idle-timeout', '20m',
-  '--exit-server-desired-count', '2',
-], { certificateArn: null });
+const full = synthInfra(
+  [
+    '--hosted-zone-id',
+    'Z0123456789ABCDEFGHIJ',
+    '--hosted-zone-name',
+    'example.com',
+    '--create-alias-record',
+    '--create-wildcard-record',
+    '--tcp-ports',
+    '22',
+    '--tcp-ports',
+    '5432',
+    '--exit-server-arch',
+    'x86_64',
+    '--region',
+    'eu-west-1',
+    '--no-enable-waf',
+    '--alb-idle-timeout',
+    '20m',
+    '--exit-server-desired-count',
+    '2',
+  ],
+  { certificateArn: null },
+);
 const fullWithoutCertArn = full.config.certificateArn;
 afterAll(() => [example, full].forEach((s) => s.dispose()));
 
@@ -73,7 +86,10 @@ describe('TunnelExitServerStack: application load balancer', () => {
   });
 
   it('forwards to ports 8000 and 8123, health-checked at 8123 on /readyz (public) and /healthz (control)', () => {
-    for (const [port, path] of [[8000, '/readyz'], [8123, '/healthz']] as const) {
+    for (const [port, path] of [
+      [8000, '/readyz'],
+      [8123, '/healthz'],
+    ] as const) {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
         Port: port,
         Protocol: 'HTTP',
@@ -144,13 +160,15 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
             { Name: 'TUNNEL_PEERS_DNS', Value: 'exit-server.tunnel.internal:8123' },
           ],
           Secrets: [
-            { Name: 'TUNNEL_TOKEN', ValueFrom: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }) } },
+            {
+              Name: 'TUNNEL_TOKEN',
+              ValueFrom: {
+                'Fn::GetStackOutput': Match.objectLike({ StackName: 'TunnelNetwork', OutputName: Match.stringLikeRegexp('TokenSecret') }),
+              },
+            },
             { Name: 'TUNNEL_ADMIN_TOKEN', ValueFrom: { Ref: Match.stringLikeRegexp('^AdminTokenSecret') } },
           ],
-          PortMappings: [
-            Match.objectLike({ ContainerPort: 8000 }),
-            Match.objectLike({ ContainerPort: 8123 }),
-          ],
+          PortMappings: [Match.objectLike({ ContainerPort: 8000 }), Match.objectLike({ ContainerPort: 8123 })],
           LinuxParameters: { InitProcessEnabled: true },
           StopTimeout: 45,
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
@@ -188,7 +206,9 @@ describe('TunnelExitServerStack: exit server on Fargate', () => {
 describe('TunnelExitServerStack: keep-alive agrees with the ALB idle timeout', () => {
   /** The ALB's idle timeout and the exit server's keep-alive of one synthesized variant, in ms. */
   function timeouts(template: ReturnType<typeof example.template>): { albIdleMs: number; keepAliveMs: number } {
-    const alb = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer', { Properties: { Type: 'application' } }))[0] as {
+    const alb = Object.values(
+      template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer', { Properties: { Type: 'application' } }),
+    )[0] as {
       Properties: { LoadBalancerAttributes: Array<{ Key: string; Value: string }> };
     };
     const idle = alb.Properties.LoadBalancerAttributes.find((a) => a.Key === 'idle_timeout.timeout_seconds');
@@ -359,7 +379,13 @@ describe('exit-server constructs reject bad combinations', () => {
     const tokenSecret = new Secret(f.stack, 'Token');
     expect(
       () =>
-        new ExitServerService(f.stack, 'E', { cluster: f.cluster, vpc: f.vpc, image: ContainerImage.fromRegistry('x'), tokenSecret, adminTokenSecret: tokenSecret }),
+        new ExitServerService(f.stack, 'E', {
+          cluster: f.cluster,
+          vpc: f.vpc,
+          image: ContainerImage.fromRegistry('x'),
+          tokenSecret,
+          adminTokenSecret: tokenSecret,
+        }),
     ).toThrow(/adminTokenSecret must be a different secret/);
   });
 });

@@ -85,9 +85,7 @@ export class TunnelExitServerStack extends Stack {
     });
     // ELB log delivery needs the region's ELB account in the bucket policy, so only with a known region.
     const accessLogBucket =
-      config.region === undefined
-        ? undefined
-        : new AccessLogBucket(this, 'AccessLogs', { expirationDays: config.logRetentionDays }).bucket;
+      config.region === undefined ? undefined : new AccessLogBucket(this, 'AccessLogs', { expirationDays: config.logRetentionDays }).bucket;
 
     const albIdleTimeout = Duration.millis(config.albIdleTimeout);
     const timings = drainTimings(Duration.millis(config.exitServerDrainTimeout));

@@ -9,10 +9,22 @@ import { synthInfra } from '../testing/synth-infra.ts';
 // GIVEN the committed example config, and a variant deploying into an existing VPC (each synthesized once)
 const example = synthInfra();
 const imported = synthInfra([
-  '--vpc-id', 'vpc-0123456789abcdef0',
-  '--availability-zones', 'eu-west-1a', '--availability-zones', 'eu-west-1b',
-  '--public-subnet-ids', 'subnet-0aaaaaaaaaaaaaaa1', '--public-subnet-ids', 'subnet-0bbbbbbbbbbbbbbb2',
-  '--device-count', '3', '--activation-expiry', '72h', '--app-name', 'pi-tunnel',
+  '--vpc-id',
+  'vpc-0123456789abcdef0',
+  '--availability-zones',
+  'eu-west-1a',
+  '--availability-zones',
+  'eu-west-1b',
+  '--public-subnet-ids',
+  'subnet-0aaaaaaaaaaaaaaa1',
+  '--public-subnet-ids',
+  'subnet-0bbbbbbbbbbbbbbb2',
+  '--device-count',
+  '3',
+  '--activation-expiry',
+  '72h',
+  '--app-name',
+  'pi-tunnel',
 ]);
 afterAll(() => [example, imported].forEach((s) => s.dispose()));
 
@@ -51,10 +63,7 @@ describe('TunnelNetworkStack', () => {
       ManagedPolicyArns: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
         {
-          'Fn::Join': [
-            '',
-            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role'],
-          ],
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role']],
         },
       ],
     });
@@ -93,7 +102,9 @@ describe('TunnelNetworkStack', () => {
     const activation = Object.values(template.findResources('Custom::SsmActivation'))[0] as { Properties: { ServiceToken: unknown } };
     expect(JSON.stringify(activation.Properties.ServiceToken)).toMatch(/RegistrationProviderframeworkonEvent/);
     // AND the activation waits for the device role
-    expect(JSON.stringify(Object.values(template.findResources('Custom::SsmActivation'))[0])).toMatch(/"DependsOn":\[[^\]]*RegistrationInstanceRole/);
+    expect(JSON.stringify(Object.values(template.findResources('Custom::SsmActivation'))[0])).toMatch(
+      /"DependsOn":\[[^\]]*RegistrationInstanceRole/,
+    );
   });
 
   it('never shows the activation code: no output or property carries it, the command reads $ACTIVATION_CODE', () => {
@@ -164,7 +175,10 @@ describe('network constructs reject bad combinations', () => {
   it.each([
     [{ publicSubnetIds: ['a', 'b'] }, /give vpcId too/],
     [{ vpcId: 'vpc-1', availabilityZones: ['a'], publicSubnetIds: ['s'] }, /at least two publicSubnetIds/],
-    [{ vpcId: 'vpc-1', availabilityZones: ['a'], publicSubnetIds: ['s', 't'] }, /one availability zone per public subnet \(1 zones for 2 subnets\)/],
+    [
+      { vpcId: 'vpc-1', availabilityZones: ['a'], publicSubnetIds: ['s', 't'] },
+      /one availability zone per public subnet \(1 zones for 2 subnets\)/,
+    ],
   ])('TunnelVpc(%j) throws', (props, message) => {
     // GIVEN inconsistent VPC props WHEN constructed THEN it throws a clear message
     expect(() => new TunnelVpc(stack(), 'Vpc', props)).toThrow(message);

@@ -19,7 +19,13 @@ describe('exit-server alarms and dashboard', () => {
     const unhealthy = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'UnHealthyHostCount' } });
     expect(Object.keys(unhealthy)).toHaveLength(2);
     for (const a of Object.values(unhealthy)) {
-      expect(a.Properties).toMatchObject({ Namespace: 'AWS/ApplicationELB', Threshold: 1, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+      expect(a.Properties).toMatchObject({
+        Namespace: 'AWS/ApplicationELB',
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     }
     // THEN target 5xx: 10 in 5 minutes
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -59,7 +65,18 @@ describe('exit-server alarms and dashboard', () => {
     const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
     expect(Object.keys(dashboards)).toHaveLength(1);
     const body = JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody);
-    for (const needle of ['RequestCount', 'HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'HealthyHostCount', 'UnHealthyHostCount', 'RunningTaskCount', 'DesiredTaskCount', 'CPUUtilization', 'MemoryUtilization', 'alarm']) {
+    for (const needle of [
+      'RequestCount',
+      'HTTPCode_Target_5XX_Count',
+      'TargetResponseTime',
+      'HealthyHostCount',
+      'UnHealthyHostCount',
+      'RunningTaskCount',
+      'DesiredTaskCount',
+      'CPUUtilization',
+      'MemoryUtilization',
+      'alarm',
+    ]) {
       expect(body).toContain(needle);
     }
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'tunnel-exit-server' });
@@ -88,6 +105,8 @@ describe('edge alarm', () => {
 describe('AlarmTopic', () => {
   it('refuses e-mail addresses together with an existing topic', () => {
     const stack = new Stack(new App(), 'S');
-    expect(() => new AlarmTopic(stack, 'T', { emails: ['a@example.com'], topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', topicName: 'x' })).toThrow(/not both/);
+    expect(
+      () => new AlarmTopic(stack, 'T', { emails: ['a@example.com'], topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', topicName: 'x' }),
+    ).toThrow(/not both/);
   });
 });

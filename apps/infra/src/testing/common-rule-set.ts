@@ -39,9 +39,17 @@ const BAD_BOTS = /nessus|nmap/i;
 /** The rules of `AWSManagedRulesCommonRuleSet` (version 1.x) that can see an upgrade request. */
 export const COMMON_RULE_SET: readonly ManagedRule[] = [
   { name: 'NoUserAgent_HEADER', inspects: 'User-Agent header missing', matches: (r) => !r.headers['user-agent'] },
-  { name: 'UserAgent_BadBots_HEADER', inspects: 'User-Agent naming a scanner (nessus, nmap)', matches: (r) => BAD_BOTS.test(r.headers['user-agent'] ?? '') },
+  {
+    name: 'UserAgent_BadBots_HEADER',
+    inspects: 'User-Agent naming a scanner (nessus, nmap)',
+    matches: (r) => BAD_BOTS.test(r.headers['user-agent'] ?? ''),
+  },
   { name: 'SizeRestrictions_QUERYSTRING', inspects: 'query string over 2,048 bytes', matches: (r) => Buffer.byteLength(r.query) > 2048 },
-  { name: 'SizeRestrictions_Cookie_HEADER', inspects: 'Cookie header over 10,240 bytes', matches: (r) => Buffer.byteLength(r.headers.cookie ?? '') > 10_240 },
+  {
+    name: 'SizeRestrictions_Cookie_HEADER',
+    inspects: 'Cookie header over 10,240 bytes',
+    matches: (r) => Buffer.byteLength(r.headers.cookie ?? '') > 10_240,
+  },
   { name: 'SizeRestrictions_BODY', inspects: 'body over 8 KB', matches: (r) => r.bodyBytes > 8 * 1024 },
   { name: 'SizeRestrictions_URIPATH', inspects: 'URI path over 1,024 bytes', matches: (r) => Buffer.byteLength(r.path) > 1024 },
   { name: 'EC2MetaDataSSRF_COOKIE', inspects: 'instance metadata address in Cookie', matches: (r) => SSRF.test(r.headers.cookie ?? '') },
@@ -49,10 +57,22 @@ export const COMMON_RULE_SET: readonly ManagedRule[] = [
   { name: 'EC2MetaDataSSRF_QUERYARGUMENTS', inspects: 'instance metadata address in the query', matches: (r) => SSRF.test(r.query) },
   { name: 'GenericLFI_QUERYARGUMENTS', inspects: 'path traversal in the query', matches: (r) => LFI.test(decodeURIComponent(r.query)) },
   { name: 'GenericLFI_URIPATH', inspects: 'path traversal in the path', matches: (r) => LFI.test(r.path) },
-  { name: 'GenericRFI_QUERYARGUMENTS', inspects: 'URL with an IPv4 host in the query', matches: (r) => RFI.test(decodeURIComponent(r.query)) },
+  {
+    name: 'GenericRFI_QUERYARGUMENTS',
+    inspects: 'URL with an IPv4 host in the query',
+    matches: (r) => RFI.test(decodeURIComponent(r.query)),
+  },
   { name: 'GenericRFI_URIPATH', inspects: 'URL with an IPv4 host in the path', matches: (r) => RFI.test(r.path) },
-  { name: 'RestrictedExtensions_URIPATH', inspects: 'system file extension in the path', matches: (r) => RESTRICTED_EXTENSIONS.test(r.path) },
-  { name: 'RestrictedExtensions_QUERYARGUMENTS', inspects: 'system file extension in the query', matches: (r) => RESTRICTED_EXTENSIONS.test(r.query) },
+  {
+    name: 'RestrictedExtensions_URIPATH',
+    inspects: 'system file extension in the path',
+    matches: (r) => RESTRICTED_EXTENSIONS.test(r.path),
+  },
+  {
+    name: 'RestrictedExtensions_QUERYARGUMENTS',
+    inspects: 'system file extension in the query',
+    matches: (r) => RESTRICTED_EXTENSIONS.test(r.query),
+  },
   { name: 'CrossSiteScripting_COOKIE', inspects: 'script in Cookie', matches: (r) => XSS.test(r.headers.cookie ?? '') },
   { name: 'CrossSiteScripting_QUERYARGUMENTS', inspects: 'script in the query', matches: (r) => XSS.test(decodeURIComponent(r.query)) },
   { name: 'CrossSiteScripting_URIPATH', inspects: 'script in the path', matches: (r) => XSS.test(r.path) },

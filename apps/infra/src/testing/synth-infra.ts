@@ -49,10 +49,7 @@ export interface SynthesizedInfra {
  * with `fileOverrides` merged in (`null` unsets a key, as in a user's file) and `argv` on top
  * (flags as a user would give them); tests read the result many times.
  */
-export function synthInfra(
-  argv: readonly string[] = [],
-  fileOverrides: Readonly<Record<string, unknown>> = {},
-): SynthesizedInfra {
+export function synthInfra(argv: readonly string[] = [], fileOverrides: Readonly<Record<string, unknown>> = {}): SynthesizedInfra {
   const examplePath = defaultConfigPath(INFRA_DIR, () => false);
   const file = { ...(JSON.parse(readFileSync(examplePath, 'utf8')) as object), ...fileOverrides };
   const config = loadInfraConfig({

@@ -13,8 +13,7 @@ export const ADMIN_TOKEN_OPTIONS = {
     expected: 'an environment variable name (letters, digits, underscores)',
     parse: parseEnvName,
     default: DEFAULT_ADMIN_TOKEN_ENV,
-    description:
-      'name of the environment variable holding the admin token for /status and other admin endpoints (unset: they answer 403)',
+    description: 'name of the environment variable holding the admin token for /status and other admin endpoints (unset: they answer 403)',
   },
   /** Path the admin token is read from, if given. */
   adminTokenFile: {
@@ -46,9 +45,18 @@ export function readAdminToken(
       token = io.readFile(config.adminTokenFile).trim();
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--admin-token-file', `--admin-token-file ${config.adminTokenFile}: cannot read (${reason})`);
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_TOKEN_MISSING',
+        '--admin-token-file',
+        `--admin-token-file ${config.adminTokenFile}: cannot read (${reason})`,
+      );
     }
-    if (token === '') throw new ConfigError('TUN_ERR_CONFIG_TOKEN_MISSING', '--admin-token-file', `--admin-token-file ${config.adminTokenFile}: file is empty`);
+    if (token === '')
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_TOKEN_MISSING',
+        '--admin-token-file',
+        `--admin-token-file ${config.adminTokenFile}: file is empty`,
+      );
   } else {
     token = io.env[config.adminTokenEnv]?.trim() || undefined;
   }

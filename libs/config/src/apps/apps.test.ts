@@ -109,7 +109,18 @@ describe('exit-server', () => {
 
   it('reads peers: repeatable --peer HOST:PORT (IPv6 in brackets) and --peers-dns NAME:PORT', () => {
     const c = loadConfig(exitServerSchema, {
-      argv: ['--peer', '10.0.1.5:8123', '--peer', '[fd00::5]:8123', '--peer', 'exit-b:9000', '--peers-dns', 'exit-server.tunnel.local:8123', '--peer-interval', '500ms'],
+      argv: [
+        '--peer',
+        '10.0.1.5:8123',
+        '--peer',
+        '[fd00::5]:8123',
+        '--peer',
+        'exit-b:9000',
+        '--peers-dns',
+        'exit-server.tunnel.local:8123',
+        '--peer-interval',
+        '500ms',
+      ],
       env,
     });
     expect(c.peer).toEqual([
@@ -140,7 +151,12 @@ describe('exit-server', () => {
       argv: ['--balance', 'connection', '--sticky-cookie', 'tunnel_lb', '--sticky-secret-env', 'LB_SECRET'],
       env: { ...env, TUNNEL_BALANCE_POLICY: 'least-inflight', LB_SECRET: 'a-sticky-secret-of-32-characters' },
     });
-    expect(c).toMatchObject({ balance: 'connection', balancePolicy: 'least-inflight', stickyCookie: 'tunnel_lb', stickySecretEnv: 'LB_SECRET' });
+    expect(c).toMatchObject({
+      balance: 'connection',
+      balancePolicy: 'least-inflight',
+      stickyCookie: 'tunnel_lb',
+      stickySecretEnv: 'LB_SECRET',
+    });
   });
 
   it('accepts a TLS pair and TCP ports from env', () => {
@@ -202,9 +218,17 @@ describe('edge-client', () => {
     [[], '--url', /--url is required/],
     [['--url', 'wss://x'], '--upstream', /at least one --upstream \(or --tcp\) is required/],
     [['--url', 'http://x', '--upstream', 'http://a'], '--url', /^--url: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"$/],
-    [['--url', 'wss://x', '--upstream', 'a.test=ftp://a'], '--upstream', /^--upstream: expected HOST=URL or URL \(http:\/\/ or https:\/\/\), got "a.test=ftp:\/\/a"$/],
+    [
+      ['--url', 'wss://x', '--upstream', 'a.test=ftp://a'],
+      '--upstream',
+      /^--upstream: expected HOST=URL or URL \(http:\/\/ or https:\/\/\), got "a.test=ftp:\/\/a"$/,
+    ],
     [['--url', 'wss://x', '--upstream', 'localhost:3000'], '--upstream', /expected HOST=URL or URL/],
-    [['--url', 'wss://x', '--upstream', 'a.test=http://a/v1'], '--upstream', /takes no path or query \(requests keep their own\), got "a.test=http:\/\/a\/v1"/],
+    [
+      ['--url', 'wss://x', '--upstream', 'a.test=http://a/v1'],
+      '--upstream',
+      /takes no path or query \(requests keep their own\), got "a.test=http:\/\/a\/v1"/,
+    ],
     [['--url', 'wss://x', '--upstream', 'http://a/?x=1'], '--upstream', /takes no path or query/],
     [['--url', 'wss://x', '--upstream', 'bad host=http://a'], '--upstream', /expected HOST=URL or URL/],
     [['--url', 'wss://x', '--upstream', 'http://a', '--upstream', 'http://b'], '--upstream', /more than one default upstream/],
@@ -242,9 +266,7 @@ describe('sample-app and infra', () => {
   it('sample-app has defaults and no token', () => {
     const c = loadConfig(sampleAppSchema, { argv: ['--name', 'a'], env: {} });
     expect({ ...c }).toEqual({ port: 3000, bind: '0.0.0.0', name: 'a', config: undefined, logLevel: 'info' });
-    expect(configError(() => loadConfig(sampleAppSchema, { argv: ['--token', 'hunter2'], env: {} })).message).not.toContain(
-      'hunter2',
-    );
+    expect(configError(() => loadConfig(sampleAppSchema, { argv: ['--token', 'hunter2'], env: {} })).message).not.toContain('hunter2');
   });
 
   it('infra parses its options', () => {

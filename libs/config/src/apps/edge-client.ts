@@ -50,7 +50,8 @@ export function parseUpstream(raw: string): Upstream {
   if (url !== undefined) {
     const u = new URL(url);
     // Requests keep their own path: the edge client passes bytes through without rewriting them.
-    if (u.pathname !== '/' || u.search !== '' || u.hash !== '') throw new Error(`an upstream URL takes no path or query (requests keep their own), got "${raw}"`);
+    if (u.pathname !== '/' || u.search !== '' || u.hash !== '')
+      throw new Error(`an upstream URL takes no path or query (requests keep their own), got "${raw}"`);
   }
   const hostOk = hostname === null || isHostname(hostname.startsWith('*.') ? hostname.slice(2) : hostname);
   if (url === undefined || !hostOk) throw new Error(`expected ${UPSTREAM_EXPECTED}`);
@@ -105,8 +106,7 @@ export function parseHaConnections(raw: string): number | 'all' {
 /** Configuration of the edge client (device side: dials out, forwards to local upstreams). */
 export const edgeClientSchema = defineSchema({
   name: 'edge-client',
-  summary:
-    'Device side of the tunnel: dials out to the exit server over WebSocket and forwards requests to local upstreams.',
+  summary: 'Device side of the tunnel: dials out to the exit server over WebSocket and forwards requests to local upstreams.',
   token: true,
   options: {
     /** Exit-server control URL (ws: or wss:), normalised href. */
@@ -136,13 +136,15 @@ export const edgeClientSchema = defineSchema({
       min: 1,
       max: 1000,
       default: 1,
-      description: "this client's share of requests relative to the other clients of a route (round-robin and least-inflight honour it; 2 takes twice a 1's share)",
+      description:
+        "this client's share of requests relative to the other clients of a route (round-robin and least-inflight honour it; 2 takes twice a 1's share)",
     },
     /** Allow ws:// (clear text) to an address other than loopback. */
     insecure: {
       kind: 'boolean',
       default: false,
-      description: 'allow a ws:// --url to a non-loopback host: the token and all traffic then travel in clear (refused by default; use wss://)',
+      description:
+        'allow a ws:// --url to a non-loopback host: the token and all traffic then travel in clear (refused by default; use wss://)',
     },
     /** Extra trusted CA (PEM) path for wss://. */
     caFile: { kind: 'string', placeholder: 'path', description: 'extra CA certificate (PEM) to trust for wss://' },
@@ -178,7 +180,8 @@ export const edgeClientSchema = defineSchema({
       max: 65535,
       // As many as the exit server's default streams per client: one per public connection.
       default: 1024,
-      description: 'most connections open to one upstream at once (one per public connection routed here); more are refused, and the exit server retries them on another client',
+      description:
+        'most connections open to one upstream at once (one per public connection routed here); more are refused, and the exit server retries them on another client',
     },
     /** Grace period for in-flight requests on shutdown, in milliseconds. */
     drainTimeout: {
@@ -229,11 +232,7 @@ export const edgeClientSchema = defineSchema({
       );
     }
     if (config.reconnectMax < config.reconnectMin) {
-      throw new ConfigError(
-        'TUN_ERR_CONFIG_CONFLICT',
-        '--reconnect-max',
-        '--reconnect-max must be >= --reconnect-min',
-      );
+      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--reconnect-max', '--reconnect-max must be >= --reconnect-min');
     }
     const hosts = new Set<string | null>();
     for (const { hostname } of config.upstream) {
@@ -255,7 +254,11 @@ export const edgeClientSchema = defineSchema({
     }
     for (const { publicPort } of config.proxyProtocol) {
       if (!ports.has(publicPort)) {
-        throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--proxy-protocol', `--proxy-protocol: port ${publicPort} is not forwarded by any --tcp`);
+        throw new ConfigError(
+          'TUN_ERR_CONFIG_CONFLICT',
+          '--proxy-protocol',
+          `--proxy-protocol: port ${publicPort} is not forwarded by any --tcp`,
+        );
       }
     }
   },

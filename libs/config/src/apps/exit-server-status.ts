@@ -17,7 +17,7 @@ export const exitServerStatusSchema = defineSchema({
       min: 0,
       max: 60_000,
       default: 1000,
-      description: 'time between the two /status reads that give each client\'s req/s; 0 = one read, no req/s',
+      description: "time between the two /status reads that give each client's req/s; 0 = one read, no req/s",
     },
     /** Give up on a /status read after this long, in milliseconds. */
     timeout: { kind: 'duration', min: 1, default: 5000, description: 'give up on a /status read after this long' },

@@ -19,7 +19,8 @@ export { parsePortRange, type PortRange } from './port-range.ts';
 
 /** Parses a cookie name: an RFC 6265 token. */
 export function parseCookieName(raw: string): string {
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) throw new Error("expected a cookie name of 1-64 letters, digits and !#$%&'*+-.^_`|~");
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw))
+    throw new Error("expected a cookie name of 1-64 letters, digits and !#$%&'*+-.^_`|~");
   return raw;
 }
 
@@ -34,8 +35,7 @@ export const STREAM_WINDOW = { kind: 'bytes', min: 16 * KiB, max: 16 * MiB, defa
 /** Configuration of the exit server (cloud side: public HTTP ingress + control port). */
 export const exitServerSchema = defineSchema({
   name: 'exit-server',
-  summary:
-    'Public side of the tunnel: accepts HTTP requests and forwards them over WebSocket to connected edge clients.',
+  summary: 'Public side of the tunnel: accepts HTTP requests and forwards them over WebSocket to connected edge clients.',
   token: true,
   options: {
     /** Public HTTP port; 0 = any free port. */
@@ -150,7 +150,7 @@ export const exitServerSchema = defineSchema({
       choices: ['request', 'connection'],
       default: 'request',
       description:
-        "request: every request picks its client, even on a kept-alive connection (which keeps one stream per client it used); connection: a public connection stays with one client until its Host changes or the client drains (TCP-proxy semantics)",
+        'request: every request picks its client, even on a kept-alive connection (which keeps one stream per client it used); connection: a public connection stays with one client until its Host changes or the client drains (TCP-proxy semantics)',
     },
     /** How a route picks among its clients. */
     balancePolicy: {
@@ -164,7 +164,7 @@ export const exitServerSchema = defineSchema({
     stickyCookie: {
       kind: 'custom',
       placeholder: 'NAME',
-      expected: 'a cookie name (letters, digits and !#$%&\'*+-.^_`|~)',
+      expected: "a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
       parse: parseCookieName,
       description:
         'session affinity: set cookie NAME on the first response, naming its client (opaque, signed); later requests carrying it go to that client while it is connected',
@@ -241,7 +241,11 @@ export const exitServerSchema = defineSchema({
     }
     const adminToken = readAdminToken(config, config.tokens ?? [], io);
     if (adminToken !== undefined && grants?.some((g) => g.tokenDigests.some((d) => d.equals(tokenDigest(adminToken))))) {
-      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--admin-token-env', 'the admin token equals a token in --tokens-file: that client could read /status; generate a distinct admin token');
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_CONFLICT',
+        '--admin-token-env',
+        'the admin token equals a token in --tokens-file: that client could read /status; generate a distinct admin token',
+      );
     }
     return { adminToken, grants, stickySecret: readStickySecret(config, io) };
   },
@@ -265,18 +269,18 @@ export const exitServerSchema = defineSchema({
     }
     if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
       const missing = config.tlsCert === undefined ? '--tls-cert' : '--tls-key';
-      throw new ConfigError(
-        'TUN_ERR_CONFIG_CONFLICT',
-        missing,
-        `--tls-cert and --tls-key must be given together (${missing} is missing)`,
-      );
+      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', missing, `--tls-cert and --tls-key must be given together (${missing} is missing)`);
     }
     if ((config.stickySecretEnv !== undefined || config.stickySecretFile !== undefined) && config.stickyCookie === undefined) {
       const given = config.stickySecretFile !== undefined ? '--sticky-secret-file' : '--sticky-secret-env';
       throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', given, `${given} signs sticky cookies: it needs --sticky-cookie NAME`);
     }
     if (config.stickySecretEnv !== undefined && config.stickySecretFile !== undefined) {
-      throw new ConfigError('TUN_ERR_CONFIG_CONFLICT', '--sticky-secret-file', '--sticky-secret-file and --sticky-secret-env are alternatives: give one');
+      throw new ConfigError(
+        'TUN_ERR_CONFIG_CONFLICT',
+        '--sticky-secret-file',
+        '--sticky-secret-file and --sticky-secret-env are alternatives: give one',
+      );
     }
     const seen = new Set<number>();
     for (const port of config.tcpPort) {

@@ -88,8 +88,16 @@ describe('infra config', () => {
     [[...base, '--exit-server-cpu', '300'], '--exit-server-cpu', /must be one of 256, 512/],
     [[...base, '--exit-server-memory', '4096'], '--exit-server-memory', /does not suit --exit-server-cpu 256/],
     [[...base, '--alb-idle-timeout', '1500ms'], '--alb-idle-timeout', /whole seconds/],
-    [[...base, '--exit-server-min-count', '4', '--exit-server-max-count', '3', '--exit-server-desired-count', '3'], '--exit-server-min-count', /must be <= --exit-server-max-count/],
-    [[...base, '--exit-server-desired-count', '7'], '--exit-server-desired-count', /between --exit-server-min-count and --exit-server-max-count/],
+    [
+      [...base, '--exit-server-min-count', '4', '--exit-server-max-count', '3', '--exit-server-desired-count', '3'],
+      '--exit-server-min-count',
+      /must be <= --exit-server-max-count/,
+    ],
+    [
+      [...base, '--exit-server-desired-count', '7'],
+      '--exit-server-desired-count',
+      /between --exit-server-min-count and --exit-server-max-count/,
+    ],
     [[...base, '--exit-server-max-count', '17'], '--exit-server-max-count', /1-16/],
     [[...base, '--exit-server-drain-timeout', '1500ms'], '--exit-server-drain-timeout', /whole seconds/],
     [[...base, '--exit-server-drain-timeout', '2m'], '--exit-server-drain-timeout', /1s-1m40s|expected a duration/],
@@ -122,8 +130,17 @@ describe('infra config', () => {
 describe('infra config: alarms', () => {
   it('takes e-mail addresses or an existing topic, not both, and refuses a malformed address', () => {
     const base = ['--domain', 'tunnel.example.com', '--certificate-arn', 'arn:aws:acm:eu-west-1:123456789012:certificate/x'];
-    expect(loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'ops@example.com'], env: {} }).alarmEmail).toEqual(['ops@example.com']);
-    expect(() => loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'not-an-address'], env: {} })).toThrow(/--alarm-email.*e-mail address/);
-    expect(() => loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'ops@example.com', '--alarm-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:t'], env: {} })).toThrow(/give one of them/);
+    expect(loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'ops@example.com'], env: {} }).alarmEmail).toEqual([
+      'ops@example.com',
+    ]);
+    expect(() => loadConfig(infraSchema, { argv: [...base, '--alarm-email', 'not-an-address'], env: {} })).toThrow(
+      /--alarm-email.*e-mail address/,
+    );
+    expect(() =>
+      loadConfig(infraSchema, {
+        argv: [...base, '--alarm-email', 'ops@example.com', '--alarm-topic-arn', 'arn:aws:sns:eu-west-1:123456789012:t'],
+        env: {},
+      }),
+    ).toThrow(/give one of them/);
   });
 });

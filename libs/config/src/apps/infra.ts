@@ -185,7 +185,7 @@ export const infraSchema = defineSchema({
       max: 100_000,
       default: 30_000,
       description:
-        'how long a stopping exit-server task drains (whole seconds): the ALB deregistration delay and the exit server\'s --drain-timeout; the task\'s stop timeout is this plus 15 s (Fargate allows 120 s)',
+        "how long a stopping exit-server task drains (whole seconds): the ALB deregistration delay and the exit server's --drain-timeout; the task's stop timeout is this plus 15 s (Fargate allows 120 s)",
     },
     /** Fargate CPU units of the exit-server task. */
     exitServerCpu: {
@@ -254,7 +254,8 @@ export const infraSchema = defineSchema({
     githubOidcProviderArn: {
       kind: 'string',
       placeholder: 'arn',
-      description: 'with --github-repository: the account already has the token.actions.githubusercontent.com OIDC provider (one per account)',
+      description:
+        'with --github-repository: the account already has the token.actions.githubusercontent.com OIDC provider (one per account)',
     },
     /** E-mail addresses subscribed to the alarms' SNS topic (created by the exit-server stack). */
     alarmEmail: {
@@ -269,7 +270,8 @@ export const infraSchema = defineSchema({
         },
       },
       default: [],
-      description: 'send the alarms (unhealthy targets, target 5xx, exit-server or edge tasks missing) to an SNS topic with these e-mail subscriptions',
+      description:
+        'send the alarms (unhealthy targets, target 5xx, exit-server or edge tasks missing) to an SNS topic with these e-mail subscriptions',
     },
     /** ARN of an existing SNS topic for the alarms. */
     alarmTopicArn: {
@@ -339,7 +341,10 @@ export const infraSchema = defineSchema({
       throw conflict('--exit-server-min-count', '--exit-server-min-count must be <= --exit-server-max-count');
     }
     if (config.exitServerDesiredCount < config.exitServerMinCount || config.exitServerDesiredCount > config.exitServerMaxCount) {
-      throw conflict('--exit-server-desired-count', '--exit-server-desired-count must lie between --exit-server-min-count and --exit-server-max-count');
+      throw conflict(
+        '--exit-server-desired-count',
+        '--exit-server-desired-count must lie between --exit-server-min-count and --exit-server-max-count',
+      );
     }
     if (config.exitServerDrainTimeout % 1000 !== 0) {
       throw conflict('--exit-server-drain-timeout', '--exit-server-drain-timeout must be whole seconds');

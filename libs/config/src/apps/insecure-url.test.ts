@@ -7,10 +7,13 @@ const env = { TUNNEL_TOKEN: 'edge-client-test-token-0123456789abc' };
 const load = (argv: string[]) => loadConfig(edgeClientSchema, { argv: [...argv, '--upstream', 'http://127.0.0.1:3000'], env });
 
 describe('edge client --url and --insecure', () => {
-  it.each(['wss://tunnel.example.com', 'ws://127.0.0.1:8123', 'ws://127.9.9.9:1', 'ws://localhost:8123', 'ws://[::1]:8123'])('accepts %s', (url) => {
-    expect(isSecureOrLoopback(url)).toBe(true);
-    expect(load(['--url', url]).url).toBeDefined();
-  });
+  it.each(['wss://tunnel.example.com', 'ws://127.0.0.1:8123', 'ws://127.9.9.9:1', 'ws://localhost:8123', 'ws://[::1]:8123'])(
+    'accepts %s',
+    (url) => {
+      expect(isSecureOrLoopback(url)).toBe(true);
+      expect(load(['--url', url]).url).toBeDefined();
+    },
+  );
 
   it.each(['ws://tunnel.example.com:8123', 'ws://10.0.0.5:8123', 'ws://exit:8123', 'ws://[fd00::1]:8123', 'ws://128.0.0.1'])(
     'refuses %s unless --insecure (the token would travel in clear)',

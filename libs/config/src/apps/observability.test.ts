@@ -23,12 +23,28 @@ describe('observability options', () => {
     const server = loadConfig(exitServerSchema, { argv: ['--token-env', 'T'], env: { T: 'x'.repeat(32) } });
     expect(server.metricsBind).toBeUndefined();
     expect(server.accessLog).toBe('stdout');
-    const client = loadConfig(edgeClientSchema, { argv: ['--url', 'ws://127.0.0.1:8123', '--upstream', 'http://127.0.0.1:3000', '--token-env', 'T', '--metrics-bind', '0.0.0.0:9101', '--access-log', 'off'], env: { T: 'x'.repeat(32) } });
+    const client = loadConfig(edgeClientSchema, {
+      argv: [
+        '--url',
+        'ws://127.0.0.1:8123',
+        '--upstream',
+        'http://127.0.0.1:3000',
+        '--token-env',
+        'T',
+        '--metrics-bind',
+        '0.0.0.0:9101',
+        '--access-log',
+        'off',
+      ],
+      env: { T: 'x'.repeat(32) },
+    });
     expect(client.metricsBind).toEqual({ host: '0.0.0.0', port: 9101 });
     expect(client.accessLog).toBe('off');
   });
 
   it('names the flag and what it expects on a bad --metrics-bind', () => {
-    expect(() => loadConfig(exitServerSchema, { argv: ['--token-env', 'T', '--metrics-bind', 'nope'], env: { T: 'x'.repeat(32) } })).toThrow(/--metrics-bind.*expected ADDR:PORT/);
+    expect(() =>
+      loadConfig(exitServerSchema, { argv: ['--token-env', 'T', '--metrics-bind', 'nope'], env: { T: 'x'.repeat(32) } }),
+    ).toThrow(/--metrics-bind.*expected ADDR:PORT/);
   });
 });

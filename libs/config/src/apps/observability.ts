@@ -15,7 +15,8 @@ export function parseBindAddress(raw: string): BindAddress {
   const host = m ? (m[1] ?? m[2]) : '';
   const port = m ? Number(m[3]) : NaN;
   const hostOk = m?.[1] !== undefined ? isIP(host) === 6 : isIP(host) === 4 || isHostname(host);
-  if (!m || !hostOk || !(port >= 0 && port <= 65535)) throw new Error('expected ADDR:PORT, e.g. 127.0.0.1:9100 or [::1]:9100 (port 0 = any free port)');
+  if (!m || !hostOk || !(port >= 0 && port <= 65535))
+    throw new Error('expected ADDR:PORT, e.g. 127.0.0.1:9100 or [::1]:9100 (port 0 = any free port)');
   return { host, port };
 }
 

@@ -28,14 +28,16 @@ function hostPort(raw: string): { host: string; port: number } | undefined {
 /** Parses `HOST:PORT` (IPv6 in brackets, e.g. `[fd00::5]:8123`). */
 export function parsePeerAddress(raw: string): PeerAddress {
   const hp = hostPort(raw);
-  if (!hp || (isIP(hp.host) === 0 && !isHostname(hp.host))) throw new Error('expected HOST:PORT (a peer exit server\'s control port), e.g. 10.0.1.5:8123');
+  if (!hp || (isIP(hp.host) === 0 && !isHostname(hp.host)))
+    throw new Error("expected HOST:PORT (a peer exit server's control port), e.g. 10.0.1.5:8123");
   return hp;
 }
 
 /** Parses `NAME:PORT` where NAME is a DNS hostname. */
 export function parsePeersDns(raw: string): PeersDns {
   const hp = hostPort(raw);
-  if (!hp || isIP(hp.host) !== 0 || !isHostname(hp.host)) throw new Error('expected NAME:PORT (a DNS name and the control port), e.g. exit-server.tunnel.local:8123');
+  if (!hp || isIP(hp.host) !== 0 || !isHostname(hp.host))
+    throw new Error('expected NAME:PORT (a DNS name and the control port), e.g. exit-server.tunnel.local:8123');
   return { name: hp.host, port: hp.port };
 }
 
@@ -55,7 +57,8 @@ export const PEER_OPTIONS = {
     placeholder: 'NAME:PORT',
     expected: 'NAME:PORT',
     parse: parsePeersDns,
-    description: 'every A/AAAA record of NAME is a peer exit server with its control port at PORT, re-resolved every --peer-interval (ECS service discovery, a Docker network alias)',
+    description:
+      'every A/AAAA record of NAME is a peer exit server with its control port at PORT, re-resolved every --peer-interval (ECS service discovery, a Docker network alias)',
   },
   /** Interval between DNS resolutions and /healthz probes of peers, in milliseconds. */
   peerInterval: {
@@ -71,7 +74,8 @@ export const PEER_OPTIONS = {
     min: 100,
     max: 600_000,
     default: 6000,
-    description: 'a peer that has not answered its /healthz probe for this long leaves the advertised set (one that answers "draining" leaves at once)',
+    description:
+      'a peer that has not answered its /healthz probe for this long leaves the advertised set (one that answers "draining" leaves at once)',
   },
   /** Longest wait for clients before /readyz answers 200 anyway, in milliseconds. */
   readyTimeout: {
@@ -80,7 +84,7 @@ export const PEER_OPTIONS = {
     max: 3_600_000,
     default: 30_000,
     description:
-      'after start, /readyz (the public target group\'s health check) answers 200 once this server holds as many clients as its busiest peer, or after this long',
+      "after start, /readyz (the public target group's health check) answers 200 once this server holds as many clients as its busiest peer, or after this long",
   },
   /** Wait between turning unhealthy and closing the public port on SIGTERM, in milliseconds. */
   drainDelay: {

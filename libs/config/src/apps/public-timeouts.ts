@@ -22,7 +22,8 @@ export const PUBLIC_TIMEOUT_OPTIONS = {
   sendTimeout: {
     kind: 'duration',
     default: 60_000,
-    description: 'cut a public connection whose client has not taken any response bytes for this long (its socket buffer stays full); 0 = never',
+    description:
+      'cut a public connection whose client has not taken any response bytes for this long (its socket buffer stays full); 0 = never',
   },
   /** Longest an upstream may go silent mid-response while the client reads, ms. */
   upstreamReadTimeout: {

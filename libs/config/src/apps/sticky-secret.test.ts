@@ -20,13 +20,19 @@ describe('readStickySecret', () => {
 
   it('reads the env var or the file, trimmed; none configured means random', () => {
     expect(readStickySecret({}, { env: {}, readFile: noFile })).toBeUndefined();
-    expect(readStickySecret({ stickySecretEnv: 'S' }, { env: { S: ' 0123456789abcdef \n' }, readFile: noFile })?.toString()).toBe('0123456789abcdef');
-    expect(readStickySecret({ stickySecretFile: '/x' }, { env: {}, readFile: () => '0123456789abcdefXYZ\n' })?.toString()).toBe('0123456789abcdefXYZ');
+    expect(readStickySecret({ stickySecretEnv: 'S' }, { env: { S: ' 0123456789abcdef \n' }, readFile: noFile })?.toString()).toBe(
+      '0123456789abcdef',
+    );
+    expect(readStickySecret({ stickySecretFile: '/x' }, { env: {}, readFile: () => '0123456789abcdefXYZ\n' })?.toString()).toBe(
+      '0123456789abcdefXYZ',
+    );
   });
 
   it('refuses an unset variable, an unreadable file and a short secret without echoing it', () => {
     expect(code(() => readStickySecret({ stickySecretEnv: 'S' }, { env: {}, readFile: noFile }))).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
     expect(code(() => readStickySecret({ stickySecretFile: '/nope' }, { env: {}, readFile: noFile }))).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
-    expect(code(() => readStickySecret({ stickySecretEnv: 'S' }, { env: { S: 'short' }, readFile: noFile }))).toBe('TUN_ERR_CONFIG_INVALID_VALUE');
+    expect(code(() => readStickySecret({ stickySecretEnv: 'S' }, { env: { S: 'short' }, readFile: noFile }))).toBe(
+      'TUN_ERR_CONFIG_INVALID_VALUE',
+    );
   });
 });

@@ -37,7 +37,8 @@ export function readStickySecret(source: StickySecretSource, io: SecretIo): stri
   } else if (source.stickySecretEnv !== undefined) {
     flag = '--sticky-secret-env';
     const value = io.env[source.stickySecretEnv];
-    if (value === undefined) throw new ConfigError('TUN_ERR_CONFIG_INVALID_VALUE', flag, `${flag}: env ${source.stickySecretEnv} is not set`);
+    if (value === undefined)
+      throw new ConfigError('TUN_ERR_CONFIG_INVALID_VALUE', flag, `${flag}: env ${source.stickySecretEnv} is not set`);
     text = value.trim();
   } else {
     return undefined;

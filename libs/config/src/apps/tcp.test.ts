@@ -45,11 +45,14 @@ describe('TCP options', () => {
   });
 
   it('edge client: TCP-only is allowed; --proxy-protocol must name a forwarded port', () => {
-    const c = loadConfig(edgeClientSchema, { argv: ['--url', 'ws://localhost', '--tcp', '2222=127.0.0.1:22', '--proxy-protocol', '2222=v2'], env });
+    const c = loadConfig(edgeClientSchema, {
+      argv: ['--url', 'ws://localhost', '--tcp', '2222=127.0.0.1:22', '--proxy-protocol', '2222=v2'],
+      env,
+    });
     expect(c.upstream).toEqual([]);
     expect(c.proxyProtocol).toEqual([{ publicPort: 2222, version: 2 }]);
-    expect(() => loadConfig(edgeClientSchema, { argv: ['--url', 'ws://localhost', '--tcp', '2222=127.0.0.1:22', '--proxy-protocol', '5432=v1'], env })).toThrow(
-      /--proxy-protocol: port 5432 is not forwarded by any --tcp/,
-    );
+    expect(() =>
+      loadConfig(edgeClientSchema, { argv: ['--url', 'ws://localhost', '--tcp', '2222=127.0.0.1:22', '--proxy-protocol', '5432=v1'], env }),
+    ).toThrow(/--proxy-protocol: port 5432 is not forwarded by any --tcp/);
   });
 });

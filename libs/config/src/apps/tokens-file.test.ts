@@ -41,7 +41,11 @@ describe('tokens file', () => {
 `;
     const [a, b, c] = parseTokensFile(yaml, 'tokens.yaml', 32);
     expect(a).toMatchObject({ id: 'pi-a', hostnames: ['app.example.com', '*.a.example.com'], maxStreams: 8 });
-    expect(a.tcpPorts).toEqual([{ from: 2222, to: 2222 }, { from: 20000, to: 20010 }, { from: 2223, to: 2223 }]);
+    expect(a.tcpPorts).toEqual([
+      { from: 2222, to: 2222 },
+      { from: 20000, to: 20010 },
+      { from: 2223, to: 2223 },
+    ]);
     expect(a.tokenDigests).toEqual([tokenDigest(A)]);
     expect(b.tokenDigests).toEqual([tokenDigest(B), tokenDigest(`${B}-new`)]);
     expect(b.tcpPorts).toEqual([]);
@@ -87,7 +91,9 @@ describe('tokens file', () => {
     expect(c.grants?.map((g) => g.id)).toEqual(['pi-a']);
     expect(Object.keys(c)).not.toContain('grants');
     expect(error(() => loadConfig(exitServerSchema, { argv: [], env: {} })).code).toBe('TUN_ERR_CONFIG_TOKEN_MISSING');
-    expect(error(() => loadConfig(exitServerSchema, { argv: ['--tokens-file', join(dir, 'absent')], env: {} })).message).toMatch(/cannot read \(ENOENT\)/);
+    expect(error(() => loadConfig(exitServerSchema, { argv: ['--tokens-file', join(dir, 'absent')], env: {} })).message).toMatch(
+      /cannot read \(ENOENT\)/,
+    );
     const clash = error(() => loadConfig(exitServerSchema, { argv: ['--tokens-file', path], env: { TUNNEL_ADMIN_TOKEN: A } }));
     expect(clash.code).toBe('TUN_ERR_CONFIG_CONFLICT');
     expect(clash.message).not.toContain(A);

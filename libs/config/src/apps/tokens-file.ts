@@ -61,7 +61,11 @@ export function parseTokensFile(text: string, path: string, minTokenLength = 0):
   } catch (err) {
     fail(`not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
   }
-  const list = Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.clients) ? data.clients : fail('expected a list of clients or { clients: [...] }');
+  const list = Array.isArray(data)
+    ? data
+    : isRecord(data) && Array.isArray(data.clients)
+      ? data.clients
+      : fail('expected a list of clients or { clients: [...] }');
   if (list.length > TOKENS_FILE_LIMITS.maxClients) fail(`more than ${TOKENS_FILE_LIMITS.maxClients} clients`);
   const ids = new Set<string>();
   const digests = new Map<string, string>();
@@ -102,7 +106,13 @@ export function parseTokensFile(text: string, path: string, minTokenLength = 0):
     if (maxStreams !== undefined && !(Number.isInteger(maxStreams) && (maxStreams as number) >= 1 && (maxStreams as number) <= 65535)) {
       fail(`${at}: maxStreams must be an integer 1-65535`);
     }
-    return Object.freeze({ id, tokenDigests: Object.freeze(tokenDigests), hostnames: Object.freeze(hostnames), tcpPorts: Object.freeze(tcpPorts), maxStreams: maxStreams as number | undefined });
+    return Object.freeze({
+      id,
+      tokenDigests: Object.freeze(tokenDigests),
+      hostnames: Object.freeze(hostnames),
+      tcpPorts: Object.freeze(tcpPorts),
+      maxStreams: maxStreams as number | undefined,
+    });
   });
   return Object.freeze(grants);
 }
@@ -112,7 +122,10 @@ function readDigests(raw: Record<string, unknown>, at: string, minTokenLength: n
   if (given.length !== 1) fail(`${at}: give exactly one of token, tokens or tokenSha256`);
   const plain = (t: unknown): Buffer => {
     if (typeof t !== 'string' || t.trim() === '') return fail(`${at}: tokens must be non-empty strings`);
-    if (t.trim().length < minTokenLength) fail(`${at}: a token is shorter than ${minTokenLength} characters (use a random one, e.g. openssl rand -base64 32, or --allow-weak-token)`);
+    if (t.trim().length < minTokenLength)
+      fail(
+        `${at}: a token is shorter than ${minTokenLength} characters (use a random one, e.g. openssl rand -base64 32, or --allow-weak-token)`,
+      );
     return tokenDigest(t.trim());
   };
   if (raw.token !== undefined) return [plain(raw.token)];

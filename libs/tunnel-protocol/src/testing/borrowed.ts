@@ -47,5 +47,10 @@ export function detachedStream(): TunnelStream {
     whenWritable: (cb) => cb(),
     streamClosed: () => {},
   };
-  return new TunnelStream(host, 1, { kind: 'tcp', port: 1, remoteAddress: '', remotePort: 0, localAddress: '' }, { sendWindow: 1 << 20, recvWindow: 1 << 20 });
+  return new TunnelStream(
+    host,
+    1,
+    { kind: 'tcp', port: 1, remoteAddress: '', remotePort: 0, localAddress: '' },
+    { sendWindow: 1 << 20, recvWindow: 1 << 20 },
+  );
 }

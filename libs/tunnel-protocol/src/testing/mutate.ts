@@ -8,13 +8,19 @@ type Edit =
   | { readonly kind: 'repeat'; readonly at: number; readonly length: number };
 
 /** Bytes that break parsers most often: CR, LF, SP, HTAB, VT, NUL, DEL, NBSP, ':', ',', ';', digits, hex. */
-const INTERESTING = [0x0d, 0x0a, 0x20, 0x09, 0x0b, 0x00, 0x7f, 0xa0, 0xff, 0x3a, 0x2c, 0x3b, 0x30, 0x35, 0x39, 0x46, 0x80, 0x81, 0x88, 0x7e];
+const INTERESTING = [
+  0x0d, 0x0a, 0x20, 0x09, 0x0b, 0x00, 0x7f, 0xa0, 0xff, 0x3a, 0x2c, 0x3b, 0x30, 0x35, 0x39, 0x46, 0x80, 0x81, 0x88, 0x7e,
+];
 
 const byteArb = fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: 0, max: 255 }));
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: byteArb }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(byteArb, { minLength: 1, maxLength: 8 }).map((a) => Uint8Array.from(a)) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.array(byteArb, { minLength: 1, maxLength: 8 }).map((a) => Uint8Array.from(a)),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }) }),
 );
@@ -43,7 +49,9 @@ function apply(input: Buffer, edit: Edit): Buffer {
  * messages", which reach far deeper into a parser than random bytes do.
  */
 export function mutated(corpus: readonly Buffer[]): fc.Arbitrary<Buffer> {
-  return fc.tuple(fc.constantFrom(...corpus), fc.array(editArb, { minLength: 1, maxLength: 6 })).map(([seed, edits]) => edits.reduce(apply, seed));
+  return fc
+    .tuple(fc.constantFrom(...corpus), fc.array(editArb, { minLength: 1, maxLength: 6 }))
+    .map(([seed, edits]) => edits.reduce(apply, seed));
 }
 
 /** Where to cut a buffer into reads: up to 12 cut points (see splitAt). */

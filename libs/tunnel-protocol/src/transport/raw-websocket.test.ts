@@ -32,8 +32,11 @@ function maskedFrame(opcode: number, payload: Buffer, key: Buffer, fin = true): 
 function decodeSplit(wire: Buffer, expectMasked: boolean, cut: () => number): { data: Buffer; controls: Array<[number, string]> } {
   const parts: Buffer[] = [];
   const controls: Array<[number, string]> = [];
-  const dec = new WsFrameDecoder(expectMasked, { data: (p) => parts.push(Buffer.from(p)), control: (op, p) => controls.push([op, p.toString('latin1')]) });
-  for (let off = 0; off < wire.length; ) {
+  const dec = new WsFrameDecoder(expectMasked, {
+    data: (p) => parts.push(Buffer.from(p)),
+    control: (op, p) => controls.push([op, p.toString('latin1')]),
+  });
+  for (let off = 0; off < wire.length;) {
     const n = Math.max(1, cut());
     dec.push(wire.subarray(off, off + n));
     off += n;
@@ -126,7 +129,15 @@ describe('ws-handshake', () => {
   });
 });
 
-const head: HttpRequestHead = { kind: 'http', method: 'GET', target: '/', authority: 'a.test', remoteAddress: '127.0.0.1', remotePort: 1, headers: [] };
+const head: HttpRequestHead = {
+  kind: 'http',
+  method: 'GET',
+  target: '/',
+  authority: 'a.test',
+  remoteAddress: '127.0.0.1',
+  remotePort: 1,
+  headers: [],
+};
 
 /** A loopback HTTP server whose upgrades become raw-transport server sessions. */
 async function rawServer(onStream: (s: TunnelStream) => void): Promise<{ url: string; sessions: Session[] }> {
@@ -134,8 +145,17 @@ async function rawServer(onStream: (s: TunnelStream) => void): Promise<{ url: st
   const server = createServer();
   server.on('upgrade', (req: IncomingMessage, socket: Socket, rest: Buffer) => {
     const key = req.headers['sec-websocket-key'] as string;
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}\r\n\r\n`);
-    sessions.push(new Session({ role: 'server', transport: rawWebSocketTransport(socket, { role: 'server', head: rest }), limits: { pingIntervalMs: 0 }, onStream }));
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}\r\n\r\n`,
+    );
+    sessions.push(
+      new Session({
+        role: 'server',
+        transport: rawWebSocketTransport(socket, { role: 'server', head: rest }),
+        limits: { pingIntervalMs: 0 },
+        onStream,
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => {
@@ -181,7 +201,11 @@ describe('rawWebSocketTransport', () => {
     const received: Buffer[] = [];
     wss.on('connection', (ws) => ws.on('message', (m: Buffer) => received.push(m)));
     const key = newWebSocketKey();
-    const req = request({ host: '127.0.0.1', port: (wss.address() as AddressInfo).port, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' } });
+    const req = request({
+      host: '127.0.0.1',
+      port: (wss.address() as AddressInfo).port,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
+    });
     req.end();
     const [res, socket, rest] = (await once(req, 'upgrade')) as [IncomingMessage, Socket, Buffer];
     expect(res.headers['sec-websocket-accept']).toBe(webSocketAccept(key));

@@ -67,7 +67,10 @@ describe('node internals that pooled reads rely on', () => {
   it(`are all there on this node (${process.version}), and adopting really moves the handle`, async () => {
     const { client, accepted, server } = await connectedPair();
     const blocker = adoptionBlocker(accepted);
-    expect(blocker, `node ${process.version} changed an internal that pooled reads rely on: ${blocker}. The tunnel still works (copying reads), but slower: adapt socket-internals.ts.`).toBeUndefined();
+    expect(
+      blocker,
+      `node ${process.version} changed an internal that pooled reads rely on: ${blocker}. The tunnel still works (copying reads), but slower: adapt socket-internals.ts.`,
+    ).toBeUndefined();
     const handle = (accepted as unknown as SocketInternals)._handle;
     const adopted = readIntoPool(accepted, new ReadBufferPool({ poison: true }));
     expect(adopted.pooled, `node ${process.version}: readIntoPool did not adopt an accepted plain-TCP socket`).toBe(true);
@@ -87,7 +90,11 @@ describe('node internals that pooled reads rely on', () => {
 describe('on a node whose internals changed (simulated), sockets keep copying reads and stay correct', () => {
   // (`handle.reading` is checked too, but node's own reads use it: hiding it breaks node itself.)
   const changes: Array<{ what: string; reason: RegExp; change: (s: Socket) => void }> = [
-    { what: 'no handle.useUserBuffer()', reason: /no useUserBuffer\(\)/, change: (s) => hide((s as unknown as SocketInternals)._handle, 'useUserBuffer') },
+    {
+      what: 'no handle.useUserBuffer()',
+      reason: /no useUserBuffer\(\)/,
+      change: (s) => hide((s as unknown as SocketInternals)._handle, 'useUserBuffer'),
+    },
     { what: 'no handle.readStop()', reason: /no readStop\(\)/, change: (s) => hide((s as unknown as SocketInternals)._handle, 'readStop') },
     { what: 'no socket._server', reason: /no _server field/, change: (s) => delete (s as unknown as Partial<SocketInternals>)._server },
   ];

@@ -14,7 +14,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const head: HttpRequestHead = { kind: 'http', method: 'POST', target: '/echo', authority: 'a.com', remoteAddress: '127.0.0.1', remotePort: 1, headers: [] };
+const head: HttpRequestHead = {
+  kind: 'http',
+  method: 'POST',
+  target: '/echo',
+  authority: 'a.com',
+  remoteAddress: '127.0.0.1',
+  remotePort: 1,
+  headers: [],
+};
 
 function echo(s: TunnelStream): void {
   s.on('error', () => {});
@@ -65,25 +73,32 @@ describe('webSocketTransport over a real ws pair', () => {
   it.each([
     ['default client', {}],
     ['no deflate, zero mask', { perMessageDeflate: false, generateMask: (mask: Buffer) => mask.fill(0) }],
-  ] as Array<[string, ClientOptions]>)('runs a session both ways (%s)', async (_n, opts) => {
-    const { client, server } = await connect(opts);
-    const small = Buffer.from('hello over ws');
-    expect((await roundTrip(client.openStream(head), small)).equals(small)).toBe(true);
-    const big = randomBytes(4 * 1024 * 1024);
-    const [a, b] = await Promise.all([roundTrip(client.openStream(head), big), roundTrip(server.openStream({ ...head, target: '/back' }), big)]);
-    expect(sha(a)).toBe(sha(big));
-    expect(sha(b)).toBe(sha(big));
+  ] as Array<[string, ClientOptions]>)(
+    'runs a session both ways (%s)',
+    async (_n, opts) => {
+      const { client, server } = await connect(opts);
+      const small = Buffer.from('hello over ws');
+      expect((await roundTrip(client.openStream(head), small)).equals(small)).toBe(true);
+      const big = randomBytes(4 * 1024 * 1024);
+      const [a, b] = await Promise.all([
+        roundTrip(client.openStream(head), big),
+        roundTrip(server.openStream({ ...head, target: '/back' }), big),
+      ]);
+      expect(sha(a)).toBe(sha(big));
+      expect(sha(b)).toBe(sha(big));
 
-    const rtt = once(client, 'rtt');
-    client.ping();
-    const [ms] = (await rtt) as [number];
-    expect(ms).toBeGreaterThanOrEqual(0);
+      const rtt = once(client, 'rtt');
+      client.ping();
+      const [ms] = (await rtt) as [number];
+      expect(ms).toBeGreaterThanOrEqual(0);
 
-    const closed = once(server, 'close');
-    client.close();
-    const [err] = (await closed) as [TunnelError | undefined];
-    expect(err).toBeUndefined();
-  }, 30_000);
+      const closed = once(server, 'close');
+      client.close();
+      const [err] = (await closed) as [TunnelError | undefined];
+      expect(err).toBeUndefined();
+    },
+    30_000,
+  );
 
   it('a terminated socket fails in-flight streams with a session error', async () => {
     const { client, server, ws } = await connect({ perMessageDeflate: false });
@@ -95,7 +110,7 @@ describe('webSocketTransport over a real ws pair', () => {
     ws.terminate();
     const [err] = (await closed) as [TunnelError];
     expect(err.code).toBe('TUN_ERR_SESSION_CLOSED');
-    expect((await failed as TunnelError).code).toBe('TUN_ERR_SESSION_CLOSED');
+    expect(((await failed) as TunnelError).code).toBe('TUN_ERR_SESSION_CLOSED');
     const [cErr] = (await clientClosed) as [TunnelError];
     expect(cErr.code).toBe('TUN_ERR_SESSION_CLOSED');
     expect(client.isClosed).toBe(true);

@@ -52,7 +52,9 @@ export function webSocketTransport(ws: WebSocketLike): Transport {
         else if (Array.isArray(data)) h.data(Buffer.concat(data));
         else h.data(Buffer.from(data));
       });
-      ws.on('close', (code, reason) => finish(code === 1000 || code === 1001 ? undefined : new Error(`websocket closed: ${code} ${reason.toString() || ''}`.trim())));
+      ws.on('close', (code, reason) =>
+        finish(code === 1000 || code === 1001 ? undefined : new Error(`websocket closed: ${code} ${reason.toString() || ''}`.trim())),
+      );
       ws.on('error', (err) => finish(err));
       socket?.on('drain', () => h.drain());
     },

@@ -168,7 +168,11 @@ export class WsFrameDecoder {
     const opcode = b0 & 0x0f;
     const fin = (b0 & 0x80) !== 0;
     const masked = (b1 & 0x80) !== 0;
-    if (masked !== this.expectMasked) throw new ProtocolError('TUN_ERR_PROTOCOL', masked ? 'masked websocket frame from the server' : 'unmasked websocket frame from a client');
+    if (masked !== this.expectMasked)
+      throw new ProtocolError(
+        'TUN_ERR_PROTOCOL',
+        masked ? 'masked websocket frame from the server' : 'unmasked websocket frame from a client',
+      );
     let length = b1 & 0x7f;
     let p = off + 2;
     if (length === 126) {
@@ -182,8 +186,10 @@ export class WsFrameDecoder {
     }
     const control = opcode >= 0x8;
     if (control) {
-      if (opcode !== WsOpcode.CLOSE && opcode !== WsOpcode.PING && opcode !== WsOpcode.PONG) throw new ProtocolError('TUN_ERR_PROTOCOL', `websocket opcode ${opcode}`);
-      if (!fin || length > MAX_CONTROL_BYTES) throw new ProtocolError('TUN_ERR_PROTOCOL', 'fragmented or oversized websocket control frame');
+      if (opcode !== WsOpcode.CLOSE && opcode !== WsOpcode.PING && opcode !== WsOpcode.PONG)
+        throw new ProtocolError('TUN_ERR_PROTOCOL', `websocket opcode ${opcode}`);
+      if (!fin || length > MAX_CONTROL_BYTES)
+        throw new ProtocolError('TUN_ERR_PROTOCOL', 'fragmented or oversized websocket control frame');
     } else if (opcode === WsOpcode.TEXT) {
       throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket text frame: the tunnel speaks binary only');
     } else if (opcode === WsOpcode.CONTINUATION) {

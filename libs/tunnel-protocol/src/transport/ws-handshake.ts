@@ -9,7 +9,9 @@ export function newWebSocketKey(): string {
 
 /** The `Sec-WebSocket-Accept` value that proves a server read `key` (RFC 6455 4.2.2). */
 export function webSocketAccept(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /** True for a well-formed `Sec-WebSocket-Key` (base64 of 16 bytes). */

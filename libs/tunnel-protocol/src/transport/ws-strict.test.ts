@@ -25,12 +25,19 @@ describe('WsFrameDecoder message sequencing', () => {
   });
 
   it('fails a continuation after the message finished', () => {
-    expect(() => decode(frame(WsOpcode.BINARY, Buffer.from('a')), frame(WsOpcode.CONTINUATION, Buffer.from('b')))).toThrow(/no message to continue/);
+    expect(() => decode(frame(WsOpcode.BINARY, Buffer.from('a')), frame(WsOpcode.CONTINUATION, Buffer.from('b')))).toThrow(
+      /no message to continue/,
+    );
   });
 
   it('accepts a fragmented message with a ping in the middle', () => {
     expect(() =>
-      decode(frame(WsOpcode.BINARY, Buffer.from('a'), false), frame(WsOpcode.PING, Buffer.alloc(0)), frame(WsOpcode.CONTINUATION, Buffer.from('b'), false), frame(WsOpcode.CONTINUATION, Buffer.from('c'))),
+      decode(
+        frame(WsOpcode.BINARY, Buffer.from('a'), false),
+        frame(WsOpcode.PING, Buffer.alloc(0)),
+        frame(WsOpcode.CONTINUATION, Buffer.from('b'), false),
+        frame(WsOpcode.CONTINUATION, Buffer.from('c')),
+      ),
     ).not.toThrow();
   });
 });
