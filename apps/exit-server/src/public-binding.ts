@@ -14,8 +14,8 @@ export interface Pending {
   readonly target: string;
   /** When it was forwarded, `performance.now()` ms. */
   readonly started: number;
-  /** Status of the response head, 0 until it arrives. */
-  status: number;
+  /** Status of the response head; undefined until it arrives. */
+  status: number | undefined;
   /** Sticky-cookie value to set on the response (the request did not carry this client's). */
   setCookie: string | undefined;
   /** The request's id (kept from a trusted proxy or generated), sent upstream as X-Request-Id. */
@@ -61,5 +61,31 @@ export class Binding {
   /** Nothing in flight: no request owed a response, no partial response, not a byte pipe. */
   get idle(): boolean {
     return this.pending.length === 0 && this.responses.idle;
+  }
+
+  /** A request is owed a response whose head has not arrived. */
+  get awaitingHead(): boolean {
+    return this.pending.length > 0 && this.pending[0].status === undefined;
+  }
+
+  /**
+   * No byte of the oldest request's response has reached the public client, so a failure can
+   * still be answered with an error status in its place (after which the connection closes).
+   */
+  get answerable(): boolean {
+    return this.responses.idle && this.awaitingHead;
+  }
+
+  /**
+   * Takes over `from`'s requests, whose client refused them unseen (it was draining): they are
+   * this binding's client's now, in its in-flight and served counts.
+   */
+  adopt(from: Binding): void {
+    const n = from.pending.length;
+    this.pending.push(...from.pending);
+    from.client.inFlight -= n;
+    from.client.requestsServed -= n;
+    this.client.inFlight += n;
+    this.client.requestsServed += n;
   }
 }

@@ -42,6 +42,12 @@ export interface PublicHttpOptions {
 /** What one balancing decision covers. */
 export type BalanceMode = 'request' | 'connection';
 
+/** A public connection as a holder of tunnel streams (see PublicHttp.bind). */
+export interface StreamHolder {
+  /** Lets go of the idle stream it holds on `session`, if any. */
+  leaveIfIdle(session: Session): void;
+}
+
 /** Counters the exit server reports. */
 export interface PublicCounters {
   /** Requests answered 503 because no client served the host. */
@@ -82,7 +88,8 @@ export class PublicHttp {
   readonly metrics: ExitMetrics;
   private readonly accessLog: Logger | undefined;
   private readonly conns = new Set<PublicConnection>();
-  private readonly bySession = new Map<Session, Set<PublicConnection>>();
+  /** The connections holding a stream on each session (their cores: they hold the streams). */
+  private readonly bySession = new Map<Session, Set<StreamHolder>>();
 
   constructor(
     /** Where requests go. */
@@ -145,7 +152,7 @@ export class PublicHttp {
   }
 
   /** Tracks which connections ride on which session, so a client that starts draining can be left between requests. */
-  bind(conn: PublicConnection, session: Session): void {
+  bind(conn: StreamHolder, session: Session): void {
     let set = this.bySession.get(session);
     if (!set) {
       set = new Set();
@@ -160,7 +167,7 @@ export class PublicHttp {
   }
 
   /** Forgets a connection's binding to a session. */
-  unbind(conn: PublicConnection, session: Session): void {
+  unbind(conn: StreamHolder, session: Session): void {
     this.bySession.get(session)?.delete(conn);
   }
 
