@@ -7,6 +7,13 @@ import { admit } from './grants.ts';
 import type { Router } from './router.ts';
 import { decideConflict, probeLiveness } from './session-conflicts.ts';
 
+/**
+ * A held session heard from within this many ping intervals is alive without a PING round trip
+ * (count; see ClientAdmissionOptions.recentlyHeardMs): a duplicate dial then cannot close a
+ * healthy session on a loaded machine, and one silent for longer is probed.
+ */
+export const RECENTLY_HEARD_PING_INTERVALS = 2;
+
 /** Settings of {@link ClientAdmission}. */
 export interface ClientAdmissionOptions {
   /** The valid tokens and identities now (a getter: the token files may be re-read). */
@@ -19,7 +26,7 @@ export interface ClientAdmissionOptions {
   readonly drainTimeoutMs: number;
   /**
    * A held session heard from within this long counts as alive without a PING round trip (a
-   * second session from its process is then refused), ms; typically 2 ping intervals.
+   * second session from its process is then refused), ms; RECENTLY_HEARD_PING_INTERVALS ping intervals.
    */
   readonly recentlyHeardMs: number;
 }

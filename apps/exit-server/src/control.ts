@@ -19,7 +19,7 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { adminGuard } from './admin-auth.ts';
 import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
-import { ClientAdmission, type Admitted } from './client-admission.ts';
+import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS, type Admitted } from './client-admission.ts';
 import { ClientConn } from './client-conn.ts';
 import { Credentials } from './credentials.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
@@ -29,6 +29,12 @@ import { plainReply } from './plain-reply.ts';
 import { isReady } from './readiness.ts';
 import type { Router } from './router.ts';
 import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
+
+/**
+ * Time a replaced or revoked session gets to finish its streams when the control plane makes
+ * its own admission (tests, embedders), ms: the --drain-timeout default.
+ */
+const DEFAULT_REPLACED_DRAIN_MS = 30_000;
 
 /** Settings of the control port. */
 export interface ControlOptions {
@@ -121,8 +127,8 @@ export class ControlPlane {
         {
           credentials: () => shared,
           maxStreams: opts.limits.maxStreams,
-          drainTimeoutMs: 30_000,
-          recentlyHeardMs: 2 * opts.limits.pingIntervalMs,
+          drainTimeoutMs: DEFAULT_REPLACED_DRAIN_MS,
+          recentlyHeardMs: RECENTLY_HEARD_PING_INTERVALS * opts.limits.pingIntervalMs,
         },
         router,
         log,

@@ -2,6 +2,12 @@ import type { Server } from 'node:http';
 
 /** How often node looks for connections past their header deadline at most, ms. */
 const MAX_CHECK_INTERVAL_MS = 500;
+/** How often node looks at least, ms: a shorter sweep costs more than it gains. */
+const MIN_CHECK_INTERVAL_MS = 10;
+/** Sweeps per deadline (count): the deadline is then enforced to within a quarter of itself. */
+const CHECKS_PER_DEADLINE = 4;
+/** The whole handshake request may take this many head deadlines (count): a body is not part of a handshake. */
+const REQUEST_DEADLINES_PER_HEAD = 2;
 
 /**
  * Makes an HTTP server (the control port) close a connection whose request head (the edge
@@ -12,12 +18,11 @@ const MAX_CHECK_INTERVAL_MS = 500;
  */
 export function enforceHandshakeDeadline(server: Server, timeoutMs: number): void {
   server.headersTimeout = timeoutMs;
-  // A request body is not part of a handshake: the whole request gets twice the head's time.
-  server.requestTimeout = timeoutMs * 2;
+  server.requestTimeout = timeoutMs * REQUEST_DEADLINES_PER_HEAD;
   // A constructor option in node's typings, but read from the instance when listening starts
   // (setupConnectionsTracking), which is the only hook a Fastify-made server leaves us.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
-    10,
-    Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(timeoutMs / 4)),
+    MIN_CHECK_INTERVAL_MS,
+    Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(timeoutMs / CHECKS_PER_DEADLINE)),
   );
 }

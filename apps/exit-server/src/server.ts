@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, SINK_SOCKET_HIGH_WATER_MARK, readPoolFor, type Logger, 
 import { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
 import { AuthRateLimit } from './auth-rate-limit.ts';
-import { ClientAdmission } from './client-admission.ts';
+import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS } from './client-admission.ts';
 import { ControlPlane, newInstanceId } from './control.ts';
 import { TokenFiles } from './token-files.ts';
 import { PeerDiscovery, type Resolver } from './peers/peer-discovery.ts';
@@ -23,6 +23,15 @@ import { TcpPorts } from './tcp-ports.ts';
  * port closed, ms: a load balancer may have sent them before it saw this server unhealthy.
  */
 const FRESH_CONNECTION_GRACE_MS = 1000;
+
+/** How often a drain looks whether the requests in flight are done, ms. */
+const DRAIN_POLL_MS = 20;
+
+/**
+ * Most source addresses the auth rate limit tracks at once (count): bounds its memory when
+ * many addresses fail; past it the oldest entries go.
+ */
+const AUTH_RATE_LIMIT_MAX_ADDRESSES = 100_000;
 
 /** A running exit server. */
 export interface ExitServer {
@@ -148,7 +157,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
   const authRateLimit = new AuthRateLimit({
     maxFailures: config.authFailureLimit,
     windowMs: config.authFailureWindow,
-    maxAddresses: 100_000,
+    maxAddresses: AUTH_RATE_LIMIT_MAX_ADDRESSES,
   });
   // eslint-disable-next-line prefer-const -- assigned once the admission that it notifies exists
   let admission: ClientAdmission;
@@ -159,7 +168,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
       rateLimit: authRateLimit,
       maxStreams: config.maxStreamsPerClient,
       drainTimeoutMs: config.drainTimeout,
-      recentlyHeardMs: 2 * config.pingInterval,
+      recentlyHeardMs: RECENTLY_HEARD_PING_INTERVALS * config.pingInterval,
     },
     router,
     logger.child({ component: 'control' }),
@@ -261,7 +270,7 @@ export async function startExitServer(config: ExitServerConfig, logger: Logger, 
         // Connections accepted just before the listener closed get a moment to send their request.
         const freshUntil = Math.min(deadline, Date.now() + FRESH_CONNECTION_GRACE_MS);
         const busy = () => publicHttp.counters.inFlight > 0 || (publicHttp.freshConnections > 0 && Date.now() < freshUntil);
-        while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
         publicHttp.destroyAll();
         await control.closeSessions(Math.max(0, deadline - Date.now()));
         await tcpPorts.close();

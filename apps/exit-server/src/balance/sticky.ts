@@ -4,6 +4,9 @@ import { STICKY_SECRET_MIN_BYTES } from '@tunnel/config';
 
 export { STICKY_SECRET_MIN_BYTES };
 
+/** Size of a secret made up by {@link StickyCookies.randomSecret}, bytes (twice the minimum). */
+const RANDOM_SECRET_BYTES = 32;
+
 /** Characters of a cookie value: 22 base64url characters carry 132 bits of the HMAC. */
 const VALUE_CHARS = 22;
 
@@ -36,7 +39,7 @@ export class StickyCookies<C extends { readonly hello: { readonly clientId: stri
 
   /** A fresh random secret (one exit server alone, or tests). */
   static randomSecret(): Buffer {
-    return randomBytes(32);
+    return randomBytes(RANDOM_SECRET_BYTES);
   }
 
   /** The cookie value that names a client with this id. */

@@ -21,6 +21,12 @@ export const NO_CLIENT = '_none';
 /** Most client ids remembered after they leave, to count reconnects (count). */
 const MAX_REMEMBERED_CLIENTS = 10_000;
 
+/** Span of the per-second request and error rates the status page draws, seconds. */
+const RATE_WINDOW_S = 300;
+
+/** Most auth-failure reasons exported as series (count): the reasons are error codes, far fewer. */
+const MAX_AUTH_FAILURE_REASONS = 100;
+
 /** The counters one request updates, resolved once per (host label, client) and kept on its binding. */
 export interface RequestSeries {
   /** `tunnel_http_requests_total` by status class: index 0 = 1xx ... 4 = 5xx. */
@@ -45,8 +51,8 @@ export interface RequestSeries {
 export class ExitMetrics {
   /** Everything this server exports, Node's process metrics included. */
   readonly registry = new Registry();
-  /** Requests and errors per second over the last 5 minutes (the status page's graphs). */
-  readonly rates = new RateWindow(300);
+  /** Requests and errors per second over the last RATE_WINDOW_S (the status page's graphs). */
+  readonly rates = new RateWindow(RATE_WINDOW_S);
   private readonly requests: CounterFamily<'host' | 'client' | 'code_class'>;
   private readonly duration: HistogramFamily<'host' | 'phase'>;
   private readonly tcp: CounterFamily<'port'>;
@@ -87,7 +93,7 @@ export class ExitMetrics {
       name: 'tunnel_auth_failures_total',
       help: 'Refused edge-client handshakes and admin requests, by error code.',
       labelNames: ['reason'],
-      maxSeries: 100,
+      maxSeries: MAX_AUTH_FAILURE_REASONS,
     });
     this.reconnects = new CounterFamily(registry, {
       name: 'tunnel_client_reconnects_total',
