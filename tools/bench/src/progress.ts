@@ -4,40 +4,63 @@
 
 const WIDTH = 24;
 
-const clock = (s) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+const clock = (s: number): string => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 
-export function createProgress(stream = process.stderr) {
+/** The progress display of one run. */
+export interface Progress {
+  /** Sets the number of planned steps (the bar's 100%). */
+  setTotal(n: number): void;
+  /** Marks one planned step done. */
+  step(): void;
+  /** Starts a phase, e.g. `[round 2/3] tunnel small`, expected to last `seconds` (optional). */
+  phase(text: string, seconds?: number): void;
+  /** Extra text after the phase (e.g. `2500/10000 attached`); shown on a terminal only. */
+  detail(text: string): void;
+  /** Prints a message line without garbling the progress line. */
+  log(message: string): void;
+  /** Clears the progress line. */
+  done(): void;
+}
+
+/** The stream progress writes to (stderr, or a test double). */
+export interface ProgressStream {
+  /** True on a terminal. */
+  readonly isTTY?: boolean;
+  /** Terminal width in characters. */
+  readonly columns?: number;
+  write(text: string): unknown;
+}
+
+/** A progress display on `stream`. */
+export function createProgress(stream: ProgressStream = process.stderr): Progress {
   const tty = Boolean(stream.isTTY);
   const runStarted = Date.now();
   let total = 0;
   let done = 0;
   let label = '';
   let detail = '';
-  let totalSec;
+  let totalSec: number | undefined;
   let started = 0;
-  let timer;
-  const bar = () => {
+  let timer: NodeJS.Timeout | undefined;
+  const bar = (): string => {
     const frac = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(frac * WIDTH);
     return `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.round(frac * 100)).padStart(3)}%`;
   };
-  const render = () => {
+  const render = (): void => {
     const s = Math.floor((Date.now() - started) / 1000);
     const cols = stream.columns || 120;
     const line = `${bar()} ${clock((Date.now() - runStarted) / 1000)} ${label} ${s}${totalSec ? `/${totalSec}` : ''}s${detail ? ` ${detail}` : ''}`;
     stream.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
   };
   return {
-    /** Sets the number of planned steps (the bar's 100%). */
     setTotal(n) {
       total = n;
     },
-    /** Marks one planned step done. */
     step() {
       done++;
       if (tty) render();
     },
-    /** Starts a phase, e.g. `[round 2/3] tunnel small`, expected to last `seconds` (optional). */
     phase(text, seconds) {
       label = text;
       detail = '';
@@ -53,17 +76,14 @@ export function createProgress(stream = process.stderr) {
         timer.unref();
       }
     },
-    /** Extra text after the phase (e.g. `2500/10000 attached`); shown on a terminal only. */
     detail(text) {
       detail = text;
     },
-    /** Prints a message line without garbling the progress line. */
     log(message) {
       if (tty) stream.write('\r\x1b[K');
       stream.write(`${message}\n`);
       if (tty && timer) render();
     },
-    /** Clears the progress line. */
     done() {
       clearInterval(timer);
       timer = undefined;

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// TCP stream source, run as its own child process: `node tcp-source.mjs <port> <bytes>`.
+// TCP stream source, run as its own child process: `node tcp-source.js <port> <bytes> [limit-ms]`.
 // Connects to 127.0.0.1:<port>, sends an 8-byte big-endian length and then exactly <bytes>
 // bytes as fast as the socket takes them (honouring backpressure), waits for the sink's 8-byte
 // ack (the count it received) and prints `{"bytes":N,"ms":T,"acked":M}`: T is the wall time
@@ -10,7 +9,7 @@ const [port, bytesArg, limitArg] = process.argv.slice(2).map(Number);
 const total = bytesArg;
 const LIMIT_MS = limitArg || 300_000;
 if (!(port > 0) || !(total > 0)) {
-  process.stderr.write('usage: tcp-source.mjs <port> <bytes> [limit-ms]\n');
+  process.stderr.write('usage: tcp-source.js <port> <bytes> [limit-ms]\n');
   process.exit(2);
 }
 const CHUNK = Buffer.alloc(1024 * 1024, 'tunnel-bench-tcp-stream ');
@@ -23,7 +22,7 @@ const started = process.hrtime.bigint();
 const socket = connect({ port, host: '127.0.0.1', noDelay: true });
 let sent = 0;
 let ack = Buffer.alloc(0);
-const pump = () => {
+const pump = (): void => {
   while (sent < total) {
     const n = Math.min(CHUNK.length, total - sent);
     sent += n;
@@ -39,7 +38,7 @@ socket.on('connect', () => {
   socket.write(head);
   pump();
 });
-socket.on('data', (chunk) => {
+socket.on('data', (chunk: Buffer) => {
   ack = Buffer.concat([ack, chunk]);
   if (ack.length < 8) return;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -1,9 +1,10 @@
-// The scale-out section of the benchmark report (see ha.mjs).
+// The scale-out section of the benchmark report (see ha.ts).
+import type { HaResult } from './ha.ts';
 
-const fmt0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
+const fmt0 = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 
 /** Markdown lines for `ha` (runHa's result), or none when it did not run. */
-export function renderHa(ha) {
+export function renderHa(ha: HaResult | undefined): string[] {
   if (!ha) return [];
   const lines = ['## Scale-out through a load balancer', ''];
   lines.push(
@@ -19,7 +20,7 @@ export function renderHa(ha) {
     if (f) lines.push(`| ${n} | ${fmt0(f.reqPerSec)} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors + f.non2xx} |`);
   }
   lines.push('');
-  const ms = ha.newServerAttachMs.map(fmt0).join(', ') || '—';
+  const ms = ha.newServerAttachMs.map((x) => fmt0(x)).join(', ') || '—';
   const r = ha.rolling;
   lines.push(
     '| Measure | Result |',

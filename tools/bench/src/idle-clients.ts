@@ -1,6 +1,6 @@
-// Many lightweight edge-client sessions in one process, for the scale test. Bundled with esbuild
-// by builds.mjs (it imports the protocol library's TypeScript source) and run as a child:
-//   node idle-clients.mjs '{"url":"ws://127.0.0.1:P","from":1,"to":2500,"concurrency":64}'
+// Many lightweight edge-client sessions in one process, for the scale test. Bundled by the bench's
+// build (with the protocol library) and run as a child:
+//   node idle-clients.js '{"url":"ws://127.0.0.1:P","from":1,"to":2500,"concurrency":64}'
 // with the token in TUNNEL_TOKEN. Client i connects with the real handshake (bearer token +
 // x-tunnel-hello, id `c<i>`, hostname `c<i>.bench.test`), runs a client-role Session and answers
 // every HTTP stream 200 with the body `c<i>`. Prints `attached <n>` as sessions come up,
@@ -18,21 +18,66 @@ import {
   decodeWelcome,
   encodeHello,
   webSocketTransport,
+  type Transport,
+  type Welcome,
 } from '@tunnel/tunnel-protocol';
 
-const opts = JSON.parse(process.argv[2] ?? '{}');
+/** The command-line argument (JSON). */
+interface IdleOptions {
+  /** The exit server's control URL (ws://host:port). */
+  readonly url: string;
+  /** First client number. */
+  readonly from: number;
+  /** Last client number. */
+  readonly to: number;
+  /** Handshakes in flight (default 64). */
+  readonly concurrency?: number;
+}
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as IdleOptions;
 const token = process.env.TUNNEL_TOKEN ?? '';
 const url = `${opts.url.replace(/\/$/, '')}${TUNNEL_PATH}`;
 const concurrency = opts.concurrency ?? 64;
 const TRIES = 3;
-const zeroMask = (mask) => mask.fill(0);
+const zeroMask = (mask: Buffer): Buffer => mask.fill(0);
 
-const sessions = [];
+const sessions: Session[] = [];
 let attached = 0;
 let failed = false;
 const started = Date.now();
 
-function connectOne(i) {
+/** Serves client `i`'s session: every stream is answered 200 with the body `c<i>`. */
+function serve(i: number, transport: Transport, welcome: Welcome): Session {
+  const body = `c${i}`;
+  // Protocol v2: an HTTP stream carries raw HTTP/1.1 bytes both ways.
+  const answer = Buffer.from(
+    `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  const session = new Session({
+    role: 'client',
+    transport,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxFrameBytes: welcome.limits.maxFrameBytes,
+      maxHeaderBytes: welcome.limits.maxHeaderBytes,
+      streamWindow: welcome.limits.streamWindow,
+      maxStreams: welcome.limits.maxStreams,
+      pingIntervalMs: welcome.limits.pingIntervalMs,
+      idleTimeoutMs: welcome.limits.idleTimeoutMs,
+    },
+    onStream: (stream) => {
+      stream.on('error', () => {});
+      stream.resume(); // drain the request bytes
+      stream.end(answer);
+    },
+  });
+  session.once('close', () => {
+    if (!stopping) process.stdout.write(`lost c${i}\n`);
+  });
+  return session;
+}
+
+function connectOne(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const hello = encodeHello({
       version: PROTOCOL_VERSION,
@@ -49,10 +94,10 @@ function connectOne(i) {
       handshakeTimeout: 30_000,
       maxPayload: 64 * 1024 * 1024,
     });
-    let welcome;
+    let welcome: Welcome;
     ws.on('upgrade', (res) => {
       try {
-        welcome = decodeWelcome(res.headers[WELCOME_HEADER]);
+        welcome = decodeWelcome(res.headers[WELCOME_HEADER] as string | undefined);
       } catch (err) {
         ws.terminate();
         reject(err);
@@ -64,39 +109,13 @@ function connectOne(i) {
     });
     ws.on('error', (err) => reject(err));
     ws.on('open', () => {
-      const body = `c${i}`;
-      // Protocol v2: an HTTP stream carries raw HTTP/1.1 bytes both ways.
-      const answer = Buffer.from(
-        `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-      );
-      const session = new Session({
-        role: 'client',
-        transport: webSocketTransport(ws),
-        limits: {
-          ...DEFAULT_LIMITS,
-          maxFrameBytes: welcome.limits.maxFrameBytes,
-          maxHeaderBytes: welcome.limits.maxHeaderBytes,
-          streamWindow: welcome.limits.streamWindow,
-          maxStreams: welcome.limits.maxStreams,
-          pingIntervalMs: welcome.limits.pingIntervalMs,
-          idleTimeoutMs: welcome.limits.idleTimeoutMs,
-        },
-        onStream: (stream) => {
-          stream.on('error', () => {});
-          stream.resume(); // drain the request bytes
-          stream.end(answer);
-        },
-      });
-      session.once('close', () => {
-        if (!stopping) process.stdout.write(`lost c${i}\n`);
-      });
-      sessions.push(session);
+      sessions.push(serve(i, webSocketTransport(ws), welcome));
       resolve();
     });
   });
 }
 
-async function attach(i) {
+async function attach(i: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await connectOne(i);
@@ -106,7 +125,7 @@ async function attach(i) {
     } catch (err) {
       if (attempt >= TRIES) {
         failed = true;
-        process.stdout.write(`failed c${i} ${err.code ?? err.message}\n`);
+        process.stdout.write(`failed c${i} ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
         return;
       }
       await new Promise((r) => setTimeout(r, 100 * attempt));
@@ -115,12 +134,12 @@ async function attach(i) {
 }
 
 let next = opts.from;
-async function worker() {
+async function worker(): Promise<void> {
   while (next <= opts.to && !failed) await attach(next++);
 }
 
 let stopping = false;
-const stop = () => {
+const stop = (): void => {
   stopping = true;
   for (const s of sessions) s.close();
   setTimeout(() => process.exit(0), 200).unref();

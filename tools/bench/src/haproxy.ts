@@ -6,18 +6,47 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os from 'node:os';
-import { startChild, stopChild } from './children.mjs';
-import { freePorts } from './ports.mjs';
-import { canConnect, until } from './systems.mjs';
+import { startChild, stopChild, type ChildHandle } from './children.ts';
+import { freePorts } from './ports.ts';
+import { canConnect, until } from './wait.ts';
+
+/** One exit server behind the load balancer. */
+export interface Backend {
+  /** Its public port. */
+  readonly port: number;
+  /** Its control port. */
+  readonly controlPort: number;
+}
+
+/** A running HAProxy. */
+export interface Haproxy {
+  /** The haproxy process. */
+  readonly proc: ChildHandle;
+  /** The balanced public port. */
+  readonly publicPort: number;
+  /** The balanced control port (edge clients dial it). */
+  readonly controlPort: number;
+  /** Resolves once every backend is UP in both backends, by `deadline` (epoch ms). */
+  allUp(deadline: number): Promise<void>;
+  /** Stops HAProxy and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+interface ConfigInput {
+  readonly publicPort: number;
+  readonly controlPort: number;
+  readonly backends: readonly Backend[];
+  readonly sock: string;
+}
 
 /** Undefined when `haproxy` runs, else why not (for the skip message). */
-export function haproxyMissing() {
+export function haproxyMissing(): string | undefined {
   const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   return r.error || r.status !== 0 ? 'haproxy is not installed (Debian package haproxy)' : undefined;
 }
 
-function config({ publicPort, controlPort, backends, sock }) {
-  const servers = (f) => backends.map(f).join('\n');
+function config({ publicPort, controlPort, backends, sock }: ConfigInput): string {
+  const servers = (f: (b: Backend, i: number) => string): string => backends.map(f).join('\n');
   return `global
   maxconn 4096
   stats socket ${sock} mode 600 level user
@@ -47,16 +76,17 @@ ${servers((b, i) => `  server exit${i} 127.0.0.1:${b.controlPort} check inter 20
 `;
 }
 
-function showStat(sock) {
+/** Server status by backend and server name, from the stats socket's `show stat`. */
+function showStat(sock: string): Promise<Record<string, Record<string, string>>> {
   return new Promise((resolve, reject) => {
     const c = createConnection(sock);
     let text = '';
     c.setEncoding('utf8');
-    c.on('data', (d) => (text += d));
+    c.on('data', (d: string) => (text += d));
     c.once('error', reject);
     c.once('end', () => {
       const header = (text.split('\n').find((l) => l.startsWith('# ')) ?? '').slice(2).split(',');
-      const out = {};
+      const out: Record<string, Record<string, string>> = {};
       for (const l of text.split('\n')) {
         if (!l || l.startsWith('#')) continue;
         const f = l.split(',');
@@ -70,17 +100,14 @@ function showStat(sock) {
   });
 }
 
-/**
- * Starts HAProxy in front of `backends` ([{ port, controlPort }]). Resolves
- * `{ proc, publicPort, controlPort, allUp(deadline), stop() }`.
- */
-export async function startHaproxy(backends) {
+/** Starts HAProxy in front of `backends`. */
+export async function startHaproxy(backends: readonly Backend[]): Promise<Haproxy> {
   const [publicPort, controlPort] = await freePorts(2);
   const dir = mkdtempSync(`${os.tmpdir()}/bench-haproxy-`);
   const sock = `${dir}/stats.sock`;
   writeFileSync(`${dir}/haproxy.cfg`, config({ publicPort, controlPort, backends, sock }));
   const proc = startChild('haproxy', 'haproxy', ['-db', '-f', `${dir}/haproxy.cfg`]);
-  const stop = async () => {
+  const stop = async (): Promise<void> => {
     await stopChild(proc);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -95,7 +122,7 @@ export async function startHaproxy(backends) {
     await stop();
     throw err;
   }
-  const allUp = (deadline) =>
+  const allUp = (deadline: number): Promise<void> =>
     until(
       deadline,
       [proc],

@@ -1,14 +1,15 @@
-// `node tools/bench/ha-main.mjs [--duration S]`: only the scale-out section of the benchmark
-// (ha.mjs), printed as markdown; `npm run bench` runs it too, after the other sections.
+// `node tools/bench/dist/ha-main.js [--duration S]` (after `npx nx run bench:build`): only the
+// scale-out section of the benchmark (ha.ts), printed as markdown; `npm run bench` runs it too,
+// after the other sections.
 import { parseArgs } from 'node:util';
-import { snapshotBuilds } from './builds.mjs';
-import { killAllNow, stopAll } from './children.mjs';
-import { runHa } from './ha.mjs';
-import { renderHa } from './ha-report.mjs';
-import { haproxyMissing } from './haproxy.mjs';
-import { SETUP_HINT } from './peers.mjs';
-import { createProgress } from './progress.mjs';
-import { newToken } from './systems.mjs';
+import { snapshotBuilds } from './builds.ts';
+import { killAllNow, stopAll } from './children.ts';
+import { runHa } from './ha.ts';
+import { renderHa } from './ha-report.ts';
+import { haproxyMissing } from './haproxy.ts';
+import { SETUP_HINT } from './peers.ts';
+import { createProgress } from './progress.ts';
+import { newToken } from './tunnel-procs.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' } } });
 const missing = haproxyMissing();

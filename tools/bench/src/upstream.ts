@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Benchmark upstream, run as its own child process so it never shares the orchestrator's event
 // loop. HTTP: GET /small answers a 99-byte JSON body, GET /big a preallocated 1 MiB body,
 // POST /upload drains and counts the request body and answers `bytes=<size>` (text).
@@ -7,11 +6,12 @@
 // Both listen on 127.0.0.1 on ports the OS picks; prints `{"http":P,"tcp":Q}` (one line) on
 // stdout once both listen. Exits on SIGTERM/SIGINT, and when stdin closes (the orchestrator went away).
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
-import { BIG_BYTES, SMALL_BYTES } from './shapes.mjs';
+import { BIG_BYTES, SMALL_BYTES } from './shapes.ts';
 
 /** A JSON document of exactly `size` bytes. */
-function jsonOfSize(size) {
+function jsonOfSize(size: number): Buffer {
   const base = { ok: true, service: 'bench-upstream', pad: '' };
   base.pad = 'x'.repeat(size - Buffer.byteLength(JSON.stringify(base)));
   const body = Buffer.from(JSON.stringify(base));
@@ -32,7 +32,7 @@ const server = createServer((req, res) => {
     res.end(big);
   } else if (req.method === 'POST' && path === '/upload') {
     let size = 0;
-    req.on('data', (chunk) => {
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
     });
     req.on('end', () => {
@@ -53,7 +53,7 @@ const sink = createTcpServer((socket) => {
   let header = Buffer.alloc(0);
   let want = -1;
   let got = 0;
-  socket.on('data', (chunk) => {
+  socket.on('data', (chunk: Buffer) => {
     if (want < 0) {
       header = Buffer.concat([header, chunk]);
       if (header.length < 8) return;
@@ -70,7 +70,7 @@ const sink = createTcpServer((socket) => {
   socket.on('error', () => socket.destroy());
 });
 
-const stop = () => {
+const stop = (): void => {
   server.close();
   server.closeAllConnections();
   sink.close();
@@ -83,8 +83,11 @@ process.stdin.on('error', stop);
 process.stdin.resume();
 
 let listening = 0;
-const ready = () => {
-  if (++listening === 2) process.stdout.write(`${JSON.stringify({ http: server.address().port, tcp: sink.address().port })}\n`);
+const ready = (): void => {
+  if (++listening === 2)
+    process.stdout.write(
+      `${JSON.stringify({ http: (server.address() as AddressInfo).port, tcp: (sink.address() as AddressInfo).port })}\n`,
+    );
 };
 server.listen(0, '127.0.0.1', ready);
 sink.listen(0, '127.0.0.1', ready);
