@@ -16,7 +16,7 @@ const E2E = ['e2e', 'e2e-containers'];
 const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys: string[] }> = [
   {
     path: 'libs/config',
-    affected: ['config', 'exit-server', 'edge-client', 'sample-app', 'infra', ...E2E],
+    affected: ['config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
     deploys: ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'],
   },
   {
@@ -26,11 +26,12 @@ const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys:
   },
   {
     path: 'libs/observability',
-    affected: ['observability', 'exit-server', 'edge-client', ...E2E],
+    affected: ['observability', 'exit-server', 'edge-client', 'bench', ...E2E],
     deploys: ['TunnelExitServer', 'TunnelEdge'],
   },
-  { path: 'apps/exit-server', affected: ['exit-server', ...E2E], deploys: ['TunnelExitServer'] },
-  { path: 'apps/edge-client', affected: ['edge-client', ...E2E], deploys: ['TunnelEdge'] },
+  // The bench measures the built apps (implicitDependencies: its build builds them first).
+  { path: 'apps/exit-server', affected: ['exit-server', 'bench', ...E2E], deploys: ['TunnelExitServer'] },
+  { path: 'apps/edge-client', affected: ['edge-client', 'bench', ...E2E], deploys: ['TunnelEdge'] },
   { path: 'apps/sample-app', affected: ['sample-app', ...E2E], deploys: ['TunnelSampleApp'] },
   { path: 'apps/infra', affected: ['infra'], deploys: ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'] },
   { path: 'docs', affected: [], deploys: [] },
