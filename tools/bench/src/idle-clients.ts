@@ -2,11 +2,13 @@
 // build (with the protocol library) and run as a child:
 //   node idle-clients.js '{"url":"ws://127.0.0.1:P","from":1,"to":2500,"concurrency":64}'
 // with the token in TUNNEL_TOKEN. Client i connects with the real handshake (bearer token +
-// x-tunnel-hello, id `c<i>`, hostname `c<i>.bench.test`), runs a client-role Session and answers
+// x-tunnel-hello, id `c<i>`, hostname `c<i>.bench.test`), runs a client-role Session over the
+// transport the edge client uses (the protocol lib's raw WebSocket framing on the socket) and answers
 // every HTTP stream 200 with the body `c<i>`. Prints `attached <n>` as sessions come up,
 // `done <n> <ms>` when all are attached (or `failed <i> <reason>` after 3 tries), then stays
 // idle until SIGTERM or stdin closes.
-import WebSocket from 'ws';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   DEFAULT_LIMITS,
   HELLO_HEADER,
@@ -17,7 +19,9 @@ import {
   bearer,
   decodeWelcome,
   encodeHello,
-  webSocketTransport,
+  newWebSocketKey,
+  rawWebSocketTransport,
+  webSocketAccept,
   type Transport,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
@@ -36,10 +40,11 @@ interface IdleOptions {
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as IdleOptions;
 const token = process.env.TUNNEL_TOKEN ?? '';
-const url = `${opts.url.replace(/\/$/, '')}${TUNNEL_PATH}`;
+const url = new URL(`${opts.url.replace(/\/$/, '')}${TUNNEL_PATH}`);
 const concurrency = opts.concurrency ?? 64;
 const TRIES = 3;
-const zeroMask = (mask: Buffer): Buffer => mask.fill(0);
+/** Give up a handshake after this long, ms. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const sessions: Session[] = [];
 let attached = 0;
@@ -77,42 +82,54 @@ function serve(i: number, transport: Transport, welcome: Welcome): Session {
   return session;
 }
 
-function connectOne(i: number): Promise<void> {
+/**
+ * The WebSocket handshake by hand, as the edge client dials (GET with Upgrade, then a check of
+ * Sec-WebSocket-Accept); resolves the upgraded socket, the bytes that came with the 101 and the
+ * welcome.
+ */
+function handshake(i: number): Promise<{ socket: Socket; head: Buffer; welcome: Welcome }> {
+  const key = newWebSocketKey();
+  const hello = encodeHello({
+    version: PROTOCOL_VERSION,
+    clientId: `c${i}`,
+    hostnames: [`c${i}.bench.test`],
+    tcpPorts: [],
+    capabilities: ['http'],
+  });
+  const upgrade = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' };
+  const headers = { authorization: bearer(token), [HELLO_HEADER]: hello, ...upgrade };
+  const req = request({ hostname: url.hostname, port: url.port, path: url.pathname, agent: false, headers });
   return new Promise((resolve, reject) => {
-    const hello = encodeHello({
-      version: PROTOCOL_VERSION,
-      clientId: `c${i}`,
-      hostnames: [`c${i}.bench.test`],
-      tcpPorts: [],
-      capabilities: ['http'],
-    });
-    const ws = new WebSocket(url, {
-      headers: { authorization: bearer(token), [HELLO_HEADER]: hello },
-      perMessageDeflate: false,
-      generateMask: zeroMask,
-      skipUTF8Validation: true,
-      handshakeTimeout: 30_000,
-      maxPayload: 64 * 1024 * 1024,
-    });
-    let welcome: Welcome;
-    ws.on('upgrade', (res) => {
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error('handshake timed out'), { code: 'ETIMEDOUT' })),
+      HANDSHAKE_TIMEOUT_MS,
+    );
+    req.once('upgrade', (res, socket: Socket, head: Buffer) => {
+      clearTimeout(timer);
       try {
-        welcome = decodeWelcome(res.headers[WELCOME_HEADER] as string | undefined);
+        if (res.headers['sec-websocket-accept'] !== webSocketAccept(key)) throw new Error('bad Sec-WebSocket-Accept');
+        resolve({ socket, head, welcome: decodeWelcome(res.headers[WELCOME_HEADER] as string | undefined) });
       } catch (err) {
-        ws.terminate();
+        socket.destroy();
         reject(err);
       }
     });
-    ws.on('unexpected-response', (_req, res) => {
-      ws.terminate();
+    req.once('response', (res) => {
+      clearTimeout(timer);
+      res.resume();
       reject(new Error(`HTTP ${res.statusCode}`));
     });
-    ws.on('error', (err) => reject(err));
-    ws.on('open', () => {
-      sessions.push(serve(i, webSocketTransport(ws), welcome));
-      resolve();
+    req.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
+    req.end();
   });
+}
+
+async function connectOne(i: number): Promise<void> {
+  const { socket, head, welcome } = await handshake(i);
+  sessions.push(serve(i, rawWebSocketTransport(socket, { role: 'client', head }), welcome));
 }
 
 async function attach(i: number): Promise<void> {
