@@ -1,5 +1,31 @@
 import nx from '@nx/eslint-plugin';
 
+/**
+ * The module boundaries. The test kit (tag type:testing) is for tests, e2e suites and tools:
+ * `tests` is true for the rule as it applies to test files, which may also use it.
+ */
+function boundaries(tests) {
+  const kit = tests ? ['type:testing'] : [];
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...kit] },
+      { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...kit] },
+      { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [...kit] },
+      { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [...kit] },
+      { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:config', ...kit] },
+      { sourceTag: 'scope:sample', onlyDependOnLibsWithTags: ['scope:config', ...kit] },
+      // Tools (the bench) and end-to-end suites may use the libraries and the test kit, never app code.
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+      // The kit itself stands on Node alone: any lib it used could not use it in its own tests (a cycle).
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
+    ],
+    banTransitiveDependencies: false,
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -8,26 +34,13 @@ export default [
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
       // Apps may depend only on libs; libs never on apps; the protocol lib depends on nothing of ours.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:config'] },
-            { sourceTag: 'scope:sample', onlyDependOnLibsWithTags: ['scope:config'] },
-            // Tools (the bench) and end-to-end suites may use the libraries, never app code.
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-          ],
-          banTransitiveDependencies: false,
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
     },
+  },
+  {
+    // Tests (and the test fixtures beside them) may use the test kit; production code never does.
+    files: ['**/*.test.ts', '**/src/testing/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {
     files: ['**/*.ts'],
