@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, run, startEdgeClient, startExitServer, status, stopAll, type ExitServerProc } from './harness.ts';
-import { httpRequest } from './http.ts';
+import { httpRequest, newToken, run, startEdgeClient, startExitServer, status, stopAll, type ExitServerProc } from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpRequest,
   newToken,
   run,
   startEdgeClient,
@@ -12,8 +13,7 @@ import {
   stopAll,
   waitForStatus,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunnel-e2e-auth-'));
 let app: SampleApp;

@@ -2,6 +2,9 @@ import { Agent } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  download,
+  generatedBody,
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -12,8 +15,7 @@ import {
   type ExitServerProc,
   type Proc,
   type SampleApp,
-} from './harness.ts';
-import { download, generatedBody, httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 const MB = 1024 * 1024;

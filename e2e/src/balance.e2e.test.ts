@@ -2,6 +2,7 @@ import { createServer, Agent, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -12,8 +13,7 @@ import {
   type ExitServerProc,
   type Proc,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

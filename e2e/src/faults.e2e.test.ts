@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from './fault-proxy.ts';
 import {
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -10,8 +11,7 @@ import {
   type ExitServerProc,
   type Proc,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 const IDLE_MS = 1500;

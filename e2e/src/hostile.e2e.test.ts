@@ -2,8 +2,16 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@tunnel/tunnel-protocol';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type ExitServerProc } from './harness.ts';
-import { httpRequest } from './http.ts';
+import {
+  httpRequest,
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+} from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, stopAll, waitForStatus } from './harness.ts';
+import { newToken, startEdgeClient, startExitServer, stopAll, waitForStatus } from '@tunnel/testing';
 
 let upstream: Server | undefined;
 afterAll(async () => {

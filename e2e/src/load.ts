@@ -1,4 +1,4 @@
-import { httpRequest } from './http.ts';
+import { httpRequest } from '@tunnel/testing';
 
 /** Outcome of a continuous load. */
 export interface LoadResult {

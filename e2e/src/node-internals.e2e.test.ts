@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  download,
+  generatedBody,
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -11,8 +14,7 @@ import {
   type ExitServerProc,
   type Proc,
   type SampleApp,
-} from './harness.ts';
-import { download, generatedBody, httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 // The whole tunnel on a node whose private socket internals changed (simulated by a preload that
 // hides the TCP handle's useUserBuffer() on every socket the apps would move onto pooled reads):

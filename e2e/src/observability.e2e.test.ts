@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseExposition, promqlNames, sumSamples, type Family } from '@tunnel/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freePorts,
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -11,9 +13,8 @@ import {
   type ExitServerProc,
   type Proc,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
-import { dial, freePorts, readAll } from './tcp-fixtures.ts';
+} from '@tunnel/testing';
+import { dial, readAll } from './tcp-fixtures.ts';
 
 // Values that must never appear in any log line of any process.
 const SECRET_COOKIE = 'sid=cookie-secret-4711';

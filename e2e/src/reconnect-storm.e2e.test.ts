@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { newToken, startExitServer, stopAll, waitForStatus, type ExitServerProc } from './harness.ts';
+import { newToken, startExitServer, stopAll, waitForStatus, type ExitServerProc } from '@tunnel/testing';
 import { Swarm } from './swarm.ts';
 
 const MB = 1024 * 1024;

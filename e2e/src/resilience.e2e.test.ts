@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -9,8 +10,7 @@ import {
   waitForStatus,
   type ExitServerProc,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -11,8 +12,7 @@ import {
   waitForStatus,
   type ExitServerProc,
   type SampleApp,
-} from './harness.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

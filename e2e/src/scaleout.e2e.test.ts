@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freePort,
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
+  startHaproxy,
   startSampleApp,
   status,
   stopAll,
   waitForStatus,
+  type Backend,
   type ExitServerProc,
+  type LoadBalancer,
   type Proc,
-} from './harness.ts';
-import { freePort, startHaproxy, type Backend, type LoadBalancer } from './haproxy.ts';
-import { httpRequest } from './http.ts';
+} from '@tunnel/testing';
 import { startLoad } from './load.ts';
 
 /**

@@ -10,7 +10,7 @@ import {
   waitForStatus,
   type ExitServerProc,
   type Proc,
-} from './harness.ts';
+} from '@tunnel/testing';
 
 const MB = 1024 * 1024;
 /** What the slow reader downloads and the slow writer uploads: 1 GiB each, never finished. */

@@ -1,9 +1,17 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, type ExitServerProc, type Proc } from './harness.ts';
-import { httpRequest } from './http.ts';
-import { freePorts } from './tcp-fixtures.ts';
+import {
+  freePorts,
+  httpRequest,
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  type ExitServerProc,
+  type Proc,
+} from '@tunnel/testing';
 
 const MAIN = fileURLToPath(new URL('../../apps/exit-server/dist/main.js', import.meta.url));
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, type ExitServerProc } from './harness.ts';
-import { httpRequest } from './http.ts';
+import { httpRequest, newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, type ExitServerProc } from '@tunnel/testing';
 
 /** Debian's Chromium, installed by scripts/ci/setup-docker.sh; never a downloaded browser. */
 const CHROMIUM = '/usr/bin/chromium';

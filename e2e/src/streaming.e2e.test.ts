@@ -3,6 +3,9 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  download,
+  generatedBody,
+  httpRequest,
   newToken,
   startEdgeClient,
   startExitServer,
@@ -12,8 +15,7 @@ import {
   waitForStatus,
   type ExitServerProc,
   type SampleApp,
-} from './harness.ts';
-import { download, generatedBody, httpRequest } from './http.ts';
+} from '@tunnel/testing';
 
 const token = newToken();
 let server: ExitServerProc;

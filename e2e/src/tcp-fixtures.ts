@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { fillGenerated } from '@tunnel/testing';
 
 /** A loopback TCP server for a test, closed by the returned function. */
 export async function tcpServer(
@@ -40,23 +41,6 @@ export const hasher = (s: Socket) => {
 /** Writes `name` and closes: shows which backend served a connection. */
 export const identify = (name: string) => (s: Socket) => s.end(name);
 
-/** Free loopback ports (bound then released; fine for tests on one machine). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve) => {
-          const s = createServer();
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 /** Connects and resolves once connected. */
 export function dial(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -85,17 +69,12 @@ export function readAll(s: Socket): Promise<{ data: Buffer; error?: Error }> {
 export async function sendBytes(s: Socket, size: number, seed = 1): Promise<string> {
   const hash = createHash('sha256');
   let left = size;
-  let x = seed;
+  let state = seed;
   while (left > 0) {
-    const n = Math.min(left, 64 * 1024);
-    const chunk = Buffer.allocUnsafe(n);
-    for (let i = 0; i + 4 <= n; i += 4) {
-      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-      chunk.writeUInt32LE(x, i);
-    }
-    for (let i = n - (n % 4); i < n; i++) chunk[i] = i & 0xff;
+    const chunk = Buffer.allocUnsafe(Math.min(left, 64 * 1024));
+    state = fillGenerated(chunk, state);
     hash.update(chunk);
-    left -= n;
+    left -= chunk.length;
     if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
   }
   s.end();

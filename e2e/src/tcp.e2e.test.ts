@@ -1,7 +1,17 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, status, stopAll, waitForStatus, type ExitServerProc, type Proc } from './harness.ts';
-import { dial, echo, freePorts, hasher, identify, readAll, sendBytes, tcpServer } from './tcp-fixtures.ts';
+import {
+  freePorts,
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  status,
+  stopAll,
+  waitForStatus,
+  type ExitServerProc,
+  type Proc,
+} from '@tunnel/testing';
+import { dial, echo, hasher, identify, readAll, sendBytes, tcpServer } from './tcp-fixtures.ts';
 
 const token = newToken();
 const MB = 1024 * 1024;

@@ -3,8 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, startSampleApp, stopAll, waitForStatus, type SampleApp } from './harness.ts';
-import { httpRequest } from './http.ts';
+import {
+  httpRequest,
+  newToken,
+  startEdgeClient,
+  startExitServer,
+  startSampleApp,
+  stopAll,
+  waitForStatus,
+  type SampleApp,
+} from '@tunnel/testing';
 
 const token = newToken();
 let app: SampleApp;
