@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { download, generatedBody, httpRequest, whoAnswers } from './support/http.ts';
+import { download, generatedBody, httpRequest } from '@tunnel/testing';
+import { whoAnswers } from './support/http.ts';
 import { Topology, type ExitNode, type Node } from './support/topology.ts';
 
 // Scenario 8: a Raspberry Pi for real: the linux/arm64 edge-client and sample-app images, run

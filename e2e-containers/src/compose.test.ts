@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newToken } from '@tunnel/testing';
 import { suiteContext } from './support/context.ts';
 import { NAME_PREFIX, docker, dockerOk, repoRoot, run, type CliResult } from './support/docker.ts';
 import { tally, whoAnswers } from './support/http.ts';
-import { newToken } from './support/topology.ts';
 
 // The docker-compose.yml demo, as users run it: up --build, round-robin through the two Pis,
 // the exit server cut off from the apps, graceful stop, down. With every compose found: v2

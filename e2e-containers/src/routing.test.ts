@@ -1,7 +1,8 @@
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, tally, whoAnswers } from './support/http.ts';
-import { Topology, newToken, type ExitNode, type Node } from './support/topology.ts';
+import { httpRequest, newToken } from '@tunnel/testing';
+import { tally, whoAnswers } from './support/http.ts';
+import { Topology, type ExitNode, type Node } from './support/topology.ts';
 
 // Scenarios 1-3: routing through the NAT-like topology, isolation of the edge network, wrong token.
 let topo: Topology;

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest, newToken } from '@tunnel/testing';
 import { baseImage, dockerOk, repoRoot } from './support/docker.ts';
-import { httpRequest, tally, whoAnswers } from './support/http.ts';
-import { Node, Topology, newToken, type ExitNode } from './support/topology.ts';
+import { tally, whoAnswers } from './support/http.ts';
+import { Node, Topology, type ExitNode } from './support/topology.ts';
 
 // Scenario: scale-out in containers. 3 exit servers share the Docker network alias `exit-peers`
 // and find each other with --peers-dns (every A record of the alias); a load balancer in a

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { download, generatedBody, httpRequest, pseudoRandomSha256 } from './support/http.ts';
+import { download, generatedBody, httpRequest, pseudoRandomSha256 } from '@tunnel/testing';
 import { Topology, type ExitNode } from './support/topology.ts';
 
 // Scenario 7: big bodies both ways, WebSocket and SSE through the containers.

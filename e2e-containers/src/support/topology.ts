@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { newToken } from '@tunnel/testing';
 import { suiteContext } from './context.ts';
 import { NAME_PREFIX, OWNER_LABEL, type Arch, type Images } from './docker.ts';
 import { LogTail } from './logs.ts';
@@ -10,16 +11,11 @@ async function dockerode(): Promise<Dockerode> {
   return (await getContainerRuntimeClient()).container.dockerode;
 }
 
-/** A random token for one topology. */
-
 /**
  * Tunnel containers run with poisoned read buffers: a pooled buffer is overwritten as it returns
  * to the pool, so a slice some consumer kept without a lease corrupts the bytes the tests check.
  */
 const POISONED = { TUNNEL_POISON_READ_BUFFERS: 'true' };
-export function newToken(): string {
-  return randomBytes(24).toString('base64url');
-}
 
 /** GenericContainer plus what this suite needs: a second network before start, and --init. */
 export class TunnelContainer extends GenericContainer {
