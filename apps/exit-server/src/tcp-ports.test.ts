@@ -1,16 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '@tunnel/testing';
 import { silentLogger } from '@tunnel/tunnel-protocol';
 import { Router } from './router.ts';
 import { TcpPorts } from './tcp-ports.ts';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let ports: TcpPorts | undefined;
 afterEach(async () => {
