@@ -98,13 +98,17 @@ describe('proxyHttp', () => {
   it('closes the upstream connection when the server resets the stream', async () => {
     let closed!: () => void;
     const upstreamClosed = new Promise<void>((r) => (closed = r));
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((r) => (arrived = r));
     const up = await upstream((req) => {
       req.socket.once('close', closed);
+      arrived();
     });
     const server = tunnel(new Upstreams([{ hostname: null, url: up.url }], 4));
     const stream = server.openStream(head('a.test'));
     stream.write('GET /hang HTTP/1.1\r\nHost: a.test\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    // Reset once the upstream holds the request (its connection is open), not after a guessed delay.
+    await requestArrived;
     stream.reset(ResetCode.CANCEL);
     await upstreamClosed;
   });

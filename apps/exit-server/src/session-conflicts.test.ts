@@ -12,6 +12,7 @@ import {
   rawWebSocketTransport,
   silentLogger,
 } from '@tunnel/tunnel-protocol';
+import { waitFor } from '@tunnel/testing';
 import { ControlPlane } from './control.ts';
 import { Router } from './router.ts';
 
@@ -110,7 +111,7 @@ describe('duplicate and replaced sessions (per client id and process nonce)', ()
     // the link died unnoticed: this end stops reading (and so answering), then goes silent
     stale.receive = () => {};
     const held = [...router.clients][0];
-    while (held.session.silentForMs < 300) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => held.session.silentForMs >= 300, { what: 'the held session silent for 3 ping intervals' });
     const again = await dialSession(port, 'pi-2', NONCE_A);
     expect(again.kind).toBe('session');
     expect(router.clients.size).toBe(1);

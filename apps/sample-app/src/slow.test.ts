@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@tunnel/testing';
 import { buildApp } from './app.ts';
 
 describe('GET /slow', () => {
@@ -39,12 +40,12 @@ describe('GET /slow', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as AddressInfo).port;
 
-    // WHEN a client asks for a minute-long wait and hangs up after 100 ms
+    // WHEN a client asks for a minute-long wait and hangs up once the server has the request
     const req = get({ host: '127.0.0.1', port, path: '/slow?ms=60000' });
     req.on('error', () => {
       // Expected: we destroy the request ourselves.
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => lines.some((line) => line.includes('incoming request')), { what: 'the request logged by the server' });
     const hungUpAt = Date.now();
     req.destroy();
 

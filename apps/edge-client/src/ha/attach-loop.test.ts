@@ -13,6 +13,7 @@ import {
   silentLogger,
   webSocketAccept,
 } from '@tunnel/tunnel-protocol';
+import { waitFor } from '@tunnel/testing';
 import { EdgeClient } from '../edge-client.ts';
 
 /**
@@ -126,14 +127,6 @@ function startClient(port: number, extra: string[] = []): EdgeClient {
   return client;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('EdgeClient: attach to every advertised exit server', () => {
   it('dials the load balancer until it holds one session per instance, and closes duplicates at once', async () => {
     const fakes = await Promise.all(
@@ -143,11 +136,11 @@ describe('EdgeClient: attach to every advertised exit server', () => {
     const order = [fakes[0].port, fakes[0].port, fakes[1].port, fakes[2].port];
     const lb = await roundRobin(() => order);
     const client = startClient(lb);
-    await until('attached to a, b and c', () => client.attached.join() === 'a,b,c');
-    await until('the duplicate on a closed', () => fakes[0].sessions.length >= 2 && fakes[0].sessions[1].isClosed);
+    await waitFor(() => client.attached.join() === 'a,b,c', { what: 'attached to a, b and c' });
+    await waitFor(() => fakes[0].sessions.length >= 2 && fakes[0].sessions[1].isClosed, { what: 'the duplicate on a closed' });
     expect(fakes.map((f) => f.serving.length)).toEqual([1, 1, 1]);
     // Each server was told the instances the client holds (its /status shows them).
-    await until('attachments reported', () => fakes.every((f) => f.reported.join() === 'a,b,c'));
+    await waitFor(() => fakes.every((f) => f.reported.join() === 'a,b,c'), { what: 'attachments reported' });
   });
 
   it('a newly advertised instance is attached; a lost session is replaced; a draining one stops counting', async () => {
@@ -155,19 +148,19 @@ describe('EdgeClient: attach to every advertised exit server', () => {
     const backends = [a.port, b.port];
     const lb = await roundRobin(() => backends);
     const client = startClient(lb);
-    await until('attached to a and b', () => client.attached.join() === 'a,b');
+    await waitFor(() => client.attached.join() === 'a,b', { what: 'attached to a and b' });
     // A new server d appears: a advertises it; the client dials until it lands on it.
     const d = await new FakeExit('d', ['a', 'b']).listen();
     backends.push(d.port);
     a.advertise(['b', 'd']);
-    await until('attached to d', () => client.attached.join() === 'a,b,d');
+    await waitFor(() => client.attached.join() === 'a,b,d', { what: 'attached to d' });
     // b's session is lost (no GOAWAY): the client dials again and re-attaches to b.
     b.serving[0].destroy();
-    await until('b lost', () => !client.attached.includes('b'));
-    await until('b replaced', () => client.attached.join() === 'a,b,d' && b.serving.length === 1);
+    await waitFor(() => !client.attached.includes('b'), { what: 'b lost' });
+    await waitFor(() => client.attached.join() === 'a,b,d' && b.serving.length === 1, { what: 'b replaced' });
     // d drains: it stops counting and is not dialed for again, while a and b keep serving.
     void d.serving[0].goAway(1000);
-    await until('d detached', () => client.attached.join() === 'a,b');
+    await waitFor(() => client.attached.join() === 'a,b', { what: 'd detached' });
     expect(client.state).toBe('connected');
   });
 
@@ -177,7 +170,7 @@ describe('EdgeClient: attach to every advertised exit server', () => {
     );
     const lb = await roundRobin(() => fakes.map((f) => f.port));
     const client = startClient(lb, ['--ha-connections', '2']);
-    await until('two attached', () => client.attached.length === 2);
+    await waitFor(() => client.attached.length === 2, { what: 'two attached' });
     expect(fakes.reduce((n, f) => n + f.serving.length, 0)).toBeLessThanOrEqual(2);
     expect(client.attached).toEqual(['a', 'b']);
   });
