@@ -19,7 +19,7 @@ import {
 // The whole tunnel on a node whose private socket internals changed (simulated by a preload that
 // hides the TCP handle's useUserBuffer() on every socket the apps would move onto pooled reads):
 // both ends fall back to node's own copying reads, say so once, and carry bodies intact.
-// libs/tunnel-protocol's socket-internals.test.ts is the test that fails on such a node.
+// libs/tunnel-io's socket-internals.test.ts is the test that fails on such a node.
 
 const PRELOAD = fileURLToPath(new URL('./fixtures/changed-node-internals.cjs', import.meta.url));
 const CHANGED_NODE = { NODE_OPTIONS: `--require ${PRELOAD}` };

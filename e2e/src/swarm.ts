@@ -10,8 +10,8 @@ import {
   bearer,
   decodeWelcome,
   encodeHello,
-  webSocketTransport,
 } from '@tunnel/tunnel-protocol';
+import { webSocketTransport } from '@tunnel/tunnel-io/testing';
 
 /** Reconnect settings of every swarm client, as the edge client's --reconnect-min/--reconnect-max. */
 export interface SwarmOptions {

@@ -54,7 +54,7 @@ const env = {
   NX_NO_CLOUD: 'true',
   NX_TUI: 'false',
   NX_SKIP_NX_CACHE: 'true',
-  // Checked by a test (libs/tunnel-protocol/src/transport/socket-internals.test.ts): the suites really ran on it.
+  // Checked by a test (libs/tunnel-io/src/socket-internals.test.ts): the suites really ran on it.
   TUNNEL_TEST_NODE_VERSION: version,
 };
 const t0 = Date.now();

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReadBufferPool, ResetCode, isBorrowed } from '@tunnel/tunnel-protocol';
+import { ReadBufferPool } from '@tunnel/tunnel-io';
+import { ResetCode, isBorrowed } from '@tunnel/tunnel-protocol';
 import { dialTarget, type DialTarget } from './dial-target.ts';
 
 const cleanups: Array<() => void> = [];

@@ -1,6 +1,7 @@
 import { isIP, connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ResetCode, SINK_SOCKET_HIGH_WATER_MARK, onreadThrough, type ReadBufferPool } from '@tunnel/tunnel-protocol';
+import { ResetCode } from '@tunnel/tunnel-protocol';
+import { SINK_SOCKET_HIGH_WATER_MARK, onreadThrough, type ReadBufferPool } from '@tunnel/tunnel-io';
 
 /** Where to dial: a configured upstream or TCP forward target. */
 export interface DialTarget {

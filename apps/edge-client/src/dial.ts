@@ -1,7 +1,8 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { ERROR_HEADER, newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-protocol';
+import { ERROR_HEADER } from '@tunnel/tunnel-protocol';
+import { newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-io';
 import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
 
 /** The outcome of a WebSocket handshake with the exit server. */

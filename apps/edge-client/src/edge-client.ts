@@ -16,14 +16,11 @@ import {
   bearer,
   decodeWelcome,
   encodeHello,
-  rawWebSocketTransport,
-  readIntoPool,
-  readPoolFor,
   type Logger,
-  type ReadBufferPool,
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
+import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';

@@ -1,14 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import {
-  ResetCode,
-  hostOf,
-  pipeToSocket,
-  pipeToStream,
-  type HttpRequestHead,
-  type Logger,
-  type ReadBufferPool,
-  type TunnelStream,
-} from '@tunnel/tunnel-protocol';
+import { ResetCode, hostOf, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { pipeToSocket, pipeToStream, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { dialTarget } from './dial-target.ts';
 import { HttpWatch, type Exchange } from './http-watch.ts';
 import { upstreamErrorKind, type EdgeMetrics, type UpstreamSeries } from './metrics/edge-metrics.ts';

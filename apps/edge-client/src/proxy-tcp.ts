@@ -1,5 +1,6 @@
 import type { ProxyProtocolSetting, TcpForward } from '@tunnel/config';
-import { ResetCode, pipeToSocket, pipeToStream, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { pipeToSocket, pipeToStream } from '@tunnel/tunnel-io';
 import { dialTarget } from './dial-target.ts';
 import type { ProxyOptions } from './proxy-http.ts';
 import { proxyV1, proxyV2 } from './proxy-protocol.ts';

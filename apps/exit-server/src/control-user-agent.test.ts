@@ -2,7 +2,8 @@ import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, encodeHello, HELLO_HEADER, newWebSocketKey, PROTOCOL_VERSION, type Logger } from '@tunnel/tunnel-protocol';
+import { DEFAULT_LIMITS, encodeHello, HELLO_HEADER, PROTOCOL_VERSION, type Logger } from '@tunnel/tunnel-protocol';
+import { newWebSocketKey } from '@tunnel/tunnel-io';
 import { ControlPlane, MAX_LOGGED_USER_AGENT, userAgentForLog } from './control.ts';
 import { Router } from './router.ts';
 

@@ -8,15 +8,11 @@ import {
   Session,
   WELCOME_HEADER,
   encodeWelcome,
-  isWebSocketKey,
-  rawWebSocketTransport,
-  readIntoPool,
-  type ReadBufferPool,
   stripV4Mapped,
-  webSocketAccept,
   type Logger,
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
+import { isWebSocketKey, rawWebSocketTransport, readIntoPool, type ReadBufferPool, webSocketAccept } from '@tunnel/tunnel-io';
 import { adminGuard } from './admin-auth.ts';
 import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
 import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS, type Admitted } from './client-admission.ts';

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { HttpError, ResetCode, stripV4Mapped, tickCorker, writeLeased, type Session } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, stripV4Mapped, type Session } from '@tunnel/tunnel-protocol';
+import { tickCorker, writeLeased } from '@tunnel/tunnel-io';
 import { parseRequestHead, type RequestHead } from './http1/head.ts';
 import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader, type ReaderEvents } from './http1/reader.ts';

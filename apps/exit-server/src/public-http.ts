@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { readAcceptedIntoPool, type Logger, type ReadBufferPool, type Session } from '@tunnel/tunnel-protocol';
+import { readAcceptedIntoPool, type ReadBufferPool } from '@tunnel/tunnel-io';
+import type { Logger, Session } from '@tunnel/tunnel-protocol';
 import type { ConnectionCaps } from './connection-caps.ts';
 import { admit } from './admit.ts';
 import type { ClientConn } from './client-conn.ts';

@@ -1,17 +1,8 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LIMITS,
-  HELLO_HEADER,
-  PROTOCOL_VERSION,
-  ResetCode,
-  Session,
-  encodeHello,
-  newWebSocketKey,
-  rawWebSocketTransport,
-  silentLogger,
-} from '@tunnel/tunnel-protocol';
+import { DEFAULT_LIMITS, HELLO_HEADER, PROTOCOL_VERSION, ResetCode, Session, encodeHello, silentLogger } from '@tunnel/tunnel-protocol';
+import { newWebSocketKey, rawWebSocketTransport } from '@tunnel/tunnel-io';
 import { waitFor } from '@tunnel/testing';
 import { ControlPlane } from './control.ts';
 import { Router } from './router.ts';

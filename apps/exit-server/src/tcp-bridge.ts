@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { ResetCode, pipeToSocket, pipeToStream, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { ResetCode, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { pipeToSocket, pipeToStream } from '@tunnel/tunnel-io';
 
 /** Counters one bridged connection reports when it ends. */
 export interface BridgeResult {

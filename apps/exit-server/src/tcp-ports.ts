@@ -1,12 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
-import {
-  SINK_SOCKET_HIGH_WATER_MARK,
-  readAcceptedIntoPool,
-  stripV4Mapped,
-  type Logger,
-  type ReadBufferPool,
-} from '@tunnel/tunnel-protocol';
+import { SINK_SOCKET_HIGH_WATER_MARK, readAcceptedIntoPool, type ReadBufferPool } from '@tunnel/tunnel-io';
+import { stripV4Mapped, type Logger } from '@tunnel/tunnel-protocol';
 import type { ConnectionCaps } from './connection-caps.ts';
 import { bridge } from './tcp-bridge.ts';
 import type { Router } from './router.ts';

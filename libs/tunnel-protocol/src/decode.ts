@@ -1,7 +1,7 @@
 import { LimitError, ProtocolError } from './errors.ts';
 import { FRAME_HEADER_BYTES, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
 import { PEERS_LIMITS } from './peers.ts';
-import { isBorrowed } from './read-pool.ts';
+import { isBorrowed } from './borrowed.ts';
 
 /** Limits the decoder enforces before buffering a payload. */
 export interface DecoderLimits {

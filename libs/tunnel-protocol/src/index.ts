@@ -1,26 +1,53 @@
-export * from './errors.ts';
-export * from './frame.ts';
-export * from './encode.ts';
-export * from './decode.ts';
-export * from './head.ts';
-export * from './headers.ts';
-export * from './handshake.ts';
-export * from './peers.ts';
-export * from './auth.ts';
-export * from './upgrade.ts';
-export * from './limits.ts';
-export * from './logger.ts';
-export * from './stream.ts';
-export * from './session.ts';
-export * from './transport/transport.ts';
-export * from './transport/websocket.ts';
-export * from './transport/ws-codec.ts';
-export * from './transport/ws-handshake.ts';
-export * from './transport/raw-websocket.ts';
-export * from './pipe-to-socket.ts';
-export * from './pipe-to-stream.ts';
-export * from './tick-cork.ts';
-export * from './read-pool.ts';
-export * from './transport/pooled-socket.ts';
-export { NODE_INTERNALS_WARNING_CODE } from './transport/socket-internals.ts';
-export * from './backoff.ts';
+// The protocol core's public API: frames, codec, session, streams, handshake, errors; no sockets and no Node I/O imports (lint keeps it so). Node I/O is in @tunnel/tunnel-io.
+export {
+  ERROR_CODES,
+  HandshakeError,
+  HttpError,
+  LimitError,
+  ProtocolError,
+  ResetCode,
+  resetCodeName,
+  resetCodeToError,
+  SessionClosedError,
+  StreamResetError,
+  TunnelError,
+  type ErrorCode,
+} from './errors.ts';
+export { FRAME_HEADER_BYTES, FrameFlag, FrameType, MAX_STREAM_ID, PROTOCOL_VERSION, type Frame, type FrameTypeValue } from './frame.ts';
+export { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeU32Frame, encodeWindow } from './encode.ts';
+export { checkHeader, FrameDecoder, type DecoderLimits } from './decode.ts';
+export {
+  decodeOpenHead,
+  decodeResponseHead,
+  encodeOpenHead,
+  encodeResponseHead,
+  type HttpRequestHead,
+  type OpenHead,
+  type ResponseHead,
+  type TcpOpenHead,
+} from './head.ts';
+export { hostOf, stripV4Mapped, withForwarded, type ForwardedFacts } from './headers.ts';
+export {
+  decodeHello,
+  decodeWelcome,
+  encodeHello,
+  encodeWelcome,
+  ERROR_HEADER,
+  HELLO_HEADER,
+  HELLO_LIMITS,
+  isValidHostname,
+  TUNNEL_PATH,
+  WELCOME_HEADER,
+  type Hello,
+  type Welcome,
+} from './handshake.ts';
+export { checkInstanceIds, decodePeers, encodePeers, isInstanceId, PEERS_CAPABILITY, PEERS_LIMITS } from './peers.ts';
+export { bearer, checkBearer } from './auth.ts';
+export { checkUpgradeRequest, type BearerCheck, type UpgradeCheck, type UpgradeRequestLike } from './upgrade.ts';
+export { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
+export { silentLogger, type LogFn, type Logger } from './logger.ts';
+export { isBorrowed, leaseReadBuffer, lendMemory, unlendMemory, type Lender } from './borrowed.ts';
+export { TunnelStream, type StreamHost, type StreamSink, type StreamWindows } from './stream.ts';
+export { Session, type SessionOptions } from './session.ts';
+export { type Transport, type TransportHandlers } from './transport.ts';
+export { Backoff } from './backoff.ts';

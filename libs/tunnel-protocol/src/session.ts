@@ -7,10 +7,10 @@ import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead,
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { decodePeers, encodePeers } from './peers.ts';
-import { leaseReadBuffer } from './read-pool.ts';
+import { leaseReadBuffer } from './borrowed.ts';
 import { ReplyBacklog } from './reply-backlog.ts';
 import { TunnelStream, type StreamHost } from './stream.ts';
-import type { Transport } from './transport/transport.ts';
+import type { Transport } from './transport.ts';
 
 /** Options of a {@link Session}. */
 export interface SessionOptions {

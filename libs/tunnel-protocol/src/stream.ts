@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
 import type { OpenHead, ResponseHead } from './head.ts';
-import { isBorrowed } from './read-pool.ts';
+import { isBorrowed } from './borrowed.ts';
 
 function ignoreError(): void {}
 

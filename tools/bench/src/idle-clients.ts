@@ -1,5 +1,5 @@
 // Many lightweight edge-client sessions in one process, for the scale test. Bundled by the bench's
-// build (with the protocol library) and run as a child:
+// build (with the protocol libraries) and run as a child:
 //   node idle-clients.js '{"url":"ws://127.0.0.1:P","from":1,"to":2500,"concurrency":64}'
 // with the token in TUNNEL_TOKEN. Client i connects with the real handshake (bearer token +
 // x-tunnel-hello, id `c<i>`, hostname `c<i>.bench.test`), runs a client-role Session over the
@@ -19,12 +19,10 @@ import {
   bearer,
   decodeWelcome,
   encodeHello,
-  newWebSocketKey,
-  rawWebSocketTransport,
-  webSocketAccept,
   type Transport,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
+import { newWebSocketKey, rawWebSocketTransport, webSocketAccept } from '@tunnel/tunnel-io';
 
 /** The command-line argument (JSON). */
 interface IdleOptions {

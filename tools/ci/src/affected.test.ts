@@ -21,7 +21,12 @@ const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys:
   },
   {
     path: 'libs/tunnel-protocol',
-    affected: ['tunnel-protocol', 'exit-server', 'edge-client', 'bench', ...E2E],
+    affected: ['tunnel-protocol', 'tunnel-io', 'exit-server', 'edge-client', 'bench', ...E2E],
+    deploys: ['TunnelExitServer', 'TunnelEdge'],
+  },
+  {
+    path: 'libs/tunnel-io',
+    affected: ['tunnel-io', 'exit-server', 'edge-client', 'bench', ...E2E],
     deploys: ['TunnelExitServer', 'TunnelEdge'],
   },
   {

@@ -9,10 +9,9 @@ import {
   WELCOME_HEADER,
   decodeHello,
   encodeWelcome,
-  rawWebSocketTransport,
   silentLogger,
-  webSocketAccept,
 } from '@tunnel/tunnel-protocol';
+import { rawWebSocketTransport, webSocketAccept } from '@tunnel/tunnel-io';
 import { waitFor } from '@tunnel/testing';
 import { EdgeClient } from '../edge-client.ts';
 

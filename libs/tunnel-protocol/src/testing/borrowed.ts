@@ -1,22 +1,24 @@
-import { ReadBufferPool, isBorrowed } from '../read-pool.ts';
+import { isBorrowed, lendMemory } from '../borrowed.ts';
 import { TunnelStream, type StreamHost } from '../stream.ts';
 
+/** Most bytes of one chunk {@link feedBorrowed} hands on, bytes. */
+const FEED_BORROWED_MAX_BYTES = 128 * 1024;
+
 /**
- * Hands each chunk to `push` as a borrowed view of a pooled read buffer, as a socket on pooled
- * reads would, and overwrites the view with 0xEE as soon as `push` returns (as the next read
- * would). Whatever a consumer kept without copying or leasing then reads as garbage.
- * Chunks must be at most 128 KiB.
+ * Hands each chunk to `push` as a borrowed view of lent memory, as a socket on pooled reads
+ * would (the read pool lends its buffers the same way), and overwrites the view with 0xEE as
+ * soon as `push` returns (as the next read would). Whatever a consumer kept without copying then
+ * reads as garbage. Chunks must be at most 128 KiB.
  */
 export function feedBorrowed(chunks: readonly Buffer[], push: (view: Buffer) => void): void {
-  // A 1-byte quiet buffer: the first read fills it, so every read after goes to a pooled buffer.
-  const pool = new ReadBufferPool({ bufferBytes: 128 * 1024, minReadBytes: 128 * 1024, smallBytes: 1 });
-  const reader = pool.reader();
-  reader.take(1, reader.next());
+  const memory = Buffer.allocUnsafeSlow(FEED_BORROWED_MAX_BYTES);
+  // Leases are counted by nobody: the view is overwritten after every push, leased or not.
+  lendMemory(memory.buffer, { retain: () => {}, release: () => {} });
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
-    const into = reader.next();
-    chunk.copy(into);
-    const view = reader.take(chunk.length, into);
+    if (chunk.length > memory.length) throw new Error(`feedBorrowed: a chunk of ${chunk.length} bytes is over ${memory.length}`);
+    chunk.copy(memory);
+    const view = memory.subarray(0, chunk.length);
     if (!isBorrowed(view)) throw new Error('feedBorrowed: the view is not borrowed');
     push(view);
     view.fill(0xee);

@@ -1,3 +1,4 @@
-export * from './pair.ts';
-export * from './borrowed.ts';
-export * from './mutate.ts';
+export { createTransportPair, type PairOptions, type TestTransport } from './pair.ts';
+export { detachedStream, feedBorrowed, splitAt } from './borrowed.ts';
+export { cutsArb, mutated } from './mutate.ts';
+export { anyBytesArb, FUZZ_RUNS, FUZZ_TIMEOUT_MS, onlyThrows } from './fuzz.ts';

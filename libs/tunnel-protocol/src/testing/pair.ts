@@ -1,4 +1,4 @@
-import type { Transport, TransportHandlers } from '../transport/transport.ts';
+import type { Transport, TransportHandlers } from '../transport.ts';
 
 /** Options of {@link createTransportPair}. */
 export interface PairOptions {

@@ -1,4 +1,4 @@
-import type { Transport, TransportHandlers } from './transport.ts';
+import type { Transport, TransportHandlers } from '@tunnel/tunnel-protocol';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader, readClosePayload } from './ws-codec.ts';
 
 /** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReadBufferPool, isBorrowed } from '../read-pool.ts';
+import { ReadBufferPool } from './read-pool.ts';
+import { isBorrowed } from '@tunnel/tunnel-protocol';
 import { readAcceptedIntoPool, readIntoPool } from './pooled-socket.ts';
 
 const cleanups: Array<() => void> = [];

@@ -4,13 +4,16 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ProtocolError } from '../errors.ts';
-import { FrameDecoder } from '../decode.ts';
-import { encodeFrame } from '../encode.ts';
-import { FrameType, type Frame } from '../frame.ts';
-import type { HttpRequestHead } from '../head.ts';
-import { Session } from '../session.ts';
-import type { TunnelStream } from '../stream.ts';
+import {
+  ProtocolError,
+  FrameDecoder,
+  encodeFrame,
+  FrameType,
+  type Frame,
+  type HttpRequestHead,
+  Session,
+  type TunnelStream,
+} from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport } from './raw-websocket.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader } from './ws-codec.ts';
 import { isWebSocketKey, newWebSocketKey, webSocketAccept } from './ws-handshake.ts';
@@ -187,7 +190,7 @@ describe('rawWebSocketTransport', () => {
     const { url } = await rawServer(echo);
     const ws = new WebSocket(url, { generateMask: (m) => m.fill(0) });
     await once(ws, 'open');
-    const { webSocketTransport } = await import('./websocket.ts');
+    const { webSocketTransport } = await import('./testing/websocket.ts');
     const client = new Session({ role: 'client', transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 } });
     cleanups.push(() => client.destroy());
     const data = randomBytes(3_000_000);

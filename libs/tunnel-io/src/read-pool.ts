@@ -1,3 +1,5 @@
+import { lendMemory, unlendMemory, type Lender } from '@tunnel/tunnel-protocol';
+
 /** Settings of a {@link ReadBufferPool}. All sizes in bytes. */
 export interface ReadBufferPoolOptions {
   /** Size of one pooled read buffer, bytes. Default 1 MiB. */
@@ -63,8 +65,8 @@ export function onreadThrough(
   };
 }
 
-/** One pooled buffer and who holds it. */
-class Arena {
+/** One pooled buffer and who holds it; lent out through the core's registry of borrowed memory. */
+class Arena implements Lender {
   /** Leases taken on slices of this buffer and not yet released. */
   refs = 0;
   /** True while a socket reads into it. */
@@ -74,34 +76,14 @@ class Arena {
     readonly buf: Buffer,
     readonly pool: ReadBufferPool,
   ) {}
-}
 
-/** Every pooled buffer's memory, so any slice of one can be recognised from its ArrayBuffer. */
-const arenas = new WeakMap<ArrayBufferLike, Arena>();
+  retain(): void {
+    this.refs++;
+  }
 
-/**
- * True when `chunk` is a borrowed view of a pooled read buffer: valid only during the call that
- * handed it over. Whoever keeps it longer copies it or takes a {@link leaseReadBuffer}.
- */
-export function isBorrowed(chunk: Uint8Array): boolean {
-  return arenas.has(chunk.buffer);
-}
-
-/**
- * Keeps the pooled read buffer under `chunk` from being reused until the returned function is
- * called (once; later calls do nothing). Returns undefined for ordinary buffers, which need no
- * lease, so `socket.write(chunk, leaseReadBuffer(chunk))` costs nothing extra for them.
- */
-export function leaseReadBuffer(chunk: Uint8Array): (() => void) | undefined {
-  const arena = arenas.get(chunk.buffer);
-  if (!arena) return undefined;
-  arena.refs++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    arena.pool.release(arena);
-  };
+  release(): void {
+    this.pool.release(this);
+  }
 }
 
 /**
@@ -173,7 +155,7 @@ export class ReadBufferPool {
     if (!arena) {
       if (this.liveBytes + this.bufferBytes > this.maxPooledBytes) return undefined;
       arena = new Arena(Buffer.allocUnsafeSlow(this.bufferBytes), this);
-      arenas.set(arena.buf.buffer, arena);
+      lendMemory(arena.buf.buffer, arena);
       this.liveBytes += this.bufferBytes;
     }
     arena.bound = true;
@@ -206,7 +188,7 @@ export class ReadBufferPool {
       this.free.push(arena);
       return;
     }
-    arenas.delete(arena.buf.buffer);
+    unlendMemory(arena.buf.buffer);
     this.liveBytes -= this.bufferBytes;
   }
 }

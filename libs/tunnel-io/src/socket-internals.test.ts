@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReadBufferPool } from '../read-pool.ts';
+import { ReadBufferPool } from './read-pool.ts';
 import { readIntoPool } from './pooled-socket.ts';
 import { NODE_INTERNALS_WARNING_CODE, adoptionBlocker, type SocketInternals } from './socket-internals.ts';
 

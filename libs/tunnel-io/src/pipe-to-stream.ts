@@ -1,5 +1,4 @@
-import { leaseReadBuffer } from './read-pool.ts';
-import type { TunnelStream } from './stream.ts';
+import { leaseReadBuffer, type TunnelStream } from '@tunnel/tunnel-protocol';
 
 /** The parts of a readable socket {@link pipeToStream} uses (node's `net.Socket` fits). */
 export interface PausableSocketLike {

@@ -3,10 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
-import type { TunnelError } from '../errors.ts';
-import type { HttpRequestHead } from '../head.ts';
-import { Session } from '../session.ts';
-import type { TunnelStream } from '../stream.ts';
+import { type TunnelError, type HttpRequestHead, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { webSocketTransport } from './websocket.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];

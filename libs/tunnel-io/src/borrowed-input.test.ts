@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReadBufferPool, isBorrowed } from './read-pool.ts';
-import { Session } from './session.ts';
-import type { Transport } from './transport/transport.ts';
-import { detachedStream, feedBorrowed, splitAt } from './testing/borrowed.ts';
-import { WsFrameDecoder, WsOpcode, encodeWsHeader } from './transport/ws-codec.ts';
+import { ReadBufferPool } from './read-pool.ts';
+import { isBorrowed, Session, type Transport } from '@tunnel/tunnel-protocol';
+import { detachedStream, feedBorrowed, splitAt } from '@tunnel/tunnel-protocol/testing';
+import { WsFrameDecoder, WsOpcode, encodeWsHeader } from './ws-codec.ts';
 
 // Every consumer of socket bytes in the protocol may be handed borrowed views of pooled read
 // buffers; feedBorrowed overwrites each view the moment the call returns, as the next read would.

@@ -1,4 +1,4 @@
-import { ProtocolError } from '../errors.ts';
+import { ProtocolError } from '@tunnel/tunnel-protocol';
 
 /** WebSocket opcodes (RFC 6455 section 5.2). */
 export const WsOpcode = {

@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { onreadThrough, type ReadBufferPool } from '../read-pool.ts';
+import { onreadThrough, type ReadBufferPool } from './read-pool.ts';
 import { adoptionBlocker, warnInternalsChanged, type SocketInternals } from './socket-internals.ts';
 
 /** A socket that now reads through a {@link ReadBufferPool}. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../errors.ts';
+import { ProtocolError } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, type RawSocketLike } from './raw-websocket.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsHeader, isValidCloseCode } from './ws-codec.ts';
 

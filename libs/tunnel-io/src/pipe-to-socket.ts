@@ -1,5 +1,4 @@
-import { isBorrowed, leaseReadBuffer } from './read-pool.ts';
-import type { TunnelStream } from './stream.ts';
+import { isBorrowed, leaseReadBuffer, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { tickCorker } from './tick-cork.ts';
 
 /** The parts of a writable socket {@link pipeToSocket} uses (node's `net.Socket` fits). */

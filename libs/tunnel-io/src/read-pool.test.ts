@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReadBufferPool, isBorrowed, leaseReadBuffer, type PooledReader } from './read-pool.ts';
+import { ReadBufferPool, type PooledReader } from './read-pool.ts';
+import { isBorrowed, leaseReadBuffer } from '@tunnel/tunnel-protocol';
 
 const KiB = 1024;
 

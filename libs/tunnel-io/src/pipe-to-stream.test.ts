@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { pipeToStream } from './pipe-to-stream.ts';
 import { ReadBufferPool } from './read-pool.ts';
-import { Session } from './session.ts';
-import type { Transport } from './transport/transport.ts';
+import { Session, type Transport } from '@tunnel/tunnel-protocol';
 
 /** A socket that only emits what the test says and records pause/resume. */
 class FakeSocket extends EventEmitter {

@@ -1,4 +1,4 @@
-import type { Transport, TransportHandlers } from './transport.ts';
+import type { Transport, TransportHandlers } from '@tunnel/tunnel-protocol';
 
 /**
  * The parts of a `ws` WebSocket the adapter uses. Typed structurally so the protocol library

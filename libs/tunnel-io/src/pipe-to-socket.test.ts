@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { HttpRequestHead } from './head.ts';
+import { type HttpRequestHead, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { LEASE_WHILE_UNWRITTEN_BELOW, pipeToSocket } from './pipe-to-socket.ts';
 import { ReadBufferPool } from './read-pool.ts';
-import { Session } from './session.ts';
-import type { TunnelStream } from './stream.ts';
-import { detachedStream } from './testing/borrowed.ts';
-import { createTransportPair } from './testing/pair.ts';
+import { detachedStream, createTransportPair } from '@tunnel/tunnel-protocol/testing';
 
 /**
  * A socket that records writes and cork depth, reports full after `capacity` writes until

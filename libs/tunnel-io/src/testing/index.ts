@@ -1,0 +1,1 @@
+export { webSocketTransport, type WebSocketLike } from './websocket.ts';
