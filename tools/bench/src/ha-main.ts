@@ -2,6 +2,7 @@
 // scale-out section of the benchmark (ha.ts), printed as markdown; `npm run bench` runs it too,
 // after the other sections.
 import { parseArgs } from 'node:util';
+import { newToken } from '@tunnel/testing';
 import { snapshotBuilds } from './builds.ts';
 import { killAllNow, stopAll } from './children.ts';
 import { runHa } from './ha.ts';
@@ -9,7 +10,6 @@ import { renderHa } from './ha-report.ts';
 import { haproxyMissing } from './haproxy.ts';
 import { SETUP_HINT } from './peers.ts';
 import { createProgress } from './progress.ts';
-import { newToken } from './tunnel-procs.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' } } });
 const missing = haproxyMissing();

@@ -7,11 +7,11 @@
 //                              continuous load (fresh connection per request): failed requests;
 //                              then again under autocannon's kept-alive connections
 import { request } from 'node:http';
+import { freePorts } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
 import { startHaproxy, type Backend, type Haproxy } from './haproxy.ts';
 import { runLoad, type Figures } from './load.ts';
-import { freePorts } from './ports.ts';
 import type { Progress } from './progress.ts';
 import { serverEnv, startEdgeClient, startUpstream, status, statusClients, TUNNEL_NODE_FLAGS } from './tunnel-procs.ts';
 import { until, type Watched } from './wait.ts';

@@ -4,16 +4,15 @@
 //   resume         kill -TERM the exit server, start it again on the same ports, time until a
 //                  request through it succeeds again (edge client: --reconnect-min 100ms
 //                  --reconnect-max 1s)
+import { accepts, freePorts, httpRequest } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { stopChild, type ChildHandle } from './children.ts';
-import { httpGet } from './http.ts';
 import type { Peers, SshTools } from './peers.ts';
 import { startSsh } from './peers.ts';
-import { freePorts } from './ports.ts';
 import type { Progress } from './progress.ts';
 import { SMALL_BYTES } from './shapes.ts';
 import { startEdgeClient, startExitServer, startUpstream, status, statusClients } from './tunnel-procs.ts';
-import { canConnect, firstLine, until, type Watched } from './wait.ts';
+import { firstLine, until, type Watched } from './wait.ts';
 
 const POLL_MS = 5;
 const LIMIT_MS = 20_000;
@@ -66,7 +65,7 @@ interface Server {
 /** Polls GET `url` every POLL_MS until it answers 200 with the small body; resolves ms since `t0`. */
 async function firstOk(url: string, t0: bigint, procs: readonly Watched[], what: string): Promise<number> {
   const ok = async (): Promise<boolean> => {
-    const res = await httpGet(url, { timeoutMs: 2000 });
+    const res = await httpRequest(url, { timeoutMs: 2000 });
     return res.status === 200 && res.body.length === SMALL_BYTES;
   };
   await until(Date.now() + LIMIT_MS, procs, ok, what, POLL_MS);
@@ -136,7 +135,7 @@ async function sshFirstRequests(o: LifecycleOptions, tools: SshTools, upstreamPo
   const [sshdPort, pub] = await freePorts(2);
   const ssh = startSsh(tools, { sshdPort, forwards: [{ remote: pub, local: upstreamPort }] });
   try {
-    await until(Date.now() + LIMIT_MS, [ssh.sshd], () => canConnect(sshdPort), 'sshd');
+    await until(Date.now() + LIMIT_MS, [ssh.sshd], () => accepts(sshdPort), 'sshd');
     for (let r = 1; r <= rounds; r++) {
       progress.phase(`[lifecycle] ssh -R: first request after ssh starts (${r}/${rounds})`);
       const t0 = process.hrtime.bigint();
@@ -150,7 +149,7 @@ async function sshFirstRequests(o: LifecycleOptions, tools: SshTools, upstreamPo
         await stopChild(client);
       }
       // The forwarded port closes once sshd has noticed the client left.
-      await until(Date.now() + LIMIT_MS, [ssh.sshd], async () => !(await canConnect(pub)), 'ssh -R port closed');
+      await until(Date.now() + LIMIT_MS, [ssh.sshd], async () => !(await accepts(pub)), 'ssh -R port closed');
       progress.step();
     }
   } finally {

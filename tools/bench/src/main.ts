@@ -7,6 +7,7 @@
 // Exit code 1 if a system fails to start, a process dies, or a run has more than 1% errors.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { newToken } from '@tunnel/testing';
 import { snapshotBuilds, type Builds } from './builds.ts';
 import { killAllNow, stopAll } from './children.ts';
 import { runHa, type HaResult } from './ha.ts';
@@ -23,7 +24,6 @@ import { SHAPES } from './shapes.ts';
 import { renderLatencySvg } from './svg.ts';
 import { summarizeRuns } from './summary.ts';
 import { SYSTEMS, type RunContext, type SystemSpec } from './systems.ts';
-import { newToken } from './tunnel-procs.ts';
 
 /** What the sections after the rounds measured. */
 interface Sections {

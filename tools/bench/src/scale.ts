@@ -3,11 +3,10 @@
 // c<i>.bench.test). Measures the exit server's RSS growth per client, the time to attach all N,
 // and one request routed (by Host) to the last client.
 import { readFileSync } from 'node:fs';
+import { freePorts, httpRequest } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
 import { rssBytes } from './cpu.ts';
-import { httpGet } from './http.ts';
-import { freePorts } from './ports.ts';
 import type { Progress } from './progress.ts';
 import { childEnv, startExitServer, status, statusClients } from './tunnel-procs.ts';
 import { firstLine } from './wait.ts';
@@ -119,9 +118,9 @@ async function allAttached(clients: readonly ChildHandle[], n: number, progress:
 async function requestLast(port: number, n: number): Promise<LastRequest> {
   const host = `c${n}.bench.test`;
   const t = process.hrtime.bigint();
-  const last = await httpGet(`http://127.0.0.1:${port}/`, { headers: { host }, timeoutMs: 10_000 });
+  const last = await httpRequest(`http://127.0.0.1:${port}/`, { host, timeoutMs: 10_000 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  const body = last.body.toString('utf8');
+  const body = last.body;
   return { host, status: last.status, body, ms, ok: last.status === 200 && body === `c${n}` };
 }
 

@@ -8,11 +8,11 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
+import { freePorts, newToken } from '@tunnel/testing';
 import { snapshotBuilds, type Builds } from './builds.ts';
 import { killAllNow, stopAll, stopChild, type ChildHandle } from './children.ts';
 import { rssBytes } from './cpu.ts';
-import { freePorts } from './ports.ts';
-import { newToken, startEdgeClient, startExitServer, startUpstream, status, statusClients } from './tunnel-procs.ts';
+import { startEdgeClient, startExitServer, startUpstream, status, statusClients } from './tunnel-procs.ts';
 import { until } from './wait.ts';
 
 const USAGE = `Usage: npm run soak [-- options]

@@ -8,15 +8,14 @@
 // Systems with `tcp` also expose the upstream's TCP sink (direct: itself; ssh: a second -R;
 // tunnel: the exit server's --tcp-port and the edge client's --tcp).
 // Every process is a child started here and stopped by its PID.
+import { accepts, freePorts, httpRequest } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { stopChild, type ChildHandle } from './children.ts';
 import type { ProcRef } from './cpu.ts';
-import { httpGet } from './http.ts';
 import { startNginx, startSsh, type Peers, type SshTools } from './peers.ts';
-import { freePorts } from './ports.ts';
 import { SMALL_BYTES } from './shapes.ts';
 import { READY_TIMEOUT_MS, startEdgeClient, startExitServer, startUpstream, status, statusClients, type Upstream } from './tunnel-procs.ts';
-import { canConnect, until } from './wait.ts';
+import { until } from './wait.ts';
 
 const START_ATTEMPTS = 3;
 
@@ -169,7 +168,7 @@ async function startSshFront(tools: SshTools, s: Starting, upstream: Upstream): 
   const ssh = startSsh(tools, { sshdPort, forwards });
   s.procs.push(ssh.sshd);
   s.cleanups.push(ssh.cleanup);
-  await until(s.deadline, s.procs, () => canConnect(sshdPort), `sshd on port ${sshdPort}`);
+  await until(s.deadline, s.procs, () => accepts(sshdPort), `sshd on port ${sshdPort}`);
   const client = ssh.startClient();
   s.procs.push(client);
   s.customStop = () => ssh.stop(client);
@@ -202,10 +201,10 @@ async function startTunnelFront(spec: SystemSpec, ctx: RunContext, s: Starting, 
 /** One good request per path through the whole chain (and one per edge client, round-robin). */
 async function firstRequests(spec: SystemSpec, s: Starting, front: Front): Promise<void> {
   const small = async (): Promise<boolean> => {
-    const res = await httpGet(`${front.url}/small`);
+    const res = await httpRequest(`${front.url}/small`, { timeoutMs: 2000 });
     return res.status === 200 && res.body.length === SMALL_BYTES;
   };
   for (let i = 0; i < Math.max(1, spec.edgeClients); i++) await until(s.deadline, s.procs, small, `GET ${front.url}/small`);
   const tcpPort = front.tcpPort;
-  if (tcpPort !== undefined) await until(s.deadline, s.procs, () => canConnect(tcpPort), `TCP port ${tcpPort}`);
+  if (tcpPort !== undefined) await until(s.deadline, s.procs, () => accepts(tcpPort), `TCP port ${tcpPort}`);
 }

@@ -1,10 +1,9 @@
 // Starting our own processes the way every section of the bench needs them: the upstream, an
 // exit server (ready on /status) and an edge client, with the run's token and the node flags and
 // malloc setting the apps' images ship with.
-import { randomBytes } from 'node:crypto';
+import { httpRequest, type SimpleResponse } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
-import { httpGet, type HttpAnswer } from './http.ts';
 import { until } from './wait.ts';
 
 /** How long a system may take to start and serve its first request, ms. */
@@ -62,11 +61,6 @@ export interface EdgeClientOptions {
   readonly id: string;
   /** More flags (e.g. `--tcp`, `--reconnect-min`). */
   readonly extraArgs?: readonly string[];
-}
-
-/** A fresh random token for one run. */
-export function newToken(): string {
-  return randomBytes(24).toString('base64url');
 }
 
 /** Starts the upstream child; resolves it and its ports. */
@@ -141,8 +135,11 @@ export async function startExitServer(o: ExitServerOptions): Promise<ChildHandle
 }
 
 /** GET /status on the control port, with the admin token of the run whose client token is `token`. */
-export function status(controlPort: number, token: string, timeoutMs = 2000): Promise<HttpAnswer> {
-  return httpGet(`http://127.0.0.1:${controlPort}/status`, { headers: { authorization: `Bearer ${benchAdminToken(token)}` }, timeoutMs });
+export function status(controlPort: number, token: string, timeoutMs = 2000): Promise<SimpleResponse> {
+  return httpRequest(`http://127.0.0.1:${controlPort}/status`, {
+    headers: { authorization: `Bearer ${benchAdminToken(token)}` },
+    timeoutMs,
+  });
 }
 
 /** One client as /status lists it. */
@@ -154,8 +151,8 @@ export interface StatusClient {
 }
 
 /** The clients a /status answer lists. */
-export function statusClients(res: HttpAnswer): StatusClient[] {
-  return (JSON.parse(res.body.toString('utf8')) as { clients: StatusClient[] }).clients;
+export function statusClients(res: SimpleResponse): StatusClient[] {
+  return (JSON.parse(res.body) as { clients: StatusClient[] }).clients;
 }
 
 /** Starts one real edge client. */

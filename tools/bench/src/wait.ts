@@ -1,6 +1,4 @@
 // Readiness waits: poll a check until it holds, failing fast when a process we wait on exits.
-import { connect } from 'node:net';
-
 /** What {@link until} needs of a process it watches. */
 export interface Watched {
   /** Name for messages. */
@@ -9,21 +7,6 @@ export interface Watched {
   hasExited(): boolean;
   /** Its stderr tail for an error message. */
   stderrTail(): string;
-}
-
-/** True if 127.0.0.1:`port` accepts a TCP connection (closed again at once). */
-export function canConnect(port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
 
 /**
