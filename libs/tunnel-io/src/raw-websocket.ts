@@ -1,4 +1,4 @@
-import type { Transport, TransportHandlers } from '@tunnel/tunnel-protocol';
+import { TransportClosedError, type Transport, type TransportHandlers } from '@tunnel/tunnel-protocol';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader, readClosePayload } from './ws-codec.ts';
 
 /** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */
@@ -82,7 +82,7 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
     // answers 1002, so a bad code is never echoed.
     const { code, reason } = readClosePayload(payload);
     if (code !== 1000 && code !== 1001 && code !== 1005) {
-      closeError = new Error(`websocket closed: ${code} ${reason}`.trim());
+      closeError = new TransportClosedError('TUN_ERR_PEER_CLOSED', code, reason);
     }
     sendClose(code === 1005 ? 1000 : code);
     finish(closeError);
@@ -113,7 +113,9 @@ export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketO
         finish(err);
         socket.destroy();
       });
-      socket.on('close', () => finish(closeSent || closeError ? closeError : new Error('websocket closed: 1006 connection lost')));
+      socket.on('close', () =>
+        finish(closeSent || closeError ? closeError : new TransportClosedError('TUN_ERR_CONNECTION_LOST', 1006, 'connection lost')),
+      );
       // Bytes that came with the handshake go first, once the session has finished binding.
       const head = opts.head;
       if (head && head.length > 0) queueMicrotask(() => feed(head));

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '@tunnel/tunnel-protocol';
+import { ProtocolError, TransportClosedError } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, type RawSocketLike } from './raw-websocket.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsHeader, isValidCloseCode } from './ws-codec.ts';
 
@@ -112,5 +112,26 @@ describe('close codes', () => {
 
   it('answers an empty close with 1000', () => {
     expect(closeCodeSentFor(Buffer.alloc(0)).sent).toBe(1000);
+  });
+
+  it.each([1000, 1001])('reports a peer close with %i as no error', (code) => {
+    expect(closeCodeSentFor(encodeWsClosePayload(code)).err).toBeUndefined();
+  });
+
+  it('reports a peer close with an error code as TUN_ERR_PEER_CLOSED, with its code and reason', () => {
+    const { err } = closeCodeSentFor(encodeWsClosePayload(1011, 'overloaded'));
+    expect(err).toBeInstanceOf(TransportClosedError);
+    expect(err).toMatchObject({ code: 'TUN_ERR_PEER_CLOSED', closeCode: 1011 });
+    expect(err?.message).toContain('overloaded');
+  });
+
+  it('reports a connection that drops without a close frame as TUN_ERR_CONNECTION_LOST (1006)', () => {
+    const socket = new FakeSocket();
+    const t = rawWebSocketTransport(socket as unknown as RawSocketLike, { role: 'client' });
+    let err: Error | undefined;
+    t.bind({ data: () => {}, drain: () => {}, close: (e) => (err = e) });
+    socket.emit('close');
+    expect(err).toBeInstanceOf(TransportClosedError);
+    expect(err).toMatchObject({ code: 'TUN_ERR_CONNECTION_LOST', closeCode: 1006 });
   });
 });

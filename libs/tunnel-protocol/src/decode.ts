@@ -21,8 +21,8 @@ const FIXED_PAYLOAD: Partial<Record<number, number>> = {
 };
 
 /**
- * Checks a frame header and returns its payload length. Pure: throws a typed error for a frame
- * that no peer of ours would send, before a single payload byte is buffered.
+ * Checks a frame header; returns nothing. Pure: throws a typed error for a frame that no peer of
+ * ours would send, before a single payload byte is buffered.
  */
 export function checkHeader(type: number, streamId: number, length: number, limits: DecoderLimits): void {
   if (type > FrameType.PEERS) throw new ProtocolError('TUN_ERR_PROTOCOL', `unknown frame type ${type}`);

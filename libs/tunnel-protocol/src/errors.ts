@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   TUN_ERR_STREAM_RESET: 'The peer reset the stream: see the reset reason; other streams are unaffected.',
   TUN_ERR_STREAM_CLOSED: 'Data arrived for a stream that is already closed.',
   TUN_ERR_SESSION_CLOSED: 'The tunnel connection closed: in-flight streams fail; the client reconnects by itself.',
+  TUN_ERR_CONNECTION_LOST:
+    'The tunnel connection dropped without a WebSocket close (network failure, killed peer, proxy timeout): the client reconnects by itself.',
+  TUN_ERR_PEER_CLOSED:
+    'The peer closed the tunnel connection with an error close code: see the code and reason; the client reconnects by itself.',
   TUN_ERR_GOING_AWAY: 'The peer is draining and accepts no new streams: retry on another client.',
   TUN_ERR_IDLE_TIMEOUT: 'Nothing was heard from the peer within idleTimeout: the link is considered dead and is closed.',
   TUN_ERR_HANDSHAKE_TIMEOUT: 'The tunnel handshake did not finish within handshakeTimeout.',
@@ -112,6 +116,21 @@ export class StreamResetError extends TunnelError {
 
 /** The session ended (closed, timed out or torn down); in-flight streams fail with it. */
 export class SessionClosedError extends TunnelError {}
+
+/**
+ * The transport under a session closed abnormally: the peer sent a WebSocket close with an error
+ * code (`TUN_ERR_PEER_CLOSED`), or the connection dropped without one (`TUN_ERR_CONNECTION_LOST`,
+ * close code 1006). A session reports it as the `cause` of its SessionClosedError.
+ */
+export class TransportClosedError extends TunnelError {
+  /** The WebSocket close code (RFC 6455 §7.4): the peer's, or 1006 when no close frame came. */
+  readonly closeCode: number;
+
+  constructor(code: 'TUN_ERR_PEER_CLOSED' | 'TUN_ERR_CONNECTION_LOST', closeCode: number, reason = '') {
+    super(code, `websocket closed: ${closeCode} ${reason}`.trim());
+    this.closeCode = closeCode;
+  }
+}
 
 /** Reasons carried by RESET and GOAWAY frames (u32 on the wire). */
 export const ResetCode = {

@@ -69,6 +69,3 @@ export interface Frame {
    */
   readonly more?: boolean;
 }
-
-/** Largest stream id; ids are never reused within a session. */
-export const MAX_STREAM_ID = 0xffffffff;

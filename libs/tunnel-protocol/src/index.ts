@@ -10,10 +10,11 @@ export {
   resetCodeToError,
   SessionClosedError,
   StreamResetError,
+  TransportClosedError,
   TunnelError,
   type ErrorCode,
 } from './errors.ts';
-export { FRAME_HEADER_BYTES, FrameFlag, FrameType, MAX_STREAM_ID, PROTOCOL_VERSION, type Frame, type FrameTypeValue } from './frame.ts';
+export { FRAME_HEADER_BYTES, FrameFlag, FrameType, PROTOCOL_VERSION, type Frame, type FrameTypeValue } from './frame.ts';
 export { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeU32Frame, encodeWindow } from './encode.ts';
 export { checkHeader, FrameDecoder, type DecoderLimits } from './decode.ts';
 export {

@@ -188,7 +188,7 @@ export class Session extends EventEmitter implements StreamHost {
     }
   }
 
-  /** Sends a PING now; resolves with the RTT in ms. */
+  /** Sends a PING now and returns; its answer sets {@link rttMs} and emits 'rtt'. */
   ping(): void {
     if (this.closedWith !== undefined) return;
     const opaque = Buffer.allocUnsafe(8);

@@ -1,4 +1,4 @@
-import type { Transport, TransportHandlers } from '@tunnel/tunnel-protocol';
+import { TransportClosedError, type Transport, type TransportHandlers } from '@tunnel/tunnel-protocol';
 
 /**
  * The parts of a `ws` WebSocket the adapter uses. Typed structurally so the protocol library
@@ -53,7 +53,11 @@ export function webSocketTransport(ws: WebSocketLike): Transport {
         else h.data(Buffer.from(data));
       });
       ws.on('close', (code, reason) =>
-        finish(code === 1000 || code === 1001 ? undefined : new Error(`websocket closed: ${code} ${reason.toString() || ''}`.trim())),
+        finish(
+          code === 1000 || code === 1001
+            ? undefined
+            : new TransportClosedError(code === 1006 ? 'TUN_ERR_CONNECTION_LOST' : 'TUN_ERR_PEER_CLOSED', code, reason.toString()),
+        ),
       );
       ws.on('error', (err) => finish(err));
       socket?.on('drain', () => h.drain());
