@@ -1,6 +1,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import { unbracketHost, urlPort } from '@tunnel/config';
 import { ERROR_HEADER } from '@tunnel/tunnel-protocol';
 import { newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-io';
 import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
@@ -39,8 +40,8 @@ export function dial(url: URL, opts: DialOptions): Dialing {
   const key = newWebSocketKey();
   const secure = url.protocol === 'wss:';
   const req: ClientRequest = (secure ? httpsRequest : httpRequest)({
-    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port || (secure ? 443 : 80),
+    hostname: unbracketHost(url.hostname),
+    port: urlPort(url),
     path: `${url.pathname}${url.search}`,
     method: 'GET',
     agent: false,

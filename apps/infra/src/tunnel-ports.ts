@@ -1,9 +1,4 @@
-/** Container port of the exit server's public HTTP listener (`--port` default). */
-export const EXIT_SERVER_HTTP_PORT = 8000;
-
-/** Container port of the exit server's control listener (`--control-port` default): WebSocket `/tunnel`, `/healthz`. */
-export const CONTROL_PORT = 8123;
-
+// The exit server's and the sample app's ports come from @tunnel/config (default-ports.ts), where their --port defaults are.
 /** Unauthenticated health endpoint, served on the control port. */
 export const HEALTH_CHECK_PATH = '/healthz';
 
@@ -13,9 +8,6 @@ export const HEALTH_CHECK_PATH = '/healthz';
  * route them (see the exit server's readiness.ts).
  */
 export const READINESS_PATH = '/readyz';
-
-/** Container port of the sample app (`--port` default). */
-export const SAMPLE_APP_PORT = 3000;
 
 /** Environment variable both apps read the shared tunnel token from. */
 export const TOKEN_ENV = 'TUNNEL_TOKEN';

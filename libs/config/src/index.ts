@@ -27,6 +27,8 @@ export {
   type TokenField,
   type UrlKind,
 } from './schema.ts';
+export { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT, SAMPLE_APP_PORT, urlPort } from './default-ports.ts';
+export { unbracketHost } from './ipv6-brackets.ts';
 export { formatBytes, formatDuration, isHostname, parseBytes, parseDuration, parseHost } from './kinds.ts';
 export { checkTokenStrength, isHelpRequested, loadConfig, splitTokens, type LoadOptions } from './load.ts';
 export { loadConfigOrExit, type ExitIo, type TextSink } from './load-or-exit.ts';

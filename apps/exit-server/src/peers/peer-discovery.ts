@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { unbracketHost } from '@tunnel/config';
 import { PEERS_LIMITS, type Logger } from '@tunnel/tunnel-protocol';
 import { PeerSet, type PeerEntry } from './peer-set.ts';
 import type { Probe } from './probe.ts';
@@ -34,7 +35,7 @@ function target(host: string, port: number): string {
 
 function split(t: string): { host: string; port: number } {
   const i = t.lastIndexOf(':');
-  return { host: t.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(t.slice(i + 1)) };
+  return { host: unbracketHost(t.slice(0, i)), port: Number(t.slice(i + 1)) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { type IVpc, Port } from 'aws-cdk-lib/aws-ec2';
 import type { ContainerDefinition, FargateService } from 'aws-cdk-lib/aws-ecs';
 import { DnsRecordType, PrivateDnsNamespace, type Service } from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { CONTROL_PORT } from '../tunnel-ports.ts';
+import { EXIT_SERVER_CONTROL_PORT } from '@tunnel/config';
 
 /** Environment variable of the exit server's `--peers-dns`. */
 export const PEERS_DNS_ENV = 'TUNNEL_PEERS_DNS';
@@ -72,8 +72,11 @@ export class ExitServerDiscovery extends Construct {
       dnsRecordType: DnsRecordType.A,
       dnsTtl: ttl,
     });
-    this.peersDns = `${serviceName}.${namespaceName}:${CONTROL_PORT}`;
+    this.peersDns = `${serviceName}.${namespaceName}:${EXIT_SERVER_CONTROL_PORT}`;
     props.container.addEnvironment(PEERS_DNS_ENV, this.peersDns);
-    props.service.connections.allowInternally(Port.tcp(CONTROL_PORT), 'exit servers probe each other on /healthz (peer discovery)');
+    props.service.connections.allowInternally(
+      Port.tcp(EXIT_SERVER_CONTROL_PORT),
+      'exit servers probe each other on /healthz (peer discovery)',
+    );
   }
 }

@@ -16,7 +16,8 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ADMIN_TOKEN_ENV, CONTROL_PORT, EXIT_SERVER_HTTP_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
+import { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT } from '@tunnel/config';
+import { ADMIN_TOKEN_ENV, TOKEN_ENV } from '../tunnel-ports.ts';
 import type { ImageArch } from './app-image.ts';
 
 /** How the exit server runs on Fargate. */
@@ -118,7 +119,7 @@ export class ExitServerService extends Construct {
     }
     const tcpPorts = props.tcpPorts ?? [];
     for (const port of tcpPorts) {
-      if (port === EXIT_SERVER_HTTP_PORT || port === CONTROL_PORT) {
+      if (port === EXIT_SERVER_PUBLIC_PORT || port === EXIT_SERVER_CONTROL_PORT) {
         throw new Error(`ExitServerService: TCP port ${port} collides with the exit server's own ports (8000, 8123)`);
       }
     }
@@ -166,8 +167,8 @@ export class ExitServerService extends Construct {
         [ADMIN_TOKEN_ENV]: EcsSecret.fromSecretsManager(props.adminTokenSecret),
       },
       portMappings: [
-        { containerPort: EXIT_SERVER_HTTP_PORT, protocol: Protocol.TCP, name: 'http' },
-        { containerPort: CONTROL_PORT, protocol: Protocol.TCP, name: 'control' },
+        { containerPort: EXIT_SERVER_PUBLIC_PORT, protocol: Protocol.TCP, name: 'http' },
+        { containerPort: EXIT_SERVER_CONTROL_PORT, protocol: Protocol.TCP, name: 'control' },
         ...tcpPorts.map((port) => ({ containerPort: port, protocol: Protocol.TCP, name: `tcp-${port}` })),
       ],
       logging: LogDrivers.awsLogs({ streamPrefix: 'exit-server', logGroup: this.logGroup }),

@@ -14,7 +14,8 @@ import {
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, HEALTH_CHECK_PATH, READINESS_PATH } from '../tunnel-ports.ts';
+import { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT } from '@tunnel/config';
+import { HEALTH_CHECK_PATH, READINESS_PATH } from '../tunnel-ports.ts';
 
 /** Ports of the ALB's HTTPS listeners. */
 export const HTTPS_PORT = 443;
@@ -107,7 +108,7 @@ export class PublicLoadBalancer extends Construct {
         deregistrationDelay,
         healthCheck: {
           path: healthPath,
-          port: String(CONTROL_PORT),
+          port: String(EXIT_SERVER_CONTROL_PORT),
           protocol: Protocol.HTTP,
           healthyHttpCodes: '200',
           interval: Duration.seconds(15),
@@ -116,8 +117,8 @@ export class PublicLoadBalancer extends Construct {
         targets: [props.service.loadBalancerTarget({ containerName: props.containerName, containerPort: port })],
       });
     // Public traffic only to a task that holds the edge clients (/readyz); clients may dial any live one (/healthz).
-    this.publicTargetGroup = targetGroup('PublicTargets', EXIT_SERVER_HTTP_PORT, READINESS_PATH);
-    this.controlTargetGroup = targetGroup('ControlTargets', CONTROL_PORT, HEALTH_CHECK_PATH);
+    this.publicTargetGroup = targetGroup('PublicTargets', EXIT_SERVER_PUBLIC_PORT, READINESS_PATH);
+    this.controlTargetGroup = targetGroup('ControlTargets', EXIT_SERVER_CONTROL_PORT, HEALTH_CHECK_PATH);
 
     const certificates = [ListenerCertificate.fromCertificateManager(props.certificate)];
     this.httpsListener = this.loadBalancer.addListener('Https', {
@@ -128,7 +129,7 @@ export class PublicLoadBalancer extends Construct {
       defaultTargetGroups: [this.publicTargetGroup],
     });
     this.controlListener = this.loadBalancer.addListener('Control', {
-      port: CONTROL_PORT,
+      port: EXIT_SERVER_CONTROL_PORT,
       protocol: ApplicationProtocol.HTTPS,
       certificates,
       sslPolicy: SslPolicy.RECOMMENDED_TLS,

@@ -12,7 +12,8 @@ import {
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONTROL_PORT, EXIT_SERVER_HTTP_PORT, HEALTH_CHECK_PATH } from '../tunnel-ports.ts';
+import { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT } from '@tunnel/config';
+import { HEALTH_CHECK_PATH } from '../tunnel-ports.ts';
 
 /** What the TCP load balancer forwards. */
 export interface TcpLoadBalancerProps {
@@ -59,7 +60,7 @@ export class TcpLoadBalancer extends Construct {
       throw new Error('TcpLoadBalancer: tcpPorts is empty; without TCP ports no network load balancer is needed');
     }
     for (const port of props.tcpPorts) {
-      if (port === EXIT_SERVER_HTTP_PORT || port === CONTROL_PORT) {
+      if (port === EXIT_SERVER_PUBLIC_PORT || port === EXIT_SERVER_CONTROL_PORT) {
         throw new Error(`TcpLoadBalancer: TCP port ${port} collides with the exit server's own ports (8000, 8123)`);
       }
     }
@@ -105,7 +106,7 @@ export class TcpLoadBalancer extends Construct {
         protocol: Protocol.TCP,
         targetType: TargetType.IP,
         deregistrationDelay,
-        healthCheck: { protocol: Protocol.HTTP, port: String(CONTROL_PORT), path: HEALTH_CHECK_PATH },
+        healthCheck: { protocol: Protocol.HTTP, port: String(EXIT_SERVER_CONTROL_PORT), path: HEALTH_CHECK_PATH },
         targets: [
           props.service.loadBalancerTarget({
             containerName: props.containerName,
@@ -129,11 +130,11 @@ export class TcpLoadBalancer extends Construct {
     }
     this.tcpListeners = listeners;
     this.controlListener = this.loadBalancer.addListener('Control', {
-      port: CONTROL_PORT,
+      port: EXIT_SERVER_CONTROL_PORT,
       protocol: Protocol.TLS,
       certificates: [props.certificate],
       sslPolicy: SslPolicy.RECOMMENDED_TLS,
-      defaultTargetGroups: [forward('ControlTargets', CONTROL_PORT)],
+      defaultTargetGroups: [forward('ControlTargets', EXIT_SERVER_CONTROL_PORT)],
     });
   }
 }

@@ -3,11 +3,12 @@ import { type ICluster, NetworkMode, Secret as EcsSecret } from 'aws-cdk-lib/aws
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
+import { EXIT_SERVER_CONTROL_PORT } from '@tunnel/config';
 import { AppImage } from '../constructs/app-image.ts';
 import { DaemonTaskAlarm } from '../constructs/daemon-task-alarm.ts';
 import { ExternalDaemonService } from '../constructs/external-daemon-service.ts';
 import { EDGE_CLIENT_HEALTH_FILE, edgeClientHealthCheck } from '../health-checks.ts';
-import { CONTROL_PORT, TOKEN_ENV } from '../tunnel-ports.ts';
+import { TOKEN_ENV } from '../tunnel-ports.ts';
 import { alarmTopicOf } from './alarm-topic-of.ts';
 import { retentionDays } from './log-retention.ts';
 
@@ -35,7 +36,7 @@ export class TunnelEdgeStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const upstreams = config.edgeUpstream.length > 0 ? config.edgeUpstream : [`http://127.0.0.1:${config.sampleAppHostPort}`];
-    const url = `wss://${config.domain}:${CONTROL_PORT}`;
+    const url = `wss://${config.domain}:${EXIT_SERVER_CONTROL_PORT}`;
 
     this.edgeClient = new ExternalDaemonService(this, 'EdgeClient', {
       cluster: props.cluster,

@@ -6,6 +6,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
+import { EXIT_SERVER_CONTROL_PORT } from '@tunnel/config';
 import { AccessLogBucket } from '../constructs/access-log-bucket.ts';
 import type { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { ExitServerAlarms } from '../constructs/exit-server-alarms.ts';
@@ -22,7 +23,6 @@ import { TunnelTokenSecret } from '../constructs/tunnel-token-secret.ts';
 import { TunnelWebAcl } from '../constructs/tunnel-web-acl.ts';
 import { drainTimings } from '../drain-timings.ts';
 import { exitServerKeepAlive } from '../keep-alive.ts';
-import { CONTROL_PORT } from '../tunnel-ports.ts';
 import { alarmTopicOf } from './alarm-topic-of.ts';
 import { retentionDays } from './log-retention.ts';
 
@@ -193,7 +193,7 @@ export class TunnelExitServerStack extends Stack {
     });
     new CfnOutput(this, 'ControlUrl', {
       description: 'What edge clients dial (TUNNEL_URL)',
-      value: `wss://${config.domain}:${CONTROL_PORT}`,
+      value: `wss://${config.domain}:${EXIT_SERVER_CONTROL_PORT}`,
     });
     new CfnOutput(this, 'LoadBalancerDnsName', {
       description: 'Point the domain here (CNAME or alias) unless Route 53 records are created',

@@ -2,10 +2,10 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { type ICluster, NetworkMode } from 'aws-cdk-lib/aws-ecs';
 import type { InfraConfig } from '@tunnel/config';
 import type { Construct } from 'constructs';
+import { SAMPLE_APP_PORT } from '@tunnel/config';
 import { AppImage } from '../constructs/app-image.ts';
 import { ExternalDaemonService } from '../constructs/external-daemon-service.ts';
 import { httpHealthCheck } from '../health-checks.ts';
-import { SAMPLE_APP_PORT } from '../tunnel-ports.ts';
 import { retentionDays } from './log-retention.ts';
 
 /** Inputs of the sample-app stack. */

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import { unbracketHost } from '../ipv6-brackets.ts';
 import { isHostname } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { OBSERVABILITY_OPTIONS } from './observability.ts';
@@ -18,7 +19,7 @@ export interface Upstream {
 export function isSecureOrLoopback(url: string): boolean {
   const u = new URL(url);
   if (u.protocol === 'wss:') return true;
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = unbracketHost(u.hostname).toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
@@ -83,7 +84,7 @@ export function parseProxyProtocol(raw: string): ProxyProtocolSetting {
 export function parseTcpForward(raw: string): TcpForward {
   const m = /^(\d+)=(\[[^\]]+\]|[^:]+):(\d+)$/.exec(raw);
   const publicPort = m ? parsePortNumber(m[1]) : undefined;
-  const host = m ? m[2].replace(/^\[(.*)\]$/, '$1') : '';
+  const host = m ? unbracketHost(m[2]) : '';
   const port = m ? parsePortNumber(m[3]) : undefined;
   if (publicPort === undefined || port === undefined || (isIP(host) === 0 && !isHostname(host))) {
     throw new Error('expected PORT=HOST:PORT, e.g. 2222=localhost:22');

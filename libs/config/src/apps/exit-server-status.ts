@@ -1,3 +1,4 @@
+import { EXIT_SERVER_CONTROL_PORT } from '../default-ports.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { ADMIN_TOKEN_OPTIONS, readAdminToken, type AdminTokenField } from './admin-token.ts';
 
@@ -8,7 +9,12 @@ export const exitServerStatusSchema = defineSchema({
     "Prints a running exit server's clients (id, address, hostnames/ports, uptime, req/s, in flight, bytes, RTT) and its peer servers; exits 1 when no client is connected, so it works as a check.",
   options: {
     /** Control-port URL of the exit server. */
-    url: { kind: 'url', protocols: ['http:', 'https:'], default: 'http://127.0.0.1:8123/', description: "the exit server's control port" },
+    url: {
+      kind: 'url',
+      protocols: ['http:', 'https:'],
+      default: `http://127.0.0.1:${EXIT_SERVER_CONTROL_PORT}/`,
+      description: "the exit server's control port",
+    },
     /** Print the raw JSON (with req/s added) instead of a table. */
     json: { kind: 'boolean', default: false, description: 'print JSON for scripts instead of the table' },
     /** Time between the two /status reads whose difference gives req/s, in milliseconds. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT } from '../default-ports.ts';
 import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { PEER_OPTIONS } from './peers.ts';
@@ -39,12 +40,12 @@ export const exitServerSchema = defineSchema({
   token: true,
   options: {
     /** Public HTTP port; 0 = any free port. */
-    port: { kind: 'port', allowZero: true, default: 8000, description: 'public HTTP port' },
+    port: { kind: 'port', allowZero: true, default: EXIT_SERVER_PUBLIC_PORT, description: 'public HTTP port' },
     /** WebSocket control port (also /healthz and the admin endpoints); 0 = any free port. */
     controlPort: {
       kind: 'port',
       allowZero: true,
-      default: 8123,
+      default: EXIT_SERVER_CONTROL_PORT,
       description: 'control port where edge clients connect (WebSocket), also /healthz and /status',
     },
     /** Listen address (IP or hostname) for both ports. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { SAMPLE_APP_PORT } from '../default-ports.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 import { parseUpstream } from './edge-client.ts';
 
@@ -238,7 +239,7 @@ export const infraSchema = defineSchema({
     /** Host port of the sample app on each device. */
     sampleAppHostPort: {
       kind: 'port',
-      default: 3000,
+      default: SAMPLE_APP_PORT,
       description: 'port the sample app listens on on each device (bridge networking, static host port)',
     },
     /** GitHub repository (owner/name) whose main-branch workflow may deploy; undefined = no TunnelCiRole stack. */

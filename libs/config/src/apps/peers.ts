@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { unbracketHost } from '../ipv6-brackets.ts';
 import { isHostname } from '../kinds.ts';
 
 /** A peer exit server's control port, as given with `--peer HOST:PORT`. */
@@ -22,7 +23,7 @@ function hostPort(raw: string): { host: string; port: number } | undefined {
   if (!m) return undefined;
   const port = Number(m[2]);
   if (port < 1 || port > 65535) return undefined;
-  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+  return { host: unbracketHost(m[1]), port };
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets, e.g. `[fd00::5]:8123`). */

@@ -1,3 +1,4 @@
+import { SAMPLE_APP_PORT } from '../default-ports.ts';
 import { parseHost } from '../kinds.ts';
 import { defineSchema, type ConfigOf } from '../schema.ts';
 
@@ -7,7 +8,7 @@ export const sampleAppSchema = defineSchema({
   summary: 'Small HTTP app to expose through the tunnel; reports which instance answered.',
   options: {
     /** HTTP port; 0 = any free port. */
-    port: { kind: 'port', allowZero: true, default: 3000, description: 'HTTP port' },
+    port: { kind: 'port', allowZero: true, default: SAMPLE_APP_PORT, description: 'HTTP port' },
     /** Listen address (IP or hostname). */
     bind: {
       kind: 'custom',
