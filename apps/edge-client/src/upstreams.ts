@@ -1,4 +1,5 @@
-import type { Upstream } from '@tunnel/config';
+import { unbracketHost, urlPort, type Upstream } from '@tunnel/config';
+import { findByParentDomain, wildcardDomain } from '@tunnel/tunnel-protocol';
 
 /** A configured upstream. */
 export interface UpstreamTarget {
@@ -43,14 +44,15 @@ export class Upstreams {
       const target: UpstreamTarget = {
         hostname: u.hostname,
         url,
-        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: Number(url.port) || (secure ? 443 : 80),
+        host: unbracketHost(url.hostname),
+        port: urlPort(url),
         secure,
         open: 0,
       };
       this.all.push(target);
+      const domain = u.hostname === null ? undefined : wildcardDomain(u.hostname);
       if (u.hostname === null) fallback = target;
-      else if (u.hostname.startsWith('*.')) this.wildcard.set(u.hostname.slice(2), target);
+      else if (domain !== undefined) this.wildcard.set(domain, target);
       else this.exact.set(u.hostname, target);
     }
     this.fallback = fallback;
@@ -66,10 +68,6 @@ export class Upstreams {
   match(host: string): UpstreamTarget | undefined {
     const exact = this.exact.get(host);
     if (exact) return exact;
-    for (let dot = host.indexOf('.'); dot >= 0 && this.wildcard.size > 0; dot = host.indexOf('.', dot + 1)) {
-      const t = this.wildcard.get(host.slice(dot + 1));
-      if (t) return t;
-    }
-    return this.fallback;
+    return findByParentDomain(host, this.wildcard) ?? this.fallback;
   }
 }

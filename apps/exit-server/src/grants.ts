@@ -1,4 +1,4 @@
-import { HandshakeError, type Hello } from '@tunnel/tunnel-protocol';
+import { HandshakeError, wildcardCovers, type Hello } from '@tunnel/tunnel-protocol';
 import type { ClientGrant } from '@tunnel/config';
 import type { Identity } from './credentials.ts';
 
@@ -15,11 +15,7 @@ export interface Admission {
 /** True if the grant's hostname patterns cover a declared hostname (exact or `*.` wildcard). */
 export function hostnameGranted(patterns: readonly string[], declared: string): boolean {
   for (const p of patterns) {
-    if (p === '*' || p === declared) return true;
-    if (p.startsWith('*.')) {
-      const suffix = p.slice(1); // ".example.com"
-      if (declared.endsWith(suffix) && declared.length > suffix.length) return true;
-    }
+    if (p === '*' || p === declared || wildcardCovers(p, declared)) return true;
   }
   return false;
 }

@@ -1,6 +1,10 @@
+import { findByParentDomain, wildcardDomain } from '@tunnel/tunnel-protocol';
 import { Pool, type BalancePolicy } from './balance/pool.ts';
 import type { StickyCookies } from './balance/sticky.ts';
 import type { ClientConn } from './client-conn.ts';
+
+/** A route a request can take now (at least one member not draining). */
+const hasAvailable = (pool: Pool<ClientConn>): boolean => pool.hasAvailable;
 
 /**
  * Routes a request's hostname to a connected client: exact hostname first, then the closest
@@ -47,8 +51,9 @@ export class Router {
       return;
     }
     for (const name of names) {
-      const map = name.startsWith('*.') ? this.wildcard : this.exact;
-      const key = name.startsWith('*.') ? name.slice(2) : name;
+      const domain = wildcardDomain(name);
+      const map = domain === undefined ? this.exact : this.wildcard;
+      const key = domain ?? name;
       let pool = map.get(key);
       if (!pool) map.set(key, (pool = new Pool(this.policy)));
       pool.add(client);
@@ -78,12 +83,8 @@ export class Router {
   private route(host: string): Pool<ClientConn> | undefined {
     const exact = this.exact.get(host);
     if (exact?.hasAvailable) return exact;
-    if (this.wildcard.size > 0) {
-      for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-        const pool = this.wildcard.get(host.slice(dot + 1));
-        if (pool?.hasAvailable) return pool;
-      }
-    }
+    const wildcard = findByParentDomain(host, this.wildcard, hasAvailable);
+    if (wildcard) return wildcard;
     return this.defaults.hasAvailable ? this.defaults : undefined;
   }
 

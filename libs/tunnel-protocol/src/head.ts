@@ -1,4 +1,5 @@
 import { LimitError, ProtocolError } from './errors.ts';
+import { HTTP_TOKEN } from './http-token.ts';
 
 /**
  * Opens an HTTP stream: one public connection, routed by its first request. Every request on
@@ -52,7 +53,6 @@ export interface ResponseHead {
 const KIND_HTTP = 1;
 const KIND_TCP = 2;
 const MAX_STRINGS = 2 * 1024;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Encodes strings (latin1, so header bytes survive unchanged) as `u8 kind, u16 count, (u16 len, bytes)*`. */
 function encodeStrings(kind: number, strings: readonly string[]): Buffer {
@@ -124,7 +124,7 @@ export function decodeOpenHead(payload: Buffer): OpenHead {
     throw new ProtocolError('TUN_ERR_PROTOCOL', 'http head needs 5 fields and header pairs');
   }
   const [method, target, authority, remoteAddress, remotePort] = strings;
-  if (!TOKEN.test(method)) throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad method');
+  if (!HTTP_TOKEN.test(method)) throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad method');
   if (target.length === 0 || /[\s\0]/.test(target)) throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad request target');
   return {
     kind: 'http',

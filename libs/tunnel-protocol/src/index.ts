@@ -28,6 +28,8 @@ export {
   type TcpOpenHead,
 } from './head.ts';
 export { hostOf, stripV4Mapped, withForwarded, type ForwardedFacts } from './headers.ts';
+export { HTTP_TOKEN, TCHAR_PUNCTUATION } from './http-token.ts';
+export { findByParentDomain, wildcardCovers, wildcardDomain } from './wildcard-host.ts';
 export {
   decodeHello,
   decodeWelcome,

@@ -1,4 +1,4 @@
-import { HttpError } from '@tunnel/tunnel-protocol';
+import { HttpError, TCHAR_PUNCTUATION } from '@tunnel/tunnel-protocol';
 
 /** Longest chunk-size line (size and extensions), bytes. */
 export const MAX_CHUNK_LINE_BYTES = 4096;
@@ -22,7 +22,7 @@ const enum S {
 
 /** tchar (RFC 9110 5.6.2), indexed by byte. */
 const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (const c of TCHAR_PUNCTUATION) TCHAR[c.charCodeAt(0)] = 1;
 for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;

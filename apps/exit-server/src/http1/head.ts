@@ -1,4 +1,4 @@
-import { HttpError } from '@tunnel/tunnel-protocol';
+import { HTTP_TOKEN, HttpError } from '@tunnel/tunnel-protocol';
 import { readTarget } from './target.ts';
 
 /** How the body of a message is delimited (RFC 9112 section 6). */
@@ -54,7 +54,6 @@ export interface ResponseHead {
 /** Most header fields in one head; more is answered 431. */
 export const MAX_HEADER_FIELDS = 256;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Visible ASCII and obs-text; no controls, no spaces.
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 // Field values: visible, obs-text, SP and HTAB; no other controls (NUL, bare CR/LF).
@@ -90,7 +89,7 @@ function parseFields(lines: string[], fail: (detail: string) => HttpError): stri
     // obs-fold continuation lines are refused, since proxies disagree on them.
     if (colon <= 0) throw fail('a header line without a name');
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw fail(`bad header name "${name.slice(0, 32)}"`);
+    if (!HTTP_TOKEN.test(name)) throw fail(`bad header name "${name.slice(0, 32)}"`);
     const value = trimOws(line.slice(colon + 1));
     if (!VALUE.test(value)) throw fail(`bad value for header ${name}`);
     raw[(i - 1) * 2] = name;
@@ -159,7 +158,7 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
           for (const t of raw[i + 1].split(',')) {
             // Every element a token: no empty ones (`chunked,`), no parameters, nothing odd.
             const s = trimOws(t).toLowerCase();
-            if (!TOKEN.test(s)) throw fail(`bad Transfer-Encoding "${raw[i + 1].slice(0, 40)}"`);
+            if (!HTTP_TOKEN.test(s)) throw fail(`bad Transfer-Encoding "${raw[i + 1].slice(0, 40)}"`);
             facts.transferEncoding.push(s);
           }
         }
@@ -187,7 +186,7 @@ export function parseRequestHead(head: Buffer): RequestHead {
   const method = line.slice(0, sp1);
   const rawTarget = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!TOKEN.test(method)) throw badRequest('bad method');
+  if (!HTTP_TOKEN.test(method)) throw badRequest('bad method');
   if (!TARGET.test(rawTarget)) throw badRequest('bad request target');
   let minor: 0 | 1;
   if (version === 'HTTP/1.1') minor = 1;

@@ -10,6 +10,7 @@ import {
   type CounterCell,
   type HistogramCell,
 } from '@tunnel/observability';
+import { wildcardCovers } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from '../client-conn.ts';
 import type { Router } from '../router.ts';
 import { RateWindow } from './rate-window.ts';
@@ -224,6 +225,6 @@ export class ExitMetrics {
 /** `host` when the client declared it, its matching `*.` pattern, else `_other` (bounded: only declared names). */
 export function declaredHost(host: string, declared: readonly string[]): string {
   if (declared.includes(host)) return host;
-  for (const name of declared) if (name.startsWith('*.') && host.endsWith(name.slice(1)) && host.length > name.length - 1) return name;
+  for (const name of declared) if (wildcardCovers(name, host)) return name;
   return OTHER;
 }
