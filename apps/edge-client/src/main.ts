@@ -1,4 +1,4 @@
-import { edgeClientSchema, loadConfigOrExit } from '@tunnel/config';
+import { drainOnSignals, edgeClientSchema, loadConfigOrExit } from '@tunnel/config';
 import { accessLogger, startMetricsServer, stdoutLogger, type MetricsServer } from '@tunnel/observability';
 import { EdgeClient } from './edge-client.ts';
 import { trackHealthFile } from './health-file.ts';
@@ -25,15 +25,11 @@ if (config.metricsBind) {
 }
 client.start();
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    void client
-      .stop()
-      .then(() => metricsServer?.close())
-      .then(() => (accessLog ? accessLog.flush(() => process.exit(0)) : process.exit(0)));
-  });
-}
+drainOnSignals({
+  log: logger,
+  drain: async () => {
+    await client.stop();
+    await metricsServer?.close();
+    await new Promise<void>((resolve) => (accessLog ? accessLog.flush(() => resolve()) : resolve()));
+  },
+});

@@ -1,4 +1,4 @@
-import { exitServerSchema, exitServerStatusSchema, loadConfigOrExit } from '@tunnel/config';
+import { drainOnSignals, exitServerSchema, exitServerStatusSchema, loadConfigOrExit } from '@tunnel/config';
 import { accessLogger, stdoutLogger } from '@tunnel/observability';
 import { startExitServer } from './server.ts';
 import { runStatus } from './status/status-command.ts';
@@ -27,12 +27,10 @@ const server = await startExitServer(config, logger, { accessLog, processMetrics
 // SIGHUP: re-read the token files now (they are also watched), e.g. right after a rotation step.
 process.on('SIGHUP', () => server.reloadTokens());
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    void server.close().then(() => (accessLog ? accessLog.flush(() => process.exit(0)) : process.exit(0)));
-  });
-}
+drainOnSignals({
+  log: logger,
+  drain: async () => {
+    await server.close();
+    await new Promise<void>((resolve) => (accessLog ? accessLog.flush(() => resolve()) : resolve()));
+  },
+});

@@ -31,6 +31,7 @@ export { EXIT_SERVER_CONTROL_PORT, EXIT_SERVER_PUBLIC_PORT, SAMPLE_APP_PORT, url
 export { unbracketHost } from './ipv6-brackets.ts';
 export { formatBytes, formatDuration, isHostname, parseBytes, parseDuration, parseHost } from './kinds.ts';
 export { checkTokenStrength, isHelpRequested, loadConfig, splitTokens, type LoadOptions } from './load.ts';
+export { DRAIN_SIGNALS, drainOnSignals, type DrainLog, type DrainOnSignalsOptions } from './drain-on-signals.ts';
 export { loadConfigOrExit, type ExitIo, type TextSink } from './load-or-exit.ts';
 export { renderHelp, renderMarkdown } from './help.ts';
 export { ALL_SCHEMAS, renderCliReference } from './reference.ts';
