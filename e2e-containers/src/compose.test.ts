@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newToken } from '@tunnel/testing';
+import { newToken, waitFor } from '@tunnel/testing';
 import { suiteContext } from './support/context.ts';
 import { NAME_PREFIX, docker, dockerOk, repoRoot, run, type CliResult } from './support/docker.ts';
 import { tally, whoAnswers } from './support/http.ts';
@@ -89,14 +89,14 @@ describe('docker-compose.yml demo', () => {
       const publicUrl = `http://127.0.0.1:${await port('exit', 8000)}`;
       const controlUrl = `http://127.0.0.1:${await port('exit', 8123)}`;
       // readiness on state: both Pis listed by /status
-      const deadline = Date.now() + 60_000;
       let ids: string[] = [];
-      while (Date.now() < deadline) {
+      const bothListed = async () => {
         const res = await fetch(`${controlUrl}/status`, { headers: { authorization: `Bearer ${adminToken}` } }).catch(() => undefined);
         if (res?.status === 200) ids = ((await res.json()) as { clients: Array<{ id: string }> }).clients.map((x) => x.id).sort();
-        if (ids.join() === 'pi-1,pi-2') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        return ids.join() === 'pi-1,pi-2';
+      };
+      // On a timeout the expect below names the ids /status listed last.
+      await waitFor(bothListed, { timeoutMs: 60_000, intervalMs: 100 }).catch(() => undefined);
       expect(ids).toEqual(['pi-1', 'pi-2']);
       console.log(`[compose ${compose.name}] up --build and both tunnels established in ${Date.now() - t0} ms`);
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@tunnel/testing';
 import { suiteContext } from './support/context.ts';
 import { NAME_PREFIX, OWNER_LABEL, baseImage, docker, dockerOk, pinnedNodeVersion, repoRoot, type Arch } from './support/docker.ts';
 
@@ -126,13 +127,13 @@ describe('app images', () => {
       '500ms',
       images[`${app}:amd64`],
     ]);
-    const deadline = Date.now() + 60_000;
     let health = '';
-    while (Date.now() < deadline) {
+    const settled = async () => {
       health = (await dockerOk(['inspect', '-f', '{{.State.Health.Status}}', name])).trim();
-      if (health === 'healthy' || health === 'unhealthy') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return health === 'healthy' || health === 'unhealthy';
+    };
+    // On a timeout the expect below names the last health status.
+    await waitFor(settled, { timeoutMs: 60_000, intervalMs: 200 }).catch(() => undefined);
     expect(health).toBe('healthy');
     // and it stops on SIGTERM by itself: exit code 0, where docker's SIGKILL after 20 s would give 137
     await dockerOk(['stop', '-t', '20', name]);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, newToken } from '@tunnel/testing';
+import { httpRequest, newToken, waitFor } from '@tunnel/testing';
 import { baseImage, dockerOk, repoRoot } from './support/docker.ts';
 import { tally, whoAnswers } from './support/http.ts';
 import { Node, Topology, type ExitNode } from './support/topology.ts';
@@ -138,7 +138,7 @@ describe('scale-out in containers (--peers-dns on a network alias)', () => {
     await everyServerHasEveryClient(60_000);
     expect((await servers[1].status()).instanceId).not.toBe(before);
     const atAttach = total;
-    while (total < atAttach + 50) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => total >= atAttach + 50, { timeoutMs: 60_000, what: '50 more requests after the re-attach' });
     running = false;
     await Promise.all(workers);
     console.log(`[scaleout] restart of one exit server under load: ${total} requests, ${failures.length} failed`, failures.slice(0, 5));
