@@ -46,7 +46,10 @@ export class Binder {
       return active;
     const client = core.owner.router.pick(host, preferred);
     if (perConnection && active && active.client !== client) core.release(active);
-    if (client && !core.streams.get(client) && core.streams.size >= MAX_STREAMS_PER_CONNECTION) {
+    const held = client && core.streams.get(client);
+    // The fast path (see open), without a second look-up.
+    if (held && held.idle && held.host === host) return core.streams.use(held);
+    if (client && !held && core.streams.size >= MAX_STREAMS_PER_CONNECTION) {
       const lru = core.streams.leastRecentIdle();
       if (lru) core.release(lru);
     }
@@ -72,7 +75,7 @@ export class Binder {
     // one can owe responses), unless it carries another Host's upstream connection. A request
     // replayed after a refusal lands here too.
     const held = core.streams.get(client);
-    if (held && held.idle && held.host === host) return core.streams.use(client);
+    if (held && held.idle && held.host === host) return core.streams.use(held);
     if (held) core.release(held);
     let stream: TunnelStream;
     try {

@@ -46,6 +46,8 @@ export class Binding {
   closeAfter = false;
   /** Metric series of this binding's requests (its host and client). */
   series!: RequestSeries;
+  /** When it was last used, in its PublicStreams' count of uses (orders the least recently used). */
+  usedAt = 0;
 
   constructor(
     /** The edge client carrying the stream. */

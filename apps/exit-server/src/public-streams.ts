@@ -21,22 +21,22 @@ export const MAX_STREAMS_PER_CONNECTION = 16;
 export class PublicStreams {
   /** Where the latest request went; undefined before the first and after it was let go. */
   active: Binding | undefined;
-  /** Bindings by client, least recently used first (Map order: re-inserted on each use). */
+  /** Bindings by client. */
   private readonly byClient = new Map<ClientConn, Binding>();
+  /** Uses so far: each binding's `usedAt` is its last, which orders them for {@link leastRecentIdle}. */
+  private uses = 0;
 
   /** How many streams are held. */
   get size(): number {
     return this.byClient.size;
   }
 
-  /** The binding held on `client`, now made active and most recently used; undefined if none. */
-  use(client: ClientConn): Binding | undefined {
-    const b = this.byClient.get(client);
-    if (!b) return undefined;
-    if (this.byClient.size > 1) {
-      this.byClient.delete(client);
-      this.byClient.set(client, b);
-    }
+  /**
+   * Makes held binding `b` active and most recently used. (A use stamp rather than re-inserting
+   * into the Map: this runs per request, the LRU scan only when making room.)
+   */
+  use(b: Binding): Binding {
+    b.usedAt = ++this.uses;
     this.active = b;
     return b;
   }
@@ -49,7 +49,7 @@ export class PublicStreams {
   /** Holds a new binding (replacing none: the caller let go of the client's old one) and makes it active. */
   add(b: Binding): void {
     this.byClient.set(b.client, b);
-    this.active = b;
+    this.use(b);
   }
 
   /** Forgets `b`; false if it was not held. */
@@ -67,8 +67,9 @@ export class PublicStreams {
 
   /** The least recently used idle binding other than the active one, to make room. */
   leastRecentIdle(): Binding | undefined {
-    for (const b of this.byClient.values()) if (b !== this.active && b.idle) return b;
-    return undefined;
+    let lru: Binding | undefined;
+    for (const b of this.byClient.values()) if (b !== this.active && b.idle && (!lru || b.usedAt < lru.usedAt)) lru = b;
+    return lru;
   }
 
   /** The binding held on a client's session, if any. */

@@ -93,10 +93,11 @@ export class Router {
    * it. The first of `preferred` (a sticky cookie's clients) that is available and on the route
    * the host takes wins; otherwise the route's policy picks.
    */
-  pick(host: string, preferred: readonly ClientConn[] = []): ClientConn | undefined {
+  pick(host: string, preferred?: readonly ClientConn[]): ClientConn | undefined {
     const pool = this.route(host);
     if (!pool) return undefined;
-    for (const c of preferred) if (c.available && pool.has(c)) return c;
+    // (No default `[]`: this runs per request, and the common case has no preference.)
+    if (preferred) for (const c of preferred) if (c.available && pool.has(c)) return c;
     return pool.pick();
   }
 
