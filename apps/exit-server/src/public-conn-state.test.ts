@@ -84,7 +84,7 @@ describe('a public connection moves through its states', () => {
   it('asks, then pipes after a 101, and closes when the upstream ends', async () => {
     const { conn, streams, client } = await connection();
     client.socket.write('GET /ws HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nearly');
-    await until(() => conn().state === ConnState.UpgradeAsked, 'the upgrade asked');
+    await until(() => conn().state === ConnState.UpgradeAsked && streams.length === 1, 'the upgrade asked and forwarded');
     const upstream = received(streams[0]);
     streams[0].write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n');
     await until(() => conn().state === ConnState.Piping, 'the pipe');
@@ -96,7 +96,7 @@ describe('a public connection moves through its states', () => {
   it('reads HTTP again after a declined upgrade', async () => {
     const { conn, streams, client } = await connection();
     client.socket.write('GET /ws HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n');
-    await until(() => conn().state === ConnState.UpgradeAsked, 'the upgrade asked');
+    await until(() => conn().state === ConnState.UpgradeAsked && streams.length === 1, 'the upgrade asked and forwarded');
     streams[0].write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nno');
     await until(() => conn().state === ConnState.Reading, 'reading again');
     await until(() => client.text().endsWith('no'), 'the answer');
