@@ -1,4 +1,5 @@
 import { TransportClosedError, type Transport, type TransportHandlers } from '@tunnel/tunnel-protocol';
+import { coalesceTls, isTlsSocket } from './coalesced-tls.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader, readClosePayload } from './ws-codec.ts';
 
 /** The parts of a connected socket (node's `net.Socket` or `tls.TLSSocket`) the transport uses. */
@@ -16,6 +17,12 @@ export interface RawSocketLike {
   readonly writableLength: number;
   readonly writableNeedDrain: boolean;
   readonly destroyed: boolean;
+}
+
+/** A {@link RawSocketLike} that also reports its write high-water mark (node's sockets do). */
+export interface RawSocketWithMark extends RawSocketLike {
+  /** Bytes buffered beyond which a write returns false. */
+  readonly writableHighWaterMark: number;
 }
 
 /** Settings of {@link rawWebSocketTransport}. */
@@ -38,7 +45,9 @@ export interface RawWebSocketOptions {
  * messages (message boundaries carry no meaning here). Pings are answered, close frames
  * exchanged with their codes (1000 normal, 1002 protocol error).
  */
-export function rawWebSocketTransport(socket: RawSocketLike, opts: RawWebSocketOptions): Transport {
+export function rawWebSocketTransport(raw: RawSocketLike, opts: RawWebSocketOptions): Transport {
+  // Over TLS every write must reach node as one buffer (see coalesceTls).
+  const socket = isTlsSocket(raw) ? coalesceTls(raw as RawSocketWithMark) : raw;
   const masked = opts.role === 'client';
   let handlers: TransportHandlers | undefined;
   let closed = false;
