@@ -1,3 +1,4 @@
+import { leaseReadBuffer } from '@tunnel/tunnel-protocol';
 import type { RawSocketLike, RawSocketWithMark } from './raw-websocket.ts';
 
 /**
@@ -37,16 +38,24 @@ const TLS_RECORD_BYTES = 16 * 1024;
  */
 function batchRecords(listener: (chunk: Buffer) => void): { onData: (chunk: Buffer) => void; flush: () => void } {
   let held: Buffer[] = [];
+  /** Leases on the pooled read buffers under held chunks (borrowed views must not be overwritten meanwhile). */
+  let leases: Array<(() => void) | undefined> = [];
   let scheduled = false;
   const run = () => {
     scheduled = false;
     const batch = held;
+    const leased = leases;
     held = [];
-    for (const c of batch) listener(c);
+    leases = [];
+    for (let i = 0; i < batch.length; i++) {
+      listener(batch[i]);
+      leased[i]?.();
+    }
   };
   const onData = (chunk: Buffer) => {
     if (chunk.length >= TLS_RECORD_BYTES) {
       held.push(chunk);
+      leases.push(leaseReadBuffer(chunk));
       if (!scheduled) {
         scheduled = true;
         setImmediate(run);
@@ -55,6 +64,7 @@ function batchRecords(listener: (chunk: Buffer) => void): { onData: (chunk: Buff
     }
     if (held.length === 0) return listener(chunk);
     held.push(chunk);
+    leases.push(undefined);
     run();
   };
   return { onData, flush: run };

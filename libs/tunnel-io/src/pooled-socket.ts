@@ -1,5 +1,7 @@
 import { Socket } from 'node:net';
 import { onreadThrough, type ReadBufferPool } from './read-pool.ts';
+import { isTlsSocket } from './coalesced-tls.ts';
+import { readTlsIntoPool } from './pooled-tls.ts';
 import { adoptionBlocker, warnInternalsChanged, type SocketInternals } from './socket-internals.ts';
 
 /** A socket that now reads through a {@link ReadBufferPool}. */
@@ -8,7 +10,7 @@ export interface PooledSocket {
   readonly socket: Socket;
   /** `head` followed by what the old socket had read and nobody consumed: feed these first. */
   readonly head: Buffer;
-  /** True when reads now go through the pool; false without a pool or when the socket could not be adopted (TLS, a write in flight, a node whose internals changed). */
+  /** True when reads now go through the pool; false without a pool or when the socket could not be adopted (a write in flight, a node whose internals changed). */
   readonly pooled: boolean;
 }
 
@@ -18,14 +20,16 @@ export interface PooledSocket {
  * read. Node offers that (`onread`) only to sockets it creates, and the exit server's sockets are
  * accepted, so the connection's TCP handle is moved into a new `net.Socket` created with
  * `onread`. That touches node internals (`_handle`, `_server`, `readStop`, `manualStart`);
- * where they are not as expected (TLS sockets, or a node that changed them: then a process
- * warning says so once, see {@link adoptionBlocker}), or when there is no pool (pooled reads are
- * off), the socket is returned unchanged and reads as before (node's copying reads).
+ * where they are not as expected (a node that changed them: then a process warning says so once,
+ * see {@link adoptionBlocker}), or when there is no pool (pooled reads are off), the socket is
+ * returned unchanged and reads as before (node's copying reads). A TLS socket is switched in
+ * place instead ({@link readTlsIntoPool}). Attach the 'data' listener in the same tick.
  */
 export function readIntoPool(socket: Socket, pool: ReadBufferPool | undefined, head: Buffer = Buffer.alloc(0)): PooledSocket {
   const internals = socket as unknown as SocketInternals;
   const handle = internals._handle;
   const unchanged = { socket, head, pooled: false };
+  if (pool && isTlsSocket(socket)) return readTlsIntoPool(socket, pool, head);
   if (!pool || socket.constructor !== Socket) return unchanged;
   const blocker = adoptionBlocker(socket);
   if (blocker) {
