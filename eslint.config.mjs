@@ -71,8 +71,8 @@ export default [
     },
   },
   {
-    // Each project's eslint config re-exports this one.
-    files: ['**/eslint.config.mjs'],
+    // Each project's eslint config re-exports this one, and its vitest config calls the shared preset (vitest.shared.ts).
+    files: ['**/eslint.config.mjs', '**/vitest.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

@@ -1,12 +1,9 @@
-import { defineConfig } from 'vitest/config';
+import { suiteConfig } from '../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.e2e.test.ts'],
-    // Real processes on a 2-core machine: one file at a time keeps timings sane.
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    reporters: ['default', ['json', { outputFile: '../reports/vitest/e2e.json' }]],
-  },
+export default suiteConfig('e2e', {
+  include: ['src/**/*.e2e.test.ts'],
+  // Real processes on a 2-core machine: one file at a time keeps timings sane.
+  fileParallelism: false,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
 });

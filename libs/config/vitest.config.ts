@@ -1,8 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { suiteConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    reporters: ['default', ['json', { outputFile: '../../reports/vitest/config.json' }]],
-  },
-});
+export default suiteConfig('config');

@@ -1,11 +1,7 @@
-import { defineConfig } from 'vitest/config';
+import { suiteConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    reporters: ['default', ['json', { outputFile: '../../reports/vitest/ci.json' }]],
-    // The affected-set test runs nx several times in a throw-away clone: seconds each.
-    testTimeout: 300_000,
-    hookTimeout: 120_000,
-  },
+export default suiteConfig('ci', {
+  // The affected-set test runs nx several times in a throw-away clone: seconds each.
+  testTimeout: 300_000,
+  hookTimeout: 120_000,
 });

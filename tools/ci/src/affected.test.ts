@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +8,29 @@ import { affectedProjects, deployPlan } from './deploy-plan.mjs';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const E2E = ['e2e', 'e2e-containers'];
+const APP_STACKS = ['TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'];
+const ALL_STACKS = ['TunnelNetwork', ...APP_STACKS];
+/** Every project: the shared vitest preset is an input of each suite, and the bench measures the apps. */
+const ALL = [
+  'tunnel-protocol',
+  'tunnel-io',
+  'testing',
+  'config',
+  'observability',
+  'exit-server',
+  'edge-client',
+  'sample-app',
+  'infra',
+  'bench',
+  'ci',
+  ...E2E,
+];
 
 /**
- * For a change under each path, the projects the pipeline's `nx affected` runs, and the stacks
- * it deploys on main. A new project or dependency changes these on purpose: update the table.
+ * For a change under each path (a new file in a directory, a line added to a file), the projects
+ * the pipeline's `nx affected` runs, and the stacks it deploys on main. Files outside any project
+ * count through the target inputs that name them (nx.json, each project's testWorkspaceFiles). A new
+ * project, dependency or input changes these on purpose: update the table.
  */
 const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys: string[] }> = [
   {
@@ -38,9 +57,19 @@ const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys:
   { path: 'apps/exit-server', affected: ['exit-server', 'bench', ...E2E], deploys: ['TunnelExitServer'] },
   { path: 'apps/edge-client', affected: ['edge-client', 'bench', ...E2E], deploys: ['TunnelEdge'] },
   { path: 'apps/sample-app', affected: ['sample-app', ...E2E], deploys: ['TunnelSampleApp'] },
-  { path: 'apps/infra', affected: ['infra'], deploys: ['TunnelNetwork', 'TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'] },
+  { path: 'apps/infra', affected: ['infra'], deploys: ALL_STACKS },
   { path: 'docs', affected: [], deploys: [] },
+  // The error registry's test checks the codes against this doc; the stacks redeploy unchanged bundles (a no-op).
+  {
+    path: 'docs/ERRORS.md',
+    affected: ['tunnel-protocol', 'tunnel-io', 'exit-server', 'edge-client', 'bench', ...E2E],
+    deploys: ['TunnelExitServer', 'TunnelEdge'],
+  },
   { path: '.github/workflows', affected: ['ci'], deploys: [] },
+  // The build script is an input of every bundle.
+  { path: 'scripts/build-app.mjs', affected: ['exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E], deploys: ALL_STACKS },
+  { path: 'scripts/docker', affected: ['e2e-containers'], deploys: [] },
+  { path: 'vitest.shared.ts', affected: ALL, deploys: ALL_STACKS },
 ];
 
 /**
@@ -79,9 +108,11 @@ describe('nx affected picks the right projects and stacks for a change in each l
   afterAll(() => rmSync(clone, { recursive: true, force: true }));
 
   it.each(CASES)('a change under $path', ({ path, affected, deploys }) => {
-    // WHEN one commit adds a file there
+    // WHEN one commit adds a file there (or a line to it)
     const base = git(clone, 'rev-parse', 'HEAD');
-    writeFileSync(join(clone, path, 'affected-probe.md'), `probe for ${path}\n`);
+    const target = join(clone, path);
+    if (statSync(target).isDirectory()) writeFileSync(join(target, 'affected-probe.md'), `probe for ${path}\n`);
+    else appendFileSync(target, `\n// probe for ${path}\n`);
     git(clone, 'add', '-A');
     git(clone, 'commit', '--quiet', '-m', `probe ${path}`);
     // THEN nx affected between the two commits is exactly the expected set
