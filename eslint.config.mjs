@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import { fileURLToPath } from 'node:url';
 
 /** Modules that do Node I/O (sockets, files, processes, clocks of their own): the protocol core imports none of them. */
 const NODE_IO_MODULES = [
@@ -45,7 +46,14 @@ function boundaries(tests) {
   };
 }
 
-export default [
+/**
+ * The workspace root. Every project's eslint.config.mjs re-exports this config and `nx lint` runs
+ * eslint in the project's directory: without a base path, the path patterns below (libs/..., apps/...)
+ * would be read relative to the project and match nothing there.
+ */
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+
+const configs = [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   { ignores: ['**/dist', '**/node_modules', '**/cdk.out', '**/coverage', 'reports', 'bench/results'] },
@@ -68,6 +76,18 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // No-op callbacks are the normal way to ignore an event.
       '@typescript-eslint/no-empty-function': 'off',
+    },
+  },
+  {
+    // Size limits: a file a reader can hold in mind, a function that fits on a screen. Warnings while
+    // the big files are being split; errors once they are. Blank lines and comments count: a comment
+    // that needs splitting out is a sign too. Tests (tables of cases) and the CDK constructs and stacks
+    // (one constructor declares a whole resource graph) are exempt; JSON and bundles are never linted.
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    ignores: ['**/*.test.ts', 'apps/infra/src/constructs/**', 'apps/infra/src/stacks/**'],
+    rules: {
+      'max-lines': ['warn', { max: 400, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['warn', { max: 60, skipBlankLines: false, skipComments: false, IIFEs: true }],
     },
   },
   {
@@ -94,3 +114,5 @@ export default [
     rules: { 'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'process'] },
   },
 ];
+
+export default configs.map((config) => ({ ...config, basePath: ROOT }));
