@@ -52,5 +52,17 @@ export { silentLogger, type LogFn, type Logger } from './logger.ts';
 export { isBorrowed, leaseReadBuffer, lendMemory, unlendMemory, type Lender } from './borrowed.ts';
 export { TunnelStream, type StreamHost, type StreamSink, type StreamWindows } from './stream.ts';
 export { Session, type SessionOptions } from './session.ts';
+export {
+  ReplyState,
+  StreamEvent,
+  StreamFault,
+  StreamState,
+  type ReplyStateValue,
+  type StreamEventValue,
+  type StreamFaultValue,
+  type StreamStateValue,
+} from './stream-state.ts';
+export { SessionEvent, SessionState, type SessionEventValue, type SessionStateValue } from './session-state.ts';
+export { systemClock, type Clock } from './clock.ts';
 export { type Transport, type TransportHandlers } from './transport.ts';
 export { Backoff } from './backoff.ts';

@@ -1,15 +1,29 @@
 import { EventEmitter } from 'node:events';
+import { systemClock, type Clock } from './clock.ts';
+import { closeCodeFor } from './close-code.ts';
 import { FrameDecoder } from './decode.ts';
 import { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeWindow } from './encode.ts';
 import { LimitError, ProtocolError, ResetCode, SessionClosedError, TunnelError } from './errors.ts';
+import { COPY_THRESHOLD_BYTES, FrameWriter } from './frame-writer.ts';
+import { firstEvent } from './first-event.ts';
 import { FrameFlag, FrameType, type Frame } from './frame.ts';
 import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead, type OpenHead, type ResponseHead } from './head.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { decodePeers, encodePeers } from './peers.ts';
-import { leaseReadBuffer } from './borrowed.ts';
-import { ReplyBacklog } from './reply-backlog.ts';
+import { ReplyGate } from './reply-gate.ts';
+import {
+  isGoingAway,
+  nextSessionState,
+  refusesNewStreams,
+  SessionEvent,
+  SessionState,
+  type SessionEventValue,
+  type SessionStateValue,
+} from './session-state.ts';
 import { TunnelStream, type StreamHost } from './stream.ts';
+import { StreamTable } from './stream-table.ts';
 import type { Transport } from './transport.ts';
 
 /** Options of a {@link Session}. */
@@ -20,18 +34,14 @@ export interface SessionOptions {
   readonly transport: Transport;
   /** Limits; missing fields take {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<SessionLimits>;
-  /** Scoped logger; frame-level detail goes to trace. */
+  /** Scoped logger; frame-level detail goes to trace. Without one the session logs nothing. */
   readonly logger?: Logger;
   /** Called for every stream the peer opens; the handler must reply or reset it. */
   readonly onStream?: (stream: TunnelStream) => void;
+  /** Time and timers the session runs on; {@link systemClock} when left out. */
+  readonly clock?: Clock;
 }
 
-function endLeases(leases: ReadonlyArray<() => void>): void {
-  for (const release of leases) release();
-}
-
-/** Payloads below this size are copied into the batch buffer; larger ones go out as their own chunk. */
-const COPY_THRESHOLD = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -45,42 +55,21 @@ const EMPTY = Buffer.alloc(0);
 export class Session extends EventEmitter implements StreamHost {
   /** Effective limits. */
   readonly limits: SessionLimits;
-  /** Round-trip time of the last answered PING, ms (undefined until one comes back). */
-  rttMs: number | undefined;
   /** Transport bytes received. */
   bytesIn = 0;
-  /** Transport bytes sent. */
-  bytesOut = 0;
-  /** Streams opened by either side since the start. */
-  streamsOpened = 0;
 
   private readonly transport: Transport;
   private readonly log: Logger;
   private readonly traceOn: boolean;
+  private readonly clock: Clock;
   private readonly decoder: FrameDecoder;
-  private readonly streams = new Map<number, TunnelStream>();
+  private readonly writer: FrameWriter;
+  private readonly keepAlive: KeepAlive;
+  private readonly streams: StreamTable;
   private readonly onStream?: (stream: TunnelStream) => void;
-  private nextId: number;
-  private lastRemoteId = 0;
-  private remoteOpen = 0;
-  private queue: Buffer[] = [];
-  private queuedSmall: Buffer[] = [];
-  private queuedSmallBytes = 0;
-  /** Leases on borrowed read buffers queued as large payloads, ended once the transport wrote them. */
-  private queuedLeases: Array<() => void> = [];
-  private flushScheduled = false;
-  private congested = false;
-  private writableWaiters: Array<() => void> = [];
-  private lastHeardAt = Date.now();
-  private pingTimer: NodeJS.Timeout | undefined;
-  /** Fires when the peer has been silent for idleTimeoutMs (re-aimed at the last byte heard each time). */
-  private idleTimer: NodeJS.Timeout | undefined;
-  private pingSentAt = 0n;
-  private closedWith: TunnelError | null | undefined;
-  private localGoAway = false;
-  private remoteGoAway = false;
+  private state: SessionStateValue = SessionState.ACTIVE;
   /** Replies owed to a peer that does not read them; bounds the write queue against floods. */
-  private readonly replies: ReplyBacklog;
+  private readonly replies: ReplyGate;
 
   constructor(options: SessionOptions) {
     super();
@@ -88,25 +77,33 @@ export class Session extends EventEmitter implements StreamHost {
     this.transport = options.transport;
     this.log = options.logger ?? silentLogger;
     this.traceOn = this.log.level === 'trace';
+    this.clock = options.clock ?? systemClock;
     this.onStream = options.onStream;
-    this.nextId = options.role === 'client' ? 1 : 2;
-    this.replies = new ReplyBacklog(this.limits.maxQueuedReplies);
+    this.streams = new StreamTable(options.role, this.limits.maxStreams);
     this.decoder = new FrameDecoder(this.limits, (frame) => this.handleFrame(frame));
+    this.writer = new FrameWriter(this.transport, this.limits, this.clock, () => this.state !== SessionState.CLOSED);
+    this.replies = new ReplyGate(this.limits, this.writer, this.transport, this.log);
+    this.keepAlive = new KeepAlive(this.limits, this.clock, { ping: () => this.ping(), idle: (silentMs) => this.idleTimedOut(silentMs) });
     this.transport.bind({
       data: (chunk) => this.receive(chunk),
       drain: () => this.handleDrain(),
       close: (err) => this.destroy(err ? new SessionClosedError('TUN_ERR_SESSION_CLOSED', err.message, { cause: err }) : undefined),
     });
-    if (this.limits.pingIntervalMs > 0) {
-      this.pingTimer = setInterval(() => this.keepAlive(), this.limits.pingIntervalMs);
-      this.pingTimer.unref();
-    }
-    if (this.limits.idleTimeoutMs > 0) {
-      // Its own timer, not the ping's: a dead link is declared within idleTimeoutMs of the last
-      // byte heard, not up to a ping interval later.
-      this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleTimeoutMs);
-      this.idleTimer.unref();
-    }
+  }
+
+  /** Streams opened by either side since the start. */
+  get streamsOpened(): number {
+    return this.streams.opened;
+  }
+
+  /** Round-trip time of the last answered PING, ms (undefined until one comes back). */
+  get rttMs(): number | undefined {
+    return this.keepAlive.rttMs;
+  }
+
+  /** Transport bytes sent. */
+  get bytesOut(): number {
+    return this.writer.bytesOut;
   }
 
   /** Streams currently open. */
@@ -116,17 +113,22 @@ export class Session extends EventEmitter implements StreamHost {
 
   /** Time since anything was last heard from the peer, ms (a liveness hint without a round trip). */
   get silentForMs(): number {
-    return Date.now() - this.lastHeardAt;
+    return this.keepAlive.silentForMs;
+  }
+
+  /** Where the session is in its lifecycle (see {@link SessionState}). */
+  get lifecycle(): SessionStateValue {
+    return this.state;
   }
 
   /** True once either side sent GOAWAY or the session closed: open no new streams. */
   get isGoingAway(): boolean {
-    return this.localGoAway || this.remoteGoAway || this.closedWith !== undefined;
+    return isGoingAway(this.state);
   }
 
   /** True once the session is closed. */
   get isClosed(): boolean {
-    return this.closedWith !== undefined;
+    return this.state === SessionState.CLOSED;
   }
 
   /** Replies to the peer dropped because it asked for more than maxQueuedReplies without reading. */
@@ -136,7 +138,7 @@ export class Session extends EventEmitter implements StreamHost {
 
   /** True while the transport is not read because replies to the peer are backed up. */
   get readsPaused(): boolean {
-    return this.replies.full;
+    return this.replies.readsPaused;
   }
 
   /** Largest DATA payload per frame, bytes. */
@@ -154,17 +156,13 @@ export class Session extends EventEmitter implements StreamHost {
     if (this.streams.size >= this.limits.maxStreams) {
       throw new LimitError('TUN_ERR_TOO_MANY_STREAMS', `${this.streams.size} streams open`);
     }
-    const id = this.nextId;
-    if (id > 0xfffffffd) throw new SessionClosedError('TUN_ERR_GOING_AWAY', 'stream ids exhausted');
-    this.nextId += 2;
+    const id = this.streams.takeLocalId();
     const payload = encodeOpenHead(head);
     if (payload.length > this.limits.maxHeaderBytes) {
       throw new LimitError('TUN_ERR_HEADERS_TOO_LARGE', `head of ${payload.length} bytes`);
     }
-    const stream = new TunnelStream(this, id, head, { sendWindow: this.limits.streamWindow, recvWindow: this.limits.streamWindow });
-    this.streams.set(id, stream);
-    this.streamsOpened++;
-    this.enqueueSmall(encodeFrame(FrameType.OPEN, fin ? FrameFlag.FIN : 0, id, payload));
+    const stream = this.newStream(id, head);
+    this.writer.enqueueSmall(encodeFrame(FrameType.OPEN, fin ? FrameFlag.FIN : 0, id, payload));
     if (fin) {
       // No body: the OPEN frame's FIN already ended our half.
       stream.endedByOpen();
@@ -174,27 +172,24 @@ export class Session extends EventEmitter implements StreamHost {
 
   /** Feeds transport bytes (the transport calls this; tests may too). */
   receive(chunk: Buffer): void {
-    if (this.closedWith !== undefined) return;
+    if (this.isClosed) return;
     this.bytesIn += chunk.length;
-    this.lastHeardAt = Date.now();
+    this.keepAlive.heard();
     try {
       this.decoder.write(chunk);
     } catch (err) {
       const e = err instanceof TunnelError ? err : new ProtocolError('TUN_ERR_PROTOCOL', String(err));
       this.log.warn({ err: e.message, code: e.code }, 'closing session: bad frame from peer');
-      this.enqueueSmall(encodeGoAway(ResetCode.PROTOCOL));
-      this.flush();
+      this.writer.enqueueSmall(encodeGoAway(ResetCode.PROTOCOL));
+      this.writer.flush();
       this.destroy(e);
     }
   }
 
   /** Sends a PING now and returns; its answer sets {@link rttMs} and emits 'rtt'. */
   ping(): void {
-    if (this.closedWith !== undefined) return;
-    const opaque = Buffer.allocUnsafe(8);
-    this.pingSentAt = process.hrtime.bigint();
-    opaque.writeBigUInt64BE(this.pingSentAt);
-    this.enqueueSmall(encodePing(opaque, false));
+    if (this.isClosed) return;
+    this.writer.enqueueSmall(encodePing(this.keepAlive.pingPayload(), false));
   }
 
   /**
@@ -202,8 +197,8 @@ export class Session extends EventEmitter implements StreamHost {
    * `peers` capability: an older peer closes the session on a frame type it does not know.
    */
   sendPeers(instances: readonly string[]): void {
-    if (this.closedWith !== undefined) return;
-    this.enqueueSmall(encodeFrame(FrameType.PEERS, 0, 0, encodePeers(instances)));
+    if (this.isClosed) return;
+    this.writer.enqueueSmall(encodeFrame(FrameType.PEERS, 0, 0, encodePeers(instances)));
   }
 
   /**
@@ -212,60 +207,35 @@ export class Session extends EventEmitter implements StreamHost {
    * `reason` (a {@link ResetCode}) tells the peer why: CANCEL for a plain drain.
    */
   async goAway(timeoutMs: number, reason: number = ResetCode.CANCEL): Promise<void> {
-    if (this.closedWith !== undefined) return;
-    const deadline = Date.now() + timeoutMs;
-    if (!this.localGoAway) {
-      this.localGoAway = true;
-      this.enqueueSmall(encodeGoAway(reason));
-    }
+    if (this.isClosed) return;
+    const deadline = this.clock.now() + timeoutMs;
+    if (this.move(SessionEvent.SEND_GOAWAY)) this.writer.enqueueSmall(encodeGoAway(reason));
     // The peer may have opened streams that cross our GOAWAY on the wire. A PING sent after the
     // GOAWAY is answered only once the peer has read it, and the transport keeps order, so when
     // the answer arrives every stream the peer will ever open on us has arrived too. Closing
     // before that would fail those streams instead of refusing them (retryable).
     this.ping();
-    await this.until(['rtt'], deadline);
-    if (this.streams.size > 0) await this.until(['idle'], deadline);
-  }
-
-  /** Resolves on the first of `events`, on close, or at `deadline` (ms since epoch). */
-  private until(events: string[], deadline: number): Promise<void> {
-    if (this.closedWith !== undefined) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        for (const e of [...events, 'close']) this.off(e, done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-      for (const e of [...events, 'close']) this.on(e, done);
-    });
+    await this.until('rtt', deadline);
+    if (this.streams.size > 0) await this.until('idle', deadline);
   }
 
   /** Closes the session: flushes what is queued, fails open streams, closes the transport. */
   close(): void {
-    if (this.closedWith !== undefined) return;
-    this.flush();
+    if (this.isClosed) return;
+    this.writer.flush();
     this.destroy();
   }
 
   /** Tears the session down now; open streams fail with `err` (or a session-closed error). */
   destroy(err?: TunnelError): void {
-    if (this.closedWith !== undefined) return;
-    this.closedWith = err ?? null;
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    clearTimeout(this.idleTimer);
+    if (!this.move(SessionEvent.CLOSE)) return;
+    this.keepAlive.stop();
     const streamErr = err ?? new SessionClosedError('TUN_ERR_SESSION_CLOSED');
     for (const stream of this.streams.values()) stream.handleSessionClosed(streamErr);
     this.streams.clear();
-    const waiters = this.writableWaiters;
-    this.writableWaiters = [];
-    for (const w of waiters) w();
     // What was queued is never sent: its buffers are free again.
-    this.queue = [];
-    endLeases(this.queuedLeases.splice(0));
-    // 1006: the link is dead, so no close handshake can complete; 1002: the peer broke the protocol.
-    const code = !err ? 1000 : err.code === 'TUN_ERR_IDLE_TIMEOUT' ? 1006 : 1002;
-    this.transport.close(code, err ? err.code : 'closed');
+    this.writer.discard();
+    this.transport.close(closeCodeFor(err), err ? err.code : 'closed');
     this.emit('close', err);
   }
 
@@ -274,74 +244,73 @@ export class Session extends EventEmitter implements StreamHost {
   /** @internal */
   sendData(streamId: number, payload: Buffer, fin: boolean): void {
     const flags = fin ? FrameFlag.FIN : 0;
-    if (payload.length < COPY_THRESHOLD) {
-      this.enqueueSmall(encodeFrame(FrameType.DATA, flags, streamId, payload));
+    if (payload.length < COPY_THRESHOLD_BYTES) {
+      this.writer.enqueueSmall(encodeFrame(FrameType.DATA, flags, streamId, payload));
     } else {
-      this.enqueueSmall(encodeHeader(FrameType.DATA, flags, streamId, payload.length));
-      this.enqueueLarge(payload);
+      this.writer.enqueueSmall(encodeHeader(FrameType.DATA, flags, streamId, payload.length));
+      this.writer.enqueueLarge(payload);
     }
   }
 
   /** @internal */
   sendReply(streamId: number, head: ResponseHead, fin: boolean): void {
-    this.enqueueSmall(encodeFrame(FrameType.REPLY, fin ? FrameFlag.FIN : 0, streamId, encodeResponseHead(head)));
+    this.writer.enqueueSmall(encodeFrame(FrameType.REPLY, fin ? FrameFlag.FIN : 0, streamId, encodeResponseHead(head)));
   }
 
   /** @internal */
   sendWindow(streamId: number, increment: number): void {
-    this.enqueueSmall(encodeWindow(streamId, increment));
+    this.writer.enqueueSmall(encodeWindow(streamId, increment));
   }
 
   /** @internal */
   sendReset(streamId: number, reason: number): void {
-    if (this.closedWith !== undefined) return;
-    this.enqueueSmall(encodeReset(streamId, reason));
+    if (this.isClosed) return;
+    this.writer.enqueueSmall(encodeReset(streamId, reason));
   }
 
   /** @internal */
   whenWritable(cb: () => void): void {
-    if (!this.congested || this.closedWith !== undefined) cb();
-    else this.writableWaiters.push(cb);
+    this.writer.whenWritable(cb);
   }
 
   /** @internal */
   streamClosed(streamId: number): void {
-    const stream = this.streams.get(streamId);
-    if (!stream) return;
-    this.streams.delete(streamId);
-    if ((streamId & 1) !== (this.nextId & 1)) this.remoteOpen--;
+    if (!this.streams.delete(streamId)) return;
     if (this.streams.size === 0) this.emit('idle');
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** Applies `event` (see SESSION_TRANSITIONS); true when it changed the state. */
+  private move(event: SessionEventValue): boolean {
+    const next = nextSessionState(this.state, event);
+    if (next === this.state) return false;
+    this.state = next;
+    return true;
+  }
+
+  /** Resolves on `event`, on close, or at `deadline` (ms since epoch). */
+  private until(event: string, deadline: number): Promise<void> {
+    return this.isClosed ? Promise.resolve() : firstEvent(this, [event, 'close'], deadline, this.clock);
+  }
+
+  private newStream(id: number, head: OpenHead): TunnelStream {
+    const stream = new TunnelStream(this, id, head, { sendWindow: this.limits.streamWindow, recvWindow: this.limits.streamWindow });
+    this.streams.add(stream);
+    return stream;
+  }
 
   private handleFrame(frame: Frame): void {
     if (this.traceOn)
       this.log.trace({ type: frame.type, stream: frame.streamId, flags: frame.flags, bytes: frame.payload.length }, 'frame in');
     const fin = (frame.flags & FrameFlag.FIN) !== 0 && frame.more !== true;
     switch (frame.type) {
-      case FrameType.DATA: {
-        const stream = this.streams.get(frame.streamId);
-        if (stream) stream.handleData(frame.payload, fin);
-        else if (!fin && frame.more !== true) this.reply(encodeReset(frame.streamId, ResetCode.CANCEL));
-        return;
-      }
+      case FrameType.DATA:
+        return this.handleData(frame, fin);
       case FrameType.OPEN:
-        this.handleOpen(frame, fin);
-        return;
-      case FrameType.REPLY: {
-        const stream = this.streams.get(frame.streamId);
-        if (!stream) return;
-        let head: ResponseHead;
-        try {
-          head = decodeResponseHead(frame.payload);
-        } catch (err) {
-          stream.reset(ResetCode.PROTOCOL, err as Error);
-          return;
-        }
-        stream.handleReply(head, fin);
-        return;
-      }
+        return this.handleOpen(frame, fin);
+      case FrameType.REPLY:
+        return this.handleReply(frame, fin);
       case FrameType.WINDOW:
         this.streams.get(frame.streamId)?.handleWindow(frame.payload.readUInt32BE(0));
         return;
@@ -349,20 +318,9 @@ export class Session extends EventEmitter implements StreamHost {
         this.streams.get(frame.streamId)?.handleReset(frame.payload.readUInt32BE(0));
         return;
       case FrameType.PING:
-        if (frame.flags & FrameFlag.ACK) {
-          if (frame.payload.readBigUInt64BE(0) === this.pingSentAt && this.pingSentAt !== 0n) {
-            this.rttMs = Number(process.hrtime.bigint() - this.pingSentAt) / 1e6;
-            this.emit('rtt', this.rttMs);
-          }
-        } else {
-          this.reply(encodePing(Buffer.from(frame.payload), true));
-        }
-        return;
+        return this.handlePing(frame);
       case FrameType.GOAWAY:
-        if (!this.remoteGoAway) {
-          this.remoteGoAway = true;
-          this.emit('goaway', frame.payload.readUInt32BE(0));
-        }
+        if (this.move(SessionEvent.RECV_GOAWAY)) this.emit('goaway', frame.payload.readUInt32BE(0));
         return;
       case FrameType.PEERS:
         // A malformed set throws a ProtocolError: receive() closes the session with it.
@@ -371,13 +329,38 @@ export class Session extends EventEmitter implements StreamHost {
     }
   }
 
+  private handleData(frame: Frame, fin: boolean): void {
+    const stream = this.streams.get(frame.streamId);
+    if (stream) stream.handleData(frame.payload, fin);
+    else if (!fin && frame.more !== true) this.reply(encodeReset(frame.streamId, ResetCode.CANCEL));
+  }
+
+  private handleReply(frame: Frame, fin: boolean): void {
+    const stream = this.streams.get(frame.streamId);
+    if (!stream) return;
+    let head: ResponseHead;
+    try {
+      head = decodeResponseHead(frame.payload);
+    } catch (err) {
+      stream.reset(ResetCode.PROTOCOL, err as Error);
+      return;
+    }
+    stream.handleReply(head, fin);
+  }
+
+  private handlePing(frame: Frame): void {
+    if ((frame.flags & FrameFlag.ACK) === 0) {
+      this.reply(encodePing(Buffer.from(frame.payload), true));
+      return;
+    }
+    const rtt = this.keepAlive.answered(frame.payload);
+    if (rtt !== undefined) this.emit('rtt', rtt);
+  }
+
   private handleOpen(frame: Frame, fin: boolean): void {
     const id = frame.streamId;
-    if ((id & 1) === (this.nextId & 1) || id <= this.lastRemoteId) {
-      throw new ProtocolError('TUN_ERR_PROTOCOL', `peer opened stream ${id} out of order`);
-    }
-    this.lastRemoteId = id;
-    if (this.localGoAway || this.remoteOpen >= this.limits.maxStreams || !this.onStream) {
+    this.streams.takeRemoteId(id);
+    if (refusesNewStreams(this.state) || this.streams.remoteFull || !this.onStream) {
       this.reply(encodeReset(id, ResetCode.REFUSED));
       return;
     }
@@ -388,113 +371,26 @@ export class Session extends EventEmitter implements StreamHost {
       this.reply(encodeReset(id, ResetCode.PROTOCOL));
       return;
     }
-    const stream = new TunnelStream(this, id, head, { sendWindow: this.limits.streamWindow, recvWindow: this.limits.streamWindow });
-    this.streams.set(id, stream);
-    this.remoteOpen++;
-    this.streamsOpened++;
+    const stream = this.newStream(id, head);
     if (fin) stream.handleData(EMPTY, true);
     this.onStream(stream);
   }
 
-  private keepAlive(): void {
-    this.ping();
+  private idleTimedOut(silentMs: number): void {
+    if (this.isClosed) return;
+    this.log.warn({ idleMs: silentMs }, 'peer silent too long: closing session');
+    this.destroy(new SessionClosedError('TUN_ERR_IDLE_TIMEOUT'));
   }
 
-  private checkIdle(): void {
-    if (this.closedWith !== undefined) return;
-    const silent = Date.now() - this.lastHeardAt;
-    if (silent >= this.limits.idleTimeoutMs) {
-      this.log.warn({ idleMs: silent }, 'peer silent too long: closing session');
-      this.destroy(new SessionClosedError('TUN_ERR_IDLE_TIMEOUT'));
-      return;
-    }
-    // Heard from since: aim at idleTimeoutMs after the last byte.
-    this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleTimeoutMs - silent);
-    this.idleTimer.unref();
-  }
-
-  /**
-   * Queues a reply the peer asked for (a PING answer, a RESET for a stream it cannot have),
-   * bounded by {@link ReplyBacklog}: past maxQueuedReplies owed to a peer that does not read,
-   * the transport is no longer read until it drains, and what is owed meanwhile is dropped.
-   */
+  /** Queues a reply the peer asked for; see {@link ReplyGate}. */
   private reply(frame: Buffer): void {
-    if (this.closedWith !== undefined) return;
-    const congested = this.transport.bufferedBytes + this.queuedSmallBytes >= this.limits.transportHighWaterMark;
-    const verdict = this.replies.due(congested);
-    if (verdict === 'drop') return;
-    this.enqueueSmall(frame);
-    if (verdict === 'pause') {
-      this.log.warn(
-        { owed: this.limits.maxQueuedReplies, buffered: this.transport.bufferedBytes },
-        'peer asks for replies without reading them: not reading it until it catches up',
-      );
-      this.transport.pause();
-      // The transport promises a drain only after a write it called full: flush now so one comes.
-      this.flush();
-      if (!this.congested && this.transport.bufferedBytes < this.limits.transportHighWaterMark) this.resumeReads();
-    }
-  }
-
-  private resumeReads(): void {
-    if (!this.replies.full) return;
-    this.replies.drained();
-    this.transport.resume();
-  }
-
-  private enqueueSmall(buf: Buffer): void {
-    this.queuedSmall.push(buf);
-    this.queuedSmallBytes += buf.length;
-    this.scheduleFlush();
-  }
-
-  private enqueueLarge(buf: Buffer): void {
-    this.sealSmall();
-    const release = leaseReadBuffer(buf);
-    if (release) this.queuedLeases.push(release);
-    this.queue.push(buf);
-    this.scheduleFlush();
-  }
-
-  /** Joins the small frames queued so far into one chunk, keeping order with large payloads. */
-  private sealSmall(): void {
-    if (this.queuedSmall.length === 0) return;
-    this.queue.push(this.queuedSmall.length === 1 ? this.queuedSmall[0] : Buffer.concat(this.queuedSmall, this.queuedSmallBytes));
-    this.queuedSmall = [];
-    this.queuedSmallBytes = 0;
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // setImmediate batches every frame produced in one event-loop turn (many requests' worth)
-    // into one transport write.
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.closedWith !== undefined) return;
-    this.sealSmall();
-    if (this.queue.length === 0) return;
-    const chunks = this.queue;
-    this.queue = [];
-    for (const c of chunks) this.bytesOut += c.length;
-    const leases = this.queuedLeases;
-    this.queuedLeases = [];
-    const ok = this.transport.write(chunks, leases.length > 0 ? () => endLeases(leases) : undefined);
-    // Pause only when the transport said it is full (only then does it promise a `drain`) AND
-    // more than transportHighWaterMark is queued: a socket's own mark (16 KiB) would stall every
-    // stream once per flush; ours keeps the pipe full while still bounding memory.
-    if (!ok && this.transport.bufferedBytes >= this.limits.transportHighWaterMark) this.congested = true;
+    if (this.isClosed) return;
+    this.replies.send(frame);
   }
 
   private handleDrain(): void {
-    if (this.transport.bufferedBytes > this.limits.transportHighWaterMark) return;
-    this.resumeReads();
-    this.congested = false;
-    const waiters = this.writableWaiters;
-    this.writableWaiters = [];
-    for (const w of waiters) w();
+    if (!this.writer.belowMark) return;
+    this.replies.resumeReads();
+    this.writer.release();
   }
 }

@@ -2,6 +2,23 @@ import { Duplex } from 'node:stream';
 import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
 import type { OpenHead, ResponseHead } from './head.ts';
 import { isBorrowed } from './borrowed.ts';
+import {
+  isStreamFault,
+  isStreamFinished,
+  nextReplyState,
+  nextStreamState,
+  peerMaySend,
+  ReplyEvent,
+  ReplyState,
+  StreamEvent,
+  streamFaultError,
+  StreamState,
+  weMaySend,
+  type ReplyStateValue,
+  type StreamEventValue,
+  type StreamFaultValue,
+  type StreamStateValue,
+} from './stream-state.ts';
 
 function ignoreError(): void {}
 
@@ -65,10 +82,10 @@ export class TunnelStream extends Duplex {
   private owed = 0;
   private pendingChunk: Buffer | null = null;
   private pendingCb: ((err?: Error | null) => void) | null = null;
-  private localFin = false;
-  private remoteFin = false;
-  private done = false;
-  private replied = false;
+  /** Where the stream is in its lifecycle (see stream-state.ts); replaces FIN and done flags. */
+  private state: StreamStateValue = StreamState.OPEN;
+  /** Whether the one REPLY of the stream went out or came in. */
+  private replyState: ReplyStateValue = ReplyState.AWAITING;
   private sink: StreamSink | undefined;
   private sinkFull = false;
 
@@ -86,31 +103,29 @@ export class TunnelStream extends Duplex {
     this.on('error', ignoreError);
   }
 
-  /** True once the peer ended its half (FIN received); buffered data may still be unread. */
-  get remoteEnded(): boolean {
-    return this.remoteFin;
+  /** Where the stream is in its lifecycle (see {@link StreamState}). */
+  get lifecycle(): StreamStateValue {
+    return this.state;
   }
 
   /** True once this side has sent its REPLY (responder side). */
   get hasReplied(): boolean {
-    return this.replied;
+    return this.replyState === ReplyState.SENT;
   }
 
   /**
    * Sends the response head (responder side). With `fin`, no body follows and the writable side
-   * is ended as well.
+   * is ended as well. A second call, or one on a finished stream, is ignored.
    */
   reply(head: ResponseHead, fin = false): void {
-    if (this.replied || this.done) return;
-    this.replied = true;
-    if (fin) {
-      this.localFin = true;
-      this.host.sendReply(this.id, head, true);
-      this.end();
-      this.maybeClosed();
-    } else {
-      this.host.sendReply(this.id, head, false);
-    }
+    const next = nextReplyState(this.replyState, ReplyEvent.SEND_REPLY);
+    if (next === this.replyState || isStreamFault(next) || isStreamFinished(this.state)) return;
+    this.replyState = next;
+    // A FIN already sent (end() before reply) is not sent twice: the peer would reset the stream.
+    const finNow = fin && weMaySend(this.state);
+    this.host.sendReply(this.id, head, finNow);
+    if (finNow) this.move(StreamEvent.SEND_FIN);
+    if (fin) this.end();
   }
 
   /**
@@ -134,21 +149,22 @@ export class TunnelStream extends Duplex {
 
   /** Session: the OPEN frame carried FIN, so our half is already ended on the wire. */
   endedByOpen(): void {
-    this.localFin = true;
+    this.move(StreamEvent.SEND_FIN);
     this.end();
   }
 
   /** Aborts the stream in both directions and tells the peer why ({@link ResetCode}). */
   reset(reason: number = ResetCode.CANCEL, err?: Error): void {
-    if (this.done) return;
+    if (isStreamFinished(this.state)) return;
     this.host.sendReset(this.id, reason);
-    this.markClosed();
+    this.move(StreamEvent.SEND_RESET);
     this.destroy(err ?? new StreamResetError(reason, `stream ${this.id} reset locally`));
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.done) {
-      cb(new StreamResetError(ResetCode.CANCEL, `stream ${this.id} is closed`));
+    const fault = this.move(StreamEvent.WRITE);
+    if (fault) {
+      cb(streamFaultError(fault, this.id));
       return;
     }
     this.pendingChunk = chunk;
@@ -157,12 +173,11 @@ export class TunnelStream extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (!this.localFin && !this.done) {
-      this.localFin = true;
+    if (weMaySend(this.state)) {
       this.host.sendData(this.id, Buffer.alloc(0), true);
+      this.move(StreamEvent.SEND_FIN);
     }
     cb();
-    this.maybeClosed();
   }
 
   override _read(): void {
@@ -171,10 +186,10 @@ export class TunnelStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!this.done) {
+    if (!isStreamFinished(this.state)) {
       // Destroyed locally before both halves finished (the consumer went away): tell the peer.
       this.host.sendReset(this.id, ResetCode.CANCEL);
-      this.markClosed();
+      this.move(StreamEvent.SEND_RESET);
     }
     const pending = this.pendingCb;
     this.pendingCb = null;
@@ -185,13 +200,16 @@ export class TunnelStream extends Duplex {
 
   /** Session: DATA arrived for this stream. */
   handleData(payload: Buffer, fin: boolean): void {
-    if (this.remoteFin) {
-      this.fail(ResetCode.PROTOCOL, new ProtocolError('TUN_ERR_STREAM_CLOSED', `DATA after FIN on stream ${this.id}`));
+    const fault = this.move(StreamEvent.RECV_DATA);
+    if (fault) {
+      this.fail(fault);
       return;
     }
+    // Reset under us while handing on an earlier piece: nothing left to take it.
+    if (isStreamFinished(this.state)) return;
     const n = payload.length;
     if (n > this.recvCredit) {
-      this.fail(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} overran its window`));
+      this.reset(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} overran its window`));
       return;
     }
     if (n > 0) {
@@ -209,18 +227,19 @@ export class TunnelStream extends Duplex {
       }
     }
     if (fin) {
-      this.remoteFin = true;
+      this.move(StreamEvent.RECV_FIN);
       this.push(null);
-      this.maybeClosed();
     }
   }
 
   /** Session: REPLY arrived (opener side). */
   handleReply(head: ResponseHead, fin: boolean): void {
-    if (this.response) {
-      this.fail(ResetCode.PROTOCOL, new ProtocolError('TUN_ERR_PROTOCOL', `second REPLY on stream ${this.id}`));
+    const next = nextReplyState(this.replyState, ReplyEvent.RECV_REPLY);
+    if (isStreamFault(next)) {
+      this.fail(next);
       return;
     }
+    this.replyState = next;
     this.response = head;
     this.emit('response', head);
     if (fin) this.handleData(Buffer.alloc(0), true);
@@ -230,7 +249,7 @@ export class TunnelStream extends Duplex {
   handleWindow(increment: number): void {
     this.sendCredit += increment;
     if (this.sendCredit > 0x7fffffff) {
-      this.fail(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} window overflow`));
+      this.reset(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} window overflow`));
       return;
     }
     if (this.pendingChunk) this.pump();
@@ -238,27 +257,28 @@ export class TunnelStream extends Duplex {
 
   /** Session: RESET arrived. */
   handleReset(reason: number): void {
-    if (this.done) return;
-    this.markClosed();
+    if (isStreamFinished(this.state)) return;
+    this.move(StreamEvent.RECV_RESET);
     this.destroy(new StreamResetError(reason));
   }
 
   /** Session: the whole session ended. */
   handleSessionClosed(err: TunnelError): void {
-    if (this.done) return;
-    this.markClosed();
+    if (isStreamFinished(this.state)) return;
+    this.move(StreamEvent.SESSION_CLOSED);
     this.destroy(err);
   }
 
-  private fail(reason: number, err: Error): void {
-    this.reset(reason, err);
+  /** A fault from the peer resets the stream with PROTOCOL and fails it with the fault's error. */
+  private fail(fault: StreamFaultValue): void {
+    this.reset(ResetCode.PROTOCOL, streamFaultError(fault, this.id));
   }
 
   private grant(): void {
     const n = this.owed;
     this.owed = 0;
     this.recvCredit += n;
-    if (!this.remoteFin && !this.done) this.host.sendWindow(this.id, n);
+    if (peerMaySend(this.state)) this.host.sendWindow(this.id, n);
   }
 
   /** Sends as much of the pending chunk as credit allows; completes the write when all is out. */
@@ -283,12 +303,17 @@ export class TunnelStream extends Duplex {
     if (cb) this.host.whenWritable(() => cb());
   }
 
-  private maybeClosed(): void {
-    if (this.localFin && this.remoteFin && !this.done) this.markClosed();
-  }
-
-  private markClosed(): void {
-    this.done = true;
-    this.host.streamClosed(this.id);
+  /**
+   * Applies `event` (see STREAM_TRANSITIONS) and tells the host once the stream has just
+   * finished. Returns the fault instead when the table forbids the event; the state is kept.
+   */
+  private move(event: StreamEventValue): StreamFaultValue | undefined {
+    const next = nextStreamState(this.state, event);
+    if (next === this.state) return undefined;
+    if (isStreamFault(next)) return next;
+    const finishedNow = isStreamFinished(next) && !isStreamFinished(this.state);
+    this.state = next;
+    if (finishedNow) this.host.streamClosed(this.id);
+    return undefined;
   }
 }
