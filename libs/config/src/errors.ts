@@ -1,34 +1,26 @@
 /**
- * Stable machine-readable identifiers for configuration failures. Tests and
- * operators match on these rather than on message text, which may be reworded.
+ * Stable machine-readable identifiers for configuration failures, each with what it means. Tests and
+ * operators match on the codes rather than on message text, which may be reworded. Every code has a
+ * row in docs/ERRORS.md (Configuration errors), checked by errors.test.ts.
  */
-export type ConfigErrorCode =
-  /** A `--flag` that the schema does not define. */
-  | 'TUN_ERR_CONFIG_UNKNOWN_FLAG'
-  /** A config-file key that the schema does not define. */
-  | 'TUN_ERR_CONFIG_UNKNOWN_KEY'
-  /** A positional argument; no app takes any. */
-  | 'TUN_ERR_CONFIG_UNEXPECTED_ARGUMENT'
-  /** A value-taking flag given last or followed by another flag. */
-  | 'TUN_ERR_CONFIG_MISSING_VALUE'
-  /** A non-list flag given more than once. */
-  | 'TUN_ERR_CONFIG_DUPLICATE_FLAG'
-  /** A value that does not parse or is out of range. */
-  | 'TUN_ERR_CONFIG_INVALID_VALUE'
-  /** A required option with no value from any source. */
-  | 'TUN_ERR_CONFIG_REQUIRED'
-  /** Options that are individually valid but inconsistent together. */
-  | 'TUN_ERR_CONFIG_CONFLICT'
-  /** The config file cannot be read or parsed. */
-  | 'TUN_ERR_CONFIG_FILE'
-  /** No usable auth token from the token file or token env var. */
-  | 'TUN_ERR_CONFIG_TOKEN_MISSING'
-  /** A token shorter than 32 characters without `--allow-weak-token`. */
-  | 'TUN_ERR_CONFIG_WEAK_TOKEN'
-  /** A ws:// URL to a non-loopback host without `--insecure`. */
-  | 'TUN_ERR_CONFIG_INSECURE_URL'
-  /** `--token` was used; secrets on argv leak through `ps` and shell history. */
-  | 'TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE';
+export const CONFIG_ERROR_CODES = {
+  TUN_ERR_CONFIG_UNKNOWN_FLAG: 'A `--flag` that the schema does not define.',
+  TUN_ERR_CONFIG_UNKNOWN_KEY: 'A config-file key that the schema does not define.',
+  TUN_ERR_CONFIG_UNEXPECTED_ARGUMENT: 'A positional argument; no app takes any.',
+  TUN_ERR_CONFIG_MISSING_VALUE: 'A value-taking flag given last or followed by another flag.',
+  TUN_ERR_CONFIG_DUPLICATE_FLAG: 'A non-list flag given more than once.',
+  TUN_ERR_CONFIG_INVALID_VALUE: 'A value that does not parse or is out of range.',
+  TUN_ERR_CONFIG_REQUIRED: 'A required option with no value from any source.',
+  TUN_ERR_CONFIG_CONFLICT: 'Options that are individually valid but inconsistent together.',
+  TUN_ERR_CONFIG_FILE: 'The config file cannot be read or parsed.',
+  TUN_ERR_CONFIG_TOKEN_MISSING: 'No usable auth token from the token file or token env var.',
+  TUN_ERR_CONFIG_WEAK_TOKEN: 'A token shorter than 32 characters without `--allow-weak-token`.',
+  TUN_ERR_CONFIG_INSECURE_URL: 'A ws:// URL to a non-loopback host without `--insecure`.',
+  TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE: '`--token` was used; secrets on argv leak through `ps` and shell history.',
+} as const;
+
+/** A stable configuration error code, see {@link CONFIG_ERROR_CODES}. */
+export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
 
 /**
  * Any configuration problem the operator must fix. Messages name the flag and

@@ -1,4 +1,4 @@
-export { ConfigError, HelpRequested, type ConfigErrorCode } from './errors.ts';
+export { CONFIG_ERROR_CODES, ConfigError, HelpRequested, type ConfigErrorCode } from './errors.ts';
 export {
   defineSchema,
   envName,

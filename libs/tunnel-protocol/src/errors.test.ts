@@ -36,7 +36,8 @@ describe('error registry', () => {
 
   it('docs/ERRORS.md documents no unknown codes', () => {
     const doc = readFileSync(DOC, 'utf8');
-    const documented = [...doc.matchAll(/^\| `(TUN_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+    // Configuration codes (TUN_ERR_CONFIG_*) have their own section and registry: libs/config/src/errors.test.ts.
+    const documented = [...doc.matchAll(/^\| `(TUN_ERR_(?!CONFIG_)[A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual([...codes].sort());
   });
 

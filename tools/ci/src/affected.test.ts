@@ -59,11 +59,12 @@ const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys:
   { path: 'apps/sample-app', affected: ['sample-app', ...E2E], deploys: ['TunnelSampleApp'] },
   { path: 'apps/infra', affected: ['infra'], deploys: ALL_STACKS },
   { path: 'docs', affected: [], deploys: [] },
-  // The error registry's test checks the codes against this doc; the stacks redeploy unchanged bundles (a no-op).
+  // The error registries' tests (protocol and config) check the codes against this doc; the stacks
+  // redeploy unchanged bundles (a no-op).
   {
     path: 'docs/ERRORS.md',
-    affected: ['tunnel-protocol', 'tunnel-io', 'exit-server', 'edge-client', 'bench', ...E2E],
-    deploys: ['TunnelExitServer', 'TunnelEdge'],
+    affected: ['tunnel-protocol', 'tunnel-io', 'config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
+    deploys: ALL_STACKS,
   },
   { path: '.github/workflows', affected: ['ci'], deploys: [] },
   // The build script is an input of every bundle.
