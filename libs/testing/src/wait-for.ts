@@ -28,7 +28,8 @@ export async function waitFor<T>(condition: () => T | Promise<T>, opts: WaitForO
     if (Date.now() >= deadline) {
       const seen = last instanceof Error ? last.message : JSON.stringify(last);
       const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'condition');
-      throw new Error(`${what} not met within ${timeoutMs} ms (last: ${seen})`);
+      // The last error (a failed expect, say) stays the cause, so its diff is not lost.
+      throw new Error(`${what} not met within ${timeoutMs} ms (last: ${seen})`, last instanceof Error ? { cause: last } : undefined);
     }
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 20));
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type HttpRequestHead, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { waitFor } from '@tunnel/testing';
 import { LEASE_WHILE_UNWRITTEN_BELOW, pipeToSocket } from './pipe-to-socket.ts';
 import { ReadBufferPool } from './read-pool.ts';
 import { detachedStream, createTransportPair } from '@tunnel/tunnel-protocol/testing';
@@ -84,7 +85,7 @@ describe('pipeToSocket', () => {
     out.write('a');
     out.write('b');
     out.end('c');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => socket.ended, { what: 'the socket to end' });
     expect(socket.writes).toEqual(['a', 'b', 'c']);
     expect(socket.batches).toEqual([['a', 'b', 'c']]);
     expect(socket.ended).toBe(true);
@@ -102,16 +103,14 @@ describe('pipeToSocket', () => {
     pipeToSocket(await accepted, socket);
     const body = Buffer.alloc(4 * window, 'x');
     out.end(body);
-    await new Promise((r) => setTimeout(r, 20));
+    // The first window (the credit the opener starts with) arrives whatever the socket says.
+    await waitFor(() => socket.writes.join('').length >= window, { what: 'the first window' });
     const before = socket.writes.join('').length;
     // Full after the first write: no credit went back, so at most one window arrived.
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThanOrEqual(window);
-    const ended = new Promise<void>((resolve) => {
-      const poll = () => (socket.ended ? resolve() : (socket.drain(), setTimeout(poll, 5)));
-      poll();
-    });
-    await ended;
+    // Each drain returns credit and lets the next window in, until the FIN.
+    await waitFor(() => socket.ended || void socket.drain(), { intervalMs: 5, what: 'the whole body and the FIN' });
     expect(socket.writes.join('')).toBe(body.toString());
   });
 

@@ -14,6 +14,7 @@ import {
   Session,
   type TunnelStream,
 } from '@tunnel/tunnel-protocol';
+import { waitFor } from '@tunnel/testing';
 import { rawWebSocketTransport } from './raw-websocket.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader } from './ws-codec.ts';
 import { isWebSocketKey, newWebSocketKey, webSocketAccept } from './ws-handshake.ts';
@@ -216,10 +217,10 @@ describe('rawWebSocketTransport', () => {
     let closed: Error | undefined | null = null;
     t.bind({ data: () => {}, drain: () => {}, close: (err) => (closed = err) });
     t.write([Buffer.from('one'), Buffer.from('-two')]);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => Buffer.concat(received).length >= 7, { what: 'both messages at the server' });
     expect(Buffer.concat(received).toString()).toBe('one-two');
     t.close(1000);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => closed !== null, { what: 'the close callback' });
     expect(closed).toBeUndefined();
   });
 
@@ -233,7 +234,6 @@ describe('rawWebSocketTransport', () => {
     ws.send('text is not spoken here');
     const [code] = (await once(ws, 'close')) as [number];
     expect(code).toBe(1002);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(sessions[0].isClosed).toBe(true);
+    await waitFor(() => sessions[0].isClosed, { what: 'the server session to close' });
   });
 });
