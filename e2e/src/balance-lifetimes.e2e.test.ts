@@ -11,6 +11,7 @@ import {
   startSampleApp,
   status,
   stopAll,
+  waitFor,
   waitForStatus,
   type ExitServerProc,
   type Proc,
@@ -100,10 +101,7 @@ describe('what stays on its client while requests around it move', () => {
       const who = await whoAnswers();
       seen[who] = (seen[who] ?? 0) + 1;
     }
-    await new Promise<void>((resolve) => {
-      const poll = () => (echoes.length === 10 ? resolve() : setTimeout(poll, 10));
-      poll();
-    });
+    await waitFor(() => echoes.length === 10, { what: 'the 10 echoes' });
     expect(echoes).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
     // Other requests kept alternating between both clients meanwhile.
     expect(seen).toEqual({ 'pi-1': 5, 'pi-2': 5 });

@@ -7,6 +7,7 @@ import {
   startExitServer,
   startSampleApp,
   stopAll,
+  waitFor,
   waitForStatus,
   type ExitServerProc,
   type Proc,
@@ -35,11 +36,7 @@ afterAll(async () => {
 
 /** Waits for the next occurrence of `msg` in `proc`'s log after the `already` seen so far; resolves with when it came, ms. */
 async function nextLog(proc: Proc, msg: string, already: number, timeoutMs = 10_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (proc.countLogs(msg) <= already) {
-    if (Date.now() > deadline) throw new Error(`${proc.name}: no new "${msg}" within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(() => proc.countLogs(msg) > already, { timeoutMs, intervalMs: 10, what: `${proc.name}: a new "${msg}"` });
   return performance.now();
 }
 

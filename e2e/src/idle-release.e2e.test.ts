@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newToken, startEdgeClient, startExitServer, stopAll, waitForStatus } from '@tunnel/testing';
+import { newToken, startEdgeClient, startExitServer, stopAll, waitFor, waitForStatus } from '@tunnel/testing';
 
 let upstream: Server | undefined;
 afterAll(async () => {
@@ -9,14 +9,6 @@ afterAll(async () => {
   upstream?.close();
   await stopAll();
 });
-
-const until = async (cond: () => boolean, what: string, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('an idle kept-alive public connection', () => {
   it("releases its tunnel stream and the edge client's upstream socket after --stream-idle-timeout, and stays open", async () => {
@@ -38,10 +30,10 @@ describe('an idle kept-alive public connection', () => {
     let text = '';
     pub.on('data', (c: Buffer) => (text += c.toString('latin1')));
     pub.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    await until(() => text.endsWith('ok'), 'the answer');
+    await waitFor(() => text.endsWith('ok'), { intervalMs: 10, what: 'the answer' });
     expect(open.size).toBe(1); // the edge client's connection to the upstream, kept alive
     const answered = performance.now();
-    await until(() => open.size === 0, "the edge client's upstream socket to close");
+    await waitFor(() => open.size === 0, { intervalMs: 10, what: "the edge client's upstream socket to close" });
     const released = performance.now() - answered;
     expect(released).toBeGreaterThanOrEqual(250);
     expect(released).toBeLessThan(3000);
@@ -50,7 +42,7 @@ describe('an idle kept-alive public connection', () => {
     expect(pub.destroyed).toBe(false);
     text = '';
     pub.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    await until(() => text.endsWith('ok'), 'the second answer');
+    await waitFor(() => text.endsWith('ok'), { intervalMs: 10, what: 'the second answer' });
     pub.destroy();
   });
 });

@@ -9,6 +9,7 @@ import {
   startExitServer,
   startSampleApp,
   stopAll,
+  waitFor,
   waitForStatus,
   type ExitServerProc,
   type Proc,
@@ -35,15 +36,8 @@ function accessLines(p: Proc): Array<Record<string, unknown>> {
 
 /** Polls until `check` stops throwing (readiness on state, not time). */
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const passed = await waitFor(async () => ({ value: await check() }), { timeoutMs, intervalMs: 50, what: 'the check to pass' });
+  return passed.value;
 }
 
 describe('metrics and access logs after real traffic through a loopback tunnel', () => {

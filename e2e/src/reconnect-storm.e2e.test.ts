@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { newToken, startExitServer, stopAll, waitForStatus, type ExitServerProc } from '@tunnel/testing';
+import { newToken, startExitServer, stopAll, waitFor, waitForStatus, type ExitServerProc } from '@tunnel/testing';
 import { Swarm } from './swarm.ts';
 
 const MB = 1024 * 1024;
@@ -13,16 +13,22 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** RSS once it has stopped moving: sampled until two readings 500 ms apart differ by under 1 MB. */
+/** RSS once it has stopped moving: sampled until two readings 500 ms apart differ by under 1 MB (the last one after 20 s). */
 async function settledRss(server: ExitServerProc): Promise<number> {
   let last = server.proc.memory().rss;
-  for (let i = 0; i < 40; i++) {
-    await new Promise((r) => setTimeout(r, 500));
+  let first = true;
+  const settled = () => {
+    // waitFor checks at once: the first comparison is due one interval after the first reading.
+    if (first) {
+      first = false;
+      return undefined;
+    }
     const now = server.proc.memory().rss;
-    if (Math.abs(now - last) < MB) return now;
+    const still = Math.abs(now - last) < MB;
     last = now;
-  }
-  return last;
+    return still ? now : undefined;
+  };
+  return waitFor(settled, { timeoutMs: 20_000, intervalMs: 500, what: 'RSS to settle' }).catch(() => last);
 }
 
 describe('a reconnect storm', () => {

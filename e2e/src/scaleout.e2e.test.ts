@@ -9,6 +9,7 @@ import {
   startSampleApp,
   status,
   stopAll,
+  waitFor,
   waitForStatus,
   type Backend,
   type ExitServerProc,
@@ -112,7 +113,7 @@ describe('scale-out behind a load balancer', () => {
     const load = startLoad(`http://127.0.0.1:${lb.publicPort}/`, 4);
     const progressed = async (n: number) => {
       const target = load.done() + n;
-      while (load.done() < target) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => load.done() >= target, { timeoutMs: 60_000, what: `${n} more requests` });
     };
     await progressed(50);
     for (let i = 0; i < 3; i++) {
@@ -137,7 +138,7 @@ describe('scale-out behind a load balancer', () => {
 
   it('kill -9 of one server under load fails at most the requests in flight on it; clients re-attach to its replacement', async () => {
     const load = startLoad(`http://127.0.0.1:${lb.publicPort}/`, 4);
-    while (load.done() < 50) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => load.done() >= 50, { timeoutMs: 60_000, what: 'the first 50 requests' });
     const before = load.done();
     const detachedBefore = clients.map((c) => c.countLogs('detached from exit server'));
     await servers[1].proc.stop('SIGKILL');
@@ -152,7 +153,7 @@ describe('scale-out behind a load balancer', () => {
     await allAttached(10_000);
     await lb.waitFor('exit1', true);
     console.log(`[scaleout] kill -9: replacement attached by both clients in ${Date.now() - t0} ms`);
-    while (load.done() < afterKill + 100) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => load.done() >= afterKill + 100, { timeoutMs: 60_000, what: '100 requests after the kill' });
     const result = await load.stop();
     console.log(
       `[scaleout] kill -9 under load: ${result.total} requests (${before} before the kill), ${result.failures.length} failed:`,
