@@ -6,6 +6,11 @@ import { ERROR_HEADER } from '@tunnel/tunnel-protocol';
 import { newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-io';
 import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
 
+/** Time the exit server has to accept the tunnel (TCP connect, TLS, WebSocket upgrade) before the dial is retried with backoff, ms. */
+export const DIAL_TIMEOUT_MS = 10_000;
+/** Characters of a refusal's body kept (the server's error text; the rest is dropped). */
+const MAX_REFUSAL_BODY_CHARS = 1024;
+
 /** The outcome of a WebSocket handshake with the exit server. */
 export type DialResult =
   /** Upgraded: the socket now carries WebSocket frames; `head` are bytes that came with the 101. */
@@ -73,7 +78,7 @@ export function dial(url: URL, opts: DialOptions): Dialing {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
-        if (body.length < 1024) body += d;
+        if (body.length < MAX_REFUSAL_BODY_CHARS) body += d;
       });
       res.on('end', () =>
         resolve({

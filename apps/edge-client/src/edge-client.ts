@@ -22,12 +22,15 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
-import { dial, type Dialing } from './dial.ts';
+import { DIAL_TIMEOUT_MS, dial, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
 import { PROCESS_NONCE } from './process-nonce.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
+
+/** A session that held for this many first reconnect delays (--reconnect-min) earns a fresh, short backoff when it is lost: it was not flapping. */
+const HELD_SESSION_RECONNECT_MINS = 4;
 
 /** What the entry point hands in besides the config. */
 export interface EdgeClientIo {
@@ -170,7 +173,7 @@ export class EdgeClient {
     const dialing = dial(url, {
       headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
       ca: this.ca,
-      timeoutMs: 10_000,
+      timeoutMs: DIAL_TIMEOUT_MS,
     });
     this.dialing = dialing;
     dialing.result.then(
@@ -294,7 +297,7 @@ export class EdgeClient {
     });
     session.once('close', (err) => {
       // A session that held for a while earns a fresh, short backoff.
-      if (Date.now() - connectedAt > this.config.reconnectMin * 4) this.backoff.reset();
+      if (Date.now() - connectedAt > this.config.reconnectMin * HELD_SESSION_RECONNECT_MINS) this.backoff.reset();
       log.warn({ code: err?.code ?? 'closed' }, 'tunnel lost');
       // Still linked: lost without a GOAWAY (killed, network cut), so not known to be draining.
       if (this.links.get(instance) === link) this.detach(instance, err?.code ?? 'closed');

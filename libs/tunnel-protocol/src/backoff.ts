@@ -1,3 +1,6 @@
+/** Doublings of the delay ceiling counted at most: 2^30 times any minimum passes any maximum, and never overflows. */
+const MAX_DOUBLINGS = 30;
+
 /**
  * Reconnect delays: exponential growth, capped, with full jitter so a fleet that lost its server
  * does not come back in lockstep. The edge client's policy; in the protocol library so the e2e
@@ -22,7 +25,7 @@ export class Backoff {
 
   /** Delay before the next attempt, ms: uniform in [0, min(max, min * 2^attempt)]. */
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
+    const ceiling = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, MAX_DOUBLINGS));
     this.attempt++;
     return Math.round(this.random() * ceiling);
   }

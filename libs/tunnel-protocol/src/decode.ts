@@ -1,5 +1,13 @@
 import { LimitError, ProtocolError } from './errors.ts';
-import { FRAME_HEADER_BYTES, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
+import {
+  FRAME_HEADER_BYTES,
+  FrameHeaderOffset,
+  FrameType,
+  PING_PAYLOAD_BYTES,
+  U32_PAYLOAD_BYTES,
+  type Frame,
+  type FrameTypeValue,
+} from './frame.ts';
 import { PEERS_LIMITS } from './peers.ts';
 import { isBorrowed } from './borrowed.ts';
 
@@ -14,10 +22,10 @@ export interface DecoderLimits {
 const EMPTY = Buffer.alloc(0);
 
 const FIXED_PAYLOAD: Partial<Record<number, number>> = {
-  [FrameType.WINDOW]: 4,
-  [FrameType.RESET]: 4,
-  [FrameType.GOAWAY]: 4,
-  [FrameType.PING]: 8,
+  [FrameType.WINDOW]: U32_PAYLOAD_BYTES,
+  [FrameType.RESET]: U32_PAYLOAD_BYTES,
+  [FrameType.GOAWAY]: U32_PAYLOAD_BYTES,
+  [FrameType.PING]: PING_PAYLOAD_BYTES,
 };
 
 /**
@@ -120,12 +128,12 @@ export class FrameDecoder {
   private drainChunk(chunk: Buffer): void {
     let offset = 0;
     while (chunk.length - offset >= FRAME_HEADER_BYTES) {
-      const type = chunk[offset];
-      const streamId = chunk.readUInt32BE(offset + 2);
-      const length = chunk.readUInt32BE(offset + 6);
+      const type = chunk[offset + FrameHeaderOffset.TYPE];
+      const streamId = chunk.readUInt32BE(offset + FrameHeaderOffset.STREAM_ID);
+      const length = chunk.readUInt32BE(offset + FrameHeaderOffset.LENGTH);
       checkHeader(type, streamId, length, this.limits);
       const end = offset + FRAME_HEADER_BYTES + length;
-      const flags = chunk[offset + 1];
+      const flags = chunk[offset + FrameHeaderOffset.FLAGS];
       if (end > chunk.length) {
         if (type !== FrameType.DATA) break;
         // The payload goes on in the next chunks: hand on what is here, stream the rest.
@@ -148,14 +156,14 @@ export class FrameDecoder {
   private drainBuffered(): void {
     while (this.buffered >= FRAME_HEADER_BYTES) {
       const head = this.peek(FRAME_HEADER_BYTES);
-      const type = head[0];
-      const streamId = head.readUInt32BE(2);
-      const length = head.readUInt32BE(6);
+      const type = head[FrameHeaderOffset.TYPE];
+      const streamId = head.readUInt32BE(FrameHeaderOffset.STREAM_ID);
+      const length = head.readUInt32BE(FrameHeaderOffset.LENGTH);
       checkHeader(type, streamId, length, this.limits);
       if (this.buffered < FRAME_HEADER_BYTES + length) {
         if (type !== FrameType.DATA) return;
         this.consume(FRAME_HEADER_BYTES);
-        this.startStreaming(head[1], streamId, length);
+        this.startStreaming(head[FrameHeaderOffset.FLAGS], streamId, length);
         const rest = this.chunks.splice(0);
         this.buffered = 0;
         for (const c of rest) if (c.length > 0) this.accept(c);
@@ -163,7 +171,7 @@ export class FrameDecoder {
       }
       this.consume(FRAME_HEADER_BYTES);
       const payload = this.consume(length);
-      this.onFrame({ type: type as FrameTypeValue, flags: head[1], streamId, payload });
+      this.onFrame({ type: type as FrameTypeValue, flags: head[FrameHeaderOffset.FLAGS], streamId, payload });
       // Once the partial frame is whole, continue on the zero-copy path.
       if (this.chunks.length === 1) {
         const only = this.chunks.pop() as Buffer;

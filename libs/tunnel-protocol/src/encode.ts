@@ -1,12 +1,14 @@
-import { FRAME_HEADER_BYTES, FrameType, type FrameTypeValue } from './frame.ts';
+import { FRAME_HEADER_BYTES, FrameFlag, FrameHeaderOffset, FrameType, U32_PAYLOAD_BYTES, type FrameTypeValue } from './frame.ts';
+
+const { TYPE, FLAGS, STREAM_ID, LENGTH } = FrameHeaderOffset;
 
 /** Encodes a frame header for a payload of `length` bytes (sent separately, so big payloads are never copied). */
 export function encodeHeader(type: FrameTypeValue, flags: number, streamId: number, length: number): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header[0] = type;
-  header[1] = flags;
-  header.writeUInt32BE(streamId, 2);
-  header.writeUInt32BE(length, 6);
+  header[TYPE] = type;
+  header[FLAGS] = flags;
+  header.writeUInt32BE(streamId, STREAM_ID);
+  header.writeUInt32BE(length, LENGTH);
   return header;
 }
 
@@ -14,21 +16,21 @@ export function encodeHeader(type: FrameTypeValue, flags: number, streamId: numb
 export function encodeFrame(type: FrameTypeValue, flags: number, streamId: number, payload?: Uint8Array): Buffer {
   const length = payload ? payload.length : 0;
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
-  out[0] = type;
-  out[1] = flags;
-  out.writeUInt32BE(streamId, 2);
-  out.writeUInt32BE(length, 6);
+  out[TYPE] = type;
+  out[FLAGS] = flags;
+  out.writeUInt32BE(streamId, STREAM_ID);
+  out.writeUInt32BE(length, LENGTH);
   if (payload) out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 
 /** A frame whose payload is one big-endian u32 (WINDOW increments, RESET and GOAWAY reasons). */
 export function encodeU32Frame(type: FrameTypeValue, flags: number, streamId: number, value: number): Buffer {
-  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  out[0] = type;
-  out[1] = flags;
-  out.writeUInt32BE(streamId, 2);
-  out.writeUInt32BE(4, 6);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + U32_PAYLOAD_BYTES);
+  out[TYPE] = type;
+  out[FLAGS] = flags;
+  out.writeUInt32BE(streamId, STREAM_ID);
+  out.writeUInt32BE(U32_PAYLOAD_BYTES, LENGTH);
   out.writeUInt32BE(value, FRAME_HEADER_BYTES);
   return out;
 }
@@ -50,5 +52,5 @@ export function encodeGoAway(reason: number): Buffer {
 
 /** PING (or its ACK) carrying 8 opaque bytes. */
 export function encodePing(opaque: Uint8Array, ack: boolean): Buffer {
-  return encodeFrame(FrameType.PING, ack ? 0x2 : 0, 0, opaque);
+  return encodeFrame(FrameType.PING, ack ? FrameFlag.ACK : 0, 0, opaque);
 }

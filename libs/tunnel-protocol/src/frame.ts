@@ -11,6 +11,24 @@
  */
 export const FRAME_HEADER_BYTES = 10;
 
+/** Byte offsets of the header fields in a frame (see the layout above). */
+export const FrameHeaderOffset = {
+  /** u8 frame type. */
+  TYPE: 0,
+  /** u8 flag bits. */
+  FLAGS: 1,
+  /** u32 BE stream id. */
+  STREAM_ID: 2,
+  /** u32 BE payload length, bytes. */
+  LENGTH: 6,
+} as const;
+
+/** Payload bytes of WINDOW, RESET and GOAWAY: one big-endian u32. */
+export const U32_PAYLOAD_BYTES = 4;
+
+/** Payload bytes of a PING: 8 opaque bytes the answer echoes. */
+export const PING_PAYLOAD_BYTES = 8;
+
 /**
  * Protocol version spoken by this build; both ends must match. 2: an HTTP stream carries a
  * whole public connection as raw HTTP/1.1 bytes (1 carried one request with a structured head).

@@ -1,7 +1,6 @@
 import type { Clock } from './clock.ts';
+import { PING_PAYLOAD_BYTES } from './frame.ts';
 
-/** Bytes of a PING's opaque payload (the sender's send time, so the answer yields the RTT). */
-export const PING_PAYLOAD_BYTES = 8;
 const NS_PER_MS = 1e6;
 
 /** Timings of a {@link KeepAlive}, from {@link SessionLimits}. */
@@ -59,7 +58,7 @@ export class KeepAlive {
     this.lastHeardAt = this.clock.now();
   }
 
-  /** The opaque payload of a new PING (its send time); an answer carrying it yields the RTT. */
+  /** The opaque payload of a new PING: its monotonic send time, so the answer carrying it yields the RTT. */
   pingPayload(): Buffer {
     const opaque = Buffer.allocUnsafe(PING_PAYLOAD_BYTES);
     this.pingSentAtNs = this.clock.monotonicNs();

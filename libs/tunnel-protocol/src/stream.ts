@@ -22,6 +22,13 @@ import {
 
 function ignoreError(): void {}
 
+/** Bytes each side of a stream's Duplex buffers before it pushes back on its user (Node's readable/writable highWaterMark). */
+const STREAM_BUFFER_BYTES = 64 * 1024;
+/** Received credit is returned in one WINDOW once this fraction of the window is owed: fewer frames, no stall. */
+const GRANT_FRACTION = 1 / 4;
+/** Largest send credit a WINDOW may leave a stream with (2^31-1, as HTTP/2): more is a FLOW_CONTROL error. */
+const MAX_SEND_CREDIT_BYTES = 0x7fffffff;
+
 /** What a stream needs from its session; implemented by {@link Session}. */
 export interface StreamHost {
   /** Largest DATA payload the peer accepts, in bytes. */
@@ -77,9 +84,11 @@ export class TunnelStream extends Duplex {
 
   private readonly host: StreamHost;
   private sendCredit: number;
-  private readonly recvWindow: number;
   private recvCredit: number;
+  /** Received bytes consumed but not yet returned to the peer as credit. */
   private owed = 0;
+  /** Owed bytes that make a WINDOW worth sending. */
+  private readonly grantAtBytes: number;
   private pendingChunk: Buffer | null = null;
   private pendingCb: ((err?: Error | null) => void) | null = null;
   /** Where the stream is in its lifecycle (see stream-state.ts); replaces FIN and done flags. */
@@ -90,13 +99,13 @@ export class TunnelStream extends Duplex {
   private sinkFull = false;
 
   constructor(host: StreamHost, id: number, head: OpenHead, windows: StreamWindows) {
-    super({ allowHalfOpen: true, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
+    super({ allowHalfOpen: true, readableHighWaterMark: STREAM_BUFFER_BYTES, writableHighWaterMark: STREAM_BUFFER_BYTES });
     this.host = host;
     this.id = id;
     this.head = head;
     this.sendCredit = windows.sendWindow;
-    this.recvWindow = windows.recvWindow;
     this.recvCredit = windows.recvWindow;
+    this.grantAtBytes = windows.recvWindow * GRANT_FRACTION;
     // A reset or a lost session must never crash the process through an 'error' event nobody
     // listens to (a stream already answered 404, a refused TCP port...). Consumers that care
     // still get the error through their own listener, and `destroyed`/'close' as usual.
@@ -220,8 +229,8 @@ export class TunnelStream extends Duplex {
       // the window) while its buffer is full, and release it in _read or sinkDrained.
       if (this.sink) {
         if (!this.sink.write(payload)) this.sinkFull = true;
-        if (!this.sinkFull && this.owed >= this.recvWindow / 4) this.grant();
-      } else if (this.push(isBorrowed(payload) ? Buffer.from(payload) : payload) && this.owed >= this.recvWindow / 4) {
+        if (!this.sinkFull && this.owed >= this.grantAtBytes) this.grant();
+      } else if (this.push(isBorrowed(payload) ? Buffer.from(payload) : payload) && this.owed >= this.grantAtBytes) {
         // (A borrowed read buffer is copied: the readable side keeps what its consumer has not read.)
         this.grant();
       }
@@ -248,7 +257,7 @@ export class TunnelStream extends Duplex {
   /** Session: WINDOW arrived. */
   handleWindow(increment: number): void {
     this.sendCredit += increment;
-    if (this.sendCredit > 0x7fffffff) {
+    if (this.sendCredit > MAX_SEND_CREDIT_BYTES) {
       this.reset(ResetCode.FLOW_CONTROL, new ProtocolError('TUN_ERR_FLOW_CONTROL', `stream ${this.id} window overflow`));
       return;
     }
