@@ -179,6 +179,24 @@ export function rssBytes(pid: number | undefined): number | undefined {
   }
 }
 
+/** Peak resident set size of `pid` in bytes (VmHWM), or undefined if unreadable. */
+export function peakRssBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `measure(pid)` summed over `ref`'s process and, for a tree, its descendants; undefined if the first is unreadable. */
+export function procMemory(ref: ProcRef, measure: (pid: number | undefined) => number | undefined): number | undefined {
+  const own = measure(ref.pid);
+  if (own === undefined || !ref.tree) return own;
+  return descendants(ref.pid).reduce((sum, pid) => sum + (measure(pid) ?? 0), own);
+}
+
 /** Per-process tick deltas between two snapshots; undefined entries when unreadable. */
 export function delta(before: TickMap, after: TickMap): TickMap {
   return Object.fromEntries(

@@ -108,17 +108,18 @@ interface Outcome {
 
 /** Writes the report, the plot and the raw JSON, prints the report; returns the exit code. */
 function writeResults(o: Outcome): number {
-  const { runs, warmups, tcpRuns, failures } = o.measured;
+  const { runs, warmups, tcpRuns, failures, procMemory } = o.measured;
   const { scale, lifecycle, ha } = o.sections;
   const { systems, skipped } = o;
   const summary = summarizeRuns(runs, tcpRuns, systems);
   const meta = runMeta({ ...o, failures });
   const paths = resultPaths(stampOf(o.started));
   const svgName = paths.svg.split('/').pop();
-  const markdown = renderReport({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, svgName });
+  const procs = { runs, memory: procMemory };
+  const markdown = renderReport({ meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, svgName, procs });
   writeFileSync(paths.svg, renderLatencySvg({ meta, shapes: SHAPES, systems, summary }));
   writeFileSync(paths.md, `${markdown}\n`);
-  const raw = { meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, tcpRuns, runs, warmups };
+  const raw = { meta, shapes: SHAPES, systems, summary, scale, lifecycle, ha, tcpRuns, runs, warmups, procMemory };
   writeFileSync(paths.json, `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
   process.stderr.write(`wrote ${paths.md}, ${paths.json} and ${paths.svg} (${meta.wallTimeSec.toFixed(0)} s)\n`);

@@ -3,7 +3,18 @@
 // then the raw TCP stream.
 import type { Bins } from './builds.ts';
 import { startChild, stopChild } from './children.ts';
-import { busyShare, clockTicksPerSecond, delta, hostTicks, reapedChildTicks, snapshot, usPerRequest } from './cpu.ts';
+import {
+  busyShare,
+  clockTicksPerSecond,
+  delta,
+  hostTicks,
+  peakRssBytes,
+  procMemory,
+  reapedChildTicks,
+  rssBytes,
+  snapshot,
+  usPerRequest,
+} from './cpu.ts';
 import { runLoad, type Figures, type LoadRun } from './load.ts';
 import { warmupPerShape, type BenchOptions } from './options.ts';
 import type { Progress } from './progress.ts';
@@ -34,6 +45,22 @@ export interface Measured {
   readonly tcpRuns: TcpRun[];
   /** Failure messages. */
   readonly failures: string[];
+  /** Each system process's memory per round. */
+  readonly procMemory: ProcMemory[];
+}
+
+/** One process's memory in one round: once the system served its first requests, and its peak at the end. */
+export interface ProcMemory {
+  /** Round number. */
+  readonly round: number;
+  /** System name. */
+  readonly system: string;
+  /** Process name (as in the runs' tunnelTicks). */
+  readonly proc: string;
+  /** RSS before any load, bytes (sshd: summed over its processes). */
+  readonly idleRssBytes: number | undefined;
+  /** Peak RSS (VmHWM) after every shape, bytes (sshd: summed over its processes). */
+  readonly peakRssBytes: number | undefined;
 }
 
 /** One round of one system. */
@@ -163,7 +190,7 @@ export async function measure(
   progress: Progress,
   uploadFile: string,
 ): Promise<Measured> {
-  const out: Measured = { runs: [], warmups: [], tcpRuns: [], failures: [] };
+  const out: Measured = { runs: [], warmups: [], tcpRuns: [], failures: [], procMemory: [] };
   for (let round = 1; round <= opts.rounds; round++) {
     const order = round % 2 === 1 ? systems : [...systems].reverse();
     for (const spec of order) {
@@ -171,7 +198,11 @@ export async function measure(
       progress.phase(`${tag} starting`);
       const system = await startSystem(spec, ctx);
       try {
+        const idle = system.tunnelProcs.map((p) => procMemory(p, rssBytes));
         await measureRound({ round, tag, spec, system, opts, progress, uploadFile, bins: ctx.bins }, out);
+        system.tunnelProcs.forEach((p, i) =>
+          out.procMemory.push({ round, system: spec.name, proc: p.name, idleRssBytes: idle[i], peakRssBytes: procMemory(p, peakRssBytes) }),
+        );
       } finally {
         progress.phase(`${tag} stopping`);
         await system.stop();

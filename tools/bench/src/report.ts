@@ -4,11 +4,13 @@ import { balancingRatios, cell, evaluateGoals, fmt, integer, list, ratio } from 
 import type { HaResult } from './ha.ts';
 import { renderHa } from './ha-report.ts';
 import type { LifecycleResult } from './lifecycle.ts';
+import type { ProcMemory } from './measure.ts';
+import { renderProcesses } from './report-procs.ts';
 import type { RunMeta } from './meta.ts';
 import type { ScaleResult } from './scale.ts';
 import type { Shape } from './shapes.ts';
 import { median } from './stats.ts';
-import type { BenchSummary, RatioSummary } from './summary.ts';
+import type { BenchSummary, RatioSummary, Run } from './summary.ts';
 import type { SystemSpec } from './systems.ts';
 
 const HEADLINE_LABEL = { reqPerSec: 'req/s', mbPerSec: 'MB/s' };
@@ -33,6 +35,8 @@ export interface ReportInput {
   readonly ha?: HaResult;
   /** File name of the latency plot, linked from the report. */
   readonly svgName?: string;
+  /** The measured runs and each process's memory, for the per-process table. */
+  readonly procs?: { readonly runs: readonly Run[]; readonly memory: readonly ProcMemory[] };
 }
 
 /** `×direct · ×ssh` medians of per-round ratios. */
@@ -184,11 +188,12 @@ function renderLifecycle(lifecycle: LifecycleResult | undefined): string[] {
 }
 
 /** Renders the report. */
-export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, ha, svgName }: ReportInput): string {
+export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, ha, svgName, procs }: ReportInput): string {
   const lines = renderHeader(meta);
   lines.push('## Goals (tunnel with 1 edge client unless the goal names 2)', '', '| Goal | Figure | Verdict |', '|---|---|---|');
   for (const g of evaluateGoals({ summary, scale, systems })) lines.push(`| ${g.goal} | ${g.figure} | **${g.verdict}** |`);
   lines.push('');
+  if (procs) lines.push(...renderProcesses(procs.runs, procs.memory));
   lines.push(...renderShapes(shapes, systems, summary));
   lines.push(...renderBalancing(systems, summary));
   lines.push(...renderTcp(meta, systems, summary));

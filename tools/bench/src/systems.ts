@@ -3,11 +3,15 @@
 //   nginx     autocannon -> nginx (one proxy hop, keep-alive pool, streaming) -> upstream
 //   ssh -R    autocannon -> sshd's forwarded port -> ssh connection -> ssh client -> upstream
 //   tunnel    autocannon -> exit server (public port) -> 1 edge client -> upstream
+//   tunnel wss  the same with the edge client dialing wss:// (the exit server terminates TLS with a throw-away certificate)
 //   tunnel-2  the same with 2 edge clients, balanced per request (the default, --balance request)
 //   tunnel-2 conn  2 edge clients balanced per connection (--balance connection), to price per-request balancing
 // Systems with `tcp` also expose the upstream's TCP sink (direct: itself; ssh: a second -R;
 // tunnel: the exit server's --tcp-port and the edge client's --tcp).
 // Every process is a child started here and stopped by its PID.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { accepts, freePorts, httpRequest } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { stopChild, type ChildHandle } from './children.ts';
@@ -33,6 +37,8 @@ export interface SystemSpec {
   readonly peer?: 'nginx' | 'ssh';
   /** Extra exit-server flags. */
   readonly serverArgs?: readonly string[];
+  /** The edge clients dial wss:// and the exit server terminates TLS (tunnel only). */
+  readonly tls?: boolean;
 }
 
 /** Systems in their round-1 order. */
@@ -41,6 +47,7 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { name: 'nginx', kind: 'nginx', edgeClients: 0, peer: 'nginx' },
   { name: 'ssh -R', kind: 'ssh', edgeClients: 0, tcp: true, peer: 'ssh' },
   { name: 'tunnel', kind: 'tunnel', edgeClients: 1, tcp: true },
+  { name: 'tunnel wss', kind: 'tunnel', edgeClients: 1, tls: true },
   { name: 'tunnel-2', kind: 'tunnel', edgeClients: 2 },
   { name: 'tunnel-2 conn', kind: 'tunnel', edgeClients: 2, serverArgs: ['--balance', 'connection'] },
 ];
@@ -175,17 +182,38 @@ async function startSshFront(tools: SshTools, s: Starting, upstream: Upstream): 
   return { url: `http://127.0.0.1:${port}`, tcpPort: tcpPub, tunnelProcs: ssh.cpuProcs(client) };
 }
 
+/** A throw-away self-signed certificate for localhost in a fresh directory (removed by the returned cleanup). */
+function throwAwayCert(): { certFile: string; keyFile: string; cleanup: () => void } {
+  const dir = mkdtempSync(`${os.tmpdir()}/tunnel-bench-tls-`);
+  const [certFile, keyFile] = [`${dir}/cert.pem`, `${dir}/key.pem`];
+  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', keyFile, '-out', certFile, ...subject],
+    {
+      stdio: 'ignore',
+      timeout: 30_000,
+    },
+  );
+  return { certFile, keyFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 async function startTunnelFront(spec: SystemSpec, ctx: RunContext, s: Starting, upstream: Upstream): Promise<Front> {
   const { bins, token } = ctx;
   const [port, controlPort, tcpPub] = await freePorts(3);
   Object.assign(s.ports, { public: port, control: controlPort, ...(spec.tcp ? { publicTcp: tcpPub } : {}) });
   const tcpPorts = spec.tcp ? [tcpPub] : [];
-  s.procs.push(await startExitServer({ bins, token, port, controlPort, tcpPorts, extraArgs: spec.serverArgs ?? [], deadline: s.deadline }));
+  const tls = spec.tls ? throwAwayCert() : undefined;
+  if (tls) s.cleanups.push(tls.cleanup);
+  const serverArgs = [...(spec.serverArgs ?? []), ...(tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [])];
+  s.procs.push(
+    await startExitServer({ bins, token, port, controlPort, tcpPorts, extraArgs: serverArgs, deadline: s.deadline, tls: !!tls }),
+  );
   const upstreamUrl = `http://127.0.0.1:${upstream.http}`;
   const ids = Array.from({ length: spec.edgeClients }, (_, i) => `bench-${i + 1}`);
   for (const [i, id] of ids.entries()) {
     const extraArgs = spec.tcp && i === 0 ? ['--tcp', `${tcpPub}=127.0.0.1:${upstream.tcp}`] : [];
-    s.procs.push(startEdgeClient({ bins, token, controlPort, upstreamUrl, id, extraArgs }));
+    s.procs.push(startEdgeClient({ bins, token, controlPort, upstreamUrl, id, extraArgs, caFile: tls?.certFile }));
   }
   const listed = async (): Promise<boolean> => {
     const res = await status(controlPort, token);
@@ -193,7 +221,8 @@ async function startTunnelFront(spec: SystemSpec, ctx: RunContext, s: Starting, 
     const seen = new Set(statusClients(res).map((c) => c.id));
     return ids.every((id) => seen.has(id));
   };
-  await until(s.deadline, s.procs, listed, `${spec.edgeClients} edge client(s) in /status`);
+  // Over TLS the control port speaks https: the first requests through the public port show the client attached.
+  if (!tls) await until(s.deadline, s.procs, listed, `${spec.edgeClients} edge client(s) in /status`);
   const tunnelProcs = s.procs.slice(1).map((p) => ({ name: p.name, pid: p.pid }));
   return { url: `http://127.0.0.1:${port}`, tcpPort: spec.tcp ? tcpPub : undefined, tunnelProcs };
 }

@@ -1,7 +1,7 @@
 // Starting our own processes the way every section of the bench needs them: the upstream, an
 // exit server (ready on /status) and an edge client, with the run's token and the node flags and
 // malloc setting the apps' images ship with.
-import { httpRequest, type SimpleResponse } from '@tunnel/testing';
+import { accepts, httpRequest, type SimpleResponse } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
 import { until } from './wait.ts';
@@ -45,6 +45,8 @@ export interface ExitServerOptions {
   readonly name?: string;
   /** Ready by this time (epoch ms). */
   readonly deadline?: number;
+  /** The control port serves TLS (`--tls-cert` in extraArgs): ready once it accepts connections. */
+  readonly tls?: boolean;
 }
 
 /** Settings of {@link startEdgeClient}. */
@@ -61,6 +63,8 @@ export interface EdgeClientOptions {
   readonly id: string;
   /** More flags (e.g. `--tcp`, `--reconnect-min`). */
   readonly extraArgs?: readonly string[];
+  /** Dial wss://localhost trusting this certificate (PEM file); plain ws:// without it. */
+  readonly caFile?: string;
 }
 
 /** Starts the upstream child; resolves it and its ports. */
@@ -126,7 +130,8 @@ export async function startExitServer(o: ExitServerOptions): Promise<ChildHandle
       )
     : startChild(name, process.execPath, args, { env });
   try {
-    await until(deadline, [proc], async () => (await status(controlPort, token)).status === 200, 'exit server /status');
+    const ready = o.tls ? () => accepts(controlPort) : async () => (await status(controlPort, token)).status === 200;
+    await until(deadline, [proc], ready, o.tls ? 'exit server control port' : 'exit server /status');
   } catch (err) {
     await stopChild(proc);
     throw err;
@@ -156,11 +161,11 @@ export function statusClients(res: SimpleResponse): StatusClient[] {
 }
 
 /** Starts one real edge client. */
-export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, extraArgs = [] }: EdgeClientOptions): ChildHandle {
+export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, extraArgs = [], caFile }: EdgeClientOptions): ChildHandle {
   const args = [
     ...TUNNEL_NODE_FLAGS,
     bins['edge-client'],
-    ...['--url', `ws://127.0.0.1:${controlPort}`],
+    ...(caFile ? ['--url', `wss://localhost:${controlPort}`, '--ca-file', caFile] : ['--url', `ws://127.0.0.1:${controlPort}`]),
     ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
     ...['--token-env', 'TUNNEL_TOKEN', '--id', id, '--log-level', 'warn', '--access-log', 'off', '--drain-timeout', '1s'],
     ...extraArgs,
