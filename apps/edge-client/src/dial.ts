@@ -24,6 +24,8 @@ export interface DialOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Extra CA certificate(s) to trust for wss://. */
   readonly ca?: Buffer;
+  /** Cipher list to offer on wss:// (node's `ciphers`); node's default when undefined. */
+  readonly ciphers?: string;
   /** Give up when the handshake has not completed within this long, ms. */
   readonly timeoutMs: number;
 }
@@ -60,6 +62,7 @@ export function dial(url: URL, opts: DialOptions): Dialing {
       'Sec-WebSocket-Version': '13',
     },
     ...(opts.ca ? { ca: opts.ca } : {}),
+    ...(opts.ciphers ? { ciphers: opts.ciphers } : {}),
   });
   const result = new Promise<DialResult>((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('handshake timed out'), { code: 'ETIMEDOUT' })), opts.timeoutMs);

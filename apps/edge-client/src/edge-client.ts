@@ -28,6 +28,7 @@ import { PROCESS_NONCE } from './process-nonce.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
+import { tlsCiphersFor } from './tls-ciphers.ts';
 
 /** A session that held for this many first reconnect delays (--reconnect-min) earns a fresh, short backoff when it is lost: it was not flapping. */
 const HELD_SESSION_RECONNECT_MINS = 4;
@@ -71,6 +72,8 @@ export class EdgeClient {
   private readonly backoff: Backoff;
   private readonly clientId: string;
   private readonly ca: Buffer | undefined;
+  /** Cipher list offered on wss:// (see tlsCiphersFor); node's default when undefined. */
+  private readonly ciphers: string | undefined;
   /** Pooled read buffers for the control connections; without it each read allocates. */
   private readonly readPool: ReadBufferPool | undefined;
   private readonly coverage: Coverage;
@@ -103,6 +106,7 @@ export class EdgeClient {
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
     this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
+    this.ciphers = tlsCiphersFor(config.tlsCiphers);
     this.readPool = readPoolFor(config);
     this.coverage = new Coverage(config.haConnections === 'all' ? HA_CONNECTIONS_MAX : config.haConnections);
   }
@@ -173,6 +177,7 @@ export class EdgeClient {
     const dialing = dial(url, {
       headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
       ca: this.ca,
+      ciphers: this.ciphers,
       timeoutMs: DIAL_TIMEOUT_MS,
     });
     this.dialing = dialing;

@@ -149,6 +149,14 @@ export const edgeClientSchema = defineSchema({
     },
     /** Extra trusted CA (PEM) path for wss://. */
     caFile: { kind: 'string', placeholder: 'path', description: 'extra CA certificate (PEM) to trust for wss://' },
+    /** Cipher suites offered on wss:// in order (OpenSSL names), or `auto`. */
+    tlsCiphers: {
+      kind: 'string',
+      placeholder: 'list',
+      default: 'auto',
+      description:
+        "cipher suites offered on wss://, in order (an OpenSSL list); auto: ChaCha20-Poly1305 first on CPUs without AES instructions (Raspberry Pi 4), node's default (AES-GCM first) where they exist",
+    },
     /** First reconnect delay, in milliseconds. */
     reconnectMin: {
       kind: 'duration',
