@@ -22,7 +22,7 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
-import { DIAL_TIMEOUT_MS, dial, type Dialing } from './dial.ts';
+import { DIAL_TIMEOUT_MS, dial, type DialOptions, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
 import { PROCESS_NONCE } from './process-nonce.ts';
 import { proxyHttp } from './proxy-http.ts';
@@ -71,9 +71,8 @@ export class EdgeClient {
   private readonly tcp: TcpForwards;
   private readonly backoff: Backoff;
   private readonly clientId: string;
-  private readonly ca: Buffer | undefined;
-  /** Cipher list offered on wss:// (see tlsCiphersFor); node's default when undefined. */
-  private readonly ciphers: string | undefined;
+  /** What wss:// dials trust (--ca-file) and offer (--tls-ciphers, see tlsCiphersFor). */
+  private readonly tls: Pick<DialOptions, 'ca' | 'ciphers'>;
   /** Pooled read buffers for the control connections; without it each read allocates. */
   private readonly readPool: ReadBufferPool | undefined;
   private readonly coverage: Coverage;
@@ -105,8 +104,7 @@ export class EdgeClient {
     this.tcp = new TcpForwards(config.tcp, config.proxyProtocol);
     this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
-    this.ca = config.caFile ? readFileSync(config.caFile) : undefined;
-    this.ciphers = tlsCiphersFor(config.tlsCiphers);
+    this.tls = { ca: config.caFile ? readFileSync(config.caFile) : undefined, ciphers: tlsCiphersFor(config.tlsCiphers) };
     this.readPool = readPoolFor(config);
     this.coverage = new Coverage(config.haConnections === 'all' ? HA_CONNECTIONS_MAX : config.haConnections);
   }
@@ -176,8 +174,7 @@ export class EdgeClient {
     );
     const dialing = dial(url, {
       headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
-      ca: this.ca,
-      ciphers: this.ciphers,
+      ...this.tls,
       timeoutMs: DIAL_TIMEOUT_MS,
     });
     this.dialing = dialing;

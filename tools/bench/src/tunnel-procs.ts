@@ -6,8 +6,8 @@ import type { Bins } from './builds.ts';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
 import { until } from './wait.ts';
 
-/** How long a system may take to start and serve its first request, ms. */
-export const READY_TIMEOUT_MS = 15_000;
+/** How long a system may take to start and serve its first request, ms (a loaded 2-core host took over 15 s to start an exit server). */
+export const READY_TIMEOUT_MS = 30_000;
 
 /**
  * The node flags the exit server's and edge client's images run with (their Dockerfiles'
