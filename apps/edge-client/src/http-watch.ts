@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { readNow, type Borrowed } from '@tunnel/tunnel-protocol';
 
 /** One request and its response, as the edge client saw them pass. */
 export interface Exchange {
@@ -185,9 +186,10 @@ export class HttpWatch {
   ) {}
 
   /** Bytes on their way to the upstream. Never throws: a surprise only stops the watching. */
-  request(chunk: Buffer): void {
+  request(chunk: Borrowed): void {
     try {
-      this.onRequest(chunk);
+      // Read in one pass during the call; what the watcher keeps of a head is copied (collectHead).
+      this.onRequest(readNow(chunk));
     } catch (err) {
       this.stop(`watcher failed: ${(err as Error).message}`);
     }

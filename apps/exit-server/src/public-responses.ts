@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, StreamResetError, type Borrowed } from '@tunnel/tunnel-protocol';
 import { failureReply } from './errors-to-status.ts';
 import { forwardResponseHead } from './http1/forward-head.ts';
 import type { ResponseHead } from './http1/head.ts';
@@ -27,7 +27,7 @@ export class ResponseSide {
   ) {}
 
   /** Bytes arrived on `b`'s stream (its sink). */
-  onData(b: Binding, chunk: Buffer): void {
+  onData(b: Binding, chunk: Borrowed): void {
     const core = this.core;
     if (b !== core.streams.active) {
       // Bytes on a stream that owes nothing: no request will ever claim them.

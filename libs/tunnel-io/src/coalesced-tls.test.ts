@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNow } from '@tunnel/tunnel-protocol';
 import type { RawSocketWithMark } from './raw-websocket.ts';
 import { rawWebSocketTransport } from './raw-websocket.ts';
 import { TLS_WRITE_SLAB_BYTES, coalesceTls, isTlsSocket } from './coalesced-tls.ts';
@@ -197,7 +198,7 @@ describe('rawWebSocketTransport over TLS', () => {
     const got = new Promise<void>((resolve) =>
       receiver.bind({
         data: (c) => {
-          hash.update(c);
+          hash.update(readNow(c));
           received += c.length;
           if (received >= total) resolve();
         },

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { type HttpRequestHead, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { type HttpRequestHead, readNow, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { waitFor } from '@tunnel/testing';
 import { LEASE_WHILE_UNWRITTEN_BELOW, pipeToSocket } from './pipe-to-socket.ts';
 import { ReadBufferPool } from './read-pool.ts';
@@ -121,7 +121,8 @@ describe('pipeToSocket', () => {
     const deliver = (stream: TunnelStream, text: string): Buffer => {
       const into = reader.next();
       const n = into.write(text);
-      const view = reader.take(n, into);
+      // The test follows the view itself (is it leased, copied?): read as a Buffer on purpose.
+      const view = readNow(reader.take(n, into));
       stream.handleData(view, false);
       return view;
     };

@@ -1,4 +1,4 @@
-import { isBorrowed, leaseReadBuffer, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { leaseBytes, ownBytes, type Borrowed, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { tickCorker } from './tick-cork.ts';
 
 /** The parts of a writable socket {@link pipeToSocket} uses (node's `net.Socket` fits). */
@@ -34,9 +34,10 @@ export const LEASE_WHILE_UNWRITTEN_BELOW = 1024 * 1024;
  * or copied when the socket already holds {@link LEASE_WHILE_UNWRITTEN_BELOW} bytes or more.
  * Returns what `socket.write` returns.
  */
-export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writableLength'>, chunk: Buffer): boolean {
-  if (socket.writableLength >= LEASE_WHILE_UNWRITTEN_BELOW) return socket.write(isBorrowed(chunk) ? Buffer.from(chunk) : chunk);
-  return socket.write(chunk, leaseReadBuffer(chunk));
+export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writableLength'>, chunk: Borrowed): boolean {
+  if (socket.writableLength >= LEASE_WHILE_UNWRITTEN_BELOW) return socket.write(ownBytes(chunk));
+  const { bytes, release } = leaseBytes(chunk);
+  return socket.write(bytes, release);
 }
 
 /**
@@ -48,7 +49,7 @@ export function writeLeased(socket: Pick<CorkableSocketLike, 'write' | 'writable
  * (half-close). `tap`, when given, sees each chunk (synchronously, before it is written) and
  * must not keep it.
  */
-export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike, tap?: (chunk: Buffer) => void): void {
+export function pipeToSocket(stream: TunnelStream, socket: CorkableSocketLike, tap?: (chunk: Borrowed) => void): void {
   const corkForTick = tickCorker(socket);
   stream.setSink({
     write(chunk) {

@@ -13,6 +13,7 @@ import {
   type HttpRequestHead,
   Session,
   type TunnelStream,
+  readNow,
 } from '@tunnel/tunnel-protocol';
 import { waitFor } from '@tunnel/testing';
 import { rawWebSocketTransport } from './raw-websocket.ts';
@@ -75,7 +76,8 @@ describe('WsFrameDecoder', () => {
     const payload = randomBytes(1000);
     const input = Buffer.concat([encodeWsHeader(WsOpcode.BINARY, payload.length, true), payload]);
     const seen: Buffer[] = [];
-    new WsFrameDecoder(true, { data: (p) => seen.push(p), control: () => {} }).push(input);
+    // The views themselves are kept (readNow) only to check they are slices of the input.
+    new WsFrameDecoder(true, { data: (p) => seen.push(readNow(p)), control: () => {} }).push(input);
     expect(seen).toHaveLength(1);
     expect(seen[0].buffer).toBe(input.buffer);
   });
@@ -119,8 +121,9 @@ describe('FrameDecoder streaming DATA', () => {
       [4000, true],
       [3010, false],
     ]);
-    for (const f of frames) expect(f.payload.buffer).toBe(wire.buffer);
-    expect(Buffer.concat(frames.map((f) => f.payload)).equals(payload)).toBe(true);
+    // The payloads themselves are inspected (readNow) to check they are views of the input.
+    for (const f of frames) expect(readNow(f.payload).buffer).toBe(wire.buffer);
+    expect(Buffer.concat(frames.map((f) => readNow(f.payload))).equals(payload)).toBe(true);
   });
 });
 

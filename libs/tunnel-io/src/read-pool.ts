@@ -1,4 +1,4 @@
-import { lendMemory, unlendMemory, type Lender } from '@tunnel/tunnel-protocol';
+import { lend, lendMemory, unlendMemory, type Borrowed, type Lender } from '@tunnel/tunnel-protocol';
 
 /** Settings of a {@link ReadBufferPool}. All sizes in bytes. */
 export interface ReadBufferPoolOptions {
@@ -54,7 +54,7 @@ export function readPoolFor(settings: ReadBufferSettings): ReadBufferPool | unde
  */
 export function onreadThrough(
   reader: PooledReader,
-  emit: (chunk: Buffer) => void,
+  emit: (chunk: Borrowed) => void,
 ): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
   return {
     buffer: () => reader.next(),
@@ -98,7 +98,7 @@ export interface PooledReader {
    * The `n` bytes the last read put into `buf` (what `next()` returned): a borrowed view of a
    * pooled buffer, or an owned copy while the socket is quiet or the pool is at its budget.
    */
-  take(n: number, buf: Buffer): Buffer;
+  take(n: number, buf: Buffer): Borrowed;
   /** The socket is gone: its buffer goes back to the pool once every lease on it ends. */
   close(): void;
 }
@@ -224,18 +224,18 @@ class SocketReader implements PooledReader {
     return arena.buf.subarray(this.off);
   }
 
-  take(n: number, buf: Buffer): Buffer {
+  take(n: number, buf: Buffer): Borrowed {
     if (this.arena && buf.buffer === this.arena.buf.buffer) {
       this.off += n;
       // A read that would have fitted the shared buffer: the socket has gone quiet. The buffer
       // is left in next(), after this read's bytes were handed on.
       if (n < this.pool.small.length) this.busy = false;
-      return buf.subarray(0, n);
+      return lend(buf.subarray(0, n));
     }
     const out = Buffer.allocUnsafe(n);
     buf.copy(out, 0, 0, n);
     if (buf === this.pool.small) this.busy = n === buf.length;
-    return out;
+    return lend(out);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { ProtocolError } from '@tunnel/tunnel-protocol';
+import { ProtocolError, readNow, type Borrowed } from '@tunnel/tunnel-protocol';
 
 /** WebSocket opcodes (RFC 6455 section 5.2). */
 export const WsOpcode = {
@@ -12,8 +12,8 @@ export const WsOpcode = {
 
 /** What a {@link WsFrameDecoder} reports. */
 export interface WsFrameHandlers {
-  /** Payload bytes of binary/continuation frames, unmasked, in order; message boundaries are not reported. */
-  data(payload: Buffer): void;
+  /** Payload bytes of binary/continuation frames, unmasked, in order (views of the input: borrowed when it was); message boundaries are not reported. */
+  data(payload: Borrowed): void;
   /** A whole control frame (close, ping, pong) with its payload. */
   control(opcode: number, payload: Buffer): void;
 }
@@ -115,11 +115,11 @@ export class WsFrameDecoder {
     private readonly handlers: WsFrameHandlers,
   ) {}
 
-  /** Feeds socket bytes. */
-  push(chunk: Buffer): void {
+  /** Feeds socket bytes (borrowed or not: nothing of them is kept past the call). */
+  push(chunk: Borrowed): void {
     if (this.failed) throw new ProtocolError('TUN_ERR_PROTOCOL', 'websocket decoder used after an error');
     try {
-      this.run(chunk);
+      this.run(readNow(chunk));
     } catch (err) {
       this.failed = true;
       throw err;

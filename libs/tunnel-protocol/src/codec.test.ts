@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, checkHeader, type DecoderLimits } from './decode.ts';
+import { readNow } from './borrowed.ts';
 import { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeU32Frame, encodeWindow } from './encode.ts';
 import { LimitError, ProtocolError, TunnelError } from './errors.ts';
 import { FRAME_HEADER_BYTES, FrameFlag, FrameType, type Frame, type FrameTypeValue } from './frame.ts';
@@ -31,7 +32,7 @@ function decodeAll(chunks: Buffer[], limits: DecoderLimits = LIMITS): PlainFrame
   const dec = new FrameDecoder(limits, (f: Frame) => {
     if (open) {
       expect([f.type, f.streamId, f.flags]).toEqual([open.type, open.streamId, open.flags]);
-      open.payload = Buffer.concat([open.payload, f.payload]);
+      open.payload = Buffer.concat([open.payload, readNow(f.payload)]);
     } else {
       open = { type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) };
     }
@@ -311,7 +312,7 @@ describe('FrameDecoder', () => {
         let open: PlainFrame | undefined;
         const dec = new FrameDecoder(LIMITS, (f: Frame) => {
           // The contract: a payload is used (here: copied) during the call.
-          if (open) open.payload = Buffer.concat([open.payload, f.payload]);
+          if (open) open.payload = Buffer.concat([open.payload, readNow(f.payload)]);
           else open = { type: f.type, flags: f.flags, streamId: f.streamId, payload: Buffer.from(f.payload) };
           if (f.more) return;
           got.push(open);

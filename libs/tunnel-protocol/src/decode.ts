@@ -9,7 +9,7 @@ import {
   type FrameTypeValue,
 } from './frame.ts';
 import { PEERS_LIMITS } from './peers.ts';
-import { isBorrowed } from './borrowed.ts';
+import { ownBytes, readNow, type Borrowed } from './borrowed.ts';
 
 /** Limits the decoder enforces before buffering a payload. */
 export interface DecoderLimits {
@@ -80,12 +80,12 @@ export class FrameDecoder {
     return this.buffered;
   }
 
-  /** Feeds bytes; throws {@link ProtocolError} / {@link LimitError} on a bad frame. */
-  write(chunk: Buffer): void {
+  /** Feeds bytes (borrowed or not: what waits for the rest of a frame is owned, see accept); throws {@link ProtocolError} / {@link LimitError} on a bad frame. */
+  write(chunk: Borrowed): void {
     if (this.failed) throw new ProtocolError('TUN_ERR_PROTOCOL', 'decoder used after an error');
     if (chunk.length === 0) return;
     try {
-      this.accept(chunk);
+      this.accept(readNow(chunk));
     } catch (err) {
       this.failed = true;
       throw err;
@@ -101,7 +101,7 @@ export class FrameDecoder {
       this.drainBuffered();
     }
     // What waits for the rest of a frame outlives this call: a borrowed read buffer is copied.
-    for (let i = 0; i < this.chunks.length; i++) if (isBorrowed(this.chunks[i])) this.chunks[i] = Buffer.from(this.chunks[i]);
+    for (let i = 0; i < this.chunks.length; i++) this.chunks[i] = ownBytes(this.chunks[i]);
   }
 
   /** Continues a streamed DATA payload, then parses what follows. */

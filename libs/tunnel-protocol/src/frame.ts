@@ -1,3 +1,5 @@
+import type { Borrowed } from './borrowed.ts';
+
 /**
  * Wire format of one frame: a fixed 10-byte header then `length` payload bytes.
  *
@@ -78,8 +80,8 @@ export interface Frame {
   readonly flags: number;
   /** Stream id; 0 for session-level frames (PING, GOAWAY, PEERS). */
   readonly streamId: number;
-  /** Payload bytes. */
-  readonly payload: Buffer;
+  /** Payload bytes: a view of the decoder's input, borrowed when the input was. */
+  readonly payload: Borrowed;
   /**
    * Decoded DATA only: true when more pieces of this same frame follow. A DATA payload that
    * straddles input chunks is handed on piece by piece instead of being copied together; its

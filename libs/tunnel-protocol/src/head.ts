@@ -1,3 +1,4 @@
+import type { Borrowed } from './borrowed.ts';
 import { LimitError, ProtocolError } from './errors.ts';
 import { HTTP_TOKEN } from './http-token.ts';
 
@@ -71,7 +72,7 @@ function encodeStrings(kind: number, strings: readonly string[]): Buffer {
   return out;
 }
 
-function decodeStrings(buf: Buffer): { kind: number; strings: string[] } {
+function decodeStrings(buf: Borrowed): { kind: number; strings: string[] } {
   if (buf.length < 3) throw new ProtocolError('TUN_ERR_PROTOCOL', 'head shorter than 3 bytes');
   const kind = buf[0];
   const count = buf.readUInt16BE(1);
@@ -107,7 +108,7 @@ export function encodeOpenHead(head: OpenHead): Buffer {
 }
 
 /** Decodes and validates an OPEN head; throws {@link ProtocolError} on anything malformed. */
-export function decodeOpenHead(payload: Buffer): OpenHead {
+export function decodeOpenHead(payload: Borrowed): OpenHead {
   const { kind, strings } = decodeStrings(payload);
   if (kind === KIND_TCP) {
     if (strings.length !== 4) throw new ProtocolError('TUN_ERR_PROTOCOL', 'tcp head needs 4 fields');
@@ -143,7 +144,7 @@ export function encodeResponseHead(head: ResponseHead): Buffer {
 }
 
 /** Decodes and validates a REPLY head. */
-export function decodeResponseHead(payload: Buffer): ResponseHead {
+export function decodeResponseHead(payload: Borrowed): ResponseHead {
   const { kind, strings } = decodeStrings(payload);
   if (kind !== KIND_HTTP || strings.length < 2 || strings.length % 2 !== 0) {
     throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad response head');

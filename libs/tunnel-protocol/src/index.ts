@@ -49,7 +49,19 @@ export { bearer, checkBearer } from './auth.ts';
 export { checkUpgradeRequest, type BearerCheck, type UpgradeCheck, type UpgradeRequestLike } from './upgrade.ts';
 export { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 export { silentLogger, type LogFn, type Logger } from './logger.ts';
-export { isBorrowed, leaseReadBuffer, lendMemory, unlendMemory, type Lender } from './borrowed.ts';
+export {
+  isBorrowed,
+  leaseBytes,
+  leaseReadBuffer,
+  lend,
+  lendMemory,
+  ownBytes,
+  readNow,
+  unlendMemory,
+  type Borrowed,
+  type LeasedBytes,
+  type Lender,
+} from './borrowed.ts';
 export { TunnelStream, type StreamHost, type StreamSink, type StreamWindows } from './stream.ts';
 export { Session, type SessionOptions } from './session.ts';
 export {

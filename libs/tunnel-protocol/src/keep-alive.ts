@@ -1,3 +1,4 @@
+import type { Borrowed } from './borrowed.ts';
 import type { Clock } from './clock.ts';
 import { PING_PAYLOAD_BYTES } from './frame.ts';
 
@@ -67,7 +68,7 @@ export class KeepAlive {
   }
 
   /** A PING answer arrived: returns the RTT in ms if it answers our last PING (stale and unsolicited ones are ignored). */
-  answered(payload: Buffer): number | undefined {
+  answered(payload: Borrowed): number | undefined {
     if (this.pingSentAtNs === 0n || payload.readBigUInt64BE(0) !== this.pingSentAtNs) return undefined;
     this.rttMs = Number(this.clock.monotonicNs() - this.pingSentAtNs) / NS_PER_MS;
     return this.rttMs;

@@ -1,3 +1,4 @@
+import type { Borrowed } from './borrowed.ts';
 import { ProtocolError } from './errors.ts';
 
 /**
@@ -42,7 +43,7 @@ export function encodePeers(instances: readonly string[]): Buffer {
 }
 
 /** Decodes a PEERS payload; throws {@link ProtocolError} TUN_ERR_PROTOCOL when malformed. */
-export function decodePeers(payload: Buffer): readonly string[] {
+export function decodePeers(payload: Borrowed): readonly string[] {
   const bad = (detail: string) => new ProtocolError('TUN_ERR_PROTOCOL', `PEERS frame: ${detail}`);
   if (payload.length > PEERS_LIMITS.maxEncodedBytes) throw bad(`${payload.length} bytes, limit ${PEERS_LIMITS.maxEncodedBytes}`);
   let parsed: unknown;

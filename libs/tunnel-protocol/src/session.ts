@@ -12,6 +12,7 @@ import { KeepAlive } from './keep-alive.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { decodePeers, encodePeers } from './peers.ts';
+import type { Borrowed } from './borrowed.ts';
 import { ReplyGate } from './reply-gate.ts';
 import {
   isGoingAway,
@@ -171,7 +172,7 @@ export class Session extends EventEmitter implements StreamHost {
   }
 
   /** Feeds transport bytes (the transport calls this; tests may too). */
-  receive(chunk: Buffer): void {
+  receive(chunk: Borrowed): void {
     if (this.isClosed) return;
     this.bytesIn += chunk.length;
     this.keepAlive.heard();

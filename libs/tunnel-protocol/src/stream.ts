@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ProtocolError, ResetCode, StreamResetError, type TunnelError } from './errors.ts';
 import type { OpenHead, ResponseHead } from './head.ts';
-import { isBorrowed } from './borrowed.ts';
+import { ownBytes, type Borrowed } from './borrowed.ts';
 import {
   isStreamFault,
   isStreamFinished,
@@ -50,11 +50,11 @@ export interface StreamHost {
 /** Takes a stream's received bytes straight from the session (see {@link TunnelStream.setSink}). */
 export interface StreamSink {
   /**
-   * Bytes received, in order. `chunk` may be a borrowed view of a pooled read buffer, valid only
-   * during this call: to keep it longer, copy it or take a `leaseReadBuffer`. Returns false when
+   * Bytes received, in order, {@link Borrowed}: valid only during this call; to keep them longer,
+   * `ownBytes` or `leaseBytes` (the type does not let them be kept otherwise). Returns false when
    * the consumer is full: the peer then gets no more credit until `sinkDrained()`.
    */
-  write(chunk: Buffer): boolean;
+  write(chunk: Borrowed): boolean;
 }
 
 /** Flow-control settings of one stream. */
@@ -208,7 +208,7 @@ export class TunnelStream extends Duplex {
   }
 
   /** Session: DATA arrived for this stream. */
-  handleData(payload: Buffer, fin: boolean): void {
+  handleData(payload: Borrowed, fin: boolean): void {
     const fault = this.move(StreamEvent.RECV_DATA);
     if (fault) {
       this.fail(fault);
@@ -230,7 +230,7 @@ export class TunnelStream extends Duplex {
       if (this.sink) {
         if (!this.sink.write(payload)) this.sinkFull = true;
         if (!this.sinkFull && this.owed >= this.grantAtBytes) this.grant();
-      } else if (this.push(isBorrowed(payload) ? Buffer.from(payload) : payload) && this.owed >= this.grantAtBytes) {
+      } else if (this.push(ownBytes(payload)) && this.owed >= this.grantAtBytes) {
         // (A borrowed read buffer is copied: the readable side keeps what its consumer has not read.)
         this.grant();
       }

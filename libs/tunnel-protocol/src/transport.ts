@@ -1,3 +1,5 @@
+import type { Borrowed } from './borrowed.ts';
+
 /** What a session needs from the byte stream it runs over (a WebSocket, a socket, an in-memory pipe). */
 export interface Transport {
   /**
@@ -24,8 +26,8 @@ export interface Transport {
 
 /** Callbacks from a transport to its session. */
 export interface TransportHandlers {
-  /** Bytes arrived (any split; frames may straddle chunks). */
-  data(chunk: Buffer): void;
+  /** Bytes arrived (any split; frames may straddle chunks); may be borrowed: valid during this call only. */
+  data(chunk: Borrowed): void;
   /** The transport can take more after `write` returned false. */
   drain(): void;
   /** The transport closed, with the error if it failed. */

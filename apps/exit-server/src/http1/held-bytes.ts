@@ -1,4 +1,4 @@
-import { HttpError, isBorrowed } from '@tunnel/tunnel-protocol';
+import { HttpError, ownBytes, type Borrowed } from '@tunnel/tunnel-protocol';
 
 /**
  * Bytes a paused reader keeps for later (what follows an upgrade request until the answer says
@@ -30,10 +30,10 @@ export class HeldBytes {
   }
 
   /** Keeps `chunk` (copied when it is a borrowed read buffer); throws past the bound. */
-  add(chunk: Buffer): void {
+  add(chunk: Borrowed): void {
     if (chunk.length === 0) return;
     if (this.bytes + chunk.length > this.max) throw this.over(this.max);
-    this.chunks.push(isBorrowed(chunk) ? Buffer.from(chunk) : chunk);
+    this.chunks.push(ownBytes(chunk));
     this.bytes += chunk.length;
   }
 

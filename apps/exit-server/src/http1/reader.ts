@@ -1,4 +1,4 @@
-import { HttpError, isBorrowed } from '@tunnel/tunnel-protocol';
+import { HttpError, ownBytes, readNow, type Borrowed } from '@tunnel/tunnel-protocol';
 import { ChunkedScanner } from './chunked.ts';
 import type { BodyFraming } from './head.ts';
 import { HeldBytes } from './held-bytes.ts';
@@ -17,11 +17,6 @@ export interface ReaderEvents<H> {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-
-/** What the reader keeps past `push()` must be its own: a borrowed read buffer is copied. */
-function owned(bytes: Buffer): Buffer {
-  return isBorrowed(bytes) ? Buffer.from(bytes) : bytes;
-}
 
 const enum S {
   Head,
@@ -90,16 +85,20 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     return this.state === S.Head && this.partialHead !== undefined;
   }
 
-  /** Feeds bytes; events fire synchronously. Throws {@link HttpError} on malformed input. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds bytes; events fire synchronously. Throws {@link HttpError} on malformed input. What the
+   * reader keeps past the call (a partial head, held bytes) is owned (`ownBytes`); the rest is
+   * only read during the call, so the borrowed bytes are read as a Buffer here.
+   */
+  push(chunk: Borrowed): void {
     if (this.paused) {
       this.held.add(chunk);
       return;
     }
-    let data = chunk;
+    let data = readNow(chunk);
     let off = 0;
     if (this.state === S.Head && this.partialHead) {
-      data = Buffer.concat([this.partialHead, chunk]);
+      data = Buffer.concat([this.partialHead, data]);
       this.partialHead = undefined;
     }
     while (off < data.length) {
@@ -114,7 +113,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
           const end = data.indexOf(CRLFCRLF, off);
           if (end < 0) {
             if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
-            if (off < data.length) this.partialHead = owned(data.subarray(off));
+            if (off < data.length) this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
             return;
           }
           if (end - off > this.maxHeadBytes) throw this.tooLarge();
