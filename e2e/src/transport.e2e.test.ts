@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   download,
@@ -12,50 +8,31 @@ import {
   startExitServer,
   startSampleApp,
   stopAll,
+  throwAwayCertificate,
   waitForStatus,
   type SampleApp,
+  type ThrowAwayCertificate,
 } from '@tunnel/testing';
 
 const token = newToken();
 let app: SampleApp;
-let dir: string;
+let tls: ThrowAwayCertificate;
 
 beforeAll(async () => {
   app = await startSampleApp('pi-1');
-  dir = mkdtempSync(join(tmpdir(), 'tunnel-tls-'));
-  // A throw-away CA-less self-signed certificate for 127.0.0.1, trusted by the client via --ca-file.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  // Self-signed for localhost and 127.0.0.1, trusted by the client via --ca-file.
+  tls = throwAwayCertificate();
 });
 afterAll(async () => {
   await stopAll();
-  rmSync(dir, { recursive: true, force: true });
+  tls.remove();
 });
 
 describe('transport', () => {
   it('works over wss:// with the exit server terminating TLS', async () => {
-    const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const server = await startExitServer(token, ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile]);
     const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-1', [app.url], {
-      args: ['--ca-file', join(dir, 'cert.pem')],
+      args: ['--ca-file', tls.certFile],
     });
     const res = await httpRequest(`${server.publicUrl}/`);
     expect(res.status).toBe(200);
@@ -66,9 +43,9 @@ describe('transport', () => {
 
   it('carries 30 MB each way intact over wss://, through pooled, poisoned read buffers on both ends', async () => {
     const MB = 1024 * 1024;
-    const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const server = await startExitServer(token, ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile]);
     const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-bulk', [app.url], {
-      args: ['--ca-file', join(dir, 'cert.pem')],
+      args: ['--ca-file', tls.certFile],
     });
     // Both ends read TLS records into reused buffers that are overwritten on reuse (the harness
     // poisons them): a record kept without a lease, or a coalesced write reordered, breaks a hash.
@@ -89,7 +66,7 @@ describe('transport', () => {
   });
 
   it('refuses a wss:// server whose certificate it does not trust, and says so', async () => {
-    const server = await startExitServer(token, ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const server = await startExitServer(token, ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile]);
     const client = await startEdgeClient(token, `wss://127.0.0.1:${server.controlPort}`, 'tls-untrusted', [app.url], {
       waitConnected: false,
     });

@@ -78,7 +78,7 @@ export async function startHaproxy(backends: readonly Backend[], opts: { checkIn
 }
 
 /** `show stat` on the stats socket, reduced to backend -> server -> status. */
-function showStat(sock: string): Promise<Record<string, Record<string, string>>> {
+export function showStat(sock: string): Promise<Record<string, Record<string, string>>> {
   return new Promise((resolve, reject) => {
     const c = createConnection(sock);
     let text = '';

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNow } from '@tunnel/tunnel-protocol';
+import { throwAwayCertificate } from '@tunnel/testing';
 import type { RawSocketWithMark } from './raw-websocket.ts';
 import { rawWebSocketTransport } from './raw-websocket.ts';
 import { TLS_WRITE_SLAB_BYTES, coalesceTls, isTlsSocket } from './coalesced-tls.ts';
@@ -155,29 +152,13 @@ describe('coalesceTls reads', () => {
 });
 
 describe('rawWebSocketTransport over TLS', () => {
-  let dir: string;
   let cert: Buffer;
   let key: Buffer;
+  let remove = (): void => {};
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'coalesced-tls-'));
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem')].concat([
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ]),
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'));
-    key = readFileSync(join(dir, 'key.pem'));
+    ({ cert, key, remove } = throwAwayCertificate());
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   it('carries 8 MB of batches intact through coalesced TLS writes, releasing every batch', async () => {
     const server = createServer({ cert, key });

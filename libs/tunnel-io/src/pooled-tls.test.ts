@@ -1,42 +1,23 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isBorrowed } from '@tunnel/tunnel-protocol';
+import { throwAwayCertificate } from '@tunnel/testing';
 import { ReadBufferPool } from './read-pool.ts';
 import { readIntoPool } from './pooled-socket.ts';
 import { userBufferFields } from './pooled-tls.ts';
 
-let dir: string;
 let cert: Buffer;
 let key: Buffer;
+let remove = (): void => {};
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pooled-tls-'));
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem')].concat([
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]),
-    { stdio: 'ignore' },
-  );
-  cert = readFileSync(join(dir, 'cert.pem'));
-  key = readFileSync(join(dir, 'key.pem'));
+  ({ cert, key, remove } = throwAwayCertificate());
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => remove());
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

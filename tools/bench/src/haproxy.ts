@@ -4,9 +4,8 @@
 // by a leaving server retried on another. A private instance: generated config in a temp dir,
 // loopback ports, `haproxy -db` started and stopped by PID among the bench's other children.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import os from 'node:os';
-import { accepts, freePorts, haproxyConfig, haproxyMissing as kitHaproxyMissing, parseShowStat, type Backend } from '@tunnel/testing';
+import { accepts, freePorts, haproxyConfig, haproxyMissing as kitHaproxyMissing, showStat, type Backend } from '@tunnel/testing';
 import { startChild, stopChild, type ChildHandle } from './children.ts';
 import { until } from './wait.ts';
 
@@ -32,19 +31,6 @@ export interface Haproxy {
   allUp(deadline: number): Promise<void>;
   /** Stops HAProxy and removes its temp dir. */
   stop(): Promise<void>;
-}
-
-/** Server status by backend and server name, from the stats socket's `show stat`. */
-function showStat(sock: string): Promise<Record<string, Record<string, string>>> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(sock);
-    let text = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => (text += d));
-    c.once('error', reject);
-    c.once('end', () => resolve(parseShowStat(text)));
-    c.end('show stat\n');
-  });
 }
 
 /** Starts HAProxy in front of `backends`. */

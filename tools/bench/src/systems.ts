@@ -9,10 +9,7 @@
 // Systems with `tcp` also expose the upstream's TCP sink (direct: itself; ssh: a second -R;
 // tunnel: the exit server's --tcp-port and the edge client's --tcp).
 // Every process is a child started here and stopped by its PID.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { accepts, freePorts, httpRequest } from '@tunnel/testing';
+import { accepts, freePorts, httpRequest, throwAwayCertificate } from '@tunnel/testing';
 import type { Bins } from './builds.ts';
 import { stopChild, type ChildHandle } from './children.ts';
 import type { ProcRef } from './cpu.ts';
@@ -182,29 +179,13 @@ async function startSshFront(tools: SshTools, s: Starting, upstream: Upstream): 
   return { url: `http://127.0.0.1:${port}`, tcpPort: tcpPub, tunnelProcs: ssh.cpuProcs(client) };
 }
 
-/** A throw-away self-signed certificate for localhost in a fresh directory (removed by the returned cleanup). */
-function throwAwayCert(): { certFile: string; keyFile: string; cleanup: () => void } {
-  const dir = mkdtempSync(`${os.tmpdir()}/tunnel-bench-tls-`);
-  const [certFile, keyFile] = [`${dir}/cert.pem`, `${dir}/key.pem`];
-  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', keyFile, '-out', certFile, ...subject],
-    {
-      stdio: 'ignore',
-      timeout: 30_000,
-    },
-  );
-  return { certFile, keyFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 async function startTunnelFront(spec: SystemSpec, ctx: RunContext, s: Starting, upstream: Upstream): Promise<Front> {
   const { bins, token } = ctx;
   const [port, controlPort, tcpPub] = await freePorts(3);
   Object.assign(s.ports, { public: port, control: controlPort, ...(spec.tcp ? { publicTcp: tcpPub } : {}) });
   const tcpPorts = spec.tcp ? [tcpPub] : [];
-  const tls = spec.tls ? throwAwayCert() : undefined;
-  if (tls) s.cleanups.push(tls.cleanup);
+  const tls = spec.tls ? throwAwayCertificate('tunnel-bench-tls-') : undefined;
+  if (tls) s.cleanups.push(tls.remove);
   const serverArgs = [...(spec.serverArgs ?? []), ...(tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [])];
   s.procs.push(
     await startExitServer({ bins, token, port, controlPort, tcpPorts, extraArgs: serverArgs, deadline: s.deadline, tls: !!tls }),
