@@ -13,7 +13,15 @@ export const READY_TIMEOUT_MS = 30_000;
  * The node flags the exit server's and edge client's images run with (their Dockerfiles'
  * ENTRYPOINT): a 1 MiB young generation, see the README's Performance section.
  */
-export const TUNNEL_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const TUNNEL_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', ...profileFlags(process.env.BENCH_CPU_PROF_DIR)];
+
+/**
+ * With BENCH_CPU_PROF_DIR set, every exit server and edge client writes a V8 CPU profile there
+ * when it exits (`--cpu-prof` is refused in NODE_OPTIONS), named by its PID.
+ */
+function profileFlags(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'] : [];
+}
 
 /** A running upstream and its ports. */
 export interface Upstream {
