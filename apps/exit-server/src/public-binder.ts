@@ -44,7 +44,8 @@ export class Binder {
       (!preferred?.length || preferred.includes(active.client))
     )
       return active;
-    const client = core.owner.router.pick(host, preferred);
+    const router = core.owner.router;
+    const client = perConnection ? router.pick(host, preferred) : router.pickInTurn(host, preferred);
     if (perConnection && active && active.client !== client) core.release(active);
     const held = client && core.streams.get(client);
     // The fast path (see open), without a second look-up.

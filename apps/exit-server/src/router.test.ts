@@ -87,4 +87,19 @@ describe('Router', () => {
     r.add(client('d'));
     expect(r.pick('app.test')?.hello.clientId).toBe('d');
   });
+
+  it('groups the per-request picks of one event-loop turn, and a sticky preference still wins', async () => {
+    const r = new Router();
+    const a = client('a');
+    r.add(a);
+    r.add(client('b'));
+    const inTurn = () => r.pickInTurn('x.test')?.hello.clientId;
+    expect([inTurn(), inTurn()]).toEqual(['a', 'a']);
+    expect(r.pickInTurn('x.test', [a])).toBe(a);
+    // The turn ends in the loop's check phase: the next one goes to b, owed two requests.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([inTurn()]).toEqual(['b']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([inTurn(), inTurn()]).toEqual(['b', 'b']);
+  });
 });

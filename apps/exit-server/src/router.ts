@@ -19,6 +19,14 @@ export class Router {
   private readonly defaults: Pool<ClientConn>;
   private readonly ports = new Map<number, Pool<ClientConn>>();
   private readonly all = new Set<ClientConn>();
+  /** Event-loop turns in which a request was picked for, counted for {@link pickInTurn}. */
+  private turn = 0;
+  /** The current turn's end is scheduled (it ends in the loop's check phase, after every socket read in it). */
+  private turnEnding = false;
+  private readonly endTurn = (): void => {
+    this.turn++;
+    this.turnEnding = false;
+  };
 
   constructor(
     /** Policy of every HTTP route. */
@@ -94,11 +102,28 @@ export class Router {
    * the host takes wins; otherwise the route's policy picks.
    */
   pick(host: string, preferred?: readonly ClientConn[]): ClientConn | undefined {
+    return this.pickOn(host, preferred, undefined);
+  }
+
+  /**
+   * {@link pick} for per-request balancing: the requests read in one event-loop turn are one
+   * round-robin pick, charged per request (see Pool.pickInTurn).
+   */
+  pickInTurn(host: string, preferred?: readonly ClientConn[]): ClientConn | undefined {
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(this.endTurn);
+    }
+    return this.pickOn(host, preferred, this.turn);
+  }
+
+  /** {@link pick}, grouped by `turn` when given. */
+  private pickOn(host: string, preferred: readonly ClientConn[] | undefined, turn: number | undefined): ClientConn | undefined {
     const pool = this.route(host);
     if (!pool) return undefined;
     // (No default `[]`: this runs per request, and the common case has no preference.)
     if (preferred) for (const c of preferred) if (c.available && pool.has(c)) return c;
-    return pool.pick();
+    return turn === undefined ? pool.pick() : pool.pickInTurn(turn);
   }
 
   /** Picks the next client serving public TCP port `port`, or undefined. */

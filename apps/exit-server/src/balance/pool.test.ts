@@ -112,3 +112,78 @@ describe('Pool, least-inflight', () => {
     expect(counts.fast).toBeGreaterThan(counts.slow * 2);
   });
 });
+
+/** Who `pickInTurn` gives each request to, for turns of the given sizes (one id per request). */
+function turnPicks(pool: Pool<M>, sizes: readonly number[]): string[] {
+  return sizes.flatMap((size, turn) => Array.from({ length: size }, () => pool.pickInTurn(turn)?.id ?? '-'));
+}
+
+describe('Pool.pickInTurn (the requests of one event-loop turn)', () => {
+  it('keeps a turn on one member, and alternates exactly when each turn holds one request', () => {
+    const pool = new Pool<M>();
+    pool.add(member('a'));
+    pool.add(member('b'));
+    expect(turnPicks(pool, [3, 1])).toEqual(['a', 'a', 'a', 'b']);
+    const lone = new Pool<M>();
+    lone.add(member('a', 2));
+    lone.add(member('b', 1));
+    expect(turnPicks(lone, [1, 1, 1, 1, 1, 1])).toEqual(['a', 'b', 'a', 'a', 'b', 'a']);
+  });
+
+  it('counts requests, not turns: the member a big turn went to sits out until the others caught up', () => {
+    const pool = new Pool<M>();
+    pool.add(member('a'));
+    pool.add(member('b'));
+    expect(turnPicks(pool, [4, 1, 1, 1, 1, 1])).toEqual(['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'a']);
+  });
+
+  it('keeps shares within one turn of exact over uneven turns', () => {
+    const count = (pool: Pool<M>, sizes: number[]): Record<string, number> => {
+      const got: Record<string, number> = {};
+      for (const id of turnPicks(pool, sizes)) got[id] = (got[id] ?? 0) + 1;
+      return got;
+    };
+    // Turns of 5 and 1 requests in lock-step: a pick per turn would give one member 5 of every 6.
+    const even = new Pool<M>();
+    even.add(member('a'));
+    even.add(member('b'));
+    const got = count(
+      even,
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 5 : 1)),
+    );
+    expect(Math.abs(got.a - got.b)).toBeLessThanOrEqual(5);
+    const weighted = new Pool<M>();
+    weighted.add(member('a', 2));
+    weighted.add(member('b', 1));
+    const w = count(
+      weighted,
+      Array.from({ length: 600 }, (_, i) => (i % 7) + 1),
+    );
+    expect(Math.abs(w.a - ((w.a + w.b) * 2) / 3)).toBeLessThanOrEqual(7);
+  });
+
+  it('leaves a member that starts draining mid-turn, and a removed one', () => {
+    const pool = new Pool<M>();
+    const a = member('a');
+    pool.add(a);
+    pool.add(member('b'));
+    expect(pool.pickInTurn(0)?.id).toBe('a');
+    a.available = false;
+    expect(pool.pickInTurn(0)?.id).toBe('b');
+    a.available = true;
+    const first = pool.pickInTurn(1) as M;
+    pool.remove(first);
+    expect(pool.pickInTurn(1)).not.toBe(first);
+  });
+
+  it('picks per request with least-inflight (grouping would herd a burst onto one member)', () => {
+    const pool = new Pool<M>('least-inflight');
+    const a = member('a');
+    const b = member('b');
+    pool.add(a);
+    pool.add(b);
+    const first = pool.pickInTurn(0) as M;
+    first.inFlight++;
+    expect(pool.pickInTurn(0)).toBe(first === a ? b : a);
+  });
+});

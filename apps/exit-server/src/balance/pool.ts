@@ -22,6 +22,8 @@ export interface Balanced {
  * - `least-inflight` takes the member with the fewest requests in flight per unit of weight;
  *   ties (the idle case) are broken by the same smooth round-robin among the tied members, so an
  *   idle pool still alternates and honours weights.
+ *
+ * {@link pickInTurn} groups the round-robin picks of one event-loop turn (see there).
  */
 export class Pool<M extends Balanced> {
   /** Members in the order they joined. */
@@ -30,6 +32,9 @@ export class Pool<M extends Balanced> {
   private readonly scores: number[] = [];
   /** Membership, for {@link has} in constant time (a default pool may hold thousands). */
   private readonly set = new Set<M>();
+  /** The turn {@link pickInTurn} last picked in, and its pick's index in `members` (-1: none). */
+  private turn = -1;
+  private turnPick = -1;
 
   constructor(
     /** The policy of this route. */
@@ -50,6 +55,8 @@ export class Pool<M extends Balanced> {
     this.members.splice(i, 1);
     this.scores.splice(i, 1);
     this.set.delete(member);
+    // Indices moved: the turn's pick is picked afresh.
+    this.turnPick = -1;
     return true;
   }
 
@@ -77,8 +84,51 @@ export class Pool<M extends Balanced> {
     return this.smooth((m) => m.inFlight * min.weight === min.inFlight * m.weight);
   }
 
+  /**
+   * Picks the member for a request read in event-loop turn `turn` (any number that changes from
+   * one turn to the next). Round-robin makes the turn's first pick as {@link pick} does, and the
+   * turn's later requests go to the same member, each still charged to it as a pick (its score
+   * drops by the total weight, the others' rise by theirs). Requests read in one turn arrived
+   * together, so grouping them keeps them in one write on one tunnel session and one wake-up of
+   * one edge client (split between clients they cost a write and a wake-up on each, which made
+   * per-request balancing dearer than per-connection); and since the scores count requests, not
+   * turns, the next turns go to the members owed the most: shares stay exact to within about one
+   * turn's requests, and a turn of one request (a lone connection) alternates exactly as pick
+   * does. `least-inflight` picks per request ({@link pick}): it reads the in-flight counts each
+   * request raises, and grouping would herd a burst onto one member.
+   */
+  pickInTurn(turn: number): M | undefined {
+    if (this.policy !== 'round-robin') return this.pick();
+    const held = this.turnPick >= 0 ? this.members[this.turnPick] : undefined;
+    if (turn === this.turn && held?.available) {
+      this.charge(this.turnPick);
+      return held;
+    }
+    this.turn = turn;
+    this.turnPick = this.smoothIndex(undefined);
+    return this.turnPick >= 0 ? this.members[this.turnPick] : undefined;
+  }
+
+  /** Scores a pick of member `i`, as {@link smooth} does for the member it picks. */
+  private charge(i: number): void {
+    let total = 0;
+    for (let j = 0; j < this.members.length; j++) {
+      const m = this.members[j];
+      if (!m.available) continue;
+      this.scores[j] += m.weight;
+      total += m.weight;
+    }
+    this.scores[i] -= total;
+  }
+
   /** Smooth weighted round-robin among the available members that pass `among`. */
   private smooth(among: ((m: M) => boolean) | undefined): M | undefined {
+    const i = this.smoothIndex(among);
+    return i >= 0 ? this.members[i] : undefined;
+  }
+
+  /** {@link smooth}, as an index in `members` (-1: none available). */
+  private smoothIndex(among: ((m: M) => boolean) | undefined): number {
     let total = 0;
     let best = -1;
     for (let i = 0; i < this.members.length; i++) {
@@ -88,8 +138,7 @@ export class Pool<M extends Balanced> {
       total += m.weight;
       if (best < 0 || this.scores[i] > this.scores[best]) best = i;
     }
-    if (best < 0) return undefined;
-    this.scores[best] -= total;
-    return this.members[best];
+    if (best >= 0) this.scores[best] -= total;
+    return best;
   }
 }
