@@ -31,9 +31,11 @@ function boundaries(tests) {
     depConstraints: [
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...kit] },
       { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...kit] },
-      { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [...kit] },
+      // The error hierarchy's base and registry machinery: under every lib, so it stands on nothing.
+      { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [...kit] },
+      { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:errors', ...kit] },
       { sourceTag: 'scope:protocol-io', onlyDependOnLibsWithTags: ['scope:protocol', ...kit] },
-      { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [...kit] },
+      { sourceTag: 'scope:config', onlyDependOnLibsWithTags: ['scope:errors', ...kit] },
       { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:config', ...kit] },
       { sourceTag: 'scope:sample', onlyDependOnLibsWithTags: ['scope:config', ...kit] },
       // Tools (the bench) and end-to-end suites may use the libraries and the test kit, never app code.
@@ -60,8 +62,8 @@ const configs = [
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
-      // Apps may depend only on libs; libs never on apps; the protocol core depends on nothing of
-      // ours, its Node I/O lib only on the core.
+      // Apps may depend only on libs; libs never on apps; the errors lib depends on nothing of ours,
+      // the protocol core only on it, its Node I/O lib only on the core.
       '@nx/enforce-module-boundaries': ['error', boundaries(false)],
     },
   },
@@ -96,20 +98,20 @@ const configs = [
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
-    // The protocol core is pure in all its source, tests and test kit included: sockets, files
-    // and timers of its own live in libs/tunnel-io (or are handed in).
-    files: ['libs/tunnel-protocol/src/**/*.ts'],
+    // The protocol core (and the errors lib under it) is pure in all its source, tests and test kit
+    // included: sockets, files and timers of its own live in libs/tunnel-io (or are handed in).
+    files: ['libs/tunnel-protocol/src/**/*.ts', 'libs/errors/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [...NODE_IO_IMPORTS, ...FILE_IMPORTS] }] },
   },
   {
     // A core test may read a checked-in file (docs/ERRORS.md against the error registry).
-    files: ['libs/tunnel-protocol/src/**/*.test.ts'],
+    files: ['libs/tunnel-protocol/src/**/*.test.ts', 'libs/errors/src/**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: NODE_IO_IMPORTS }] },
   },
   {
     // Nor does the core arm timers or read the process on its own: a Clock is handed in (the
     // session's `clock` option). clock.ts is the one exception: systemClock, Node's, the default.
-    files: ['libs/tunnel-protocol/src/**/*.ts'],
+    files: ['libs/tunnel-protocol/src/**/*.ts', 'libs/errors/src/**/*.ts'],
     ignores: ['**/*.test.ts', 'libs/tunnel-protocol/src/testing/**', 'libs/tunnel-protocol/src/clock.ts'],
     rules: { 'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'process'] },
   },

@@ -1,3 +1,5 @@
+import { CodedError } from '@tunnel/errors';
+
 /**
  * Stable machine-readable identifiers for configuration failures, each with what it means. Tests and
  * operators match on the codes rather than on message text, which may be reworded. Every code has a
@@ -23,28 +25,26 @@ export const CONFIG_ERROR_CODES = {
 export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
 
 /**
- * Any configuration problem the operator must fix. Messages name the flag and
- * where the bad value came from, and never contain secret values.
+ * Any configuration problem the operator must fix (a {@link CodedError}, `code` one of
+ * {@link CONFIG_ERROR_CODES}). Messages name the flag and where the bad value came from, and
+ * never contain secret values.
  */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  /** Stable identifier of the failure kind. */
-  readonly code: ConfigErrorCode;
+export class ConfigError extends CodedError<ConfigErrorCode> {
   /** Flag the problem is about, e.g. `--port`; undefined when no single flag is at fault. */
   readonly option: string | undefined;
   /** Process exit status to use: 2 is the conventional "usage error". */
   readonly exitCode = 2 as const;
 
   constructor(code: ConfigErrorCode, option: string | undefined, message: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.option = option;
   }
 }
 
 /**
  * Thrown by `loadConfig` when `--help`/`-h` is present, so that help works even
- * when required options are missing. Not a failure: exit status 0.
+ * when required options are missing. Not a failure (exit status 0, no code): control flow, so not
+ * a CodedError.
  */
 export class HelpRequested extends Error {
   override readonly name = 'HelpRequested';

@@ -1,6 +1,9 @@
+import { CodedError } from '@tunnel/errors';
+
 /**
- * One registry of every error the tunnel can raise. Codes are stable: logs, metrics and
- * users' scripts key on them. Each message says what to do about it.
+ * The registry of every error the tunnel raises at run time (the options loader's are in
+ * libs/config). Codes are stable: logs, metrics and users' scripts key on them. Each message says
+ * what to do about it.
  */
 export const ERROR_CODES = {
   TUN_ERR_AUTH: 'The token was missing or wrong: give both ends the same token (--token-env / --token-file).',
@@ -59,15 +62,13 @@ export const ERROR_CODES = {
 /** A stable error code, see {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Base class of every tunnel error; `code` is stable, `message` says what to do. */
-export class TunnelError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: ErrorCode;
-
+/**
+ * Base class of every run-time tunnel error (a {@link CodedError}): `code` is one of
+ * {@link ERROR_CODES}, `message` is the detail followed by the registry's text, which says what to do.
+ */
+export class TunnelError extends CodedError<ErrorCode> {
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail ? `${detail}. ${ERROR_CODES[code]}` : ERROR_CODES[code], options);
-    this.code = code;
-    this.name = new.target.name;
+    super(code, detail ? `${detail}. ${ERROR_CODES[code]}` : ERROR_CODES[code], options);
   }
 }
 

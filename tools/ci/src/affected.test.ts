@@ -12,6 +12,7 @@ const APP_STACKS = ['TunnelExitServer', 'TunnelEdge', 'TunnelSampleApp'];
 const ALL_STACKS = ['TunnelNetwork', ...APP_STACKS];
 /** Every project: the shared vitest preset is an input of each suite, and the bench measures the apps. */
 const ALL = [
+  'errors',
   'tunnel-protocol',
   'tunnel-io',
   'testing',
@@ -33,6 +34,11 @@ const ALL = [
  * project, dependency or input changes these on purpose: update the table.
  */
 const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys: string[] }> = [
+  {
+    path: 'libs/errors',
+    affected: ['errors', 'tunnel-protocol', 'tunnel-io', 'config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
+    deploys: ALL_STACKS,
+  },
   {
     path: 'libs/config',
     affected: ['config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
@@ -59,11 +65,11 @@ const CASES: ReadonlyArray<{ path: string; affected: readonly string[]; deploys:
   { path: 'apps/sample-app', affected: ['sample-app', ...E2E], deploys: ['TunnelSampleApp'] },
   { path: 'apps/infra', affected: ['infra'], deploys: ALL_STACKS },
   { path: 'docs', affected: [], deploys: [] },
-  // The error registries' tests (protocol and config) check the codes against this doc; the stacks
-  // redeploy unchanged bundles (a no-op).
+  // The error registries' tests (protocol and config) check the codes against this doc, and the
+  // errors lib's that each of its sections names a registry; the stacks redeploy unchanged bundles (a no-op).
   {
     path: 'docs/ERRORS.md',
-    affected: ['tunnel-protocol', 'tunnel-io', 'config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
+    affected: ['errors', 'tunnel-protocol', 'tunnel-io', 'config', 'exit-server', 'edge-client', 'sample-app', 'infra', 'bench', ...E2E],
     deploys: ALL_STACKS,
   },
   { path: '.github/workflows', affected: ['ci'], deploys: [] },

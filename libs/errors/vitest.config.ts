@@ -1,0 +1,3 @@
+import { suiteConfig } from '../../vitest.shared.ts';
+
+export default suiteConfig('errors');
