@@ -7,7 +7,7 @@ import { MessageReader, type ReaderEvents } from './http1/reader.ts';
 import { plainReply } from './plain-reply.ts';
 import type { Binding, Pending } from './public-binding.ts';
 import { ConnState, holdsReading, moveTo } from './public-conn-state.ts';
-import { PublicDeadlines } from './public-deadlines.ts';
+import { Deadline, PublicDeadlines } from './public-deadlines.ts';
 import type { PublicHttp } from './public-http.ts';
 import { PublicStreams } from './public-streams.ts';
 
@@ -24,7 +24,8 @@ export class ConnCore {
   endAfterResponses = false;
   /** Reading is paused until a full tunnel stream drains (back-pressure, apart from the state). */
   private pausedForStream = false;
-  private responseTimer: NodeJS.Timeout | undefined;
+  /** The wait for the oldest request's response head (--request-timeout). */
+  private readonly responseDeadline: Deadline;
   /** The public client's address, IPv4-mapped prefix stripped. */
   readonly remoteAddress: string;
   /** The request framer of this connection. */
@@ -45,6 +46,7 @@ export class ConnCore {
   ) {
     this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     this.corkForTick = tickCorker(socket);
+    this.responseDeadline = new Deadline(owner.opts.requestTimeoutMs, () => this.onResponseTimeout());
     const max = owner.opts.maxHeaderBytes;
     this.requests = new MessageReader<RequestHead>(
       parseRequestHead,
@@ -201,7 +203,7 @@ export class ConnCore {
   /** The socket closed: every request still owed was cut by the client (499), every stream is reset. */
   closed(): void {
     this.deadlines.stop();
-    this.clearResponseTimer();
+    this.responseDeadline.dispose();
     this.move(ConnState.Closing);
     for (const b of this.streams.all()) {
       this.detach(b);
@@ -252,18 +254,15 @@ export class ConnCore {
 
   /** (Re)starts the wait for the oldest request's response head (--request-timeout). */
   armResponseTimer(): void {
-    clearTimeout(this.responseTimer);
-    this.responseTimer = setTimeout(() => this.onResponseTimeout(), this.owner.opts.requestTimeoutMs);
+    this.responseDeadline.restart();
   }
 
   /** Stops waiting for a response head. */
   clearResponseTimer(): void {
-    clearTimeout(this.responseTimer);
-    this.responseTimer = undefined;
+    this.responseDeadline.stop();
   }
 
   private onResponseTimeout(): void {
-    this.responseTimer = undefined;
     const b = this.streams.active;
     if (!b || !b.awaitingHead) return;
     this.detach(b);

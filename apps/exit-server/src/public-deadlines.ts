@@ -22,38 +22,59 @@ export interface DeadlineActions {
   upstreamStalled(): void;
 }
 
-/** One restartable timer; `ms` 0 never fires. */
-class Deadline {
+/**
+ * One restartable timer; `ms` 0 never fires. It keeps one node timer for its life: stopping
+ * only marks it stopped (a pending timer then fires once for nothing), and arming again
+ * refreshes it, since a request arms and stops several limits and a new setTimeout plus
+ * clearTimeout each time cost several times a refresh (and a timer object per request for the
+ * young generation to copy). {@link dispose} clears it for good.
+ */
+export class Deadline {
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
 
   constructor(
     private readonly ms: number,
     private readonly fire: () => void,
   ) {}
 
+  /** True while it runs (armed and neither fired nor stopped). */
   get armed(): boolean {
-    return this.timer !== undefined;
+    return this.running;
   }
 
   /** Starts the timer unless it runs already. */
   arm(): void {
-    if (this.timer !== undefined || this.ms <= 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fire();
-    }, this.ms);
+    if (!this.running) this.restart();
   }
 
   /** Starts it again from now. */
   restart(): void {
+    if (this.ms <= 0) return;
+    this.running = true;
+    // A timer that fired is not refreshed: node would bring it back unref'd.
     if (this.timer !== undefined) this.timer.refresh();
-    else this.arm();
+    else this.timer = setTimeout(this.expired, this.ms);
   }
 
+  /** Stops it; the node timer stays for the next arm. */
   stop(): void {
+    this.running = false;
+  }
+
+  /** Stops it and lets go of the node timer (the connection is gone). */
+  dispose(): void {
+    this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
+
+  private readonly expired = (): void => {
+    this.timer = undefined;
+    if (!this.running) return;
+    this.running = false;
+    this.fire();
+  };
 }
 
 /**
@@ -132,9 +153,9 @@ export class PublicDeadlines {
 
   /** The connection closed. */
   stop(): void {
-    this.head.stop();
-    this.idle.stop();
-    this.send.stop();
-    this.upstream.stop();
+    this.head.dispose();
+    this.idle.dispose();
+    this.send.dispose();
+    this.upstream.dispose();
   }
 }
