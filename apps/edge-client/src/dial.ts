@@ -6,8 +6,6 @@ import { ERROR_HEADER } from '@tunnel/tunnel-protocol';
 import { newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-io';
 import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
 
-/** Time the exit server has to accept the tunnel (TCP connect, TLS, WebSocket upgrade) before the dial is retried with backoff, ms. */
-export const DIAL_TIMEOUT_MS = 10_000;
 /** Characters of a refusal's body kept (the server's error text; the rest is dropped). */
 const MAX_REFUSAL_BODY_CHARS = 1024;
 

@@ -22,7 +22,7 @@ import {
 } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
-import { DIAL_TIMEOUT_MS, dial, type DialOptions, type Dialing } from './dial.ts';
+import { dial, type DialOptions, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
 import { PROCESS_NONCE } from './process-nonce.ts';
 import { proxyHttp } from './proxy-http.ts';
@@ -175,7 +175,7 @@ export class EdgeClient {
     const dialing = dial(url, {
       headers: { authorization: bearer(this.config.token), [HELLO_HEADER]: hello },
       ...this.tls,
-      timeoutMs: DIAL_TIMEOUT_MS,
+      timeoutMs: this.config.dialTimeout,
     });
     this.dialing = dialing;
     dialing.result.then(

@@ -185,6 +185,7 @@ describe('edge-client', () => {
     expect(c).toMatchObject({
       reconnectMin: 500,
       reconnectMax: 30_000,
+      dialTimeout: 10_000,
       upstreamConnectTimeout: 5000,
       maxUpstreamSockets: 1024,
       weight: 1,
@@ -194,6 +195,18 @@ describe('edge-client', () => {
       haConnections: 'all',
     });
     expect(c.token).toBe('tok'.repeat(11));
+  });
+
+  it('--dial-timeout comes from a flag, the environment or the file, within 100ms-10m', () => {
+    expect(loadConfig(edgeClientSchema, { argv: [...base, '--dial-timeout', '2s'], env }).dialTimeout).toBe(2000);
+    expect(loadConfig(edgeClientSchema, { argv: base, env: { ...env, TUNNEL_DIAL_TIMEOUT: '100ms' } }).dialTimeout).toBe(100);
+    const readFile = (path: string) => (path === 'edge.json' ? '{"dialTimeout": "10m"}' : '');
+    expect(loadConfig(edgeClientSchema, { argv: [...base, '--config', 'edge.json'], env, readFile }).dialTimeout).toBe(600_000);
+    for (const value of ['99ms', '10m1ms', 'soon']) {
+      expect(() => loadConfig(edgeClientSchema, { argv: [...base, '--dial-timeout', value], env }), value).toThrow(
+        expect.objectContaining({ code: 'TUN_ERR_CONFIG_INVALID_VALUE', option: '--dial-timeout' }),
+      );
+    }
   });
 
   it('--ha-connections takes all or a count up to the documented maximum', () => {

@@ -157,6 +157,16 @@ export const edgeClientSchema = defineSchema({
       description:
         "cipher suites offered on wss://, in order (an OpenSSL list); auto: ChaCha20-Poly1305 first on CPUs without AES instructions (Raspberry Pi 4), node's default (AES-GCM first) where they exist",
     },
+    /** Time the exit server has to accept a dial (TCP connect, TLS, WebSocket upgrade), in milliseconds. */
+    dialTimeout: {
+      kind: 'duration',
+      // Below 100 ms a healthy dial over a WAN would time out; past 10 minutes a dead server would hold the reconnect loop that long.
+      min: 100,
+      max: 600_000,
+      default: 10_000,
+      description:
+        'time the exit server has to accept a dial (TCP connect, TLS, WebSocket upgrade); past it the dial is abandoned and retried with backoff',
+    },
     /** First reconnect delay, in milliseconds. */
     reconnectMin: {
       kind: 'duration',
