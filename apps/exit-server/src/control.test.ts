@@ -103,7 +103,14 @@ describe('control port HTTP', () => {
     }
     const res = await p.app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ instanceId: 'inst-1', extra: 1, peers: [], authRefusals: {}, clients: [] });
+    expect(res.json()).toEqual({
+      instanceId: 'inst-1',
+      extra: 1,
+      peers: [],
+      authRefusals: {},
+      sessions: { open: 0, cap: 0, refusedAtCap: 0 },
+      clients: [],
+    });
   });
 
   it('without an admin token, /status answers 403 saying how to set one, whatever the bearer', async () => {

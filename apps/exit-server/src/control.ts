@@ -18,6 +18,7 @@ import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
 import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS, type Admitted } from './client-admission.ts';
 import { ClientConn } from './client-conn.ts';
 import { Credentials } from './credentials.ts';
+import { SESSION_CAP_RETRY_AFTER_S, SessionSlots } from './session-slots.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
 import type { PeerEntry } from './peers/peer-set.ts';
 import type { ExitMetrics } from './metrics/exit-metrics.ts';
@@ -58,12 +59,16 @@ export interface ControlOptions {
    */
   readonly keepAliveTimeoutMs?: number;
   /**
-   * Most connections to the control port open at once (sessions, handshakes in progress,
-   * health checks), count; past it new ones are closed at once. Bounds what unauthenticated
+   * Most tunnel sessions (with handshakes past their upgrade request) at once, count; past it an
+   * upgrade is answered 503 TUN_ERR_SESSION_CAP with Retry-After. Plain HTTP (health checks,
+   * /status) is not counted: it gets `httpReserve` sockets beyond the cap, and past cap +
+   * reserve sockets new connections are closed at once, which bounds what unauthenticated
    * connections can hold while each waits out the handshake timeout.
    * @default no cap
    */
   readonly maxConnections?: number;
+  /** Sockets kept for plain HTTP beyond `maxConnections`, count. @default CONTROL_HTTP_RESERVE */
+  readonly httpReserve?: number;
   /** PEM certificate and key to serve wss:// directly. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Extra facts for /status. */
@@ -110,12 +115,15 @@ export class ControlPlane {
   private readonly startedAt = Date.now();
   /** Who may open sessions; see {@link ClientAdmission}. */
   readonly admission: ClientAdmission;
+  /** Sessions counted against `maxConnections`; see {@link SessionSlots}. */
+  readonly slots: SessionSlots;
 
   constructor(
     private readonly router: Router,
     private readonly opts: ControlOptions,
     private readonly log: Logger,
   ) {
+    this.slots = new SessionSlots(opts.maxConnections ?? 0, opts.httpReserve);
     const shared = new Credentials(opts.token === undefined ? [] : [opts.token], undefined);
     this.admission =
       opts.admission ??
@@ -168,6 +176,7 @@ export class ControlPlane {
         ...opts.statusExtra(),
         peers: opts.peers?.snapshot() ?? [],
         authRefusals: this.admission.refusals,
+        sessions: { open: this.slots.open, cap: this.slots.cap, refusedAtCap: this.slots.refused },
         clients: [...this.router.clients].map((c) => ({
           ...c.toStatus(),
           alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId),
@@ -175,7 +184,7 @@ export class ControlPlane {
       };
     });
     enforceHandshakeDeadline(this.app.server, opts.handshakeTimeoutMs);
-    if (opts.maxConnections) this.app.server.maxConnections = opts.maxConnections;
+    if (this.slots.maxSockets) this.app.server.maxConnections = this.slots.maxSockets;
     if (opts.keepAliveTimeoutMs !== undefined) this.app.server.keepAliveTimeout = opts.keepAliveTimeoutMs;
     this.app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
   }
@@ -188,6 +197,7 @@ export class ControlPlane {
       this.refuse(socket, 503, 'TUN_ERR_GOING_AWAY', 'exit server is shutting down');
       return;
     }
+    if (!this.takeSlot(socket, remote, userAgent)) return;
     const check = this.admission.check(req, authSource(remote, req.headers['x-forwarded-for'], this.opts.trustProxy ?? false));
     if (!check.ok) {
       this.log.warn({ remote, userAgent, code: check.code, status: check.status }, 'refused edge client');
@@ -296,6 +306,23 @@ export class ControlPlane {
       this.opts.tcpPorts?.release(tcpPorts);
       log.info({ code: err?.code, served: client.requestsServed }, 'edge client disconnected');
     });
+  }
+
+  /**
+   * Holds a session slot for this upgrade until its socket closes, or answers 503 with
+   * Retry-After when the session cap is reached (checked before the token: the cheapest refusal).
+   */
+  private takeSlot(socket: Socket, remote: string, userAgent: string | undefined): boolean {
+    const release = this.slots.take();
+    if (release) {
+      socket.once('close', release);
+      return true;
+    }
+    const code = 'TUN_ERR_SESSION_CAP';
+    this.log.warn({ remote, userAgent, code, cap: this.slots.cap }, 'refused edge client: session cap reached');
+    this.opts.metrics?.authFailure(code);
+    this.refuse(socket, 503, code, `this exit server holds its maximum of ${this.slots.cap} sessions`, SESSION_CAP_RETRY_AFTER_S);
+    return false;
   }
 
   private refuse(socket: Socket, status: number, code: string, message: string, retryAfterS?: number): void {

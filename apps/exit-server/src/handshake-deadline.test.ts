@@ -39,46 +39,76 @@ describe('--handshake-timeout', () => {
   });
 });
 
+/** A control plane capped at `maxConnections` sessions with `httpReserve` more sockets, listening. */
+async function cappedPlane(maxConnections: number, httpReserve: number): Promise<number> {
+  plane = new ControlPlane(
+    new Router(),
+    {
+      token: 't'.repeat(32),
+      instanceId: 'i',
+      limits: DEFAULT_LIMITS,
+      handshakeTimeoutMs: 10_000,
+      maxConnections,
+      httpReserve,
+      statusExtra: () => ({}),
+    },
+    silentLogger,
+  );
+  await plane.app.listen({ port: 0, host: '127.0.0.1' });
+  return (plane.app.server.address() as AddressInfo).port;
+}
+
+/** Sends one raw request on a fresh connection and resolves with the whole answer. */
+function exchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const s = connect(port, '127.0.0.1', () => s.write(request));
+    s.on('error', () => {});
+    s.on('data', (c: Buffer) => (text += c.toString()));
+    s.on('close', () => resolve(text));
+  });
+}
+
+const UPGRADE =
+  'GET /tunnel HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer wrong\r\n\r\n';
+
 describe('--max-control-connections', () => {
-  it('closes control connections past the cap at once, and takes new ones when one leaves', async () => {
-    plane = new ControlPlane(
-      new Router(),
-      {
-        token: 't'.repeat(32),
-        instanceId: 'i',
-        limits: DEFAULT_LIMITS,
-        handshakeTimeoutMs: 10_000,
-        maxConnections: 2,
-        statusExtra: () => ({}),
-      },
-      silentLogger,
-    );
-    await plane.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (plane.app.server.address() as AddressInfo).port;
+  it('closes sockets past the cap plus the HTTP reserve at once, and takes new ones when one leaves', async () => {
+    const port = await cappedPlane(2, 1);
     const open = () => {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => {});
       return s;
     };
-    const held = [open(), open()];
+    const held = [open(), open(), open()];
     await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
     const started = performance.now();
-    const third = open();
-    await new Promise<void>((r) => third.once('close', () => r()));
+    const fourth = open();
+    await new Promise<void>((r) => fourth.once('close', () => r()));
     expect(performance.now() - started).toBeLessThan(1000); // closed at once, not at the handshake timeout
     expect(held.every((s) => !s.destroyed)).toBe(true);
     held[0].destroy();
     // Ready once the server has counted the close.
     const count = () => new Promise<number>((r) => plane?.app.server.getConnections((_e, n) => r(n)));
-    while ((await count()) !== 1) await new Promise((r) => setImmediate(r));
-    const fourth = open();
-    const res = await new Promise<string>((resolve) => {
-      let text = '';
-      fourth.on('data', (c: Buffer) => (text += c.toString()));
-      fourth.on('close', () => resolve(text));
-      fourth.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    });
-    expect(res).toMatch(/^HTTP\/1\.1 (200|503)/);
-    held[1].destroy();
+    while ((await count()) !== 2) await new Promise((r) => setImmediate(r));
+    expect(await exchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200/);
+    for (const s of held) s.destroy();
+  });
+
+  it('answers an upgrade past the session cap 503 with Retry-After and TUN_ERR_SESSION_CAP, while /healthz still answers', async () => {
+    const port = await cappedPlane(2, 1);
+    const slots = plane!.slots;
+    const releases = [slots.take(), slots.take()];
+    const refused = await exchange(port, UPGRADE);
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused).toMatch(/\r\nx-tunnel-error: TUN_ERR_SESSION_CAP\r\n/i);
+    expect(refused).toMatch(/\r\nRetry-After: 5\r\n/);
+    expect(slots.refused).toBe(1);
+    expect(await exchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200/);
+    // A freed slot lets the next upgrade through to the token check (wrong token here: 401).
+    releases[0]?.();
+    expect(await exchange(port, UPGRADE)).toMatch(/^HTTP\/1\.1 401 /);
+    // The refused socket gives its slot back when it closes.
+    while (slots.open !== 1) await new Promise((r) => setImmediate(r));
   });
 });

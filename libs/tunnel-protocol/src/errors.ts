@@ -23,6 +23,8 @@ export const ERROR_CODES = {
     "The client's token was removed from the exit server's token files: the session was drained and closed; give the client a valid token.",
   TUN_ERR_RATE_LIMITED:
     'Too many failed authentication attempts from this address: answered 429 with Retry-After; wait, and fix the token.',
+  TUN_ERR_SESSION_CAP:
+    'The exit server holds its maximum of tunnel sessions (--max-control-connections): the handshake is answered 503 with Retry-After and the client retries after it; raise the cap or add exit servers.',
   TUN_ERR_VERSION_MISMATCH: 'The two ends speak different protocol versions: upgrade the older one.',
   TUN_ERR_BAD_HELLO: 'The client hello was malformed or broke a limit: check the client version and its hostnames/ports.',
   TUN_ERR_BAD_UPGRADE: 'The control request was not a WebSocket upgrade to the tunnel path: point the client at the control port.',

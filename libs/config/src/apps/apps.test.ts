@@ -58,7 +58,7 @@ describe('exit-server', () => {
       maxHeldBytes: 262_144,
       maxConnections: 10_000,
       maxConnectionsPerAddress: 256,
-      maxControlConnections: 10_000,
+      maxControlConnections: 16_000,
       allowUnderscoreHeaders: false,
       headersTimeout: 30_000,
       streamIdleTimeout: 5_000,
