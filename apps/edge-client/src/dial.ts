@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { unbracketHost, urlPort } from '@tunnel/config';
 import { ERROR_HEADER } from '@tunnel/tunnel-protocol';
 import { newWebSocketKey, webSocketAccept } from '@tunnel/tunnel-io';
+import { parseRetryAfter } from './retry-after.ts';
 import { EDGE_CLIENT_USER_AGENT } from './user-agent.ts';
 
 /** Characters of a refusal's body kept (the server's error text; the rest is dropped). */
@@ -13,8 +14,11 @@ const MAX_REFUSAL_BODY_CHARS = 1024;
 export type DialResult =
   /** Upgraded: the socket now carries WebSocket frames; `head` are bytes that came with the 101. */
   | { readonly kind: 'open'; readonly socket: Socket; readonly head: Buffer; readonly response: IncomingMessage }
-  /** The server answered without upgrading (401 wrong token, 400 bad hello, 503 draining...). */
-  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly body: string };
+  /**
+   * The server answered without upgrading (401 wrong token, 400 bad hello, 503 draining or
+   * full...); `retryAfterS` is its Retry-After in seconds, when it sent a readable one.
+   */
+  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly body: string; readonly retryAfterS?: number };
 
 /** Settings of {@link dial}. */
 export interface DialOptions {
@@ -87,6 +91,7 @@ export function dial(url: URL, opts: DialOptions): Dialing {
           status: res.statusCode ?? 0,
           code: (res.headers[ERROR_HEADER] as string | undefined) ?? 'unknown',
           body,
+          retryAfterS: parseRetryAfter(res.headers['retry-after']),
         }),
       );
       res.on('error', reject);

@@ -25,6 +25,7 @@ import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type DialOptions, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
 import { PROCESS_NONCE } from './process-nonce.ts';
+import { retryAfterDelayMs } from './retry-after.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
@@ -194,7 +195,7 @@ export class EdgeClient {
             log.error({ status: res.status, code: res.code, message: res.body.trim().slice(0, 300) }, 'exit server refused the connection');
           }
           this.emit('refused', { status: res.status, code: res.code });
-          this.scheduleDial();
+          this.scheduleDial(retryAfterDelayMs(res.status, res.retryAfterS, this.config.reconnectMax));
           return;
         }
         let welcome: Welcome;
@@ -359,12 +360,12 @@ export class EdgeClient {
     );
   }
 
-  /** Dials again after the backoff unless every wanted instance is attached. */
-  private scheduleDial(): void {
+  /** Dials again after the backoff unless all wanted are attached; `retryAfterMs` (see retryAfterDelayMs) may lengthen the wait. */
+  private scheduleDial(retryAfterMs?: number): void {
     if (this.stopping || this.retryTimer || this.dialing || this.coverage.covered) return;
-    const delay = this.backoff.next();
+    const delay = Math.max(this.backoff.next(), retryAfterMs ?? 0);
     if (this.links.size === 0) this.setState('waiting');
-    this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
+    this.log.info({ delayMs: delay, attempt: this.backoff.attempts, retryAfterMs }, 'reconnecting after backoff');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.metrics.reconnects.value++;

@@ -175,7 +175,13 @@ export const edgeClientSchema = defineSchema({
       description: 'first reconnect delay; doubles up to --reconnect-max',
     },
     /** Reconnect delay cap, in milliseconds; >= reconnectMin. */
-    reconnectMax: { kind: 'duration', min: 1, default: 30_000, description: 'longest reconnect delay' },
+    reconnectMax: {
+      kind: 'duration',
+      min: 1,
+      default: 30_000,
+      description:
+        'longest reconnect delay; also the longest Retry-After honoured from a full (503) or rate-limiting (429) exit server, plus up to half of it as jitter',
+    },
     /** Keep-alive ping interval, in milliseconds. */
     pingInterval: { kind: 'duration', min: 1, default: 10_000, description: 'interval between keep-alive pings' },
     /** Silence after which the server is considered dead, in milliseconds. */
