@@ -170,23 +170,26 @@ export class ControlPlane {
       },
       opts.authRateLimit,
     );
-    this.app.get('/status', { preHandler: this.requireAdmin }, async () => {
-      return {
-        instanceId: opts.instanceId,
-        ...opts.statusExtra(),
-        peers: opts.peers?.snapshot() ?? [],
-        authRefusals: this.admission.refusals,
-        sessions: { open: this.slots.open, cap: this.slots.cap, refusedAtCap: this.slots.refused },
-        clients: [...this.router.clients].map((c) => ({
-          ...c.toStatus(),
-          alsoAttachedTo: c.attachedTo.filter((id) => id !== opts.instanceId),
-        })),
-      };
-    });
+    this.app.get('/status', { preHandler: this.requireAdmin }, async () => this.status());
     enforceHandshakeDeadline(this.app.server, opts.handshakeTimeoutMs);
     if (this.slots.maxSockets) this.app.server.maxConnections = this.slots.maxSockets;
     if (opts.keepAliveTimeoutMs !== undefined) this.app.server.keepAliveTimeout = opts.keepAliveTimeoutMs;
     this.app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.handleUpgrade(req, socket, head));
+  }
+
+  /** The /status body: this server, its peers, refusals and every attached client. */
+  private status(): Record<string, unknown> {
+    return {
+      instanceId: this.opts.instanceId,
+      ...this.opts.statusExtra(),
+      peers: this.opts.peers?.snapshot() ?? [],
+      authRefusals: this.admission.refusals,
+      sessions: { open: this.slots.open, cap: this.slots.cap, refusedAtCap: this.slots.refused },
+      clients: [...this.router.clients].map((c) => ({
+        ...c.toStatus(),
+        alsoAttachedTo: c.attachedTo.filter((id) => id !== this.opts.instanceId),
+      })),
+    };
   }
 
   private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {

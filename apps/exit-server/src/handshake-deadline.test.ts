@@ -40,8 +40,8 @@ describe('--handshake-timeout', () => {
 });
 
 /** A control plane capped at `maxConnections` sessions with `httpReserve` more sockets, listening. */
-async function cappedPlane(maxConnections: number, httpReserve: number): Promise<number> {
-  plane = new ControlPlane(
+async function cappedPlane(maxConnections: number, httpReserve: number): Promise<{ port: number; capped: ControlPlane }> {
+  const capped = new ControlPlane(
     new Router(),
     {
       token: 't'.repeat(32),
@@ -54,8 +54,9 @@ async function cappedPlane(maxConnections: number, httpReserve: number): Promise
     },
     silentLogger,
   );
-  await plane.app.listen({ port: 0, host: '127.0.0.1' });
-  return (plane.app.server.address() as AddressInfo).port;
+  plane = capped;
+  await capped.app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: (capped.app.server.address() as AddressInfo).port, capped };
 }
 
 /** Sends one raw request on a fresh connection and resolves with the whole answer. */
@@ -74,7 +75,7 @@ const UPGRADE =
 
 describe('--max-control-connections', () => {
   it('closes sockets past the cap plus the HTTP reserve at once, and takes new ones when one leaves', async () => {
-    const port = await cappedPlane(2, 1);
+    const { port } = await cappedPlane(2, 1);
     const open = () => {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => {});
@@ -96,8 +97,8 @@ describe('--max-control-connections', () => {
   });
 
   it('answers an upgrade past the session cap 503 with Retry-After and TUN_ERR_SESSION_CAP, while /healthz still answers', async () => {
-    const port = await cappedPlane(2, 1);
-    const slots = plane!.slots;
+    const { port, capped } = await cappedPlane(2, 1);
+    const slots = capped.slots;
     const releases = [slots.take(), slots.take()];
     const refused = await exchange(port, UPGRADE);
     expect(refused).toMatch(/^HTTP\/1\.1 503 /);
