@@ -59,6 +59,8 @@ interface ProcFigures {
 interface Round {
   readonly label: string;
   readonly reqPerSec: number;
+  /** 99th percentile latency, ms (autocannon's). */
+  readonly p99Ms: number;
   /** The first edge client's share of the load's requests (/status's requests served), 0-1. */
   readonly share: number;
   readonly procs: Record<string, ProcFigures>;
@@ -204,7 +206,7 @@ async function measureLoad(sys: RunningSystem, label: string, o: Options, dir: s
   // autocannon's duration is in whole seconds: its start and finish stamps are finer.
   const { start, finish } = run.raw as unknown as { start: string; finish: string };
   const seconds = (Date.parse(finish) - Date.parse(start)) / 1000 || run.figures.durationSec;
-  return { label, reqPerSec: n / seconds, share, procs: figures };
+  return { label, reqPerSec: n / seconds, p99Ms: run.figures.p99Ms, share, procs: figures };
 }
 
 /** Requests served so far by each edge client (bench-1, bench-2), from /status. */
@@ -262,6 +264,7 @@ function render(rounds: readonly Round[], labels: readonly string[]): string {
         0,
       )} | | | | |`,
     );
+    lines.push(`| ${label} | p99 ms | ${spread(of.map((r) => r.p99Ms))} | | | | |`);
     lines.push(`| ${label} | % to bench-1 | ${spread(of.map((r) => r.share * 100))} | | | | |`);
   }
   return lines.join('\n');
