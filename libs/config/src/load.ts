@@ -141,58 +141,73 @@ function readArgv(schema: Schema, argv: readonly string[]): RawValues {
         `unexpected argument ${JSON.stringify(extra)}: ${schema.name} takes only --options`,
       );
     }
-    // Only the name is ever echoed back: the value might be a secret typed in the wrong place.
-    const eq = arg.indexOf('=');
-    const flag = eq < 0 ? arg : arg.slice(0, eq);
-    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
-    if (flag === '--token') {
-      throw new ConfigError(
-        'TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE',
-        '--token',
-        schema.token
-          ? '--token: secrets are not accepted on the command line (they leak via ps and shell history); ' +
-              'put the token in env TUNNEL_TOKEN, or use --token-env NAME or --token-file PATH'
-          : `--token: ${schema.name} does not use a token`,
-      );
-    }
-    const negated = flag.startsWith('--no-') ? byFlag.get(`--${flag.slice(5)}`) : undefined;
-    const key = byFlag.get(flag) ?? negated;
-    if (key === undefined) {
-      throw new ConfigError(
-        'TUN_ERR_CONFIG_UNKNOWN_FLAG',
-        flag,
-        `${flag}: unknown option${suggest(flag, [...byFlag.keys()])}; run '${schema.name} --help' for the list`,
-      );
-    }
-    const spec = schema.options[key];
-    if (negated !== undefined && (spec.kind !== 'boolean' || inline !== undefined)) {
-      throw new ConfigError('TUN_ERR_CONFIG_UNKNOWN_FLAG', flag, `${flag}: unknown option`);
-    }
-    let value: string;
-    if (spec.kind === 'boolean') {
-      value = negated !== undefined ? 'false' : (inline ?? 'true');
-    } else if (inline !== undefined) {
-      value = inline;
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new ConfigError('TUN_ERR_CONFIG_MISSING_VALUE', flag, `${flag}: missing value`);
-      }
-      value = next;
-      i++;
-    }
-    const existing = result.get(key);
-    if (existing && spec.kind !== 'list') {
+    const option = readOption(schema, byFlag, argv, i);
+    i = option.last;
+    const existing = result.get(option.key);
+    if (existing && schema.options[option.key].kind !== 'list') {
+      const flag = flagName(option.key);
       throw new ConfigError(
         'TUN_ERR_CONFIG_DUPLICATE_FLAG',
-        flagName(key),
-        `${flagName(key)}: given more than once; only lists (repeatable flags) may repeat`,
+        flag,
+        `${flag}: given more than once; only lists (repeatable flags) may repeat`,
       );
     }
-    if (existing) existing.values.push(value);
-    else result.set(key, { source: { type: 'flag' }, values: [value] });
+    if (existing) existing.values.push(option.value);
+    else result.set(option.key, { source: { type: 'flag' }, values: [option.value] });
   }
   return result;
+}
+
+/** One option read from argv: its schema key, its value, and the index of the last argument it used. */
+interface ArgvOption {
+  readonly key: string;
+  readonly value: string;
+  readonly last: number;
+}
+
+/**
+ * Reads the option at argv[i]: `--flag value`, `--flag=value`, a boolean `--flag` or `--no-flag`.
+ * `byFlag` maps each flag name to its schema key.
+ */
+function readOption(schema: Schema, byFlag: ReadonlyMap<string, string>, argv: readonly string[], i: number): ArgvOption {
+  const arg = argv[i];
+  // Only the name is ever echoed back: the value might be a secret typed in the wrong place.
+  const eq = arg.indexOf('=');
+  const flag = eq < 0 ? arg : arg.slice(0, eq);
+  const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+  if (flag === '--token') throw tokenOnCommandLine(schema);
+  const negated = flag.startsWith('--no-') ? byFlag.get(`--${flag.slice(5)}`) : undefined;
+  const key = byFlag.get(flag) ?? negated;
+  if (key === undefined) {
+    throw new ConfigError(
+      'TUN_ERR_CONFIG_UNKNOWN_FLAG',
+      flag,
+      `${flag}: unknown option${suggest(flag, [...byFlag.keys()])}; run '${schema.name} --help' for the list`,
+    );
+  }
+  const spec = schema.options[key];
+  if (negated !== undefined && (spec.kind !== 'boolean' || inline !== undefined)) {
+    throw new ConfigError('TUN_ERR_CONFIG_UNKNOWN_FLAG', flag, `${flag}: unknown option`);
+  }
+  if (spec.kind === 'boolean') return { key, value: negated !== undefined ? 'false' : (inline ?? 'true'), last: i };
+  if (inline !== undefined) return { key, value: inline, last: i };
+  const next = argv[i + 1];
+  if (next === undefined || next.startsWith('--')) {
+    throw new ConfigError('TUN_ERR_CONFIG_MISSING_VALUE', flag, `${flag}: missing value`);
+  }
+  return { key, value: next, last: i + 1 };
+}
+
+/** The error for `--token` in argv, whether or not the schema takes a token. */
+function tokenOnCommandLine(schema: Schema): ConfigError {
+  return new ConfigError(
+    'TUN_ERR_CONFIG_TOKEN_ON_COMMAND_LINE',
+    '--token',
+    schema.token
+      ? '--token: secrets are not accepted on the command line (they leak via ps and shell history); ' +
+          'put the token in env TUNNEL_TOKEN, or use --token-env NAME or --token-file PATH'
+      : `--token: ${schema.name} does not use a token`,
+  );
 }
 
 function readEnv(schema: Schema, env: LoadOptions['env']): RawValues {

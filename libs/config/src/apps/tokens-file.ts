@@ -54,6 +54,22 @@ export function parseTokensFile(text: string, path: string, minTokenLength = 0):
   const fail = (detail: string): never => {
     throw new ConfigError('TUN_ERR_CONFIG_FILE', '--tokens-file', `--tokens-file ${path}: ${detail}`);
   };
+  const list = readClientList(text, path, fail);
+  const seen: SeenSoFar = { ids: new Set(), digests: new Map() };
+  return Object.freeze(list.map((raw, i) => parseGrant(raw, `client ${i + 1}`, minTokenLength, seen, fail)));
+}
+
+/** What the entries before this one claimed: ids and tokens must each belong to one client. */
+interface SeenSoFar {
+  readonly ids: Set<string>;
+  /** Hex token digest -> the id of the client it authenticates. */
+  readonly digests: Map<string, string>;
+}
+
+const ENTRY_KEYS = new Set(['id', 'token', 'tokens', 'tokenSha256', 'hostnames', 'tcpPorts', 'maxStreams']);
+
+/** The file's list of client entries, still unchecked, after the size and syntax checks. */
+function readClientList(text: string, path: string, fail: (d: string) => never): unknown[] {
   if (Buffer.byteLength(text) > TOKENS_FILE_LIMITS.maxBytes) fail(`larger than ${TOKENS_FILE_LIMITS.maxBytes} bytes`);
   let data: unknown;
   try {
@@ -67,54 +83,62 @@ export function parseTokensFile(text: string, path: string, minTokenLength = 0):
       ? data.clients
       : fail('expected a list of clients or { clients: [...] }');
   if (list.length > TOKENS_FILE_LIMITS.maxClients) fail(`more than ${TOKENS_FILE_LIMITS.maxClients} clients`);
-  const ids = new Set<string>();
-  const digests = new Map<string, string>();
-  const grants = list.map((raw, i): ClientGrant => {
-    const where = `client ${i + 1}`;
-    if (!isRecord(raw)) return fail(`${where}: expected a mapping`);
-    const known = new Set(['id', 'token', 'tokens', 'tokenSha256', 'hostnames', 'tcpPorts', 'maxStreams']);
-    for (const key of Object.keys(raw)) if (!known.has(key)) fail(`${where}: unknown key "${key.slice(0, 32)}"`);
-    const id = raw.id;
-    if (typeof id !== 'string' || !ID.test(id)) return fail(`${where}: id must be 1-128 characters of [A-Za-z0-9._:-]`);
-    if (ids.has(id)) fail(`${where}: id "${id}" is listed twice`);
-    ids.add(id);
-    const at = `client "${id}"`;
-    const tokenDigests = readDigests(raw, at, minTokenLength, fail);
-    for (const d of tokenDigests) {
-      const other = digests.get(d.toString('hex'));
-      if (other !== undefined && other !== id) fail(`${at}: shares a token with client "${other}"; each client needs its own`);
-      digests.set(d.toString('hex'), id);
-    }
-    const hostnames = list0(raw.hostnames, TOKENS_FILE_LIMITS.maxHostnames, `${at}: hostnames`, fail).map((h) => {
-      if (typeof h !== 'string') return fail(`${at}: hostnames must be strings`);
-      const name = h.toLowerCase();
-      if (name !== '*' && !isHostname(name.startsWith('*.') ? name.slice(2) : name)) fail(`${at}: invalid hostname "${h.slice(0, 64)}"`);
-      return name;
-    });
-    const tcpPorts = list0(raw.tcpPorts, TOKENS_FILE_LIMITS.maxTcpPorts, `${at}: tcpPorts`, fail).map((p): PortRange => {
-      if (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535) return { from: p, to: p };
-      if (typeof p === 'string') {
-        try {
-          return /^\d+$/.test(p.trim()) ? parsePortRange(`${p.trim()}-${p.trim()}`) : parsePortRange(p);
-        } catch {
-          // reported below
-        }
-      }
-      return fail(`${at}: tcpPorts items must be ports 1-65535 or FROM-TO ranges`);
-    });
-    const maxStreams = raw.maxStreams;
-    if (maxStreams !== undefined && !(Number.isInteger(maxStreams) && (maxStreams as number) >= 1 && (maxStreams as number) <= 65535)) {
-      fail(`${at}: maxStreams must be an integer 1-65535`);
-    }
-    return Object.freeze({
-      id,
-      tokenDigests: Object.freeze(tokenDigests),
-      hostnames: Object.freeze(hostnames),
-      tcpPorts: Object.freeze(tcpPorts),
-      maxStreams: maxStreams as number | undefined,
-    });
+  return list;
+}
+
+/** One entry as a grant; `where` names it until its id is known. Records its id and tokens in `seen`. */
+function parseGrant(raw: unknown, where: string, minTokenLength: number, seen: SeenSoFar, fail: (d: string) => never): ClientGrant {
+  if (!isRecord(raw)) return fail(`${where}: expected a mapping`);
+  for (const key of Object.keys(raw)) if (!ENTRY_KEYS.has(key)) fail(`${where}: unknown key "${key.slice(0, 32)}"`);
+  const id = raw.id;
+  if (typeof id !== 'string' || !ID.test(id)) return fail(`${where}: id must be 1-128 characters of [A-Za-z0-9._:-]`);
+  if (seen.ids.has(id)) fail(`${where}: id "${id}" is listed twice`);
+  seen.ids.add(id);
+  const at = `client "${id}"`;
+  const tokenDigests = readDigests(raw, at, minTokenLength, fail);
+  for (const d of tokenDigests) {
+    const other = seen.digests.get(d.toString('hex'));
+    if (other !== undefined && other !== id) fail(`${at}: shares a token with client "${other}"; each client needs its own`);
+    seen.digests.set(d.toString('hex'), id);
+  }
+  const hostnames = readHostnames(raw.hostnames, at, fail);
+  const tcpPorts = readTcpPorts(raw.tcpPorts, at, fail);
+  const maxStreams = raw.maxStreams;
+  if (maxStreams !== undefined && !(Number.isInteger(maxStreams) && (maxStreams as number) >= 1 && (maxStreams as number) <= 65535)) {
+    fail(`${at}: maxStreams must be an integer 1-65535`);
+  }
+  return Object.freeze({
+    id,
+    tokenDigests: Object.freeze(tokenDigests),
+    hostnames: Object.freeze(hostnames),
+    tcpPorts: Object.freeze(tcpPorts),
+    maxStreams: maxStreams as number | undefined,
   });
-  return Object.freeze(grants);
+}
+
+/** Hostname patterns, lower-cased: exact names, `*.` wildcards, or `*`. */
+function readHostnames(value: unknown, at: string, fail: (d: string) => never): string[] {
+  return list0(value, TOKENS_FILE_LIMITS.maxHostnames, `${at}: hostnames`, fail).map((h) => {
+    if (typeof h !== 'string') return fail(`${at}: hostnames must be strings`);
+    const name = h.toLowerCase();
+    if (name !== '*' && !isHostname(name.startsWith('*.') ? name.slice(2) : name)) fail(`${at}: invalid hostname "${h.slice(0, 64)}"`);
+    return name;
+  });
+}
+
+/** Port items: a port number, a port as a string, or a `FROM-TO` range. */
+function readTcpPorts(value: unknown, at: string, fail: (d: string) => never): PortRange[] {
+  return list0(value, TOKENS_FILE_LIMITS.maxTcpPorts, `${at}: tcpPorts`, fail).map((p): PortRange => {
+    if (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535) return { from: p, to: p };
+    if (typeof p === 'string') {
+      try {
+        return /^\d+$/.test(p.trim()) ? parsePortRange(`${p.trim()}-${p.trim()}`) : parsePortRange(p);
+      } catch {
+        // reported below
+      }
+    }
+    return fail(`${at}: tcpPorts items must be ports 1-65535 or FROM-TO ranges`);
+  });
 }
 
 function readDigests(raw: Record<string, unknown>, at: string, minTokenLength: number, fail: (d: string) => never): Buffer[] {
