@@ -89,95 +89,19 @@ interface Pending {
  * TLS plus what the socket holds; 'drain' fires once all of it went out after a write returned false.
  */
 export function coalesceTls(socket: RawSocketWithMark): RawSocketLike {
-  const pending: Pending[] = [];
-  let pendingBytes = 0;
-  let corked = 0;
-  let inFlight = false;
-  let needDrain = false;
-  const drainListeners: Array<() => void> = [];
+  const writer = new CoalescingWriter(socket);
   /** Hand on the records held by each 'data' listener. */
   const heldRecords: Array<() => void> = [];
-  // Chunks still pending when the connection ends are dropped: their callbacks must still run.
-  socket.on('close', () => dropPending(new Error('socket closed')));
-
-  const dropPending = (err: Error) => {
-    const dropped = pending.splice(0);
-    pendingBytes = 0;
-    for (const p of dropped) p.cb?.(err);
-  };
-
-  const written = (slab: Buffer | undefined) => () => {
-    inFlight = false;
-    if (slab) returnSlab(slab);
-    if (socket.destroyed) return dropPending(new Error('socket destroyed'));
-    flush();
-    if (!inFlight && pendingBytes === 0 && needDrain) {
-      needDrain = false;
-      for (const l of drainListeners) l();
-    }
-  };
-
-  /** Copies up to one slab of pending chunks into one buffer and writes it. */
-  const flush = () => {
-    if (inFlight || corked > 0 || pending.length === 0 || socket.destroyed) return;
-    const total = Math.min(pendingBytes, TLS_WRITE_SLAB_BYTES);
-    const slab = total > SMALL_WRITE_BYTES ? takeSlab() : undefined;
-    const out = slab ? slab.subarray(0, total) : Buffer.allocUnsafe(total);
-    let off = 0;
-    const copied: Pending[] = [];
-    // Empty chunks are taken too (their callbacks still run), in order.
-    while (pending.length > 0 && (off < total || pending[0].chunk.length === 0)) {
-      const head = pending[0];
-      const n = Math.min(head.chunk.length, total - off);
-      head.chunk.copy(out, off, 0, n);
-      off += n;
-      if (n === head.chunk.length) copied.push(pending.shift() as Pending);
-      else head.chunk = head.chunk.subarray(n);
-    }
-    pendingBytes -= total;
-    if (total > 0) {
-      inFlight = true;
-      socket.write(out, written(slab));
-    }
-    for (const p of copied) p.cb?.();
-  };
-
   return {
-    write(chunk, cb) {
-      if (socket.destroyed) {
-        cb?.(new Error('socket destroyed'));
-        return false;
-      }
-      pending.push({ chunk, cb });
-      pendingBytes += chunk.length;
-      flush();
-      if (pendingBytes + socket.writableLength >= socket.writableHighWaterMark) needDrain = true;
-      return !needDrain;
-    },
-    cork() {
-      corked++;
-    },
-    uncork() {
-      if (corked > 0 && --corked === 0) flush();
-    },
-    end() {
-      // What is still pending goes out before the end, even if that queues it behind the write
-      // in flight (node then copies it once more: only at close).
-      corked = 0;
-      while (pendingBytes > 0 && !socket.destroyed) {
-        inFlight = false;
-        flush();
-      }
-      socket.end();
-    },
-    destroy() {
-      dropPending(new Error('socket destroyed'));
-      socket.destroy();
-    },
+    write: (chunk, cb) => writer.write(chunk, cb),
+    cork: () => writer.cork(),
+    uncork: () => writer.uncork(),
+    end: () => writer.end(),
+    destroy: () => writer.destroy(),
     pause: () => socket.pause(),
     resume: () => socket.resume(),
     on(event: string, listener: (arg: never) => void) {
-      if (event === 'drain') drainListeners.push(listener as () => void);
+      if (event === 'drain') writer.drainListeners.push(listener as () => void);
       else if (event === 'data') {
         const batched = batchRecords(listener as (chunk: Buffer) => void);
         heldRecords.push(batched.flush);
@@ -192,13 +116,110 @@ export function coalesceTls(socket: RawSocketWithMark): RawSocketLike {
       return this;
     },
     get writableLength() {
-      return pendingBytes + socket.writableLength;
+      return writer.pendingBytes + socket.writableLength;
     },
     get writableNeedDrain() {
-      return needDrain;
+      return writer.needDrain;
     },
     get destroyed() {
       return socket.destroyed;
     },
   };
+}
+
+/** The write side of {@link coalesceTls}: queues chunks and hands them to TLS one slab at a time. */
+class CoalescingWriter {
+  private readonly pending: Pending[] = [];
+  /** Bytes queued here, not yet handed to TLS. */
+  pendingBytes = 0;
+  private corked = 0;
+  private inFlight = false;
+  /** A write returned false: 'drain' is due once everything went out. */
+  needDrain = false;
+  readonly drainListeners: Array<() => void> = [];
+
+  constructor(private readonly socket: RawSocketWithMark) {
+    // Chunks still pending when the connection ends are dropped: their callbacks must still run.
+    socket.on('close', () => this.dropPending(new Error('socket closed')));
+  }
+
+  write(chunk: Buffer, cb: ((err?: Error | null) => void) | undefined): boolean {
+    if (this.socket.destroyed) {
+      cb?.(new Error('socket destroyed'));
+      return false;
+    }
+    this.pending.push({ chunk, cb });
+    this.pendingBytes += chunk.length;
+    this.flush();
+    if (this.pendingBytes + this.socket.writableLength >= this.socket.writableHighWaterMark) this.needDrain = true;
+    return !this.needDrain;
+  }
+
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0) this.flush();
+  }
+
+  end(): void {
+    // What is still pending goes out before the end, even if that queues it behind the write
+    // in flight (node then copies it once more: only at close).
+    this.corked = 0;
+    while (this.pendingBytes > 0 && !this.socket.destroyed) {
+      this.inFlight = false;
+      this.flush();
+    }
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.dropPending(new Error('socket destroyed'));
+    this.socket.destroy();
+  }
+
+  private dropPending(err: Error): void {
+    const dropped = this.pending.splice(0);
+    this.pendingBytes = 0;
+    for (const p of dropped) p.cb?.(err);
+  }
+
+  /** Copies up to one slab of pending chunks into one buffer and writes it. */
+  private flush(): void {
+    const { pending, socket } = this;
+    if (this.inFlight || this.corked > 0 || pending.length === 0 || socket.destroyed) return;
+    const total = Math.min(this.pendingBytes, TLS_WRITE_SLAB_BYTES);
+    const slab = total > SMALL_WRITE_BYTES ? takeSlab() : undefined;
+    const out = slab ? slab.subarray(0, total) : Buffer.allocUnsafe(total);
+    let off = 0;
+    const copied: Pending[] = [];
+    // Empty chunks are taken too (their callbacks still run), in order.
+    while (pending.length > 0 && (off < total || pending[0].chunk.length === 0)) {
+      const head = pending[0];
+      const n = Math.min(head.chunk.length, total - off);
+      head.chunk.copy(out, off, 0, n);
+      off += n;
+      if (n === head.chunk.length) copied.push(pending.shift() as Pending);
+      else head.chunk = head.chunk.subarray(n);
+    }
+    this.pendingBytes -= total;
+    if (total > 0) {
+      this.inFlight = true;
+      socket.write(out, () => this.written(slab));
+    }
+    for (const p of copied) p.cb?.();
+  }
+
+  /** A slab's write completed: the next one may go, and 'drain' is due once nothing is left. */
+  private written(slab: Buffer | undefined): void {
+    this.inFlight = false;
+    if (slab) returnSlab(slab);
+    if (this.socket.destroyed) return this.dropPending(new Error('socket destroyed'));
+    this.flush();
+    if (!this.inFlight && this.pendingBytes === 0 && this.needDrain) {
+      this.needDrain = false;
+      for (const l of this.drainListeners) l();
+    }
+  }
 }

@@ -46,126 +46,152 @@ export interface RawWebSocketOptions {
  * exchanged with their codes (1000 normal, 1002 protocol error).
  */
 export function rawWebSocketTransport(raw: RawSocketLike, opts: RawWebSocketOptions): Transport {
-  // Over TLS every write must reach node as one buffer (see coalesceTls).
-  const socket = isTlsSocket(raw) ? coalesceTls(raw as RawSocketWithMark) : raw;
-  const masked = opts.role === 'client';
-  let handlers: TransportHandlers | undefined;
-  let closed = false;
-  let closeSent = false;
-  let closeError: Error | undefined;
+  return new RawWebSocketTransport(raw, opts);
+}
 
-  const finish = (err?: Error) => {
-    if (closed) return;
-    closed = true;
-    handlers?.close(err);
-  };
+/** Close codes after which the session reports no error: normal, going away, and no code given. */
+const CLEAN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
-  const sendClose = (code: number, reason?: string) => {
-    if (closeSent || socket.destroyed) return;
-    closeSent = true;
-    socket.write(encodeWsControl(WsOpcode.CLOSE, encodeWsClosePayload(code, reason), masked));
+class RawWebSocketTransport implements Transport {
+  private readonly socket: RawSocketLike;
+  /** Clients mask (with a zero key), servers do not. */
+  private readonly masked: boolean;
+  private readonly pongMark: number;
+  private handlers: TransportHandlers | undefined;
+  private closed = false;
+  private closeSent = false;
+  private closeError: Error | undefined;
+  /** The latest ping not answered yet because the peer is not reading (RFC 6455 5.5.3 lets us answer only the latest). */
+  private owedPong: Buffer | undefined;
+
+  constructor(
+    raw: RawSocketLike,
+    private readonly opts: RawWebSocketOptions,
+  ) {
+    // Over TLS every write must reach node as one buffer (see coalesceTls).
+    this.socket = isTlsSocket(raw) ? coalesceTls(raw as RawSocketWithMark) : raw;
+    this.masked = opts.role === 'client';
+    this.pongMark = opts.pongHighWaterMark ?? 64 * 1024;
+  }
+
+  bind(h: TransportHandlers): void {
+    const { socket } = this;
+    this.handlers = h;
+    const decoder = new WsFrameDecoder(!this.masked, {
+      data: (payload) => h.data(payload),
+      control: (opcode, payload) => this.onControl(opcode, payload),
+    });
+    const feed = (chunk: Buffer) => {
+      if (this.closed) return;
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        this.sendClose(1002, 'protocol error');
+        this.finish(err as Error);
+      }
+    };
+    socket.on('data', feed);
+    socket.on('drain', () => {
+      this.sendOwedPong();
+      h.drain();
+    });
+    socket.on('end', () => {
+      if (!this.closeSent) socket.end();
+    });
+    socket.on('error', (err) => {
+      this.finish(err);
+      socket.destroy();
+    });
+    socket.on('close', () =>
+      this.finish(
+        this.closeSent || this.closeError ? this.closeError : new TransportClosedError('TUN_ERR_CONNECTION_LOST', 1006, 'connection lost'),
+      ),
+    );
+    // Bytes that came with the handshake go first, once the session has finished binding.
+    const head = this.opts.head;
+    if (head && head.length > 0) queueMicrotask(() => feed(head));
+  }
+
+  write(chunks: readonly Buffer[], written?: () => void): boolean {
+    const { socket } = this;
+    if (this.closed || this.closeSent || socket.destroyed) {
+      written?.();
+      return false;
+    }
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    if (total === 0) {
+      written?.();
+      return true;
+    }
+    socket.cork();
+    socket.write(encodeWsHeader(WsOpcode.BINARY, total, this.masked));
+    // Chunks leave in order: the last one's callback means all of them were written.
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]);
+    socket.write(chunks[last], written);
+    socket.uncork();
+    return !socket.writableNeedDrain;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.closed && this.closeSent) return;
+    // 1006 means the link is dead: a close handshake would only wait out its timeout.
+    if (code === 1006) {
+      this.socket.destroy();
+      return;
+    }
+    this.sendClose(code ?? 1000, reason);
+  }
+
+  private finish(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers?.close(err);
+  }
+
+  private sendClose(code: number, reason?: string): void {
+    const { socket } = this;
+    if (this.closeSent || socket.destroyed) return;
+    this.closeSent = true;
+    socket.write(encodeWsControl(WsOpcode.CLOSE, encodeWsClosePayload(code, reason), this.masked));
     socket.end();
     // A peer that never closes its side must not hold the socket forever.
-    setTimeout(() => socket.destroy(), opts.closeTimeoutMs ?? 2000).unref?.();
-  };
+    setTimeout(() => socket.destroy(), this.opts.closeTimeoutMs ?? 2000).unref?.();
+  }
 
-  const pongMark = opts.pongHighWaterMark ?? 64 * 1024;
-  /** The latest ping not answered yet because the peer is not reading (RFC 6455 5.5.3 lets us answer only the latest). */
-  let owedPong: Buffer | undefined;
-  const sendOwedPong = () => {
-    const payload = owedPong;
-    owedPong = undefined;
-    if (payload && !closeSent && !socket.destroyed) socket.write(encodeWsControl(WsOpcode.PONG, payload, masked));
-  };
+  private sendOwedPong(): void {
+    const payload = this.owedPong;
+    this.owedPong = undefined;
+    if (payload && !this.closeSent && !this.socket.destroyed) this.socket.write(encodeWsControl(WsOpcode.PONG, payload, this.masked));
+  }
 
-  const onControl = (opcode: number, payload: Buffer) => {
+  private onControl(opcode: number, payload: Buffer): void {
     if (opcode === WsOpcode.PING) {
       // A peer that pings without reading must not grow the write buffer: while it is backed
       // up, only the latest ping is remembered and answered once the socket drains.
-      owedPong = payload;
-      if (socket.writableLength < pongMark) sendOwedPong();
+      this.owedPong = payload;
+      if (this.socket.writableLength < this.pongMark) this.sendOwedPong();
       return;
     }
     if (opcode !== WsOpcode.CLOSE) return;
     // Throws for codes no peer may send (1005, 1006, 1015, reserved ones): the decoder's caller
     // answers 1002, so a bad code is never echoed.
     const { code, reason } = readClosePayload(payload);
-    if (code !== 1000 && code !== 1001 && code !== 1005) {
-      closeError = new TransportClosedError('TUN_ERR_PEER_CLOSED', code, reason);
-    }
-    sendClose(code === 1005 ? 1000 : code);
-    finish(closeError);
-  };
-
-  return {
-    bind(h) {
-      handlers = h;
-      const decoder = new WsFrameDecoder(!masked, { data: (payload) => h.data(payload), control: onControl });
-      const feed = (chunk: Buffer) => {
-        if (closed) return;
-        try {
-          decoder.push(chunk);
-        } catch (err) {
-          sendClose(1002, 'protocol error');
-          finish(err as Error);
-        }
-      };
-      socket.on('data', feed);
-      socket.on('drain', () => {
-        sendOwedPong();
-        h.drain();
-      });
-      socket.on('end', () => {
-        if (!closeSent) socket.end();
-      });
-      socket.on('error', (err) => {
-        finish(err);
-        socket.destroy();
-      });
-      socket.on('close', () =>
-        finish(closeSent || closeError ? closeError : new TransportClosedError('TUN_ERR_CONNECTION_LOST', 1006, 'connection lost')),
-      );
-      // Bytes that came with the handshake go first, once the session has finished binding.
-      const head = opts.head;
-      if (head && head.length > 0) queueMicrotask(() => feed(head));
-    },
-    write(chunks, written) {
-      if (closed || closeSent || socket.destroyed) {
-        written?.();
-        return false;
-      }
-      let total = 0;
-      for (const c of chunks) total += c.length;
-      if (total === 0) {
-        written?.();
-        return true;
-      }
-      socket.cork();
-      socket.write(encodeWsHeader(WsOpcode.BINARY, total, masked));
-      // Chunks leave in order: the last one's callback means all of them were written.
-      const last = chunks.length - 1;
-      for (let i = 0; i < last; i++) socket.write(chunks[i]);
-      socket.write(chunks[last], written);
-      socket.uncork();
-      return !socket.writableNeedDrain;
-    },
-    get bufferedBytes() {
-      return socket.writableLength;
-    },
-    pause() {
-      socket.pause();
-    },
-    resume() {
-      socket.resume();
-    },
-    close(code, reason) {
-      if (closed && closeSent) return;
-      // 1006 means the link is dead: a close handshake would only wait out its timeout.
-      if (code === 1006) {
-        socket.destroy();
-        return;
-      }
-      sendClose(code ?? 1000, reason);
-    },
-  };
+    if (!CLEAN_CLOSE_CODES.has(code)) this.closeError = new TransportClosedError('TUN_ERR_PEER_CLOSED', code, reason);
+    this.sendClose(code === 1005 ? 1000 : code);
+    this.finish(this.closeError);
+  }
 }
