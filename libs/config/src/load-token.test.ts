@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type LoadOptions } from './load.ts';
 import { defineSchema } from './schema.ts';
-import { TOKEN, baseEnv, catchConfigError, load, tempFiles } from './testing/load-fixture.ts';
+import { TOKEN, baseEnv, load, tempFiles } from './testing/load-fixture.ts';
+import { catchConfigError } from './testing/catch-config-error.ts';
 
 const { dir, file } = tempFiles();
 

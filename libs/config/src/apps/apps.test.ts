@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../errors.ts';
 import { loadConfig } from '../load.ts';
+import { catchConfigError as configError } from '../testing/catch-config-error.ts';
 import { edgeClientSchema, parseTcpForward, parseUpstream } from './edge-client.ts';
 import { exitServerSchema } from './exit-server.ts';
 import { infraSchema } from './infra.ts';
 import { sampleAppSchema } from './sample-app.ts';
 
 const env = { TUNNEL_TOKEN: 'tok'.repeat(11) };
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).exitCode).toBe(2);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('exit-server', () => {
   it('has the documented defaults', () => {

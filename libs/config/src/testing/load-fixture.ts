@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
-import { ConfigError } from '../errors.ts';
+import { afterAll } from 'vitest';
 import { loadConfig, type LoadOptions } from '../load.ts';
 import { defineSchema } from '../schema.ts';
 
@@ -45,16 +44,4 @@ export function tempFiles(): { readonly dir: string; file(name: string, text: st
       return path;
     },
   };
-}
-
-/** Runs `fn`, expects it to throw a ConfigError (exit code 2), and returns that error. */
-export function catchConfigError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).exitCode).toBe(2);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
