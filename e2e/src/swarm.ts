@@ -12,6 +12,7 @@ import {
   encodeHello,
 } from '@tunnel/tunnel-protocol';
 import { webSocketTransport } from '@tunnel/tunnel-io/testing';
+import { systemClock } from '@tunnel/tunnel-io';
 
 /** Reconnect settings of every swarm client, as the edge client's --reconnect-min/--reconnect-max. */
 export interface SwarmOptions {
@@ -109,6 +110,7 @@ export class Swarm {
       ws.on('error', reject);
       ws.on('open', () => {
         const session = new Session({
+          clock: systemClock,
           role: 'client',
           transport: webSocketTransport(ws),
           limits,

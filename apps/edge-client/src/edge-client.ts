@@ -20,7 +20,7 @@ import {
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
-import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
+import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool, systemClock } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
 import { dial, type DialOptions, type Dialing } from './dial.ts';
 import { Coverage } from './ha/coverage.ts';
@@ -227,6 +227,7 @@ export class EdgeClient {
     const log = this.log.child({ session: welcome.sessionId, instance });
     const conn = readIntoPool(socket, this.readPool, head);
     const session = new Session({
+      clock: systemClock,
       role: 'client',
       transport: rawWebSocketTransport(conn.socket, { role: 'client', head: conn.head }),
       limits: {

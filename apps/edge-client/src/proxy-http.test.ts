@@ -5,6 +5,7 @@ import { ResetCode, Session, StreamResetError, silentLogger, type HttpRequestHea
 import { createTransportPair } from '@tunnel/tunnel-protocol/testing';
 import { proxyHttp } from './proxy-http.ts';
 import { Upstreams } from './upstreams.ts';
+import { systemClock } from '@tunnel/tunnel-io';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -14,8 +15,9 @@ afterEach(() => {
 /** A server session (opens streams) wired to a client session that proxies with `upstreams`. */
 function tunnel(upstreams: Upstreams): Session {
   const [a, b] = createTransportPair();
-  const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
+  const server = new Session({ clock: systemClock, role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
   const client = new Session({
+    clock: systemClock,
     role: 'client',
     transport: b,
     limits: { pingIntervalMs: 0 },

@@ -12,7 +12,7 @@ import {
   type Logger,
   type SessionLimits,
 } from '@tunnel/tunnel-protocol';
-import { isWebSocketKey, rawWebSocketTransport, readIntoPool, type ReadBufferPool, webSocketAccept } from '@tunnel/tunnel-io';
+import { isWebSocketKey, rawWebSocketTransport, readIntoPool, type ReadBufferPool, webSocketAccept, systemClock } from '@tunnel/tunnel-io';
 import { adminGuard } from './admin-auth.ts';
 import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
 import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS, type Admitted } from './client-admission.ts';
@@ -281,7 +281,7 @@ export class ControlPlane {
     const log = this.log.child({ session: sessionId, client: hello.clientId });
     const conn = readIntoPool(socket, this.opts.readPool, head);
     const transport = rawWebSocketTransport(conn.socket, { role: 'server', head: conn.head });
-    const session = new Session({ role: 'server', transport, limits, logger: log });
+    const session = new Session({ clock: systemClock, role: 'server', transport, limits, logger: log });
     const client = new ClientConn(sessionId, hello, session, remote, tcpPorts, admitted.auth);
     this.router.add(client);
     log.info(

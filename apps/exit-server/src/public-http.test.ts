@@ -9,6 +9,7 @@ import { parseRequestHead, type RequestHead } from './http1/head.ts';
 import { MessageReader } from './http1/reader.ts';
 import { PublicHttp, type PublicHttpOptions } from './public-http.ts';
 import { Router } from './router.ts';
+import { systemClock } from '@tunnel/tunnel-io';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -48,7 +49,7 @@ function connectClient(
   answer?: (h: RequestHead, stream: TunnelStream) => string | undefined,
 ): Edge {
   const [a, b] = createTransportPair();
-  const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
+  const server = new Session({ clock: systemClock, role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
   const edge: Edge = { streams: 0, requests: [], session: undefined as unknown as Session, server };
   const onStream = answer
     ? (s: TunnelStream) => {
@@ -75,7 +76,7 @@ function connectClient(
         s.on('end', () => s.end());
       }
     : undefined;
-  edge.session = new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream });
+  edge.session = new Session({ clock: systemClock, role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream });
   const conn = new ClientConn(id, { version: 2, clientId: id, hostnames, tcpPorts: [], capabilities: ['http'] }, server, '127.0.0.1');
   router.add(conn);
   cleanups.push(() => {

@@ -2,7 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, HELLO_HEADER, PROTOCOL_VERSION, ResetCode, Session, encodeHello, silentLogger } from '@tunnel/tunnel-protocol';
-import { newWebSocketKey, rawWebSocketTransport } from '@tunnel/tunnel-io';
+import { newWebSocketKey, rawWebSocketTransport, systemClock } from '@tunnel/tunnel-io';
 import { waitFor } from '@tunnel/testing';
 import { ControlPlane } from './control.ts';
 import { Router } from './router.ts';
@@ -59,6 +59,7 @@ function dialSession(port: number, clientId: string, nonce: string | undefined):
     });
     req.once('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {
       const session = new Session({
+        clock: systemClock,
         role: 'client',
         transport: rawWebSocketTransport(socket, { role: 'client', head }),
         limits: { ...DEFAULT_LIMITS, pingIntervalMs: 0 },

@@ -5,6 +5,7 @@ import { ReadBufferPool } from './read-pool.ts';
 import { isBorrowed, Session, type Transport } from '@tunnel/tunnel-protocol';
 import { detachedStream, feedBorrowed, splitAt } from '@tunnel/tunnel-protocol/testing';
 import { WsFrameDecoder, WsOpcode, encodeWsHeader } from './ws-codec.ts';
+import { systemClock } from './system-clock.ts';
 
 // Every consumer of socket bytes in the protocol may be handed borrowed views of pooled read
 // buffers; feedBorrowed overwrites each view the moment the call returns, as the next read would.
@@ -69,7 +70,7 @@ describe('consumers of borrowed read buffers', () => {
       resume: () => {},
       bufferedBytes: 0,
     };
-    const session = new Session({ role: 'server', transport, limits: { pingIntervalMs: 0 } });
+    const session = new Session({ clock: systemClock, role: 'server', transport, limits: { pingIntervalMs: 0 } });
     const stream = session.openStream({ kind: 'tcp', port: 1, remoteAddress: '', remotePort: 0, localAddress: '' });
     const pool = new ReadBufferPool({ bufferBytes: 256 * 1024, minReadBytes: 64 * 1024, smallBytes: 1 });
     const reader = pool.reader();

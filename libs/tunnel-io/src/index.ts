@@ -1,4 +1,4 @@
-// Node I/O for the protocol core (@tunnel/tunnel-protocol): pooled socket reads, the raw WebSocket transport, pipes between sockets and tunnel streams.
+// Node I/O for the protocol core (@tunnel/tunnel-protocol): Node's clock, pooled socket reads, the raw WebSocket transport, pipes between sockets and tunnel streams.
 export {
   onreadThrough,
   ReadBufferPool,
@@ -31,3 +31,4 @@ export {
 export { pipeToStream, type PausableSocketLike } from './pipe-to-stream.ts';
 export { tickCorker, type CorkLike } from './tick-cork.ts';
 export { NODE_INTERNALS_WARNING_CODE } from './socket-internals.ts';
+export { systemClock } from './system-clock.ts';

@@ -5,6 +5,7 @@ import { waitFor } from '@tunnel/testing';
 import { LEASE_WHILE_UNWRITTEN_BELOW, pipeToSocket } from './pipe-to-socket.ts';
 import { ReadBufferPool } from './read-pool.ts';
 import { detachedStream, createTransportPair } from '@tunnel/tunnel-protocol/testing';
+import { systemClock } from './system-clock.ts';
 
 /**
  * A socket that records writes and cork depth, reports full after `capacity` writes until
@@ -71,8 +72,8 @@ function pair(): { opener: Session; accepted: Promise<TunnelStream> } {
   const [a, b] = createTransportPair();
   let resolve!: (s: TunnelStream) => void;
   const accepted = new Promise<TunnelStream>((r) => (resolve = r));
-  const opener = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
-  new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream: resolve });
+  const opener = new Session({ clock: systemClock, role: 'server', transport: a, limits: { pingIntervalMs: 0 } });
+  new Session({ clock: systemClock, role: 'client', transport: b, limits: { pingIntervalMs: 0 }, onStream: resolve });
   return { opener, accepted };
 }
 
@@ -96,8 +97,14 @@ describe('pipeToSocket', () => {
     const [a, b] = createTransportPair();
     let accept!: (s: TunnelStream) => void;
     const accepted = new Promise<TunnelStream>((r) => (accept = r));
-    const opener = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0, streamWindow: window } });
-    new Session({ role: 'client', transport: b, limits: { pingIntervalMs: 0, streamWindow: window }, onStream: accept });
+    const opener = new Session({ clock: systemClock, role: 'server', transport: a, limits: { pingIntervalMs: 0, streamWindow: window } });
+    new Session({
+      clock: systemClock,
+      role: 'client',
+      transport: b,
+      limits: { pingIntervalMs: 0, streamWindow: window },
+      onStream: accept,
+    });
     const out = opener.openStream(head);
     const socket = new FakeSocket(1);
     pipeToSocket(await accepted, socket);

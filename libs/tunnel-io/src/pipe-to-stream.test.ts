@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pipeToStream } from './pipe-to-stream.ts';
 import { ReadBufferPool } from './read-pool.ts';
 import { Session, type Transport } from '@tunnel/tunnel-protocol';
+import { systemClock } from './system-clock.ts';
 
 /** A socket that only emits what the test says and records pause/resume. */
 class FakeSocket extends EventEmitter {
@@ -31,7 +32,7 @@ function holdingSession(): { session: Session; written: Array<() => void>; sent:
     resume: () => {},
     bufferedBytes: 0,
   };
-  const session = new Session({ role: 'server', transport, limits: { pingIntervalMs: 0, streamWindow: 64 * 1024 } });
+  const session = new Session({ clock: systemClock, role: 'server', transport, limits: { pingIntervalMs: 0, streamWindow: 64 * 1024 } });
   return { session, written, sent: () => bytes };
 }
 

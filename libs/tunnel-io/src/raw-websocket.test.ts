@@ -19,6 +19,7 @@ import { waitFor } from '@tunnel/testing';
 import { rawWebSocketTransport } from './raw-websocket.ts';
 import { WsFrameDecoder, WsOpcode, encodeWsClosePayload, encodeWsControl, encodeWsHeader } from './ws-codec.ts';
 import { isWebSocketKey, newWebSocketKey, webSocketAccept } from './ws-handshake.ts';
+import { systemClock } from './system-clock.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -157,6 +158,7 @@ async function rawServer(onStream: (s: TunnelStream) => void): Promise<{ url: st
     );
     sessions.push(
       new Session({
+        clock: systemClock,
         role: 'server',
         transport: rawWebSocketTransport(socket, { role: 'server', head: rest }),
         limits: { pingIntervalMs: 0 },
@@ -195,7 +197,7 @@ describe('rawWebSocketTransport', () => {
     const ws = new WebSocket(url, { generateMask: (m) => m.fill(0) });
     await once(ws, 'open');
     const { webSocketTransport } = await import('./testing/websocket.ts');
-    const client = new Session({ role: 'client', transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 } });
+    const client = new Session({ clock: systemClock, role: 'client', transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 } });
     cleanups.push(() => client.destroy());
     const data = randomBytes(3_000_000);
     expect((await roundTrip(client.openStream(head), data)).equals(data)).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * The time and timers the protocol core runs on. The core reads the time and sets timers only
- * through the clock it is given (a session's `clock` option), so a host or a test can drive it;
- * {@link systemClock} is Node's.
+ * through the clock it is given (a session's `clock` option, required), so a host or a test can
+ * drive it; Node's is `systemClock` in @tunnel/tunnel-io.
  */
 export interface Clock {
   /** Wall-clock time, ms since the epoch (deadlines, silence). */
@@ -18,22 +18,3 @@ export interface Clock {
   /** Calls `fn` once the I/O callbacks of the current event-loop turn have run (setImmediate). */
   defer(fn: () => void): void;
 }
-
-/** Node's clock: Date.now, process.hrtime, setTimeout, setInterval, setImmediate. */
-export const systemClock: Clock = Object.freeze({
-  now: () => Date.now(),
-  monotonicNs: () => process.hrtime.bigint(),
-  after(ms: number, fn: () => void, keepsAlive = false): () => void {
-    const timer = setTimeout(fn, ms);
-    if (!keepsAlive) timer.unref();
-    return () => clearTimeout(timer);
-  },
-  every(ms: number, fn: () => void): () => void {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return () => clearInterval(timer);
-  },
-  defer(fn: () => void): void {
-    setImmediate(fn);
-  },
-});

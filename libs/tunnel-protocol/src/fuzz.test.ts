@@ -6,7 +6,7 @@ import { TunnelError } from './errors.ts';
 import { FrameFlag, FrameType } from './frame.ts';
 import { encodeOpenHead } from './head.ts';
 import { Session } from './session.ts';
-import { FUZZ_RUNS, FUZZ_TIMEOUT_MS, anyBytesArb, cutsArb, mutated, onlyThrows, splitAt } from './testing/index.ts';
+import { FUZZ_RUNS, FUZZ_TIMEOUT_MS, anyBytesArb, cutsArb, mutated, onlyThrows, splitAt, realClock } from './testing/index.ts';
 
 const OPEN = encodeOpenHead({
   kind: 'http',
@@ -56,6 +56,7 @@ describe('fuzz: tunnel frame decoder', () => {
           const transport = { bind: () => {}, write: () => true, close: () => {}, pause: () => {}, resume: () => {}, bufferedBytes: 0 };
           let closedWith: unknown = 'open';
           const session = new Session({
+            clock: realClock,
             role: 'server',
             transport,
             limits: { pingIntervalMs: 0, maxFrameBytes: 1024, maxHeaderBytes: 256 },

@@ -75,6 +75,6 @@ export {
   type StreamStateValue,
 } from './stream-state.ts';
 export { SessionEvent, SessionState, type SessionEventValue, type SessionStateValue } from './session-state.ts';
-export { systemClock, type Clock } from './clock.ts';
+export type { Clock } from './clock.ts';
 export { type Transport, type TransportHandlers } from './transport.ts';
 export { Backoff } from './backoff.ts';

@@ -3,7 +3,7 @@ import { encodeFrame, encodePing } from './encode.ts';
 import { FrameType } from './frame.ts';
 import { ReplyBacklog } from './reply-backlog.ts';
 import { Session } from './session.ts';
-import { createTransportPair } from './testing/index.ts';
+import { createTransportPair, realClock } from './testing/index.ts';
 
 const HWM = 64 * 1024;
 const MAX_REPLIES = 32;
@@ -12,6 +12,7 @@ const MAX_REPLIES = 32;
 function flooded() {
   const [ours, theirs] = createTransportPair({ highWaterMark: HWM });
   const session = new Session({
+    clock: realClock,
     role: 'server',
     transport: ours,
     limits: { pingIntervalMs: 0, idleTimeoutMs: 0, transportHighWaterMark: HWM, maxQueuedReplies: MAX_REPLIES },

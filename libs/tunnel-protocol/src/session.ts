@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { systemClock, type Clock } from './clock.ts';
+import type { Clock } from './clock.ts';
 import { closeCodeFor } from './close-code.ts';
 import { FrameDecoder } from './decode.ts';
 import { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeWindow } from './encode.ts';
@@ -39,8 +39,8 @@ export interface SessionOptions {
   readonly logger?: Logger;
   /** Called for every stream the peer opens; the handler must reply or reset it. */
   readonly onStream?: (stream: TunnelStream) => void;
-  /** Time and timers the session runs on; {@link systemClock} when left out. */
-  readonly clock?: Clock;
+  /** Time and timers the session runs on: Node's is `systemClock` in @tunnel/tunnel-io, a test may drive its own. */
+  readonly clock: Clock;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -78,7 +78,7 @@ export class Session extends EventEmitter implements StreamHost {
     this.transport = options.transport;
     this.log = options.logger ?? silentLogger;
     this.traceOn = this.log.level === 'trace';
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.onStream = options.onStream;
     this.streams = new StreamTable(options.role, this.limits.maxStreams);
     this.decoder = new FrameDecoder(this.limits, (frame) => this.handleFrame(frame));

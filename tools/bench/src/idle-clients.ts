@@ -22,7 +22,7 @@ import {
   type Transport,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
-import { newWebSocketKey, rawWebSocketTransport, webSocketAccept } from '@tunnel/tunnel-io';
+import { newWebSocketKey, rawWebSocketTransport, webSocketAccept, systemClock } from '@tunnel/tunnel-io';
 
 /** The command-line argument (JSON). */
 interface IdleOptions {
@@ -57,6 +57,7 @@ function serve(i: number, transport: Transport, welcome: Welcome): Session {
     `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
   );
   const session = new Session({
+    clock: systemClock,
     role: 'client',
     transport,
     limits: {

@@ -11,7 +11,7 @@ import {
   encodeWelcome,
   silentLogger,
 } from '@tunnel/tunnel-protocol';
-import { rawWebSocketTransport, webSocketAccept } from '@tunnel/tunnel-io';
+import { rawWebSocketTransport, webSocketAccept, systemClock } from '@tunnel/tunnel-io';
 import { waitFor } from '@tunnel/testing';
 import { EdgeClient } from '../edge-client.ts';
 
@@ -52,6 +52,7 @@ class FakeExit {
         `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(req.headers['sec-websocket-key'] as string)}\r\n${WELCOME_HEADER}: ${welcome}\r\n\r\n`,
       );
       const session = new Session({
+        clock: systemClock,
         role: 'server',
         transport: rawWebSocketTransport(socket, { role: 'server', head }),
         limits: { pingIntervalMs: 0, idleTimeoutMs: 0 },

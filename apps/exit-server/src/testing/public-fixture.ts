@@ -4,6 +4,7 @@ import { createTransportPair } from '@tunnel/tunnel-protocol/testing';
 import { ClientConn } from '../client-conn.ts';
 import type { PublicHttp, PublicHttpOptions } from '../public-http.ts';
 import type { Router } from '../router.ts';
+import { systemClock } from '@tunnel/tunnel-io';
 
 /** Public-side options for tests: short enough to run, long enough not to fire by accident. */
 export const TEST_PUBLIC_OPTIONS: PublicHttpOptions = {
@@ -48,9 +49,10 @@ export function fakeEdge(
   weight?: number,
 ): FakeEdge {
   const [a, b] = createTransportPair();
-  const server = new Session({ role: 'server', transport: a, limits: { pingIntervalMs: 0, ...limits } });
+  const server = new Session({ clock: systemClock, role: 'server', transport: a, limits: { pingIntervalMs: 0, ...limits } });
   const streams: TunnelStream[] = [];
   const session = new Session({
+    clock: systemClock,
     role: 'client',
     transport: b,
     limits: { pingIntervalMs: 0, ...limits },

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { type TunnelError, type HttpRequestHead, Session, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { webSocketTransport } from './websocket.ts';
+import { systemClock } from '../system-clock.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -47,13 +48,18 @@ async function roundTrip(stream: TunnelStream, data: Buffer): Promise<Buffer> {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** A session over `ws` that echoes every stream, without keep-alive. */
+function echoSession(role: 'client' | 'server', ws: WebSocket): Session {
+  return new Session({ clock: systemClock, role, transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 }, onStream: echo });
+}
+
 async function connect(clientOptions: ClientOptions) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
   cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
   const serverSession = new Promise<Session>((resolve) => {
     wss.on('connection', (ws) => {
-      const s = new Session({ role: 'server', transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 }, onStream: echo });
+      const s = echoSession('server', ws);
       cleanups.push(() => s.destroy());
       resolve(s);
     });
@@ -61,7 +67,7 @@ async function connect(clientOptions: ClientOptions) {
   const { port } = wss.address() as AddressInfo;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/tunnel`, clientOptions);
   await once(ws, 'open');
-  const client = new Session({ role: 'client', transport: webSocketTransport(ws), limits: { pingIntervalMs: 0 }, onStream: echo });
+  const client = echoSession('client', ws);
   cleanups.push(() => client.destroy());
   return { client, server: await serverSession, ws };
 }

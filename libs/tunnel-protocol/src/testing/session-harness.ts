@@ -6,7 +6,9 @@ import type { HttpRequestHead, ResponseHead } from '../head.ts';
 import type { SessionLimits } from '../limits.ts';
 import { Session } from '../session.ts';
 import type { TunnelStream } from '../stream.ts';
+import type { Transport } from '../transport.ts';
 import { createTransportPair, type PairOptions, type TestTransport } from './pair.ts';
+import { realClock } from './real-clock.ts';
 
 /** Shared by the session test files: sessions over an in-memory transport pair, and a hand-driven raw peer. */
 
@@ -38,11 +40,21 @@ export interface SessionsOptions {
   readonly onClientStream?: (s: TunnelStream) => void;
 }
 
+/** A session on real timers, without keep-alive unless `limits` ask. */
+function session(
+  role: 'client' | 'server',
+  transport: Transport,
+  limits: Partial<SessionLimits> = {},
+  onStream?: (s: TunnelStream) => void,
+) {
+  return new Session({ clock: realClock, role, transport, limits: { ...NO_PING, ...limits }, onStream });
+}
+
 /** A client and a server session over an in-memory pair, without keep-alive unless asked. */
 export function sessions(opts: SessionsOptions = {}) {
   const [ta, tb] = createTransportPair(opts.pair);
-  const client = new Session({ role: 'client', transport: ta, limits: { ...NO_PING, ...opts.client }, onStream: opts.onClientStream });
-  const server = new Session({ role: 'server', transport: tb, limits: { ...NO_PING, ...opts.server }, onStream: opts.onServerStream });
+  const client = session('client', ta, opts.client, opts.onClientStream);
+  const server = session('server', tb, opts.server, opts.onServerStream);
   open.push(client, server);
   return { client, server, ta, tb };
 }
@@ -50,7 +62,7 @@ export function sessions(opts: SessionsOptions = {}) {
 /** A server session whose peer is a {@link rawPeer} the test drives frame by frame. */
 export function serverWithRawPeer(limits: Partial<SessionLimits> = {}, onStream?: (s: TunnelStream) => void) {
   const [ta, tb] = createTransportPair();
-  const server = new Session({ role: 'server', transport: tb, limits: { ...NO_PING, ...limits }, onStream });
+  const server = session('server', tb, limits, onStream);
   open.push(server);
   return { server, peer: rawPeer(ta) };
 }
