@@ -112,6 +112,12 @@ export class ControlPlane {
    */
   readonly requireAdmin: ReturnType<typeof adminGuard>;
   private sessionSeq = 0;
+  /**
+   * Each upgrade socket's slot release. The socket's own 'close' frees it before the session
+   * starts; after that the read pool may adopt the socket's handle (the original object then
+   * never closes), so the session's close frees it.
+   */
+  private readonly slotReleases = new WeakMap<Socket, () => void>();
   private readonly startedAt = Date.now();
   /** Who may open sessions; see {@link ClientAdmission}. */
   readonly admission: ClientAdmission;
@@ -304,6 +310,7 @@ export class ControlPlane {
     this.opts.metrics?.clientConnected(client);
     session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
     session.once('close', (err) => {
+      this.slotReleases.get(socket)?.();
       this.router.remove(client);
       this.opts.metrics?.clientDisconnected(client);
       this.opts.tcpPorts?.release(tcpPorts);
@@ -319,6 +326,7 @@ export class ControlPlane {
     const release = this.slots.take();
     if (release) {
       socket.once('close', release);
+      this.slotReleases.set(socket, release);
       return true;
     }
     const code = 'TUN_ERR_SESSION_CAP';
