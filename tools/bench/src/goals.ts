@@ -1,7 +1,8 @@
 // The goal verdicts at the top of the report, and the number formats the report shares.
 import type { ScaleResult } from './scale.ts';
 import { median, type Summary } from './stats.ts';
-import type { BenchSummary, Metric } from './summary.ts';
+import { pairGoal, processGoal, PAIR_GOALS, PROCESS_GOALS } from './goals-pairs.ts';
+import type { BenchSummary, Metric, Run } from './summary.ts';
 import type { SystemSpec } from './systems.ts';
 
 const KiB = 1024;
@@ -123,22 +124,30 @@ function tenThousandGoal(scale: readonly ScaleResult[]): Goal {
   };
 }
 
-/** Goal verdicts for the tunnel with one edge client. */
+/**
+ * Goal verdicts: first the encrypted tunnel against ssh -R, the plain hop against nginx and each
+ * process's CPU (issue 18), then the plain tunnel against ssh -R, balancing and scale.
+ */
 export function evaluateGoals({
   summary,
   scale,
   systems,
+  runs = [],
 }: {
   summary: BenchSummary;
   scale: readonly ScaleResult[];
   systems: readonly SystemSpec[];
+  /** Every load run, for the per-process goals (none: those goals read `not measured`). */
+  runs?: readonly Run[];
 }): Goal[] {
   const has = (name: string): boolean => systems.some((s) => s.name === name);
   return [
-    vsSshGoal(summary, has, 'small', 'reqPerSec', 1, true, 'small requests: req/s ≥ ssh -R'),
-    vsSshGoal(summary, has, 'small', 'p99Ms', 1, false, 'small requests: p99 below ssh -R'),
-    vsSshGoal(summary, has, 'download', 'mbPerSec', 2, true, '1 MiB downloads: MB/s ≥ 2× ssh -R'),
-    vsSshGoal(summary, has, 'upload', 'mbPerSec', 2, true, '10 MB uploads: MB/s ≥ 2× ssh -R'),
+    ...PAIR_GOALS.map((g) => pairGoal(summary, has, g)),
+    ...PROCESS_GOALS.map((g) => processGoal(runs, g)),
+    vsSshGoal(summary, has, 'small', 'reqPerSec', 1, true, 'ws: small requests: req/s ≥ ssh -R'),
+    vsSshGoal(summary, has, 'small', 'p99Ms', 1, false, 'ws: small requests: p99 below ssh -R'),
+    vsSshGoal(summary, has, 'download', 'mbPerSec', 2, true, 'ws: 1 MiB downloads: MB/s ≥ 2× ssh -R'),
+    vsSshGoal(summary, has, 'upload', 'mbPerSec', 2, true, 'ws: 10 MB uploads: MB/s ≥ 2× ssh -R'),
     balancingGoal(summary, has),
     memoryGoal(scale),
     tenThousandGoal(scale),

@@ -1,6 +1,6 @@
 // Report section: each process of ssh -R and of the tunnel on its own (CPU per small request,
 // per MB downloaded and uploaded, idle and peak RSS), so the device side of each system shows.
-import { clockTicksPerSecond } from './cpu.ts';
+import { clockTicksPerSecond, type TickMap } from './cpu.ts';
 import { fmt } from './goals.ts';
 import type { ProcMemory } from './measure.ts';
 import { SHAPES } from './shapes.ts';
@@ -20,14 +20,24 @@ function label(proc: string): string {
   return proc;
 }
 
-/** Median over rounds of `proc`'s CPU µs per unit in `shape` (per request for small, per MB for bodies). */
-function usPer(runs: readonly Run[], system: string, shapeName: string, proc: string): number | undefined {
+/** The process key in `ticks` named `proc` (exactly, or as `proc-<id>` as edge clients are named). */
+function procKey(ticks: TickMap, proc: string): string | undefined {
+  if (proc in ticks) return proc;
+  return Object.keys(ticks).find((k) => k.startsWith(`${proc}-`));
+}
+
+/**
+ * Median over rounds of `proc`'s CPU µs per unit in `shape` (per request for small, per MB for
+ * bodies); `proc` may name a process family (`edge-client` for `edge-client-bench-1`).
+ */
+export function processUsPer(runs: readonly Run[], system: string, shapeName: string, proc: string): number | undefined {
   const shape = SHAPES.find((s) => s.name === shapeName);
   if (!shape) return undefined;
   const values = runs
     .filter((r) => r.system === system && r.shape === shapeName)
     .map((r) => {
-      const ticks = r.cpu.tunnelTicks[proc];
+      const key = procKey(r.cpu.tunnelTicks, proc);
+      const ticks = key === undefined ? undefined : r.cpu.tunnelTicks[key];
       const units = shape.name === 'small' ? r.figures.requests : (r.figures.requests * shape.bodyBytes) / 1e6;
       return ticks === undefined || !(units > 0) ? NaN : (ticks * 1e6) / clockTicksPerSecond() / units;
     })
@@ -48,9 +58,9 @@ export function renderProcesses(runs: readonly Run[], mem: readonly ProcMemory[]
     const procs = [...new Set(runs.filter((r) => r.system === system).flatMap((r) => Object.keys(r.cpu.tunnelTicks)))];
     for (const proc of procs) {
       const cells = [
-        usPer(runs, system, 'small', proc),
-        usPer(runs, system, 'download', proc),
-        usPer(runs, system, 'upload', proc),
+        processUsPer(runs, system, 'small', proc),
+        processUsPer(runs, system, 'download', proc),
+        processUsPer(runs, system, 'upload', proc),
         memory(mem, system, proc, 'idleRssBytes'),
         memory(mem, system, proc, 'peakRssBytes'),
       ];

@@ -190,8 +190,14 @@ function renderLifecycle(lifecycle: LifecycleResult | undefined): string[] {
 /** Renders the report. */
 export function renderReport({ meta, shapes, systems, summary, scale = [], lifecycle, ha, svgName, procs }: ReportInput): string {
   const lines = renderHeader(meta);
-  lines.push('## Goals (tunnel with 1 edge client unless the goal names 2)', '', '| Goal | Figure | Verdict |', '|---|---|---|');
-  for (const g of evaluateGoals({ summary, scale, systems })) lines.push(`| ${g.goal} | ${g.figure} | **${g.verdict}** |`);
+  lines.push(
+    '## Goals (tunnel with 1 edge client unless the goal names 2; wss = the edge client dials wss://, ws = plain)',
+    '',
+    '| Goal | Figure | Verdict |',
+    '|---|---|---|',
+  );
+  for (const g of evaluateGoals({ summary, scale, systems, runs: procs?.runs }))
+    lines.push(`| ${g.goal} | ${g.figure} | **${g.verdict}** |`);
   lines.push('');
   if (procs) lines.push(...renderProcesses(procs.runs, procs.memory));
   lines.push(...renderShapes(shapes, systems, summary));
