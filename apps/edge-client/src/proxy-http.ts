@@ -1,10 +1,11 @@
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ResetCode, hostOf, type HttpRequestHead, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { pipeToSocket, pipeToStream, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { dialTarget } from './dial-target.ts';
 import { HttpWatch, type Exchange } from './http-watch.ts';
 import { upstreamErrorKind, type EdgeMetrics, type UpstreamSeries } from './metrics/edge-metrics.ts';
-import type { Upstreams } from './upstreams.ts';
+import type { UpstreamTarget, Upstreams } from './upstreams.ts';
 
 /** Settings of the upstream side. */
 export interface ProxyOptions {
@@ -50,27 +51,56 @@ const NOT_FOUND =
   `content-length: ${NO_UPSTREAM.length}\r\nconnection: close\r\n\r\n${NO_UPSTREAM}`;
 
 /**
- * Serves one HTTP stream: one public connection, carried to one connection to the matching
- * upstream. The exit server already parsed and re-headed every request, so the bytes go through
- * as they are, both ways, with half-close; nothing is parsed or copied here.
+ * The upstream for `host` when it can take another connection; otherwise answers the stream
+ * itself (404 for a host with no upstream, REFUSED at the connection limit) and returns undefined.
  */
-export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams: Upstreams, opts: ProxyOptions, log: Logger): void {
-  const host = hostOf(head.authority);
+function admitTarget(
+  stream: TunnelStream,
+  head: HttpRequestHead,
+  host: string,
+  upstreams: Upstreams,
+  opts: ProxyOptions,
+  log: Logger,
+): UpstreamTarget | undefined {
   const target = upstreams.match(host);
   if (!target) {
     stream.resume();
     stream.end(NOT_FOUND);
     opts.metrics?.error('no_upstream');
     log.info({ method: head.method, host, path: head.target, status: 404 }, 'no upstream for host');
-    return;
+    return undefined;
   }
   if (target.open >= upstreams.maxSockets) {
     // REFUSED: the exit server retries a bodiless request on another client, else answers 503.
     log.warn({ upstream: target.url.origin, open: target.open }, 'upstream connection limit reached (--max-upstream-sockets)');
     opts.metrics?.error('limit');
     stream.reset(ResetCode.REFUSED);
-    return;
+    return undefined;
   }
+  return target;
+}
+
+/** Pipes both ways once the upstream is connected; the watcher, if any, sees every byte. */
+function pipeBoth(stream: TunnelStream, socket: Socket, watch: HttpWatch | undefined): void {
+  // Pipes only now: bytes that came before the connection stay buffered in the stream.
+  if (watch) {
+    pipeToSocket(stream, socket, (chunk) => watch.request(chunk));
+    socket.on('data', (chunk: Buffer) => watch.response(chunk));
+  } else {
+    pipeToSocket(stream, socket);
+  }
+  pipeToStream(socket, stream);
+}
+
+/**
+ * Serves one HTTP stream: one public connection, carried to one connection to the matching
+ * upstream. The exit server already parsed and re-headed every request, so the bytes go through
+ * as they are, both ways, with half-close; nothing is parsed or copied here.
+ */
+export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams: Upstreams, opts: ProxyOptions, log: Logger): void {
+  const host = hostOf(head.authority);
+  const target = admitTarget(stream, head, host, upstreams, opts, log);
+  if (!target) return;
   target.open++;
   const series = opts.metrics?.upstream(target.url.origin);
   // Only looked at when someone wants the requests counted or logged.
@@ -87,14 +117,7 @@ export function proxyHttp(stream: TunnelStream, head: HttpRequestHead, upstreams
     {
       connected: () => {
         if (series) opts.metrics?.connected(series, performance.now() - dialStarted);
-        // Pipes only now: bytes that came before the connection stay buffered in the stream.
-        if (watch) {
-          pipeToSocket(stream, socket, (chunk) => watch.request(chunk));
-          socket.on('data', (chunk: Buffer) => watch.response(chunk));
-        } else {
-          pipeToSocket(stream, socket);
-        }
-        pipeToStream(socket, stream);
+        pipeBoth(stream, socket, watch);
       },
       failed: (err, reset) => {
         opts.metrics?.error(upstreamErrorKind(err.code));

@@ -107,58 +107,71 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
         return;
       }
       switch (this.state) {
-        case S.Head: {
-          // Tolerate the CRLFs some clients send between messages (RFC 9112 2.2).
-          while (off + 1 < data.length && data[off] === 0x0d && data[off + 1] === 0x0a) off += 2;
-          const end = data.indexOf(CRLFCRLF, off);
-          if (end < 0) {
-            if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
-            if (off < data.length) this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
-            return;
-          }
-          if (end - off > this.maxHeadBytes) throw this.tooLarge();
-          const head = this.parse(data.subarray(off, end));
-          const raw = data.subarray(off, end + 4);
-          if (this.events.head(head, raw) === false) {
-            this.paused = true;
-            this.held.add(data.subarray(off));
-            return;
-          }
-          off = end + 4;
-          // The head handler may have switched to raw (a 101 answer): that wins over the framing.
-          if (this.state === S.Head) this.startBody(head.framing);
-          if (this.state === S.Head) this.events.end();
+        case S.Head:
+          off = this.readHead(data, off);
           break;
-        }
-        case S.Length: {
-          const take = Math.min(this.remaining, data.length - off);
-          this.remaining -= take;
-          const piece = data.subarray(off, off + take);
-          off += take;
-          this.events.body(piece);
-          if (this.remaining === 0) {
-            this.state = S.Head;
-            this.events.end();
-          }
+        case S.Length:
+          off = this.readLength(data, off);
           break;
-        }
-        case S.Chunked: {
-          const end = this.chunked.scan(data, off);
-          const stop = end < 0 ? data.length : end;
-          const piece = data.subarray(off, stop);
-          off = stop;
-          this.events.body(piece);
-          if (end >= 0) {
-            this.state = S.Head;
-            this.events.end();
-          }
+        case S.Chunked:
+          off = this.readChunked(data, off);
           break;
-        }
         case S.Raw:
           this.events.body(off === 0 ? data : data.subarray(off));
           return;
       }
     }
+  }
+
+  /**
+   * Reads a head starting at `off`; returns where the next event starts, or `data.length` when
+   * the rest of `data` is kept (a partial head, or held bytes after a refused head).
+   */
+  private readHead(data: Buffer, off: number): number {
+    // Tolerate the CRLFs some clients send between messages (RFC 9112 2.2).
+    while (off + 1 < data.length && data[off] === 0x0d && data[off + 1] === 0x0a) off += 2;
+    const end = data.indexOf(CRLFCRLF, off);
+    if (end < 0) {
+      if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
+      if (off < data.length) this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
+      return data.length;
+    }
+    if (end - off > this.maxHeadBytes) throw this.tooLarge();
+    const head = this.parse(data.subarray(off, end));
+    const raw = data.subarray(off, end + 4);
+    if (this.events.head(head, raw) === false) {
+      this.paused = true;
+      this.held.add(data.subarray(off));
+      return data.length;
+    }
+    // The head handler may have switched to raw (a 101 answer): that wins over the framing.
+    if (this.state === S.Head) this.startBody(head.framing);
+    if (this.state === S.Head) this.events.end();
+    return end + 4;
+  }
+
+  /** Passes on the part of a content-length body that `data` holds from `off`. */
+  private readLength(data: Buffer, off: number): number {
+    const take = Math.min(this.remaining, data.length - off);
+    this.remaining -= take;
+    this.events.body(data.subarray(off, off + take));
+    if (this.remaining === 0) {
+      this.state = S.Head;
+      this.events.end();
+    }
+    return off + take;
+  }
+
+  /** Passes on the part of a chunked body that `data` holds from `off`. */
+  private readChunked(data: Buffer, off: number): number {
+    const end = this.chunked.scan(data, off);
+    const stop = end < 0 ? data.length : end;
+    this.events.body(data.subarray(off, stop));
+    if (end >= 0) {
+      this.state = S.Head;
+      this.events.end();
+    }
+    return stop;
   }
 
   /** Stops events after the current one; bytes pushed meanwhile are held. */
