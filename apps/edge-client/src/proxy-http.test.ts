@@ -31,7 +31,7 @@ function tunnel(upstreams: Upstreams): Session {
 }
 
 function head(authority: string, target = '/'): HttpRequestHead {
-  return { kind: 'http', method: 'GET', target, authority, headers: [], remoteAddress: '203.0.113.9', remotePort: 5555 };
+  return { kind: 'http', method: 'GET', target, authority, remoteAddress: '203.0.113.9', remotePort: 5555 };
 }
 
 /** Everything the stream yields until its end, or the error that ended it. */

@@ -1,5 +1,5 @@
 import type { ProxyProtocolSetting, TcpForward } from '@tunnel/config';
-import { ResetCode, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
+import { CONNECTED_REPLY, ResetCode, type Logger, type TcpOpenHead, type TunnelStream } from '@tunnel/tunnel-protocol';
 import { pipeToSocket, pipeToStream } from '@tunnel/tunnel-io';
 import { dialTarget } from './dial-target.ts';
 import type { ProxyOptions } from './proxy-http.ts';
@@ -52,7 +52,7 @@ export function proxyTcp(stream: TunnelStream, head: TcpOpenHead, forwards: TcpF
           };
           socket.write(proxy === 1 ? proxyV1(addrs) : proxyV2(addrs));
         }
-        stream.reply({ status: 200, statusMessage: '', headers: [] });
+        stream.reply(CONNECTED_REPLY);
         pipeToSocket(stream, socket);
         pipeToStream(socket, stream);
       },

@@ -101,7 +101,6 @@ export class Binder {
       method: h.method,
       target: h.target,
       authority,
-      headers: [],
       remoteAddress: core.remoteAddress,
       remotePort: core.socket.remotePort ?? 0,
     } as const;

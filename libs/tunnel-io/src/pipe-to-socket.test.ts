@@ -65,7 +65,6 @@ const head: HttpRequestHead = {
   authority: 'a',
   remoteAddress: '127.0.0.1',
   remotePort: 1,
-  headers: [],
 };
 
 function pair(): { opener: Session; accepted: Promise<TunnelStream> } {

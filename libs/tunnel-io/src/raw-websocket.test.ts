@@ -144,7 +144,6 @@ const head: HttpRequestHead = {
   authority: 'a.test',
   remoteAddress: '127.0.0.1',
   remotePort: 1,
-  headers: [],
 };
 
 /** A loopback HTTP server whose upgrades become raw-transport server sessions. */

@@ -69,7 +69,7 @@ describe('error registry', () => {
       [ResetCode.UPSTREAM_TIMEOUT, 'TUN_ERR_UPSTREAM_TIMEOUT'],
       [ResetCode.INTERNAL, 'TUN_ERR_STREAM_RESET'],
       [ResetCode.FLOW_CONTROL, 'TUN_ERR_FLOW_CONTROL'],
-      [ResetCode.HEADERS_TOO_LARGE, 'TUN_ERR_HEADERS_TOO_LARGE'],
+      [7, 'TUN_ERR_STREAM_RESET'],
       [ResetCode.NO_ROUTE, 'TUN_ERR_NO_ROUTE'],
       [999, 'TUN_ERR_STREAM_RESET'],
     ];

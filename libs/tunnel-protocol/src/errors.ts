@@ -151,8 +151,7 @@ export const ResetCode = {
   INTERNAL: 5,
   /** The peer exceeded the stream's flow-control window. */
   FLOW_CONTROL: 6,
-  /** The request head exceeded the header limit. */
-  HEADERS_TOO_LARGE: 7,
+  // 7 was HEADERS_TOO_LARGE, sent by version 1 for an oversized structured head; not reused.
   /** Nothing serves this host or port on the edge client. */
   NO_ROUTE: 8,
   /** GOAWAY: a newer process with the same client id replaced this session. */
@@ -179,8 +178,6 @@ export function resetCodeToError(reason: number): ErrorCode {
       return 'TUN_ERR_GOING_AWAY';
     case ResetCode.FLOW_CONTROL:
       return 'TUN_ERR_FLOW_CONTROL';
-    case ResetCode.HEADERS_TOO_LARGE:
-      return 'TUN_ERR_HEADERS_TOO_LARGE';
     case ResetCode.NO_ROUTE:
       return 'TUN_ERR_NO_ROUTE';
     case ResetCode.PROTOCOL:

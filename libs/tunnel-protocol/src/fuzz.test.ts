@@ -15,7 +15,6 @@ const OPEN = encodeOpenHead({
   authority: 'a.test',
   remoteAddress: '1.2.3.4',
   remotePort: 1,
-  headers: ['A', 'b'],
 });
 const FRAME_CORPUS = [
   Buffer.concat([

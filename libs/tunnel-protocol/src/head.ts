@@ -16,8 +16,6 @@ export interface HttpRequestHead {
   readonly target: string;
   /** Host the request was addressed to (`Host` header / `:authority`), lower-case, port kept. */
   readonly authority: string;
-  /** Extra fields as flat `[name, value, ...]`; the exit server sends none (the request's own headers travel in the DATA bytes). */
-  readonly headers: readonly string[];
   /** Address of the public client as seen by the exit server. */
   readonly remoteAddress: string;
   /** Port of the public client as seen by the exit server. */
@@ -41,21 +39,30 @@ export interface TcpOpenHead {
 /** What an OPEN frame carries. */
 export type OpenHead = HttpRequestHead | TcpOpenHead;
 
-/** The upstream's response head, carried back in a REPLY frame. */
+/**
+ * What a REPLY frame carries. Only TCP streams send one today, to say "connected"
+ * ({@link CONNECTED_REPLY}); HTTP responses travel as DATA bytes. Kept because every version-2
+ * peer requires a decodable head in a REPLY (see docs/PROTOCOL.md, Versioning).
+ */
 export interface ResponseHead {
   /** HTTP status code (100-999). */
   readonly status: number;
   /** Reason phrase; empty for the default one. */
   readonly statusMessage: string;
-  /** End-to-end headers as flat `[name, value, ...]`; repeats (e.g. `set-cookie`) kept. */
-  readonly headers: readonly string[];
 }
+
+/** The REPLY a TCP stream's answerer sends once its target is connected. */
+export const CONNECTED_REPLY: ResponseHead = { status: 200, statusMessage: '' };
 
 const KIND_HTTP = 1;
 const KIND_TCP = 2;
 const MAX_STRINGS = 2 * 1024;
 
-/** Encodes strings (latin1, so header bytes survive unchanged) as `u8 kind, u16 count, (u16 len, bytes)*`. */
+/**
+ * Encodes strings (latin1, so bytes survive unchanged) as `u8 kind, u16 count, (u16 len, bytes)*`.
+ * The heads end in a list of header pairs that nothing fills any more: with none, the count just
+ * stops after the fixed fields, so these are the bytes every version-2 peer expects.
+ */
 function encodeStrings(kind: number, strings: readonly string[]): Buffer {
   let size = 3;
   for (const s of strings) size += 2 + s.length;
@@ -104,10 +111,13 @@ export function encodeOpenHead(head: OpenHead): Buffer {
   if (head.kind === 'tcp') {
     return encodeStrings(KIND_TCP, [String(head.port), head.remoteAddress, String(head.remotePort), head.localAddress]);
   }
-  return encodeStrings(KIND_HTTP, [head.method, head.target, head.authority, head.remoteAddress, String(head.remotePort), ...head.headers]);
+  return encodeStrings(KIND_HTTP, [head.method, head.target, head.authority, head.remoteAddress, String(head.remotePort)]);
 }
 
-/** Decodes and validates an OPEN head; throws {@link ProtocolError} on anything malformed. */
+/**
+ * Decodes and validates an OPEN head; throws {@link ProtocolError} on anything malformed. Header
+ * pairs after the HTTP head's fixed fields (a version-2 peer may send them) are ignored.
+ */
 export function decodeOpenHead(payload: Borrowed): OpenHead {
   const { kind, strings } = decodeStrings(payload);
   if (kind === KIND_TCP) {
@@ -134,16 +144,15 @@ export function decodeOpenHead(payload: Borrowed): OpenHead {
     authority,
     remoteAddress,
     remotePort: port(remotePort, 'remote port'),
-    headers: strings.slice(5),
   };
 }
 
 /** Encodes a REPLY head. */
 export function encodeResponseHead(head: ResponseHead): Buffer {
-  return encodeStrings(KIND_HTTP, [String(head.status), head.statusMessage, ...head.headers]);
+  return encodeStrings(KIND_HTTP, [String(head.status), head.statusMessage]);
 }
 
-/** Decodes and validates a REPLY head. */
+/** Decodes and validates a REPLY head; header pairs after the fixed fields are ignored. */
 export function decodeResponseHead(payload: Borrowed): ResponseHead {
   const { kind, strings } = decodeStrings(payload);
   if (kind !== KIND_HTTP || strings.length < 2 || strings.length % 2 !== 0) {
@@ -153,5 +162,5 @@ export function decodeResponseHead(payload: Borrowed): ResponseHead {
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new ProtocolError('TUN_ERR_PROTOCOL', 'bad response status');
   }
-  return { status, statusMessage: strings[1], headers: strings.slice(2) };
+  return { status, statusMessage: strings[1] };
 }

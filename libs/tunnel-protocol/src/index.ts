@@ -18,6 +18,7 @@ export { FRAME_HEADER_BYTES, FrameFlag, FrameType, PROTOCOL_VERSION, type Frame,
 export { encodeFrame, encodeGoAway, encodeHeader, encodePing, encodeReset, encodeU32Frame, encodeWindow } from './encode.ts';
 export { checkHeader, FrameDecoder, type DecoderLimits } from './decode.ts';
 export {
+  CONNECTED_REPLY,
   decodeOpenHead,
   decodeResponseHead,
   encodeOpenHead,

@@ -138,7 +138,7 @@ function flowingStream(host: StreamHost): TunnelStream {
   return st;
 }
 
-const OK: ResponseHead = { status: 200, statusMessage: '', headers: [] };
+const OK: ResponseHead = { status: 200, statusMessage: '' };
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /** What a session or a consumer can do to a stream; each step runs one of them. */

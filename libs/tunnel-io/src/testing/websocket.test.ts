@@ -19,12 +19,11 @@ const head: HttpRequestHead = {
   authority: 'a.com',
   remoteAddress: '127.0.0.1',
   remotePort: 1,
-  headers: [],
 };
 
 function echo(s: TunnelStream): void {
   s.on('error', () => {});
-  s.reply({ status: 200, statusMessage: '', headers: [] });
+  s.reply({ status: 200, statusMessage: '' });
   s.pipe(s);
 }
 

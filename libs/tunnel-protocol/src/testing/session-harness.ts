@@ -76,12 +76,11 @@ export function httpHead(target = '/', method = 'GET'): HttpRequestHead {
     authority: 'app.example.com',
     remoteAddress: '203.0.113.5',
     remotePort: 40000,
-    headers: ['Accept', '*/*'],
   };
 }
 
 /** A 200 response head. */
-export const OK: ResponseHead = { status: 200, statusMessage: '', headers: ['Content-Type', 'application/octet-stream'] };
+export const OK: ResponseHead = { status: 200, statusMessage: '' };
 
 /** Reads the readable half to its end (not with for-await, which destroys the duplex at the end). */
 export function readAll(stream: TunnelStream): Promise<Buffer> {
