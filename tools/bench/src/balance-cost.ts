@@ -16,6 +16,7 @@ import { newToken } from '@tunnel/testing';
 import { snapshotBuilds } from './builds.ts';
 import { killAllNow, startChild, stopAll, type ChildHandle, signal } from './children.ts';
 import { clockTicksPerSecond, type ProcRef } from './cpu.ts';
+import { positiveIntFlag } from './int-flag.ts';
 import { runLoad } from './load.ts';
 import { status } from './tunnel-procs.ts';
 import { detectPeers } from './peers.ts';
@@ -70,12 +71,7 @@ interface Round {
 const SYSCALLS = ['epoll_wait', 'epoll_pwait', 'write', 'writev', 'read', 'readv', 'sendmsg', 'recvfrom'] as const;
 
 function parseArgs(argv: readonly string[]): Options {
-  const num = (flag: string, dflt: number): number => {
-    const i = argv.indexOf(flag);
-    const n = i < 0 ? dflt : Number(argv[i + 1]);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} wants a positive integer`);
-    return n;
-  };
+  const num = (flag: string, dflt: number): number => positiveIntFlag(argv, flag, dflt);
   return {
     pairs: num('--pairs', 2),
     reps: num('--reps', 4),
