@@ -112,7 +112,8 @@ describe('bodies and protocols stream through the tunnel', () => {
     const res = await fetch(`${server.publicUrl}/sse?count=5&interval=50`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader();
+    if (!res.body) throw new Error('the SSE response has no body');
+    const reader = res.body.getReader();
     const decoder = new TextDecoder();
     const arrivals: number[] = [];
     let text = '';

@@ -16,7 +16,8 @@ describe('accessLogger', () => {
 
   it('appends JSON lines to a file (directory created) and redacts secret fields', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'access-')), 'sub', 'access.log');
-    const log = accessLogger(path, { app: 'exit-server', tty: false })!;
+    const log = accessLogger(path, { app: 'exit-server', tty: false });
+    if (!log) throw new Error('accessLogger gave no logger for a path');
     log.info({ method: 'GET', status: 200, authorization: 'Bearer s3cret', headers: { cookie: 'sid=s3cret' } }, 'request');
     const lines = readFileSync(path, 'utf8')
       .trim()

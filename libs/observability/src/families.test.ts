@@ -22,10 +22,7 @@ describe('CounterFamily and HistogramFamily', () => {
     expect(sumSamples(families, 't_requests_total')).toBe(4);
     expect(families.get('t_latency_seconds')?.type).toBe('histogram');
     const buckets = Object.fromEntries(
-      families
-        .get('t_latency_seconds')!
-        .samples.filter((s) => s.name.endsWith('_bucket'))
-        .map((s) => [s.labels.le, s.value]),
+      (families.get('t_latency_seconds')?.samples ?? []).filter((s) => s.name.endsWith('_bucket')).map((s) => [s.labels.le, s.value]),
     );
     expect(buckets).toEqual({ '0.1': 2, '1': 3, '+Inf': 4 });
     expect(sumSamples(families, 't_latency_seconds_count')).toBe(4);
@@ -36,8 +33,8 @@ describe('CounterFamily and HistogramFamily', () => {
     const registry = new Registry();
     const c = new CounterFamily(registry, { name: 'b_total', help: 'b', labelNames: ['client'], maxSeries: 2 });
     for (const id of ['a', 'b', 'c', 'd']) c.series({ client: id }).value++;
-    const f = parseExposition(await registry.metrics()).get('b_total')!;
-    expect(f.samples.map((s) => [s.labels.client, s.value])).toEqual([
+    const f = parseExposition(await registry.metrics()).get('b_total');
+    expect(f?.samples.map((s) => [s.labels.client, s.value])).toEqual([
       ['a', 1],
       ['b', 1],
       ['_other', 2],
@@ -50,8 +47,8 @@ describe('CounterFamily and HistogramFamily', () => {
     c.series({ client: 'gone' }).value++;
     c.series({ client: 'kept' }).value++;
     c.drop((l) => l.client === 'gone');
-    const f = parseExposition(await registry.metrics()).get('d_total')!;
-    expect(f.samples.map((s) => s.labels.client)).toEqual(['kept']);
+    const f = parseExposition(await registry.metrics()).get('d_total');
+    expect(f?.samples.map((s) => s.labels.client)).toEqual(['kept']);
   });
 });
 
@@ -64,12 +61,12 @@ describe('parseExposition', () => {
 
   it('reads NaN in any case, as Prometheus does (prom-client writes `Nan`)', () => {
     for (const text of ['NaN', 'Nan', 'nan']) {
-      expect(parseExposition(`# TYPE x gauge\nx ${text}\n`).get('x')!.samples[0].value).toBeNaN();
+      expect(parseExposition(`# TYPE x gauge\nx ${text}\n`).get('x')?.samples[0].value).toBeNaN();
     }
   });
 
   it('reads escaped label values', () => {
-    const f = parseExposition('# TYPE x gauge\nx{a="q\\"t",b="x\\\\y"} 2\n').get('x')!;
-    expect(f.samples[0]).toEqual({ name: 'x', labels: { a: 'q"t', b: 'x\\y' }, value: 2 });
+    const f = parseExposition('# TYPE x gauge\nx{a="q\\"t",b="x\\\\y"} 2\n').get('x');
+    expect(f?.samples[0]).toEqual({ name: 'x', labels: { a: 'q"t', b: 'x\\y' }, value: 2 });
   });
 });
