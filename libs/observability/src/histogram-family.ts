@@ -25,6 +25,12 @@ export function observe(cell: HistogramCell, bounds: readonly number[], value: n
   cell.count++;
 }
 
+/** Settings of a {@link HistogramFamily}. */
+export interface HistogramOptions<L extends string> extends FamilyOptions<L> {
+  /** Bucket upper bounds, ascending, in the metric's unit. */
+  readonly buckets: readonly number[];
+}
+
 /**
  * A Prometheus histogram whose series are plain cells: resolve `family.series(labels)` once,
  * then `family.observe(cell, v)` per event; buckets are made cumulative only at scrape time.
@@ -32,13 +38,7 @@ export function observe(cell: HistogramCell, bounds: readonly number[], value: n
 export class HistogramFamily<L extends string> {
   private readonly map: SeriesMap<L, HistogramCell>;
 
-  constructor(
-    registry: Registry,
-    opts: FamilyOptions<L> & {
-      /** Bucket upper bounds, ascending, in the metric's unit. */
-      readonly buckets: readonly number[];
-    },
-  ) {
+  constructor(registry: Registry, opts: HistogramOptions<L>) {
     const bounds = opts.buckets;
     this.bounds = bounds;
     this.map = new SeriesMap<L, HistogramCell>(opts.labelNames, opts.maxSeries ?? 10_000, () => ({

@@ -5,6 +5,6 @@ export * from './metrics-server.ts';
 export * from './exposition.ts';
 export * from './request-id.ts';
 export * from './access-log.ts';
-export { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+export { Registry, collectDefaultMetrics } from 'prom-client';
 export * from './registered.ts';
 export * from './promql-names.ts';

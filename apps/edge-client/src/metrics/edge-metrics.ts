@@ -1,12 +1,15 @@
 import {
   CounterFamily,
-  Gauge,
   HistogramFamily,
   LATENCY_BUCKETS,
   Registry,
   collectDefaultMetrics,
+  registerCollectedMetrics,
+  type CollectedMetric,
   type CounterCell,
+  type FamilyOptions,
   type HistogramCell,
+  type HistogramOptions,
 } from '@tunnel/observability';
 
 /** Kinds of upstream failure, the `kind` label of `tunnel_edge_upstream_errors_total` (bounded). */
@@ -34,6 +37,84 @@ export interface UpstreamSeries {
   readonly firstByte: HistogramCell;
 }
 
+/** The live state the gauges read at scrape time. */
+export interface EdgeState {
+  /** At least one session serves. */
+  readonly connected: boolean;
+  /** Sessions open (one per exit server attached), count. */
+  readonly sessions: number;
+  /** Tunnel streams open, count. */
+  readonly streams: number;
+}
+
+/** `tunnel_edge_upstream_requests_total`: the counter {@link EdgeMetrics.exchange} updates. */
+const REQUESTS: FamilyOptions<'upstream' | 'code_class'> = {
+  name: 'tunnel_edge_upstream_requests_total',
+  help: 'HTTP requests passed to an upstream, by upstream and status class (none = no response).',
+  labelNames: ['upstream', 'code_class'],
+};
+
+/** `tunnel_edge_upstream_latency_seconds`, by phase. */
+const LATENCY: HistogramOptions<'upstream' | 'phase'> = {
+  name: 'tunnel_edge_upstream_latency_seconds',
+  help: 'Upstream latency in seconds: phase=connect to open a connection, phase=first_byte from a request head to its response head.',
+  labelNames: ['upstream', 'phase'],
+  buckets: LATENCY_BUCKETS,
+};
+
+/** `tunnel_edge_upstream_errors_total`, by {@link UpstreamErrorKind}. */
+const ERRORS: FamilyOptions<'kind'> = {
+  name: 'tunnel_edge_upstream_errors_total',
+  help: 'Upstream failures, by kind.',
+  labelNames: ['kind'],
+  maxSeries: 20,
+};
+
+/** `tunnel_edge_tcp_connections_total`, by public port. */
+const TCP_CONNECTIONS: FamilyOptions<'port'> = {
+  name: 'tunnel_edge_tcp_connections_total',
+  help: 'TCP connections forwarded, by public port.',
+  labelNames: ['port'],
+};
+
+/** `tunnel_edge_sessions_total`: one series. */
+const SESSIONS: FamilyOptions<never> = {
+  name: 'tunnel_edge_sessions_total',
+  help: 'Sessions established with an exit server.',
+  labelNames: [],
+};
+
+/** `tunnel_edge_reconnects_total`: one series. */
+const RECONNECTS: FamilyOptions<never> = {
+  name: 'tunnel_edge_reconnects_total',
+  help: 'Reconnect attempts after a failed dial or a lost session.',
+  labelNames: [],
+};
+
+/** The gauges read from the client's state at scrape time. */
+function stateGauges(state: () => EdgeState): CollectedMetric[] {
+  return [
+    {
+      name: 'tunnel_edge_connected',
+      help: '1 while at least one session with an exit server is up, else 0.',
+      type: 'gauge',
+      samples: () => [{ labels: {}, value: state().connected ? 1 : 0 }],
+    },
+    {
+      name: 'tunnel_edge_sessions_open',
+      help: 'Sessions open now, one per exit server this client is attached to.',
+      type: 'gauge',
+      samples: () => [{ labels: {}, value: state().sessions }],
+    },
+    {
+      name: 'tunnel_edge_streams_in_flight',
+      help: 'Tunnel streams open now on this client.',
+      type: 'gauge',
+      samples: () => [{ labels: {}, value: state().streams }],
+    },
+  ];
+}
+
 /**
  * The edge client's Prometheus metrics: upstream latency, requests and errors by kind, its
  * sessions and reconnects. Labels are bounded by configuration: `upstream` is a configured
@@ -54,70 +135,21 @@ export class EdgeMetrics {
 
   constructor(
     /** Reads the live state at scrape time: connected, sessions open (one per exit server attached) and streams open. */
-    state: () => { connected: boolean; sessions: number; streams: number },
+    state: () => EdgeState,
     /** Also export Node's process metrics; once per process. */
     processMetrics = false,
   ) {
     const registry = this.registry;
     if (processMetrics) collectDefaultMetrics({ register: registry });
-    this.requests = new CounterFamily(registry, {
-      name: 'tunnel_edge_upstream_requests_total',
-      help: 'HTTP requests passed to an upstream, by upstream and status class (none = no response).',
-      labelNames: ['upstream', 'code_class'],
-    });
-    this.latency = new HistogramFamily(registry, {
-      name: 'tunnel_edge_upstream_latency_seconds',
-      help: 'Upstream latency in seconds: phase=connect to open a connection, phase=first_byte from a request head to its response head.',
-      labelNames: ['upstream', 'phase'],
-      buckets: LATENCY_BUCKETS,
-    });
-    this.errors = new CounterFamily(registry, {
-      name: 'tunnel_edge_upstream_errors_total',
-      help: 'Upstream failures, by kind.',
-      labelNames: ['kind'],
-      maxSeries: 20,
-    });
+    this.requests = new CounterFamily(registry, REQUESTS);
+    this.latency = new HistogramFamily(registry, LATENCY);
+    this.errors = new CounterFamily(registry, ERRORS);
     // Every kind from the start, at 0: a rate() over a series that appears only at the first error misses it.
     for (const kind of UPSTREAM_ERROR_KINDS) this.errors.series({ kind });
-    this.tcp = new CounterFamily(registry, {
-      name: 'tunnel_edge_tcp_connections_total',
-      help: 'TCP connections forwarded, by public port.',
-      labelNames: ['port'],
-    });
-    this.sessions = new CounterFamily(registry, {
-      name: 'tunnel_edge_sessions_total',
-      help: 'Sessions established with an exit server.',
-      labelNames: [],
-    }).series({});
-    this.reconnects = new CounterFamily(registry, {
-      name: 'tunnel_edge_reconnects_total',
-      help: 'Reconnect attempts after a failed dial or a lost session.',
-      labelNames: [],
-    }).series({});
-    new Gauge({
-      name: 'tunnel_edge_connected',
-      help: '1 while at least one session with an exit server is up, else 0.',
-      registers: [registry],
-      collect() {
-        this.set(state().connected ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'tunnel_edge_sessions_open',
-      help: 'Sessions open now, one per exit server this client is attached to.',
-      registers: [registry],
-      collect() {
-        this.set(state().sessions);
-      },
-    });
-    new Gauge({
-      name: 'tunnel_edge_streams_in_flight',
-      help: 'Tunnel streams open now on this client.',
-      registers: [registry],
-      collect() {
-        this.set(state().streams);
-      },
-    });
+    this.tcp = new CounterFamily(registry, TCP_CONNECTIONS);
+    this.sessions = new CounterFamily(registry, SESSIONS).series({});
+    this.reconnects = new CounterFamily(registry, RECONNECTS).series({});
+    registerCollectedMetrics(registry, stateGauges(state));
   }
 
   /** The series of `upstream` (a configured origin); resolve once per stream. */

@@ -1,14 +1,16 @@
 import {
   CounterFamily,
-  Gauge,
   HistogramFamily,
   LATENCY_BUCKETS,
   OTHER,
   Registry,
   collectDefaultMetrics,
-  registerCollected,
+  registerCollectedMetrics,
+  type CollectedMetric,
   type CounterCell,
+  type FamilyOptions,
   type HistogramCell,
+  type HistogramOptions,
 } from '@tunnel/observability';
 import { wildcardCovers } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from '../client-conn.ts';
@@ -27,6 +29,82 @@ const RATE_WINDOW_S = 300;
 
 /** Most auth-failure reasons exported as series (count): the reasons are error codes, far fewer. */
 const MAX_AUTH_FAILURE_REASONS = 100;
+
+/** `tunnel_http_requests_total`: the counter {@link ExitMetrics.requestDone} updates. */
+const REQUESTS: FamilyOptions<'host' | 'client' | 'code_class'> = {
+  name: 'tunnel_http_requests_total',
+  help: 'Public HTTP requests answered, by host (declared by a connected client, else _other), client and status class.',
+  labelNames: ['host', 'client', 'code_class'],
+};
+
+/** `tunnel_http_request_duration_seconds`, by phase. */
+const DURATION: HistogramOptions<'host' | 'phase'> = {
+  name: 'tunnel_http_request_duration_seconds',
+  help: 'Public HTTP request duration in seconds, from the request head to the response head (phase=first_byte) and to the end of the response (phase=complete).',
+  labelNames: ['host', 'phase'],
+  buckets: LATENCY_BUCKETS,
+};
+
+/** `tunnel_tcp_connections_total`, by public port. */
+const TCP_CONNECTIONS: FamilyOptions<'port'> = {
+  name: 'tunnel_tcp_connections_total',
+  help: 'Public TCP connections carried, by public port.',
+  labelNames: ['port'],
+};
+
+/** `tunnel_auth_failures_total`, by error code. */
+const AUTH_FAILURES: FamilyOptions<'reason'> = {
+  name: 'tunnel_auth_failures_total',
+  help: 'Refused edge-client handshakes and admin requests, by error code.',
+  labelNames: ['reason'],
+  maxSeries: MAX_AUTH_FAILURE_REASONS,
+};
+
+/** `tunnel_client_reconnects_total`: one series. */
+const RECONNECTS: FamilyOptions<never> = {
+  name: 'tunnel_client_reconnects_total',
+  help: 'Sessions opened by a client id that had been connected to this server before.',
+  labelNames: [],
+};
+
+/** The gauges read from the connected clients at scrape time. */
+function clientGauges(clients: () => ReadonlySet<ClientConn>, instanceId: string): CollectedMetric[] {
+  return [
+    {
+      name: 'tunnel_clients_connected',
+      help: 'Edge clients connected now.',
+      type: 'gauge',
+      samples: () => [{ labels: {}, value: clients().size }],
+    },
+    {
+      name: 'tunnel_client_sessions',
+      help: 'Edge-client sessions held by this exit server instance.',
+      type: 'gauge',
+      samples: () => [{ labels: { instance: instanceId }, value: clients().size }],
+    },
+    {
+      name: 'tunnel_streams_in_flight',
+      help: 'Tunnel streams open now (public connections and TCP connections being carried).',
+      type: 'gauge',
+      samples: () => {
+        let n = 0;
+        for (const c of clients()) n += c.session.activeStreams;
+        return [{ labels: {}, value: n }];
+      },
+    },
+    {
+      name: 'tunnel_ping_rtt_seconds',
+      help: 'Last keep-alive round trip to each connected client, in seconds.',
+      type: 'gauge',
+      samples: () => {
+        // One series per client id: of two sessions with one id, the later one's value.
+        const byClient = new Map<string, number>();
+        for (const c of clients()) if (c.session.rttMs !== undefined) byClient.set(c.hello.clientId, c.session.rttMs / 1000);
+        return [...byClient].map(([client, value]) => ({ labels: { client }, value }));
+      },
+    },
+  ];
+}
 
 /** The counters one request updates, resolved once per (host label, client) and kept on its binding. */
 export interface RequestSeries {
@@ -74,87 +152,30 @@ export class ExitMetrics {
   ) {
     const registry = this.registry;
     if (processMetrics) collectDefaultMetrics({ register: registry });
-    this.requests = new CounterFamily(registry, {
-      name: 'tunnel_http_requests_total',
-      help: 'Public HTTP requests answered, by host (declared by a connected client, else _other), client and status class.',
-      labelNames: ['host', 'client', 'code_class'],
-    });
-    this.duration = new HistogramFamily(registry, {
-      name: 'tunnel_http_request_duration_seconds',
-      help: 'Public HTTP request duration in seconds, from the request head to the response head (phase=first_byte) and to the end of the response (phase=complete).',
-      labelNames: ['host', 'phase'],
-      buckets: LATENCY_BUCKETS,
-    });
-    this.tcp = new CounterFamily(registry, {
-      name: 'tunnel_tcp_connections_total',
-      help: 'Public TCP connections carried, by public port.',
-      labelNames: ['port'],
-    });
-    this.authFailures = new CounterFamily(registry, {
-      name: 'tunnel_auth_failures_total',
-      help: 'Refused edge-client handshakes and admin requests, by error code.',
-      labelNames: ['reason'],
-      maxSeries: MAX_AUTH_FAILURE_REASONS,
-    });
-    this.reconnects = new CounterFamily(registry, {
-      name: 'tunnel_client_reconnects_total',
-      help: 'Sessions opened by a client id that had been connected to this server before.',
-      labelNames: [],
-    }).series({});
-    const clients = () => router.clients;
-    new Gauge({
-      name: 'tunnel_clients_connected',
-      help: 'Edge clients connected now.',
-      registers: [registry],
-      collect() {
-        this.set(clients().size);
+    this.requests = new CounterFamily(registry, REQUESTS);
+    this.duration = new HistogramFamily(registry, DURATION);
+    this.tcp = new CounterFamily(registry, TCP_CONNECTIONS);
+    this.authFailures = new CounterFamily(registry, AUTH_FAILURES);
+    this.reconnects = new CounterFamily(registry, RECONNECTS).series({});
+    registerCollectedMetrics(registry, [
+      ...clientGauges(() => router.clients, instanceId),
+      {
+        name: 'tunnel_bytes_total',
+        help: 'Bytes on the tunnel connections: direction=in from edge clients, out to them (framing included).',
+        type: 'counter',
+        samples: () => [
+          { labels: { direction: 'in' }, value: this.tunnelBytes('in') },
+          { labels: { direction: 'out' }, value: this.tunnelBytes('out') },
+        ],
       },
-    });
-    new Gauge({
-      name: 'tunnel_client_sessions',
-      help: 'Edge-client sessions held by this exit server instance.',
-      labelNames: ['instance'],
-      registers: [registry],
-      collect() {
-        this.set({ instance: instanceId }, clients().size);
-      },
-    });
-    new Gauge({
-      name: 'tunnel_streams_in_flight',
-      help: 'Tunnel streams open now (public connections and TCP connections being carried).',
-      registers: [registry],
-      collect() {
-        let n = 0;
-        for (const c of clients()) n += c.session.activeStreams;
-        this.set(n);
-      },
-    });
-    new Gauge({
-      name: 'tunnel_ping_rtt_seconds',
-      help: 'Last keep-alive round trip to each connected client, in seconds.',
-      labelNames: ['client'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const c of clients()) if (c.session.rttMs !== undefined) this.set({ client: c.hello.clientId }, c.session.rttMs / 1000);
-      },
-    });
-    // A counter read at scrape time: closed sessions' totals plus the open sessions' own.
-    const bytes = (direction: 'in' | 'out') => {
-      let n = direction === 'in' ? this.closedBytesIn : this.closedBytesOut;
-      for (const c of clients()) n += direction === 'in' ? c.session.bytesIn : c.session.bytesOut;
-      return n;
-    };
-    registerCollected(
-      registry,
-      'tunnel_bytes_total',
-      'Bytes on the tunnel connections: direction=in from edge clients, out to them (framing included).',
-      'counter',
-      () => [
-        { labels: { direction: 'in' }, value: bytes('in') },
-        { labels: { direction: 'out' }, value: bytes('out') },
-      ],
-    );
+    ]);
+  }
+
+  /** Tunnel bytes one way, a counter read at scrape time: closed sessions' totals plus the open sessions' own. */
+  private tunnelBytes(direction: 'in' | 'out'): number {
+    let n = direction === 'in' ? this.closedBytesIn : this.closedBytesOut;
+    for (const c of this.router.clients) n += direction === 'in' ? c.session.bytesIn : c.session.bytesOut;
+    return n;
   }
 
   /** Prometheus text of every metric. */
