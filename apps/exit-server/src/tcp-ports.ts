@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortRange } from '@tunnel/config';
 import { SINK_SOCKET_HIGH_WATER_MARK, readAcceptedIntoPool, type ReadBufferPool } from '@tunnel/tunnel-io';
-import { stripV4Mapped, type Logger } from '@tunnel/tunnel-protocol';
+import { stripV4Mapped, type Logger, type TunnelStream } from '@tunnel/tunnel-protocol';
+import type { ClientConn } from './client-conn.ts';
 import type { ConnectionCaps } from './connection-caps.ts';
-import { bridge } from './tcp-bridge.ts';
+import { bridge, type BridgeResult } from './tcp-bridge.ts';
 import type { Router } from './router.ts';
 
 /** Counters of one public TCP port, for /status and logs. */
@@ -198,69 +199,85 @@ export class TcpPorts {
 
   private accept(l: Listener, accepted: Socket): void {
     const stats = l.stats;
-    const release = this.opts.caps?.admit(stripV4Mapped(accepted.remoteAddress ?? '')) ?? (() => {});
-    if (typeof release !== 'function') {
-      this.log.warn(
-        { port: stats.port, remote: accepted.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: release },
-        'TCP connection refused: connection cap reached',
-      );
-      accepted.destroy();
-      return;
-    }
+    const release = this.admit(stats.port, accepted);
+    if (!release) return;
     accepted.once('close', release);
     const socket = readAcceptedIntoPool(accepted, this.opts.readPool);
     socket.once('close', release);
     const remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
     const remotePort = socket.remotePort ?? 0;
-    const client = this.router.pickTcp(stats.port);
-    if (!client) {
-      stats.noRoute++;
-      this.log.info({ port: stats.port, remote: `${remoteAddress}:${remotePort}` }, 'TCP connection refused: no client serves this port');
-      socket.destroy();
-      return;
-    }
-    let stream;
-    try {
-      stream = client.session.openStream({
-        kind: 'tcp',
-        port: stats.port,
-        remoteAddress,
-        remotePort,
-        localAddress: stripV4Mapped(socket.localAddress ?? ''),
-      });
-    } catch {
-      stats.noRoute++;
-      socket.destroy();
-      return;
-    }
+    const routed = this.route(stats, socket, remoteAddress, remotePort);
+    if (!routed) return;
+    const { client, stream } = routed;
     client.requestsServed++;
     client.inFlight++;
     stats.connections++;
     if (l.counter) l.counter.value++;
     stats.active++;
-    l.sockets.set(socket, { remote: `${remoteAddress}:${remotePort}`, client: client.hello.clientId, since: new Date().toISOString() });
-    bridge(socket, stream, this.opts.idleTimeoutMs ?? 0, (r) => {
-      l.sockets.delete(socket);
-      client.inFlight--;
-      stats.active--;
-      stats.bytesIn += r.bytesIn;
-      stats.bytesOut += r.bytesOut;
-      stats.totalDurationMs += r.durationMs;
-      stats.maxDurationMs = Math.max(stats.maxDurationMs, r.durationMs);
-      if (r.reset) stats.resets++;
-      this.log.info(
-        {
-          port: stats.port,
-          remote: `${remoteAddress}:${remotePort}`,
-          client: client.hello.clientId,
-          bytesIn: r.bytesIn,
-          bytesOut: r.bytesOut,
-          ms: r.durationMs,
-          reset: r.reset,
-          ...(r.idle ? { code: 'TUN_ERR_PUBLIC_TIMEOUT', why: '--tcp-idle-timeout' } : {}),
-        },
-        'tcp connection',
-      );
-    });
+    const remote = `${remoteAddress}:${remotePort}`;
+    l.sockets.set(socket, { remote, client: client.hello.clientId, since: new Date().toISOString() });
+    bridge(socket, stream, this.opts.idleTimeoutMs ?? 0, (r) => this.carried(l, socket, client, remote, r));
+  }
+
+  /** Admits a connection under the caps (its release, to call once on close), or refuses and closes it. */
+  private admit(port: number, accepted: Socket): (() => void) | undefined {
+    const release = this.opts.caps?.admit(stripV4Mapped(accepted.remoteAddress ?? '')) ?? (() => {});
+    if (typeof release === 'function') return release;
+    this.log.warn(
+      { port, remote: accepted.remoteAddress, code: 'TUN_ERR_TOO_MANY_CONNECTIONS', cap: release },
+      'TCP connection refused: connection cap reached',
+    );
+    accepted.destroy();
+    return undefined;
+  }
+
+  /** Opens a stream to a client serving the port, or counts the connection as unrouted and closes it. */
+  private route(
+    stats: TcpPortStats,
+    socket: Socket,
+    remoteAddress: string,
+    remotePort: number,
+  ): { client: ClientConn; stream: TunnelStream } | undefined {
+    const client = this.router.pickTcp(stats.port);
+    if (!client) {
+      stats.noRoute++;
+      this.log.info({ port: stats.port, remote: `${remoteAddress}:${remotePort}` }, 'TCP connection refused: no client serves this port');
+      socket.destroy();
+      return undefined;
+    }
+    try {
+      const localAddress = stripV4Mapped(socket.localAddress ?? '');
+      return { client, stream: client.session.openStream({ kind: 'tcp', port: stats.port, remoteAddress, remotePort, localAddress }) };
+    } catch {
+      stats.noRoute++;
+      socket.destroy();
+      return undefined;
+    }
+  }
+
+  /** A carried connection ended: its port's counters, and one log line. */
+  private carried(l: Listener, socket: Socket, client: ClientConn, remote: string, r: BridgeResult): void {
+    const stats = l.stats;
+    l.sockets.delete(socket);
+    client.inFlight--;
+    stats.active--;
+    stats.bytesIn += r.bytesIn;
+    stats.bytesOut += r.bytesOut;
+    stats.totalDurationMs += r.durationMs;
+    stats.maxDurationMs = Math.max(stats.maxDurationMs, r.durationMs);
+    if (r.reset) stats.resets++;
+    this.log.info(
+      {
+        port: stats.port,
+        remote,
+        client: client.hello.clientId,
+        bytesIn: r.bytesIn,
+        bytesOut: r.bytesOut,
+        ms: r.durationMs,
+        reset: r.reset,
+        ...(r.idle ? { code: 'TUN_ERR_PUBLIC_TIMEOUT', why: '--tcp-idle-timeout' } : {}),
+      },
+      'tcp connection',
+    );
   }
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkAdmin } from '../admin-auth.ts';
 import type { RatePoint } from '../metrics/rate-window.ts';
 import { APP_JS, loginPage, statusPage } from './ui-page.ts';
-import { UI_COOKIE, UiSessions, cookieValue } from './ui-sessions.ts';
+import { UI_COOKIE, UI_SESSION_TTL_MS, UiSessions, cookieValue } from './ui-sessions.ts';
 
 /** What the status page shows, sent on each update. */
 export interface UiState {
@@ -54,6 +54,76 @@ function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
+/** An HTML page, never cached or framed, under {@link CSP}. */
+function sendHtml(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', CSP)
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .send(body);
+}
+
+/** The `set-cookie` value of a login session (`maxAgeS` 0 with an empty value: the logout). */
+function sessionCookie(value: string, maxAgeS: number, secure: boolean): string {
+  return `${UI_COOKIE}=${value}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+}
+
+/** `POST /ui/login`: the admin token from the form buys a session cookie; anything else the login page again, saying why. */
+function logIn(req: FastifyRequest, reply: FastifyReply, opts: UiOptions, sessions: UiSessions): FastifyReply {
+  if (!sameOrigin(req)) {
+    opts.onRefused('TUN_ERR_UI_CROSS_SITE');
+    return sendHtml(reply, 403, loginPage('TUN_ERR_UI_CROSS_SITE: log in from this page, not from another site'));
+  }
+  const token = (req.body as Record<string, unknown> | undefined)?.token;
+  const outcome = checkAdmin(typeof token === 'string' ? `Bearer ${token}` : undefined, opts.adminToken());
+  if (outcome.state === 'disabled') {
+    opts.onRefused('TUN_ERR_ADMIN_DISABLED');
+    return sendHtml(reply, 403, loginPage('TUN_ERR_ADMIN_DISABLED: this exit server has no admin token'));
+  }
+  if (outcome.state === 'refused') {
+    opts.onRefused('TUN_ERR_ADMIN_AUTH');
+    return sendHtml(reply, 401, loginPage('TUN_ERR_ADMIN_AUTH: that is not the admin token'));
+  }
+  return reply
+    .code(303)
+    .header('set-cookie', sessionCookie(sessions.create(), UI_SESSION_TTL_MS / 1000, opts.secure))
+    .header('location', '/ui')
+    .send();
+}
+
+/** `POST /ui/logout`: forgets the session and clears its cookie. */
+function logOut(req: FastifyRequest, reply: FastifyReply, opts: UiOptions, sessions: UiSessions): FastifyReply {
+  if (!sameOrigin(req)) return sendHtml(reply, 403, loginPage('TUN_ERR_UI_CROSS_SITE: log out from this page'));
+  sessions.drop(cookieValue(req.headers.cookie, UI_COOKIE));
+  return reply
+    .code(303)
+    .header('set-cookie', sessionCookie('', 0, opts.secure))
+    .header('location', '/ui')
+    .send();
+}
+
+/** `GET /ui/events` once admitted: takes the response over and sends the state now and every update interval until it closes. */
+function streamState(reply: FastifyReply, opts: UiOptions, streams: Set<ServerResponse>): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const send = () => res.write(`event: state\ndata: ${JSON.stringify(opts.state())}\n\n`);
+  send();
+  const timer = setInterval(send, opts.updateIntervalMs ?? 1000);
+  streams.add(res);
+  res.on('close', () => {
+    clearInterval(timer);
+    streams.delete(res);
+  });
+}
+
 /**
  * The live status page on the control port: `GET /ui` (the login form, or the page once logged
  * in), `POST /ui/login` (the admin token in a form body; answers with an HttpOnly,
@@ -64,16 +134,6 @@ export function registerUi(app: FastifyInstance, opts: UiOptions): void {
   const sessions = new UiSessions();
   const streams = new Set<ServerResponse>();
   const loggedIn = (req: FastifyRequest) => opts.adminToken() !== undefined && sessions.valid(cookieValue(req.headers.cookie, UI_COOKIE));
-  const cookie = (value: string, maxAgeS: number) =>
-    `${UI_COOKIE}=${value}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${opts.secure ? '; Secure' : ''}`;
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', CSP)
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .send(body);
 
   app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -83,60 +143,16 @@ export function registerUi(app: FastifyInstance, opts: UiOptions): void {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       },
     );
-
-    scope.get('/ui', async (req, reply) => (loggedIn(req) ? html(reply, 200, statusPage(opts.instanceId)) : html(reply, 200, loginPage())));
-
-    scope.post('/ui/login', async (req, reply) => {
-      if (!sameOrigin(req)) {
-        opts.onRefused('TUN_ERR_UI_CROSS_SITE');
-        return html(reply, 403, loginPage('TUN_ERR_UI_CROSS_SITE: log in from this page, not from another site'));
-      }
-      const token = (req.body as Record<string, unknown> | undefined)?.token;
-      const outcome = checkAdmin(typeof token === 'string' ? `Bearer ${token}` : undefined, opts.adminToken());
-      if (outcome.state === 'disabled') {
-        opts.onRefused('TUN_ERR_ADMIN_DISABLED');
-        return html(reply, 403, loginPage('TUN_ERR_ADMIN_DISABLED: this exit server has no admin token'));
-      }
-      if (outcome.state === 'refused') {
-        opts.onRefused('TUN_ERR_ADMIN_AUTH');
-        return html(reply, 401, loginPage('TUN_ERR_ADMIN_AUTH: that is not the admin token'));
-      }
-      return reply
-        .code(303)
-        .header('set-cookie', cookie(sessions.create(), 12 * 3600))
-        .header('location', '/ui')
-        .send();
-    });
-
-    scope.post('/ui/logout', async (req, reply) => {
-      if (!sameOrigin(req)) return html(reply, 403, loginPage('TUN_ERR_UI_CROSS_SITE: log out from this page'));
-      sessions.drop(cookieValue(req.headers.cookie, UI_COOKIE));
-      return reply.code(303).header('set-cookie', cookie('', 0)).header('location', '/ui').send();
-    });
-
+    scope.get('/ui', async (req, reply) => sendHtml(reply, 200, loggedIn(req) ? statusPage(opts.instanceId) : loginPage()));
+    scope.post('/ui/login', async (req, reply) => logIn(req, reply, opts, sessions));
+    scope.post('/ui/logout', async (req, reply) => logOut(req, reply, opts, sessions));
     scope.get('/ui/app.js', async (_req, reply) =>
       reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-store').send(APP_JS),
     );
-
     scope.get('/ui/events', async (req, reply) => {
       if (!loggedIn(req)) return reply.code(401).send({ error: 'TUN_ERR_ADMIN_AUTH', message: 'log in at /ui first' });
       if (streams.size >= MAX_UI_STREAMS) return reply.code(503).send({ error: 'too many status pages open' });
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const send = () => res.write(`event: state\ndata: ${JSON.stringify(opts.state())}\n\n`);
-      send();
-      const timer = setInterval(send, opts.updateIntervalMs ?? 1000);
-      streams.add(res);
-      res.on('close', () => {
-        clearInterval(timer);
-        streams.delete(res);
-      });
+      streamState(reply, opts, streams);
     });
   });
 
