@@ -20,6 +20,9 @@ export type DialResult =
    */
   | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly body: string; readonly retryAfterS?: number };
 
+/** A {@link DialResult} of a server that answered without upgrading. */
+export type DialRefusal = Extract<DialResult, { kind: 'refused' }>;
+
 /** Settings of {@link dial}. */
 export interface DialOptions {
   /** Extra request headers (authorization, hello). */

@@ -4,27 +4,25 @@ import { readFileSync } from 'node:fs';
 import { HA_CONNECTIONS_MAX, type EdgeClientConfig } from '@tunnel/config';
 import {
   Backoff,
-  DEFAULT_LIMITS,
   HELLO_HEADER,
-  PEERS_CAPABILITY,
-  PROTOCOL_VERSION,
   ResetCode,
   resetCodeToError,
-  Session,
   TUNNEL_PATH,
   WELCOME_HEADER,
   bearer,
   decodeWelcome,
-  encodeHello,
   type Logger,
+  type Session,
   type TunnelStream,
   type Welcome,
 } from '@tunnel/tunnel-protocol';
-import { rawWebSocketTransport, readIntoPool, readPoolFor, type ReadBufferPool, systemClock } from '@tunnel/tunnel-io';
+import { readPoolFor, type ReadBufferPool } from '@tunnel/tunnel-io';
 import { EdgeMetrics } from './metrics/edge-metrics.ts';
-import { dial, type DialOptions, type Dialing } from './dial.ts';
+import { dial, type DialOptions, type DialRefusal, type DialResult, type Dialing } from './dial.ts';
+import { logRefusal } from './refusal-log.ts';
+import { clientHello } from './client-hello.ts';
+import { openClientSession } from './client-session.ts';
 import { Coverage } from './ha/coverage.ts';
-import { PROCESS_NONCE } from './process-nonce.ts';
 import { retryAfterDelayMs } from './retry-after.ts';
 import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
@@ -157,19 +155,14 @@ export class EdgeClient {
     if (this.links.size === 0) this.setState('connecting');
     const url = new URL(this.config.url);
     url.pathname = url.pathname.replace(/\/$/, '') + TUNNEL_PATH;
-    const hello = encodeHello({
-      version: PROTOCOL_VERSION,
+    const hello = clientHello({
       clientId: this.clientId,
       hostnames: this.upstreams.declaredHostnames,
       tcpPorts: this.tcp.ports,
-      // Without an HTTP upstream the server must not route HTTP here.
-      capabilities: [...(this.upstreams.all.length > 0 ? ['http', 'upgrade', 'tcp'] : ['tcp']), PEERS_CAPABILITY],
-      // Left out at 1: servers older than the field refuse unknown hello fields.
-      ...(this.config.weight !== 1 ? { weight: this.config.weight } : {}),
-      nonce: PROCESS_NONCE,
+      servesHttp: this.upstreams.all.length > 0,
+      weight: this.config.weight,
     });
-    const log = this.log;
-    log.info(
+    this.log.info(
       { url: url.origin, attempt: this.backoff.attempts, attached: this.coverage.attached.length, wanted: this.coverage.target },
       'connecting to exit server',
     );
@@ -182,66 +175,53 @@ export class EdgeClient {
     dialing.result.then(
       (res) => {
         if (this.dialing === dialing) this.dialing = undefined;
-        if (res.kind === 'refused') {
-          if (res.status === 401) {
-            log.error(
-              { status: res.status, code: res.code },
-              'exit server refused the token (TUN_ERR_AUTH): check --token-env/--token-file on both ends; retrying with backoff in case the secret is being rotated',
-            );
-          } else if (res.code === 'TUN_ERR_DUPLICATE_SESSION') {
-            // Dialing through a load balancer can land on a server this process already serves.
-            log.info({ status: res.status, code: res.code }, 'already attached to this exit server: dialing again');
-          } else {
-            log.error({ status: res.status, code: res.code, message: res.body.trim().slice(0, 300) }, 'exit server refused the connection');
-          }
-          this.emit('refused', { status: res.status, code: res.code });
-          this.scheduleDial(retryAfterDelayMs(res.status, res.retryAfterS, this.config.reconnectMax));
-          return;
-        }
-        let welcome: Welcome;
-        try {
-          welcome = decodeWelcome(res.response.headers[WELCOME_HEADER] as string | undefined);
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
-          res.socket.destroy();
-          this.scheduleDial();
-          return;
-        }
-        if (this.stopping) {
-          res.socket.destroy();
-          return;
-        }
-        this.onOpen(res.socket, res.head, welcome);
-        this.scheduleDial();
+        this.dialed(res);
       },
       (err: NodeJS.ErrnoException) => {
         if (this.dialing === dialing) this.dialing = undefined;
-        if (!this.stopping) log.warn({ err: err.code ?? err.message }, 'connection failed');
+        if (!this.stopping) this.log.warn({ err: err.code ?? err.message }, 'connection failed');
         this.scheduleDial();
       },
     );
   }
 
+  /** A dial's answer: a refusal (dial again, after its Retry-After), or a tunnel to serve on if its welcome reads. */
+  private dialed(res: DialResult): void {
+    if (res.kind === 'refused') {
+      this.refused(res);
+      return;
+    }
+    let welcome: Welcome;
+    try {
+      welcome = decodeWelcome(res.response.headers[WELCOME_HEADER] as string | undefined);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'exit server sent a bad welcome');
+      res.socket.destroy();
+      this.scheduleDial();
+      return;
+    }
+    if (this.stopping) {
+      res.socket.destroy();
+      return;
+    }
+    this.onOpen(res.socket, res.head, welcome);
+    this.scheduleDial();
+  }
+
+  /** The server answered without upgrading: says why, and dials again after the backoff (or its Retry-After). */
+  private refused(res: DialRefusal): void {
+    logRefusal(this.log, res);
+    this.emit('refused', { status: res.status, code: res.code });
+    this.scheduleDial(retryAfterDelayMs(res.status, res.retryAfterS, this.config.reconnectMax));
+  }
+
   private onOpen(socket: Socket, head: Buffer, welcome: Welcome): void {
     const instance = welcome.instanceId;
     const log = this.log.child({ session: welcome.sessionId, instance });
-    const conn = readIntoPool(socket, this.readPool, head);
-    const session = new Session({
-      clock: systemClock,
-      role: 'client',
-      transport: rawWebSocketTransport(conn.socket, { role: 'client', head: conn.head }),
-      limits: {
-        ...DEFAULT_LIMITS,
-        maxFrameBytes: welcome.limits.maxFrameBytes,
-        maxHeaderBytes: welcome.limits.maxHeaderBytes,
-        // Both ends must start every stream with the same credit: the server's window rules.
-        streamWindow: welcome.limits.streamWindow,
-        maxStreams: welcome.limits.maxStreams,
-        pingIntervalMs: this.config.pingInterval,
-        idleTimeoutMs: this.config.idleTimeout,
-        maxQueuedReplies: this.config.maxQueuedReplies,
-      },
-      logger: log,
+    const session = openClientSession(socket, head, welcome, {
+      config: this.config,
+      readPool: this.readPool,
+      log,
       // Every session serves, even one about to close: a request the server routed before it
       // saw our GOAWAY is answered, not lost.
       onStream: (stream) => this.serve(stream, log),
@@ -259,6 +239,16 @@ export class EdgeClient {
       return;
     }
     const link: Link = { session, welcome, peersAware: welcome.peers !== undefined };
+    const connectedAt = this.attach(link, log);
+    session.on('peers', (ids: readonly string[]) => this.onPeers(instance, ids, log));
+    session.once('goaway', (reason: number) => this.onGoAway(link, reason, log));
+    session.once('close', (err) => this.onLost(link, connectedAt, err?.code ?? 'closed', log));
+  }
+
+  /** Serves on a kept session: links it, says so, tells the servers; returns when (Date.now(), ms). */
+  private attach(link: Link, log: Logger): number {
+    const { welcome } = link;
+    const instance = welcome.instanceId;
     this.links.set(instance, link);
     this.metrics.sessions.value++;
     const connectedAt = Date.now();
@@ -271,43 +261,52 @@ export class EdgeClient {
     this.emit('connected', welcome);
     this.emit('attached', instance);
     this.reportAttachments();
-    session.on('peers', (ids: readonly string[]) => {
-      const added = this.coverage.advertised(instance, ids);
-      log.debug({ peers: ids }, 'exit server advertised its peers');
-      if (added.length > 0) {
-        log.info({ added, wanted: this.coverage.wanted }, 'new exit servers advertised: attaching');
-        // New instances are worth a fresh, short backoff: the old one may have grown on duplicates.
-        this.backoff.reset();
-        this.redial();
-      } else {
-        this.scheduleDial();
-      }
-    });
-    session.once('goaway', (reason: number) => {
-      if (reason === ResetCode.SESSION_REPLACED || reason === ResetCode.TOKEN_REVOKED) {
-        log.warn(
-          { code: resetCodeToError(reason) },
-          reason === ResetCode.SESSION_REPLACED
-            ? 'exit server replaced this session: another process with this id connected'
-            : 'exit server revoked this token: draining',
-        );
-      }
-      if (this.links.get(instance) !== link) return;
-      this.detach(instance, 'draining');
-      log.info({ attached: this.coverage.attached }, 'exit server is draining: serving through the others');
-      this.leaving.add(session);
-      session.once('close', () => this.leaving.delete(session));
+    return connectedAt;
+  }
+
+  /** The server at `instance` advertised its peers: new ones are dialled at once. */
+  private onPeers(instance: string, ids: readonly string[], log: Logger): void {
+    const added = this.coverage.advertised(instance, ids);
+    log.debug({ peers: ids }, 'exit server advertised its peers');
+    if (added.length > 0) {
+      log.info({ added, wanted: this.coverage.wanted }, 'new exit servers advertised: attaching');
+      // New instances are worth a fresh, short backoff: the old one may have grown on duplicates.
+      this.backoff.reset();
+      this.redial();
+    } else {
       this.scheduleDial();
-    });
-    session.once('close', (err) => {
-      // A session that held for a while earns a fresh, short backoff.
-      if (Date.now() - connectedAt > this.config.reconnectMin * HELD_SESSION_RECONNECT_MINS) this.backoff.reset();
-      log.warn({ code: err?.code ?? 'closed' }, 'tunnel lost');
-      // Still linked: lost without a GOAWAY (killed, network cut), so not known to be draining.
-      if (this.links.get(instance) === link) this.detach(instance, err?.code ?? 'closed');
-      this.emit('disconnected', err?.code ?? 'closed');
-      this.scheduleDial();
-    });
+    }
+  }
+
+  /** The server of `link` sent GOAWAY: serve through the others while this session finishes. */
+  private onGoAway(link: Link, reason: number, log: Logger): void {
+    const { session } = link;
+    const instance = link.welcome.instanceId;
+    if (reason === ResetCode.SESSION_REPLACED || reason === ResetCode.TOKEN_REVOKED) {
+      log.warn(
+        { code: resetCodeToError(reason) },
+        reason === ResetCode.SESSION_REPLACED
+          ? 'exit server replaced this session: another process with this id connected'
+          : 'exit server revoked this token: draining',
+      );
+    }
+    if (this.links.get(instance) !== link) return;
+    this.detach(instance, 'draining');
+    log.info({ attached: this.coverage.attached }, 'exit server is draining: serving through the others');
+    this.leaving.add(session);
+    session.once('close', () => this.leaving.delete(session));
+    this.scheduleDial();
+  }
+
+  /** The session of `link` closed (`code`: why); a session that held for a while earns a fresh, short backoff. */
+  private onLost(link: Link, connectedAt: number, code: string, log: Logger): void {
+    const instance = link.welcome.instanceId;
+    if (Date.now() - connectedAt > this.config.reconnectMin * HELD_SESSION_RECONNECT_MINS) this.backoff.reset();
+    log.warn({ code }, 'tunnel lost');
+    // Still linked: lost without a GOAWAY (killed, network cut), so not known to be draining.
+    if (this.links.get(instance) === link) this.detach(instance, code);
+    this.emit('disconnected', code);
+    this.scheduleDial();
   }
 
   /** Forgets the link to `instance` (draining or lost) and tells the others. */
