@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { readNow, type Borrowed } from '@tunnel/tunnel-protocol';
+import { headFields } from './head-fields.ts';
 
 /** One request and its response, as the edge client saw them pass. */
 export interface Exchange {
@@ -123,47 +124,6 @@ function hexValue(c: number): number {
   return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 }
 
-/** The few fields of a head the watcher reads. */
-interface HeadFields {
-  /** The request or status line. */
-  readonly first: string;
-  transferEncoding: string | undefined;
-  contentLength: string | undefined;
-  requestId: string | undefined;
-  upgrade: string | undefined;
-}
-
-/**
- * One pass over a head's lines: only names of the lengths wanted are lower-cased and compared,
- * so a request costs a handful of string operations, not one per line and field.
- */
-function headFields(text: string): HeadFields {
-  let end = text.indexOf('\r\n');
-  const fields: HeadFields = {
-    first: end < 0 ? text : text.slice(0, end),
-    transferEncoding: undefined,
-    contentLength: undefined,
-    requestId: undefined,
-    upgrade: undefined,
-  };
-  while (end >= 0) {
-    const start = end + 2;
-    end = text.indexOf('\r\n', start);
-    const lineEnd = end < 0 ? text.length : end;
-    const colon = text.indexOf(':', start);
-    if (colon < 0 || colon > lineEnd) continue;
-    const length = colon - start;
-    if (length !== 17 && length !== 14 && length !== 12 && length !== 7) continue;
-    const name = text.slice(start, colon).toLowerCase();
-    const value = text.slice(colon + 1, lineEnd).trim();
-    if (name === 'transfer-encoding') fields.transferEncoding = value;
-    else if (name === 'content-length') fields.contentLength = value;
-    else if (name === 'x-request-id') fields.requestId = value;
-    else if (name === 'upgrade') fields.upgrade = value;
-  }
-  return fields;
-}
-
 /**
  * Follows HTTP/1.1 exchanges in the two byte streams of one upstream connection, without
  * touching them: the edge client passes bytes through unparsed, and this only looks, to log
@@ -264,70 +224,92 @@ export class HttpWatch {
       const e = this.queue[0];
       if (!e) return this.stop('response bytes with no request outstanding');
       if (f.part === Part.Raw) return;
-      if (f.part === Part.Head) {
-        const end = this.collectHead(f, chunk, i);
-        if (end < 0) return;
-        const text = headText(f);
-        e.bytesOut += text.length;
-        i = end;
-        const h = headFields(text);
-        const status = Number(h.first.split(' ')[1]);
-        if (!(status >= 100 && status < 600)) return this.stop('a status line the watcher does not understand');
-        if (status === 101) {
-          e.status = 101;
-          e.firstByte = performance.now();
-          this.finish();
-          f.part = Part.Raw;
-          this.req.part = Part.Raw;
-          return;
-        }
-        if (status < 200) continue; // interim: the final head follows
-        e.status = status;
-        e.firstByte = performance.now();
-        // A declined upgrade: the request side speaks HTTP again.
-        if (this.req.part === Part.Held) this.req.part = Part.Head;
-        const te = h.transferEncoding;
-        const cl = h.contentLength;
-        if (e.method === 'HEAD' || status === 204 || status === 304) {
-          this.finish();
-        } else if (te !== undefined) {
-          f.part = /(^|,)\s*chunked\s*$/i.test(te) ? Part.Chunked : Part.UntilClose;
-        } else if (cl !== undefined && /^\d+$/.test(cl)) {
-          if (Number(cl) === 0) this.finish();
-          else {
-            f.part = Part.Length;
-            f.left = Number(cl);
-          }
-        } else {
-          f.part = Part.UntilClose;
-        }
-        continue;
-      }
-      const start = i;
       if (f.part === Part.UntilClose) {
         e.bytesOut += chunk.length - i;
         return;
       }
-      if (f.part === Part.Length) {
-        const take = Math.min(f.left, chunk.length - i);
-        f.left -= take;
-        i += take;
-        e.bytesOut += i - start;
-        if (f.left === 0) {
-          f.part = Part.Head;
-          this.finish();
-        }
-      } else if (f.part === Part.Chunked) {
-        const end = f.chunked(chunk, i);
-        if (end === -2) return this.stop('a chunked response body the watcher does not understand');
-        i = end < 0 ? chunk.length : end;
-        e.bytesOut += i - start;
-        if (end >= 0) {
-          f.part = Part.Head;
-          this.finish();
-        }
+      if (f.part !== Part.Head) {
+        i = this.responseBody(e, chunk, i);
+        continue;
+      }
+      const end = this.collectHead(f, chunk, i);
+      if (end < 0) return;
+      i = end;
+      if (!this.responseHead(e, headText(f))) return;
+    }
+  }
+
+  /**
+   * The response head `text` of `e` has passed: times it and sets the body's framing. False when
+   * the rest of the chunk is not to be read: watching stopped, or a 101 made the connection a pipe.
+   */
+  private responseHead(e: Exchange, text: string): boolean {
+    const f = this.res;
+    e.bytesOut += text.length;
+    const h = headFields(text);
+    const status = Number(h.first.split(' ')[1]);
+    if (!(status >= 100 && status < 600)) {
+      this.stop('a status line the watcher does not understand');
+      return false;
+    }
+    if (status === 101) {
+      e.status = 101;
+      e.firstByte = performance.now();
+      this.finish();
+      f.part = Part.Raw;
+      this.req.part = Part.Raw;
+      return false;
+    }
+    if (status < 200) return true; // interim: the final head follows
+    e.status = status;
+    e.firstByte = performance.now();
+    // A declined upgrade: the request side speaks HTTP again.
+    if (this.req.part === Part.Held) this.req.part = Part.Head;
+    const te = h.transferEncoding;
+    const cl = h.contentLength;
+    if (e.method === 'HEAD' || status === 204 || status === 304) {
+      this.finish();
+    } else if (te !== undefined) {
+      f.part = /(^|,)\s*chunked\s*$/i.test(te) ? Part.Chunked : Part.UntilClose;
+    } else if (cl !== undefined && /^\d+$/.test(cl)) {
+      if (Number(cl) === 0) this.finish();
+      else {
+        f.part = Part.Length;
+        f.left = Number(cl);
+      }
+    } else {
+      f.part = Part.UntilClose;
+    }
+    return true;
+  }
+
+  /** Skips the Length or Chunked response body of `e` in `chunk[i..]`; returns the index reached (the exchange is done at the body's end). */
+  private responseBody(e: Exchange, chunk: Buffer, i: number): number {
+    const f = this.res;
+    const start = i;
+    if (f.part === Part.Length) {
+      const take = Math.min(f.left, chunk.length - i);
+      f.left -= take;
+      i += take;
+      e.bytesOut += i - start;
+      if (f.left === 0) {
+        f.part = Part.Head;
+        this.finish();
+      }
+    } else if (f.part === Part.Chunked) {
+      const end = f.chunked(chunk, i);
+      if (end === -2) {
+        this.stop('a chunked response body the watcher does not understand');
+        return i;
+      }
+      i = end < 0 ? chunk.length : end;
+      e.bytesOut += i - start;
+      if (end >= 0) {
+        f.part = Part.Head;
+        this.finish();
       }
     }
+    return i;
   }
 
   /** The upstream connection closed: a close-delimited response ends; unanswered requests are reported with status 0. */
