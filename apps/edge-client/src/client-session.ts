@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { EdgeClientConfig } from '@tunnel/config';
-import { DEFAULT_LIMITS, Session, type Logger, type TunnelStream, type Welcome } from '@tunnel/tunnel-protocol';
+import { Session, clientLimits, type Logger, type TunnelStream, type Welcome } from '@tunnel/tunnel-protocol';
 import { rawWebSocketTransport, readIntoPool, systemClock, type ReadBufferPool } from '@tunnel/tunnel-io';
 
 /** What a client session needs besides the upgraded socket and the welcome. */
@@ -25,17 +25,12 @@ export function openClientSession(socket: Socket, head: Buffer, welcome: Welcome
     clock: systemClock,
     role: 'client',
     transport: rawWebSocketTransport(conn.socket, { role: 'client', head: conn.head }),
-    limits: {
-      ...DEFAULT_LIMITS,
-      maxFrameBytes: welcome.limits.maxFrameBytes,
-      maxHeaderBytes: welcome.limits.maxHeaderBytes,
-      // Both ends must start every stream with the same credit: the server's window rules.
-      streamWindow: welcome.limits.streamWindow,
-      maxStreams: welcome.limits.maxStreams,
+    // Frame, head, window and stream limits are the server's; keep-alive and queue ours.
+    limits: clientLimits(welcome, {
       pingIntervalMs: opts.config.pingInterval,
       idleTimeoutMs: opts.config.idleTimeout,
       maxQueuedReplies: opts.config.maxQueuedReplies,
-    },
+    }),
     logger: opts.log,
     onStream: opts.onStream,
   });

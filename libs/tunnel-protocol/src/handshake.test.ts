@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HandshakeError } from './errors.ts';
 import { PROTOCOL_VERSION } from './frame.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import {
   HELLO_LIMITS,
+  clientLimits,
   decodeHello,
   decodeWelcome,
   encodeHello,
@@ -243,5 +245,14 @@ describe('hello / welcome', () => {
       expect(isValidHostname(ok)).toBe(true);
     for (const bad of ['', '*', '*.', 'a..b', 'A.com', 'a.com.', '-a', 'a-', `${'a'.repeat(64)}.com`, 'a b', 'a/b', '[::1]'])
       expect(isValidHostname(bad)).toBe(false);
+  });
+});
+
+describe('clientLimits', () => {
+  it("takes the welcome's limits, the client's own keep-alive and queue settings when given, the defaults for the rest", () => {
+    const { pingIntervalMs, idleTimeoutMs, ...shared } = welcome.limits;
+    expect(clientLimits(welcome)).toEqual({ ...DEFAULT_LIMITS, ...shared, pingIntervalMs, idleTimeoutMs });
+    const own = { pingIntervalMs: 1500, idleTimeoutMs: 4500, maxQueuedReplies: 7 };
+    expect(clientLimits(welcome, own)).toEqual({ ...DEFAULT_LIMITS, ...shared, ...own });
   });
 });

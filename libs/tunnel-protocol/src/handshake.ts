@@ -1,5 +1,6 @@
 import { HandshakeError } from './errors.ts';
 import { PROTOCOL_VERSION } from './frame.ts';
+import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { checkInstanceIds } from './peers.ts';
 
 /** Path on the control port where edge clients upgrade to the tunnel. */
@@ -96,6 +97,27 @@ export interface Welcome {
     readonly pingIntervalMs: number;
     /** Server's idle timeout, ms. */
     readonly idleTimeoutMs: number;
+  };
+}
+
+/** What a client may set of its own session limits; the rest comes from the welcome or the defaults. */
+export type ClientOwnLimits = Partial<Pick<SessionLimits, 'pingIntervalMs' | 'idleTimeoutMs' | 'maxQueuedReplies'>>;
+
+/**
+ * A client's session limits from the server's welcome: its frame, head, window and stream
+ * limits (both ends must start every stream with the same credit: the server's rule), its ping
+ * interval and idle timeout unless `own` sets the client's, the defaults for the rest.
+ */
+export function clientLimits(welcome: Welcome, own: ClientOwnLimits = {}): SessionLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    maxFrameBytes: welcome.limits.maxFrameBytes,
+    maxHeaderBytes: welcome.limits.maxHeaderBytes,
+    streamWindow: welcome.limits.streamWindow,
+    maxStreams: welcome.limits.maxStreams,
+    pingIntervalMs: welcome.limits.pingIntervalMs,
+    idleTimeoutMs: welcome.limits.idleTimeoutMs,
+    ...own,
   };
 }
 

@@ -42,6 +42,8 @@ export {
   isValidHostname,
   TUNNEL_PATH,
   WELCOME_HEADER,
+  clientLimits,
+  type ClientOwnLimits,
   type Hello,
   type Welcome,
 } from './handshake.ts';

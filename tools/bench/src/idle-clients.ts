@@ -10,7 +10,7 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import {
-  DEFAULT_LIMITS,
+  clientLimits,
   HELLO_HEADER,
   PROTOCOL_VERSION,
   Session,
@@ -60,15 +60,7 @@ function serve(i: number, transport: Transport, welcome: Welcome): Session {
     clock: systemClock,
     role: 'client',
     transport,
-    limits: {
-      ...DEFAULT_LIMITS,
-      maxFrameBytes: welcome.limits.maxFrameBytes,
-      maxHeaderBytes: welcome.limits.maxHeaderBytes,
-      streamWindow: welcome.limits.streamWindow,
-      maxStreams: welcome.limits.maxStreams,
-      pingIntervalMs: welcome.limits.pingIntervalMs,
-      idleTimeoutMs: welcome.limits.idleTimeoutMs,
-    },
+    limits: clientLimits(welcome),
     onStream: (stream) => {
       stream.on('error', () => {});
       stream.resume(); // drain the request bytes
