@@ -8,6 +8,7 @@ import {
   TUNNEL_PATH,
   WELCOME_HEADER,
   bearer,
+  clientLimits,
   decodeWelcome,
   encodeHello,
 } from '@tunnel/tunnel-protocol';
@@ -101,7 +102,7 @@ export class Swarm {
       let limits = DEFAULT_LIMITS;
       ws.on('upgrade', (res) => {
         const w = decodeWelcome(res.headers[WELCOME_HEADER] as string);
-        limits = { ...DEFAULT_LIMITS, ...w.limits };
+        limits = clientLimits(w);
       });
       ws.on('unexpected-response', (_req, res) => {
         ws.terminate();

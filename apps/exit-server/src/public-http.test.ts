@@ -7,27 +7,15 @@ import { createTransportPair } from '@tunnel/tunnel-protocol/testing';
 import { ClientConn } from './client-conn.ts';
 import { parseRequestHead, type RequestHead } from './http1/head.ts';
 import { MessageReader } from './http1/reader.ts';
-import { PublicHttp, type PublicHttpOptions } from './public-http.ts';
+import { PublicHttp } from './public-http.ts';
 import { Router } from './router.ts';
+import { TEST_PUBLIC_OPTIONS } from './testing/public-fixture.ts';
 import { systemClock } from '@tunnel/tunnel-io';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
-
-const OPTIONS: PublicHttpOptions = {
-  requestTimeoutMs: 5000,
-  trustProxy: false,
-  maxHeaderBytes: 1024,
-  headersTimeoutMs: 5000,
-  keepAliveTimeoutMs: 5000,
-  maxHeldBytes: 256 * 1024,
-  streamIdleTimeoutMs: 5000,
-  sendTimeoutMs: 5000,
-  upstreamReadTimeoutMs: 5000,
-  balance: 'request',
-};
 
 /** What a fake edge client saw: streams opened and requests received (by target). */
 interface Edge {
@@ -145,7 +133,7 @@ describe('PublicHttp', () => {
   it('carries keep-alive requests of one connection over one stream', async () => {
     const router = new Router();
     const edge = connectClient(router, 'a', [], ok('a'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const agent = keepAlive();
     for (const path of ['/1', '/2', '/3']) expect(await send(port, { agent, path })).toEqual({ status: 200, body: `a ${path}` });
     expect(edge.streams).toBe(1);
@@ -155,7 +143,7 @@ describe('PublicHttp', () => {
   it('answers pipelined requests in order', async () => {
     const router = new Router();
     connectClient(router, 'a', [], ok('a'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const text = await raw(
       port,
       'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
@@ -173,7 +161,7 @@ describe('PublicHttp', () => {
       if (h.connection.has('close')) s.end();
       return undefined;
     });
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const text = await raw(
       port,
       'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two-two HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
@@ -185,7 +173,7 @@ describe('PublicHttp', () => {
   it('passes interim 1xx answers through and still waits for the final one', async () => {
     const router = new Router();
     connectClient(router, 'a', [], (h) => `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n${ok('a')(h)}`);
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const text = await raw(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual([
       'HTTP/1.1 100',
@@ -207,7 +195,7 @@ describe('PublicHttp', () => {
     const router = new Router();
     const one = connectClient(router, 'one', ['one.test'], ok('one'));
     const two = connectClient(router, 'two', ['two.test'], ok('two'));
-    const port = await listen(new PublicHttp(router, { ...OPTIONS, balance }, silentLogger));
+    const port = await listen(new PublicHttp(router, { ...TEST_PUBLIC_OPTIONS, balance }, silentLogger));
     const agent = keepAlive();
     expect((await send(port, { agent, host: 'one.test' })).body).toBe('one /x');
     expect((await send(port, { agent, host: 'two.test' })).body).toBe('two /x');
@@ -219,7 +207,7 @@ describe('PublicHttp', () => {
     const router = new Router();
     const first = connectClient(router, 'first', [], ok('first'));
     connectClient(router, 'second', [], ok('second'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const agent = keepAlive();
     expect((await send(port, { agent })).body).toBe('first /x');
     const drained = first.session.goAway(2000);
@@ -233,7 +221,7 @@ describe('PublicHttp', () => {
     const router = new Router();
     connectClient(router, 'refuses', []); // no stream handler: every OPEN is answered REFUSED
     connectClient(router, 'serves', [], ok('serves'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     for (let i = 0; i < 4; i++) expect(await send(port)).toEqual({ status: 200, body: 'serves /x' });
   });
 
@@ -241,14 +229,14 @@ describe('PublicHttp', () => {
     const router = new Router();
     connectClient(router, 'refuses', []);
     connectClient(router, 'serves', [], ok('serves'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const res = await send(port, { method: 'POST', body: 'data' });
     expect(res.status).toBe(503);
   });
 
   it('answers 503 while draining and counts requests with no route', async () => {
     const router = new Router();
-    const handler = new PublicHttp(router, OPTIONS, silentLogger);
+    const handler = new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger);
     const port = await listen(handler);
     expect(await send(port)).toMatchObject({ status: 503, body: 'no tunnel is connected for app.test\n' });
     expect(handler.counters.noRoute).toBe(1);
@@ -260,7 +248,7 @@ describe('PublicHttp', () => {
 
   it('a connection accepted before the drain gets its first request answered, then is closed', async () => {
     const router = new Router();
-    const handler = new PublicHttp(router, OPTIONS, silentLogger);
+    const handler = new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger);
     const port = await listen(handler);
     connectClient(router, 'a', [], ok('a'));
     // Connected (as a load balancer forwards a connection) but its request not sent yet.
@@ -285,7 +273,7 @@ describe('PublicHttp', () => {
       if (h.target === '/reset') s.reset(ResetCode.UPSTREAM_UNREACHABLE);
       return undefined; // '/slow' is never answered
     });
-    const handler = new PublicHttp(router, { ...OPTIONS, requestTimeoutMs: 200 }, silentLogger);
+    const handler = new PublicHttp(router, { ...TEST_PUBLIC_OPTIONS, requestTimeoutMs: 200 }, silentLogger);
     const port = await listen(handler);
     expect((await send(port, { path: '/reset' })).status).toBe(502);
     expect(await send(port, { path: '/slow' })).toMatchObject({ status: 504, body: 'upstream timed out behind the tunnel\n' });
@@ -298,7 +286,7 @@ describe('PublicHttp', () => {
       setTimeout(() => s.reset(ResetCode.UPSTREAM_UNREACHABLE), 20);
       return 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial';
     });
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const text = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(text).toBe('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial');
   });
@@ -313,7 +301,7 @@ describe('PublicHttp', () => {
   ])('answers %j with %i, closes, and sends nothing down the tunnel', async (bytes, status) => {
     const router = new Router();
     const edge = connectClient(router, 'a', [], ok('a'));
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const text = await raw(port, bytes);
     expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(text).toContain('connection: close');
@@ -323,7 +311,7 @@ describe('PublicHttp', () => {
   it('answers 408 to a request head that never completes', async () => {
     const router = new Router();
     connectClient(router, 'a', [], ok('a'));
-    const port = await listen(new PublicHttp(router, { ...OPTIONS, headersTimeoutMs: 100 }, silentLogger));
+    const port = await listen(new PublicHttp(router, { ...TEST_PUBLIC_OPTIONS, headersTimeoutMs: 100 }, silentLogger));
     expect(await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n')).toMatch(/^HTTP\/1\.1 408 /);
   });
 
@@ -337,7 +325,7 @@ describe('PublicHttp', () => {
       s.on('data', (c: Buffer) => s.write(Buffer.concat([Buffer.from('echo:'), c])));
       return 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n';
     });
-    const port = await listen(new PublicHttp(router, OPTIONS, silentLogger));
+    const port = await listen(new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger));
     const declined = await raw(
       port,
       'GET /no HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
