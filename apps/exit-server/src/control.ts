@@ -49,7 +49,7 @@ export interface ControlOptions {
   readonly instanceId: string;
   /** Session limits announced in the welcome and enforced. */
   readonly limits: SessionLimits;
-  /** Time a client has to send its complete upgrade request, ms. */
+  /** Time a client has to send its complete upgrade request, and to close after a refusal, ms. */
   readonly handshakeTimeoutMs: number;
   /**
    * Close an HTTP connection (`/healthz`, `/status`) idle this long between requests, ms. Behind a
@@ -336,9 +336,18 @@ export class ControlPlane {
     return false;
   }
 
+  /**
+   * Answers an upgrade with a refusal and closes our half. The peer gets --handshake-timeout to
+   * read it and close its own: past that the socket is destroyed, since node no longer watches an
+   * upgraded socket and a peer that never closes (nor reads) would hold its session slot and its
+   * file descriptor for good.
+   */
   private refuse(socket: Socket, status: number, code: string, message: string, retryAfterS?: number): void {
     const headers = [`${ERROR_HEADER}: ${code}`, ...(retryAfterS !== undefined ? [`Retry-After: ${retryAfterS}`] : [])];
     socket.end(plainReply(status, `${code}: ${message}\n`, headers));
+    const linger = setTimeout(() => socket.destroy(), this.opts.handshakeTimeoutMs);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   }
 
   /** Clients attached here and not draining, counted once per client id. */

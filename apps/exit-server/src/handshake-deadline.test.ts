@@ -112,4 +112,41 @@ describe('--max-control-connections', () => {
     // The refused socket gives its slot back when it closes.
     while (slots.open !== 1) await new Promise((r) => setImmediate(r));
   });
+
+  it.each([
+    ['reads the refusal but never closes', true],
+    ['never reads the refusal', false],
+  ])('cuts a refused upgrade whose peer %s at --handshake-timeout, and frees its slot', async (_what, reads) => {
+    const timeoutMs = 1000;
+    plane = new ControlPlane(
+      new Router(),
+      {
+        token: 't'.repeat(32),
+        instanceId: 'i',
+        limits: DEFAULT_LIMITS,
+        handshakeTimeoutMs: timeoutMs,
+        maxConnections: 1,
+        statusExtra: () => ({}),
+      },
+      silentLogger,
+    );
+    await plane.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (plane.app.server.address() as AddressInfo).port;
+    const slots = plane.slots;
+    const held = () => slots.open;
+    // allowHalfOpen: the peer keeps its half open after our FIN, as a hostile one would.
+    const started = performance.now();
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => s.write(UPGRADE));
+    s.on('error', () => {});
+    let answer = '';
+    if (reads) s.on('data', (c: Buffer) => (answer += c.toString()));
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    while (held() !== 1) await new Promise((r) => setImmediate(r));
+    // The server lets go of its end (the peer, half-open, only learns when it writes again).
+    while (held() !== 0) await new Promise((r) => setImmediate(r));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(timeoutMs - 50);
+    expect(performance.now() - started).toBeLessThan(timeoutMs + 1000);
+    if (reads) expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    s.destroy();
+  });
 });

@@ -97,12 +97,12 @@ export const exitServerSchema = defineSchema({
       default: 64 * KiB,
       description: 'largest tunnel frame payload, in bytes',
     },
-    /** Time allowed for authentication after connect, in milliseconds. */
+    /** Time allowed for authentication after connect, and for closing after a refusal, in milliseconds. */
     handshakeTimeout: {
       kind: 'duration',
       min: 1,
       default: 10_000,
-      description: 'time an edge client has to authenticate after connecting',
+      description: 'time an edge client has to authenticate after connecting, and to close after a refused handshake',
     },
     /** Keep-alive ping interval, in milliseconds. */
     pingInterval: { kind: 'duration', min: 1, default: 10_000, description: 'interval between keep-alive pings' },
