@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION } from './frame.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import {
   HELLO_LIMITS,
+  WELCOME_LIMIT_BOUNDS,
   clientLimits,
   decodeHello,
   decodeWelcome,
@@ -78,6 +79,31 @@ describe('hello / welcome', () => {
   it('round trips a welcome naming its live peers', () => {
     const withPeers: Welcome = { ...welcome, peers: ['exit-b', 'exit-c'] };
     expect(decodeWelcome(encodeWelcome(withPeers))).toEqual(withPeers);
+  });
+
+  it.each([
+    ['maxFrameBytes', 0],
+    ['maxFrameBytes', 1023],
+    ['maxFrameBytes', 16 * 1024 * 1024 + 1],
+    ['maxHeaderBytes', 0],
+    ['maxHeaderBytes', 2 ** 31],
+    ['streamWindow', 0],
+    ['streamWindow', 2 ** 31],
+    ['maxStreams', 0],
+    ['maxStreams', 65536],
+    ['pingIntervalMs', 2 ** 31 + 1],
+  ])('refuses a welcome whose %s is %i: TUN_ERR_BAD_WELCOME naming the limit', (key, value) => {
+    const absurd = b64({ ...welcome, limits: { ...welcome.limits, [key]: value } });
+    expect(() => decodeWelcome(absurd)).toThrow(
+      expect.objectContaining({ code: 'TUN_ERR_BAD_WELCOME', message: expect.stringContaining(key) }),
+    );
+  });
+
+  it('accepts every limit at both ends of its bound', () => {
+    for (const end of ['min', 'max'] as const) {
+      const limits = Object.fromEntries(Object.entries(WELCOME_LIMIT_BOUNDS).map(([k, b]) => [k, b[end]]));
+      expect(decodeWelcome(b64({ ...welcome, limits })).limits).toEqual(limits);
+    }
   });
 
   it('rejects a malformed welcome with TUN_ERR_BAD_WELCOME', () => {

@@ -28,6 +28,31 @@ export const HELLO_LIMITS = Object.freeze({
   maxWeight: 1000,
 });
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Range of each welcome limit a client accepts, inclusive: what an exit server can be configured
+ * with (its --max-frame-bytes, --max-header-bytes, --stream-window, --max-streams-per-client;
+ * the ping and idle times are the server's own and only shown). A welcome outside them comes from
+ * a broken or hostile server: a 0 frame size would spin the client's sender, a huge head size or
+ * window would make it buffer what the server chooses. Sizes in bytes, times in ms.
+ */
+export const WELCOME_LIMIT_BOUNDS = Object.freeze({
+  /** Largest DATA payload, bytes. */
+  maxFrameBytes: { min: 1 * KiB, max: 16 * MiB },
+  /** Largest encoded head, bytes. */
+  maxHeaderBytes: { min: 1 * KiB, max: 1 * MiB },
+  /** Per-stream window, bytes. */
+  streamWindow: { min: 16 * KiB, max: 16 * MiB },
+  /** Concurrent streams, count. */
+  maxStreams: { min: 1, max: 65535 },
+  /** Server's ping interval, ms. */
+  pingIntervalMs: { min: 0, max: 2 ** 31 },
+  /** Server's idle timeout, ms. */
+  idleTimeoutMs: { min: 0, max: 2 ** 31 },
+});
+
 /** What an edge client declares when it connects (rides on the upgrade request). */
 export interface Hello {
   /** Protocol version the client speaks ({@link PROTOCOL_VERSION}). */
@@ -214,7 +239,10 @@ export function encodeWelcome(welcome: Welcome): string {
   return encodeJsonHeader(welcome);
 }
 
-/** Decodes and validates a welcome; throws {@link HandshakeError} TUN_ERR_BAD_WELCOME. */
+/**
+ * Decodes and validates a welcome; throws {@link HandshakeError} TUN_ERR_BAD_WELCOME, also for a
+ * limit outside {@link WELCOME_LIMIT_BOUNDS}.
+ */
 export function decodeWelcome(value: string | undefined): Welcome {
   let raw: Record<string, unknown>;
   const bad = (detail: string) => new HandshakeError('TUN_ERR_BAD_WELCOME', 502, `welcome: ${detail}`);
@@ -227,10 +255,9 @@ export function decodeWelcome(value: string | undefined): Welcome {
   if (raw.version !== PROTOCOL_VERSION) throw bad(`server speaks v${String(raw.version)}, this client speaks v${PROTOCOL_VERSION}`);
   if (typeof raw.instanceId !== 'string' || typeof raw.sessionId !== 'string') throw bad('missing ids');
   if (!limits || typeof limits !== 'object') throw bad('missing limits');
-  const keys = ['maxFrameBytes', 'maxHeaderBytes', 'streamWindow', 'maxStreams', 'pingIntervalMs', 'idleTimeoutMs'] as const;
-  for (const k of keys) {
+  for (const [k, { min, max }] of Object.entries(WELCOME_LIMIT_BOUNDS)) {
     const v = limits[k];
-    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 2 ** 31) throw bad(`limit ${k} invalid`);
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw bad(`limit ${k} must be an integer ${min}-${max}`);
   }
   if (raw.peers !== undefined && !checkInstanceIds(raw.peers)) throw bad('peers malformed');
   const tcp = raw.tcpPorts as { accepted?: unknown; refused?: unknown } | undefined;
