@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { HA_CONNECTIONS_MAX, type EdgeClientConfig } from '@tunnel/config';
 import {
-  Backoff,
   HELLO_HEADER,
   ResetCode,
   resetCodeToError,
@@ -28,9 +27,7 @@ import { proxyHttp } from './proxy-http.ts';
 import { TcpForwards, proxyTcp } from './proxy-tcp.ts';
 import { Upstreams } from './upstreams.ts';
 import { tlsCiphersFor } from './tls-ciphers.ts';
-
-/** A session that held for this many first reconnect delays (--reconnect-min) earns a fresh, short backoff when it is lost: it was not flapping. */
-const HELD_SESSION_RECONNECT_MINS = 4;
+import { ReconnectBackoff } from './reconnect-backoff.ts';
 
 /** What the entry point hands in besides the config. */
 export interface EdgeClientIo {
@@ -68,7 +65,7 @@ export class EdgeClient {
   state: EdgeClientState = 'connecting';
   private readonly upstreams: Upstreams;
   private readonly tcp: TcpForwards;
-  private readonly backoff: Backoff;
+  private readonly backoff: ReconnectBackoff;
   private readonly clientId: string;
   /** What wss:// dials trust (--ca-file) and offer (--tls-ciphers, see tlsCiphersFor). */
   private readonly tls: Pick<DialOptions, 'ca' | 'ciphers'>;
@@ -101,7 +98,7 @@ export class EdgeClient {
     this.followRequests = config.metricsBind !== undefined || io.accessLog !== undefined;
     this.upstreams = new Upstreams(config.upstream, config.maxUpstreamSockets);
     this.tcp = new TcpForwards(config.tcp, config.proxyProtocol);
-    this.backoff = new Backoff(config.reconnectMin, config.reconnectMax);
+    this.backoff = new ReconnectBackoff(config.reconnectMin, config.reconnectMax);
     this.clientId = config.id ?? hostname();
     this.tls = { ca: config.caFile ? readFileSync(config.caFile) : undefined, ciphers: tlsCiphersFor(config.tlsCiphers) };
     this.readPool = readPoolFor(config);
@@ -252,7 +249,7 @@ export class EdgeClient {
     this.links.set(instance, link);
     this.metrics.sessions.value++;
     const connectedAt = Date.now();
-    this.backoff.reset();
+    this.backoff.attached();
     this.setState('connected');
     log.info({ instance, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
     log.info({ instance, attached: this.coverage.attached, wanted: this.coverage.wanted }, 'attached to exit server');
@@ -301,7 +298,7 @@ export class EdgeClient {
   /** The session of `link` closed (`code`: why); a session that held for a while earns a fresh, short backoff. */
   private onLost(link: Link, connectedAt: number, code: string, log: Logger): void {
     const instance = link.welcome.instanceId;
-    if (Date.now() - connectedAt > this.config.reconnectMin * HELD_SESSION_RECONNECT_MINS) this.backoff.reset();
+    this.backoff.lost(Date.now() - connectedAt);
     log.warn({ code }, 'tunnel lost');
     // Still linked: lost without a GOAWAY (killed, network cut), so not known to be draining.
     if (this.links.get(instance) === link) this.detach(instance, code);
