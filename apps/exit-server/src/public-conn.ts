@@ -151,7 +151,13 @@ export class PublicConnection {
     );
     p.bytesIn = bytes.length;
     b.pending.push(p);
-    if (h.connection.has('close') || (h.minor === 0 && !h.connection.has('keep-alive'))) b.closeAfter = true;
+    if (h.connection.has('close') || (h.minor === 0 && !h.connection.has('keep-alive'))) {
+      // The client's last request (RFC 9112 9.6): nothing it sends after it is forwarded, and
+      // the connection ends once it is answered, whether or not the upstream closes its side.
+      b.closeAfter = true;
+      core.endAfterResponses = true;
+      core.requests.stopAfterMessage();
+    }
     core.owner.counters.inFlight++;
     b.client.inFlight++;
     b.client.requestsServed++;

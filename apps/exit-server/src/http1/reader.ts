@@ -24,6 +24,8 @@ const enum S {
   Chunked,
   /** Everything until the connection ends: a close-delimited body or a switched protocol. */
   Raw,
+  /** After the last message of a connection (see stopAfterMessage): every byte is dropped. */
+  Discard,
 }
 
 /**
@@ -38,6 +40,8 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   private remaining = 0;
   private readonly chunked: ChunkedScanner;
   private paused = false;
+  /** The current message is the connection's last (see stopAfterMessage). */
+  private last = false;
   private readonly held: HeldBytes;
 
   /**
@@ -119,6 +123,8 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
         case S.Raw:
           this.events.body(off === 0 ? data : data.subarray(off));
           return;
+        case S.Discard:
+          return;
       }
     }
   }
@@ -146,7 +152,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     }
     // The head handler may have switched to raw (a 101 answer): that wins over the framing.
     if (this.state === S.Head) this.startBody(head.framing);
-    if (this.state === S.Head) this.events.end();
+    if (this.state === S.Head) this.ended();
     return end + 4;
   }
 
@@ -155,10 +161,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     const take = Math.min(this.remaining, data.length - off);
     this.remaining -= take;
     this.events.body(data.subarray(off, off + take));
-    if (this.remaining === 0) {
-      this.state = S.Head;
-      this.events.end();
-    }
+    if (this.remaining === 0) this.ended();
     return off + take;
   }
 
@@ -167,11 +170,23 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     const end = this.chunked.scan(data, off);
     const stop = end < 0 ? data.length : end;
     this.events.body(data.subarray(off, stop));
-    if (end >= 0) {
-      this.state = S.Head;
-      this.events.end();
-    }
+    if (end >= 0) this.ended();
     return stop;
+  }
+
+  /** The current message is complete: the next one may start, unless it was the last. */
+  private ended(): void {
+    this.state = this.last ? S.Discard : S.Head;
+    this.events.end();
+  }
+
+  /**
+   * Makes the current message the last: whatever follows it is dropped, never parsed. A request
+   * that closes its connection is the last one processed on it (RFC 9112 9.6), so bytes a client
+   * sends after it must not reach the upstream as further requests.
+   */
+  stopAfterMessage(): void {
+    this.last = true;
   }
 
   /** Stops events after the current one; bytes pushed meanwhile are held. */
