@@ -114,9 +114,13 @@ export class PublicConnection {
     const host = hostOf(h.authority);
     const active = core.streams.active;
     // Responses are owed: the request is pipelined and rides with them (see the class comment),
-    // unless it may not, and then it waits for them.
+    // unless it may not, or enough are in flight already, and then it waits for them.
     const pipelined = active !== undefined && !active.idle;
-    if (pipelined && (active.host !== host || !active.client.available || owner.draining)) return this.holdHead();
+    if (
+      pipelined &&
+      (active.host !== host || !active.client.available || owner.draining || active.pending.length >= owner.opts.maxPipelinedRequests)
+    )
+      return this.holdHead();
     const p = this.newPending(h, host);
     if (owner.draining && !this.takeDrainGrace()) {
       core.answer(503, 'exit server is shutting down');

@@ -30,6 +30,8 @@ export interface PublicHttpOptions {
   readonly keepAliveTimeoutMs: number;
   /** Most bytes held for a connection while nothing can be forwarded (awaiting an upgrade's answer, a request behind a busy one), bytes; more cuts it. */
   readonly maxHeldBytes: number;
+  /** Most requests of one connection in flight at once (pipelined), count; the next is not read until they are answered. */
+  readonly maxPipelinedRequests: number;
   /** Forward request header names containing `_` (dropped by default: CGI reads `X_Forwarded_For` as `X-Forwarded-For`). */
   readonly allowUnderscoreHeaders?: boolean;
   /** Caps on open connections (shared with the TCP ports); absent = none. */

@@ -133,6 +133,7 @@ function newPublicHttp(
       upstreamReadTimeoutMs: config.upstreamReadTimeout,
       keepAliveTimeoutMs: config.keepAliveTimeout,
       maxHeldBytes: config.maxHeldBytes,
+      maxPipelinedRequests: config.maxPipelinedRequests,
       allowUnderscoreHeaders: config.allowUnderscoreHeaders,
       caps: shared.caps,
       readPool: shared.readPool,

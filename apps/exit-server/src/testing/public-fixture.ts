@@ -14,6 +14,7 @@ export const TEST_PUBLIC_OPTIONS: PublicHttpOptions = {
   headersTimeoutMs: 5000,
   keepAliveTimeoutMs: 5000,
   maxHeldBytes: 256 * 1024,
+  maxPipelinedRequests: 64,
   streamIdleTimeoutMs: 5000,
   sendTimeoutMs: 5000,
   upstreamReadTimeoutMs: 5000,

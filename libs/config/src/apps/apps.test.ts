@@ -45,6 +45,7 @@ describe('exit-server', () => {
       readPoolMax: 67_108_864,
       poisonReadBuffers: false,
       maxHeldBytes: 262_144,
+      maxPipelinedRequests: 64,
       maxConnections: 10_000,
       maxConnectionsPerAddress: 256,
       maxControlConnections: 16_000,

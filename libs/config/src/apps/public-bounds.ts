@@ -16,6 +16,20 @@ export const PUBLIC_BOUNDS_OPTIONS = {
     description:
       'most bytes a public connection may send while nothing can be forwarded (after an upgrade request until its answer, pipelined behind a busy request); reading stops meanwhile, and more is answered 413 (or cuts the connection when a 413 could be mistaken for another answer)',
   },
+  /**
+   * Most requests one public connection may have in flight at once (HTTP pipelining), count.
+   * Without it a client that pipelines without reading its answers has as many requests in
+   * flight as the buffers between it and the upstream hold (about 30,000 small ones measured on
+   * loopback), each tracked until answered or cut.
+   */
+  maxPipelinedRequests: {
+    kind: 'int',
+    min: 1,
+    max: 65_536,
+    default: 64,
+    description:
+      'most requests one public connection may have in flight at once (HTTP pipelining); the next one is not read until those are answered',
+  },
   /** Most public connections (HTTP and TCP) open at once, count. */
   maxConnections: {
     kind: 'int',
