@@ -11,6 +11,8 @@ import { Deadline, PublicDeadlines } from './public-deadlines.ts';
 import type { PublicHttp } from './public-http.ts';
 import { PublicStreams } from './public-streams.ts';
 
+const BODY_STALLED = 'the client stopped sending its request body (--body-timeout)';
+
 /**
  * What both directions of one public connection share: its socket, its {@link ConnState}, the
  * tunnel streams it holds, its time limits, and the ways it ends (an error answered, an end,
@@ -61,6 +63,16 @@ export class ConnCore {
         // Bytes we hold back (behind a busy request, before an upgrade's answer) are not late.
         if (this.state === ConnState.HeadHeld || this.state === ConnState.UpgradeAsked) this.deadlines.headHeld();
         else this.refuse(new HttpError('TUN_ERR_BAD_REQUEST', 408, 'the request head took too long'));
+      },
+      bodyStalled: () => {
+        const b = this.streams.active;
+        // Nothing of the stalled request's answer has gone out: it can still be answered 408.
+        if (!b?.answerable || b.pending.length !== 1) return this.timedOut(BODY_STALLED);
+        this.owner.log.info(
+          { remote: this.remoteAddress, code: 'TUN_ERR_PUBLIC_TIMEOUT', why: BODY_STALLED },
+          'public connection timed out',
+        );
+        this.refuse(new HttpError('TUN_ERR_BAD_REQUEST', 408, BODY_STALLED));
       },
       streamIdle: () => this.leaveIfIdle(),
       sendStalled: () => this.timedOut('the client stopped reading the response (--send-timeout)'),
@@ -118,10 +130,37 @@ export class ConnCore {
     if (this.pausedForStream) return;
     this.pausedForStream = true;
     this.socket.pause();
+    if (this.requests.inBody) this.clockBody();
     b.stream.once('drain', () => {
       this.pausedForStream = false;
+      if (this.requests.inBody) this.clockBody();
       this.resumeReading();
     });
+  }
+
+  /**
+   * A request body began, or its reading paused or resumed. While it is read its client is on
+   * the clock (--body-timeout); while a full stream keeps us from reading it the upstream is
+   * (--request-timeout), as when it is late with a response head. An upload may take longer
+   * than --request-timeout: the wait for the answer starts when the request is read.
+   */
+  clockBody(): void {
+    const b = this.streams.active;
+    const oldest = b !== undefined && b.pending.length === 1 && b.awaitingHead;
+    if (this.pausedForStream) {
+      this.deadlines.bodyStopped();
+      if (oldest) this.armResponseTimer();
+    } else {
+      this.deadlines.bodyFlowing();
+      if (oldest) this.clearResponseTimer();
+    }
+  }
+
+  /** A whole request was read: when it is the oldest owed, the upstream has --request-timeout to answer. */
+  requestRead(): void {
+    this.deadlines.bodyStopped();
+    const b = this.streams.active;
+    if (b && b.pending.length === 1 && b.awaitingHead && !this.responseDeadline.armed) this.armResponseTimer();
   }
 
   /** Reads the socket again unless something still holds it paused (a full stream, a held head, an upgrade's answer, closing). */

@@ -36,7 +36,7 @@ export class PublicConnection {
     const core = new ConnCore(owner, socket, {
       head: (h) => this.onRequestHead(h),
       body: (p) => this.onRequestBody(p),
-      end: () => {},
+      end: () => this.core.requestRead(),
     });
     this.core = core;
     const responses = new ResponseSide(core, (p, authority, attempt) => this.binder.open(p, authority, attempt));
@@ -165,8 +165,10 @@ export class PublicConnection {
     core.owner.counters.inFlight++;
     b.client.inFlight++;
     b.client.requestsServed++;
-    if (b.pending.length === 1) core.armResponseTimer();
+    // The wait for a body's answer starts when it has been read (see ConnCore.requestRead).
+    if (b.pending.length === 1 && h.framing.kind === 'none') core.armResponseTimer();
     core.send(b, bytes, h.framing.kind === 'none' && h.upgrade === undefined);
+    if (h.framing.kind !== 'none') core.clockBody();
     if (h.upgrade !== undefined) {
       // What follows an upgrade request is either the new protocol or the next request:
       // only the answer tells, so hold it until then.
@@ -201,6 +203,7 @@ export class PublicConnection {
     const last = b.pending[b.pending.length - 1];
     if (last) last.bytesIn += piece.length;
     b.replay = null;
+    core.deadlines.bodyFlowing();
     // The stream keeps the piece until it is framed, and the session until it is written.
     if (!b.stream.write(piece, leaseReadBuffer(piece))) core.pauseForStream(b);
   }

@@ -2,6 +2,8 @@
 export interface PublicDeadlineOptions {
   /** From the first byte of a request head (blank lines included) to its end. */
   readonly headersTimeoutMs: number;
+  /** Longest a request body being read may go without a byte (reading paused by us does not count). */
+  readonly bodyTimeoutMs: number;
   /** A kept-alive connection with nothing in flight lets go of its tunnel stream (and the edge client of its upstream connection) after this long. */
   readonly streamIdleTimeoutMs: number;
   /** Longest a response may sit unsent because the public client does not read it. */
@@ -14,6 +16,8 @@ export interface PublicDeadlineOptions {
 export interface DeadlineActions {
   /** The head did not complete in time: answer 408. */
   headTooSlow(): void;
+  /** The request body brought no byte for bodyTimeoutMs. */
+  bodyStalled(): void;
   /** Nothing in flight for streamIdleTimeoutMs: release the tunnel stream. */
   streamIdle(): void;
   /** The client has not taken response bytes for sendTimeoutMs: cut. */
@@ -85,6 +89,7 @@ export class Deadline {
  */
 export class PublicDeadlines {
   private readonly head: Deadline;
+  private readonly body: Deadline;
   private readonly idle: Deadline;
   private readonly send: Deadline;
   private readonly upstream: Deadline;
@@ -93,6 +98,7 @@ export class PublicDeadlines {
 
   constructor(opts: PublicDeadlineOptions, actions: DeadlineActions) {
     this.head = new Deadline(opts.headersTimeoutMs, () => actions.headTooSlow());
+    this.body = new Deadline(opts.bodyTimeoutMs, () => actions.bodyStalled());
     this.idle = new Deadline(opts.streamIdleTimeoutMs, () => actions.streamIdle());
     this.send = new Deadline(opts.sendTimeoutMs, () => actions.sendStalled());
     this.upstream = new Deadline(opts.upstreamReadTimeoutMs, () => actions.upstreamStalled());
@@ -122,6 +128,16 @@ export class PublicDeadlines {
     this.heads++;
     this.head.stop();
     this.idle.stop();
+  }
+
+  /** A request body began or brought bytes: its client has bodyTimeoutMs for the next ones. */
+  bodyFlowing(): void {
+    this.body.restart();
+  }
+
+  /** The request body is complete, or we stopped reading it (a full stream): its client is not late. */
+  bodyStopped(): void {
+    this.body.stop();
   }
 
   /** The last response in flight completed: the kept stream is idle. */
@@ -154,6 +170,7 @@ export class PublicDeadlines {
   /** The connection closed. */
   stop(): void {
     this.head.dispose();
+    this.body.dispose();
     this.idle.dispose();
     this.send.dispose();
     this.upstream.dispose();

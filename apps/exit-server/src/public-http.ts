@@ -12,7 +12,7 @@ import type { Router } from './router.ts';
 
 /** Settings of the public HTTP side. */
 export interface PublicHttpOptions {
-  /** Wait this long for the response head before answering 504, ms. */
+  /** Wait this long for the response head, from the end of the request (or from when the stream stops taking its body), before answering 504, ms. */
   readonly requestTimeoutMs: number;
   /** Keep and append to an incoming X-Forwarded-For chain (behind a trusted proxy). */
   readonly trustProxy: boolean;
@@ -20,6 +20,8 @@ export interface PublicHttpOptions {
   readonly maxHeaderBytes: number;
   /** A request head must arrive within this long of its first byte (blank lines included), ms; else 408. */
   readonly headersTimeoutMs: number;
+  /** A request body must bring a byte within this long while it is read (not while the stream holds it back), ms; else 408, or a cut once the response began; 0 never. */
+  readonly bodyTimeoutMs: number;
   /** A kept-alive connection with nothing in flight releases its tunnel stream (and the edge client its upstream connection) after this long, ms; 0 never. */
   readonly streamIdleTimeoutMs: number;
   /** Cut a connection whose client has not taken response bytes for this long, ms; 0 never. */

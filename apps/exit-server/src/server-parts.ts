@@ -128,6 +128,7 @@ function newPublicHttp(
       trustProxy: config.trustProxy,
       maxHeaderBytes: config.maxHeaderBytes,
       headersTimeoutMs: config.headersTimeout,
+      bodyTimeoutMs: config.bodyTimeout,
       streamIdleTimeoutMs: config.streamIdleTimeout,
       sendTimeoutMs: config.sendTimeout,
       upstreamReadTimeoutMs: config.upstreamReadTimeout,

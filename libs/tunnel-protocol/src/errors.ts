@@ -54,7 +54,7 @@ export const ERROR_CODES = {
     'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
   TUN_ERR_BAD_RESPONSE: 'The upstream answered with invalid HTTP/1.1: the public connection is cut; fix the upstream app.',
   TUN_ERR_PUBLIC_TIMEOUT:
-    'A public connection passed a time limit (--headers-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
+    'A public connection passed a time limit (--headers-timeout, --body-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
   TUN_ERR_TOO_MANY_CONNECTIONS:
     'A public connection was refused because --max-connections or --max-connections-per-address was reached (HTTP gets 503 with Retry-After): raise the cap, or find who holds the connections.',
   TUN_ERR_HELD_BYTES:

@@ -12,6 +12,7 @@ export const TEST_PUBLIC_OPTIONS: PublicHttpOptions = {
   trustProxy: false,
   maxHeaderBytes: 1024,
   headersTimeoutMs: 5000,
+  bodyTimeoutMs: 5000,
   keepAliveTimeoutMs: 5000,
   maxHeldBytes: 256 * 1024,
   maxPipelinedRequests: 64,

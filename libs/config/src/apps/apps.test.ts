@@ -51,6 +51,7 @@ describe('exit-server', () => {
       maxControlConnections: 16_000,
       allowUnderscoreHeaders: false,
       headersTimeout: 30_000,
+      bodyTimeout: 30_000,
       streamIdleTimeout: 5_000,
       sendTimeout: 60_000,
       upstreamReadTimeout: 60_000,

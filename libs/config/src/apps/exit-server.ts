@@ -69,7 +69,8 @@ export const exitServerSchema = defineSchema({
       kind: 'duration',
       min: 1,
       default: 30_000,
-      description: "time to wait for the upstream's response head before answering 504",
+      description:
+        "time to wait for the upstream's response head, from the end of the request (or from when the upstream stops taking its body), before answering 504",
     },
     /** Largest request head, in bytes. */
     maxHeaderBytes: {

@@ -11,6 +11,13 @@ export const PUBLIC_TIMEOUT_OPTIONS = {
     default: 30_000,
     description: 'time a public client has to send a whole request head, from its first byte (blank lines before it count); else 408',
   },
+  /** Longest a request body may go without a byte while it is read, ms. */
+  bodyTimeout: {
+    kind: 'duration',
+    default: 30_000,
+    description:
+      'answer 408 (or cut, once the response has begun) a public request whose body brings no byte for this long; not counted while the upstream holds it back; 0 = never',
+  },
   /** A kept-alive connection with nothing in flight releases its tunnel stream after this long, ms. */
   streamIdleTimeout: {
     kind: 'duration',
