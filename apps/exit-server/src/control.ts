@@ -145,7 +145,8 @@ export class ControlPlane {
       );
     this.app = Fastify({
       logger: false,
-      ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+      // The TLS handshake comes before any HTTP deadline: without its own, node gives it 120 s.
+      ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: opts.handshakeTimeoutMs } } : {}),
     }) as unknown as FastifyInstance;
     // Unauthenticated (load balancers and peers probe it): the instance id and a client count, nothing else.
     this.app.get('/healthz', async (_req, reply) => {

@@ -1,6 +1,7 @@
 import { connect, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, silentLogger } from '@tunnel/tunnel-protocol';
+import { throwAwayCertificate } from '@tunnel/testing';
 import { ControlPlane } from './control.ts';
 import { Router } from './router.ts';
 
@@ -10,10 +11,10 @@ afterEach(async () => {
 });
 
 /** Opens a connection, sends `bytes` (maybe nothing) and resolves with how long it lived, ms. */
-function lifetime(port: number, bytes: string): Promise<number> {
+function lifetime(port: number, bytes: string, encoding: BufferEncoding = 'utf8'): Promise<number> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const s = connect(port, '127.0.0.1', () => bytes && s.write(bytes));
+    const s = connect(port, '127.0.0.1', () => bytes && s.write(bytes, encoding));
     s.on('error', () => {});
     s.on('data', () => {});
     s.on('close', () => resolve(performance.now() - started));
@@ -34,6 +35,36 @@ describe('--handshake-timeout', () => {
     await plane.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (plane.app.server.address() as AddressInfo).port;
     const lived = await lifetime(port, bytes);
+    expect(lived).toBeGreaterThanOrEqual(timeoutMs - 50);
+    expect(lived).toBeLessThan(timeoutMs + 1000);
+  });
+});
+
+describe('--handshake-timeout with --tls-cert (wss://)', () => {
+  const certificate = throwAwayCertificate();
+  afterAll(() => certificate.remove());
+
+  it.each([
+    ['sends nothing', Buffer.alloc(0)],
+    // A TLS record header announcing an 80-byte ClientHello that never comes.
+    ['sends half a ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50])],
+  ])("closes a control connection that %s within 1 s of the setting, not at node's 120 s TLS handshake timeout", async (_what, bytes) => {
+    const timeoutMs = 1500;
+    plane = new ControlPlane(
+      new Router(),
+      {
+        token: 't'.repeat(32),
+        instanceId: 'i',
+        limits: DEFAULT_LIMITS,
+        handshakeTimeoutMs: timeoutMs,
+        tls: { cert: certificate.cert, key: certificate.key },
+        statusExtra: () => ({}),
+      },
+      silentLogger,
+    );
+    await plane.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (plane.app.server.address() as AddressInfo).port;
+    const lived = await lifetime(port, bytes.toString('latin1'), 'latin1');
     expect(lived).toBeGreaterThanOrEqual(timeoutMs - 50);
     expect(lived).toBeLessThan(timeoutMs + 1000);
   });
