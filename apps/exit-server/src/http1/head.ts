@@ -1,5 +1,5 @@
 import { HTTP_TOKEN, HttpError } from '@tunnel/tunnel-protocol';
-import { readTarget } from './target.ts';
+import { isAuthority, readTarget } from './target.ts';
 
 /** How the body of a message is delimited (RFC 9112 section 6). */
 export type BodyFraming =
@@ -201,6 +201,8 @@ export function parseRequestHead(head: Buffer): RequestHead {
   const f = framingFacts(rawHeaders, badRequest);
   if (f.hostCount > 1) throw badRequest('more than one Host header');
   if (minor === 1 && f.hostCount === 0) throw badRequest('HTTP/1.1 request without Host');
+  // Empty is allowed (RFC 9112 3.2: a target without an authority); anything else must be one.
+  if (f.host && !isAuthority(f.host)) throw badRequest(`bad Host "${f.host.slice(0, 40)}"`);
   let framing: BodyFraming = NONE;
   if (f.transferEncoding !== undefined) {
     if (f.contentLength !== undefined) throw badRequest('both Content-Length and Transfer-Encoding');

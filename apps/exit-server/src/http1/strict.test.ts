@@ -97,6 +97,38 @@ describe('trailers', () => {
   });
 });
 
+describe('Host (RFC 9112 3.2: an invalid value is a 400)', () => {
+  const head = (host: string) => b(`GET / HTTP/1.1\r\nHost: ${host}`);
+  it.each([
+    'a b',
+    'a/b',
+    'a.example/x?y',
+    'user@a.example',
+    'a.example:80x',
+    'a.example:123456',
+    '[::1',
+    '[::1]x',
+    'a\\b',
+    'a,b',
+    'a%2fb',
+    '"a"',
+  ])('refuses Host %j', (host) => {
+    expect(statusOf(() => parseRequestHead(head(host)))).toBe(400);
+  });
+
+  it.each([
+    ['a.example', 'a.example'],
+    ['A.Example:8000', 'a.example:8000'],
+    ['a.example.', 'a.example.'],
+    ['[::1]:8000', '[::1]:8000'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['under_score.example', 'under_score.example'],
+    ['', ''],
+  ])('accepts Host %j (authority %j)', (host, authority) => {
+    expect(parseRequestHead(head(host)).authority).toBe(authority);
+  });
+});
+
 describe('header names with "_"', () => {
   const h = parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nX_Forwarded_For: 6.6.6.6\r\nX-Ok: 1\r\nUser_Agent: x'));
 

@@ -12,6 +12,16 @@ const ABSOLUTE = /^https?:\/\//i;
 // host[:port] or [v6]:port; no userinfo, no percent-encoding, nothing a router could read two ways.
 const AUTHORITY = /^(?:[a-z0-9._~-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/i;
 
+/**
+ * True when `value` is an authority the router and the upstream read alike: host[:port] or
+ * [v6]:port, as an absolute-form target's must be. RFC 9112 3.2 makes a Host field with an
+ * invalid value a 400; passed on, `a/b` or `user@a` would reach the app as its Host and
+ * X-Forwarded-Host (the links it builds, the caches keyed on them).
+ */
+export function isAuthority(value: string): boolean {
+  return AUTHORITY.test(value);
+}
+
 function badTarget(detail: string): HttpError {
   return new HttpError('TUN_ERR_BAD_REQUEST', 400, detail);
 }
