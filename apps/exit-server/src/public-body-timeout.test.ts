@@ -82,3 +82,18 @@ describe('request bodies and their time limits', () => {
     expect(client.text()).toMatch(/^HTTP\/1\.1 504 /);
   });
 });
+
+describe('a connection answered with an error', () => {
+  it('is closed after --keep-alive-timeout when its client keeps it open (its reading was paused: the client’s end never arrives)', async () => {
+    const router = new Router();
+    fakeEdge(router, 'a', [], (s) => s.pause());
+    const opts = { ...TEST_PUBLIC_OPTIONS, requestTimeoutMs: 200, keepAliveTimeoutMs: 300 };
+    const { port } = await listenPublic(new PublicHttp(router, opts, silentLogger));
+    const client = rawClient(port);
+    const size = 16 * 1024 * 1024;
+    client.socket.write(head(size));
+    client.socket.write(Buffer.alloc(size, 0x61)); // more than the stream and the kernels take: never flushed
+    await client.closed;
+    expect(client.text()).toMatch(/^HTTP\/1\.1 504 /);
+  });
+});

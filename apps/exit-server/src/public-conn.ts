@@ -52,7 +52,9 @@ export class PublicConnection {
       for (const b of core.streams.held()) b.stream.sinkDrained();
     });
     socket.setTimeout(owner.opts.keepAliveTimeoutMs, () => {
-      if (core.idle) socket.destroy();
+      // Closing too: an answered connection whose client keeps it open (its end may never
+      // arrive, stuck behind bytes we no longer read) is not kept past this either.
+      if (core.idle || core.closing) socket.destroy();
     });
   }
 
