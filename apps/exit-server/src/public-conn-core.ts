@@ -11,6 +11,9 @@ import { Deadline, PublicDeadlines } from './public-deadlines.ts';
 import type { PublicHttp } from './public-http.ts';
 import { PublicStreams } from './public-streams.ts';
 
+/** What a 503 answered here says: the same second as a refused connection's (see admit). */
+const RETRY_AFTER = ['Retry-After: 1'];
+
 const BODY_STALLED = 'the client stopped sending its request body (--body-timeout)';
 
 /**
@@ -211,14 +214,17 @@ export class ConnCore {
     this.socket.destroy();
   }
 
-  /** Answers with a short plain-text error and closes the connection. */
+  /**
+   * Answers with a short plain-text error and closes the connection. A 503 (no tunnel, a busy
+   * or draining client, a draining exit server) is passing, so it says when to try again.
+   */
   answer(status: number, text: string): void {
     if (this.closing) return;
     this.move(ConnState.Closing);
     this.requests.pause();
     for (const b of this.streams.all()) this.release(b);
     if (this.socket.destroyed) return;
-    this.socket.end(plainReply(status, `${text}\n`));
+    this.socket.end(plainReply(status, `${text}\n`, status === 503 ? RETRY_AFTER : undefined));
   }
 
   /** Cuts the connection: what was owed cannot be answered any more. */

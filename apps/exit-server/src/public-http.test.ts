@@ -246,6 +246,18 @@ describe('PublicHttp', () => {
     expect(handler.counters.inFlight).toBe(0);
   });
 
+  it('says when to retry in every 503 it answers itself: no tunnel, a refusing client, a drain', async () => {
+    const router = new Router();
+    const handler = new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger);
+    const port = await listen(handler);
+    const post = 'POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\n\r\ndata';
+    expect(await raw(port, post)).toMatch(/^HTTP\/1\.1 503 [^]*\r\nRetry-After: 1\r\n[^]*no tunnel is connected/);
+    connectClient(router, 'refuses', []);
+    expect(await raw(port, post)).toMatch(/^HTTP\/1\.1 503 [^]*\r\nRetry-After: 1\r\n[^]*busy or draining/);
+    handler.drain();
+    expect(await raw(port, post)).toMatch(/^HTTP\/1\.1 503 [^]*\r\nRetry-After: 1\r\n[^]*shutting down/);
+  });
+
   it('a connection accepted before the drain gets its first request answered, then is closed', async () => {
     const router = new Router();
     const handler = new PublicHttp(router, TEST_PUBLIC_OPTIONS, silentLogger);
