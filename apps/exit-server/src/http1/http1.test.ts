@@ -223,6 +223,27 @@ describe('MessageReader', () => {
     expect(statusOf(() => r.push(b(`GET /${'a'.repeat(100)}`)))).toBe(431);
   });
 
+  it.each([
+    ['a head with bare LFs', 'GET / HTTP/1.1\nHost: x\n\n'],
+    ['a bare LF after the request line', 'GET / HTTP/1.1\r\nHost: x\n'],
+    ['a TLS ClientHello', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03'],
+    ['a blank line of a bare LF before the head', '\nGET / HTTP/1.1\r\n'],
+  ])('refuses %s at once (400), before the head is complete', (_name, bytes) => {
+    const { r } = reader();
+    expect(statusOf(() => r.push(b(bytes)))).toBe(400);
+  });
+
+  it('refuses a response head with bare LFs at once (502)', () => {
+    const r = new MessageReader<ResponseHead>(
+      (h) => parseResponseHead(h, 'GET'),
+      1024,
+      { head: () => {}, body: () => {}, end: () => {} },
+      () => new HttpError('TUN_ERR_BAD_RESPONSE', 502),
+      (d) => new HttpError('TUN_ERR_BAD_RESPONSE', 502, d),
+    );
+    expect(statusOf(() => r.push(b('HTTP/1.1 200 OK\nContent-Length: 0\n')))).toBe(502);
+  });
+
   it('pauses before a refused head and parses it again on resume', () => {
     let refuse = true;
     const seen: string[] = [];

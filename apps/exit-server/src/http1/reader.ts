@@ -1,4 +1,4 @@
-import { HttpError, ownBytes, readNow, type Borrowed } from '@tunnel/tunnel-protocol';
+import { HTTP_TOKEN, HttpError, ownBytes, readNow, type Borrowed } from '@tunnel/tunnel-protocol';
 import { ChunkedScanner } from './chunked.ts';
 import type { BodyFraming } from './head.ts';
 import { HeldBytes } from './held-bytes.ts';
@@ -48,7 +48,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
    * @param parse Parses head bytes (without the blank line); throws {@link HttpError}.
    * @param maxHeadBytes Largest head, bytes; more is `tooLarge`.
    * @param tooLarge Builds the error for an oversized head.
-   * @param fail Builds the error for malformed chunked framing.
+   * @param fail Builds the error for malformed chunked framing, or a head that cannot become valid.
    * @param hold Most bytes kept while paused, bytes, and the error past it (default: unbounded,
    *   for readers that are never paused).
    */
@@ -57,7 +57,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     private readonly maxHeadBytes: number,
     private readonly events: ReaderEvents<H>,
     private readonly tooLarge: () => HttpError,
-    fail: (detail: string) => HttpError,
+    private readonly fail: (detail: string) => HttpError,
     hold?: { readonly maxBytes: number; readonly over: (max: number) => HttpError },
   ) {
     this.chunked = new ChunkedScanner(maxHeadBytes, fail);
@@ -139,7 +139,10 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     const end = data.indexOf(CRLFCRLF, off);
     if (end < 0) {
       if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
-      if (off < data.length) this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
+      if (off < data.length) {
+        this.checkPartial(data, off);
+        this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
+      }
       return data.length;
     }
     if (end - off > this.maxHeadBytes) throw this.tooLarge();
@@ -154,6 +157,21 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     if (this.state === S.Head) this.startBody(head.framing);
     if (this.state === S.Head) this.ended();
     return end + 4;
+  }
+
+  /**
+   * Refuses at once a partial head that cannot become valid, instead of waiting for the head
+   * timeout: one that does not start with a token character (a TLS hello, binary noise), or
+   * holds a bare LF, since lines end in CRLF and the head only ends at CRLFCRLF (RFC 9112 2.2).
+   */
+  private checkPartial(data: Buffer, off: number): void {
+    const first = data[off];
+    // A lone CR may be the start of a blank line between messages (see readHead).
+    if (first === 0x0d && off === data.length - 1) return;
+    if (!HTTP_TOKEN.test(String.fromCharCode(first))) throw this.fail('not an HTTP message');
+    for (let lf = data.indexOf(0x0a, off); lf >= 0; lf = data.indexOf(0x0a, lf + 1)) {
+      if (data[lf - 1] !== 0x0d) throw this.fail('a bare LF in the head');
+    }
   }
 
   /** Passes on the part of a content-length body that `data` holds from `off`. */
