@@ -44,6 +44,8 @@ export const ERROR_CODES = {
     'The peer closed the tunnel connection with an error close code: see the code and reason; the client reconnects by itself.',
   TUN_ERR_GOING_AWAY: 'The peer is draining and accepts no new streams: retry on another client.',
   TUN_ERR_IDLE_TIMEOUT: 'Nothing was heard from the peer within idleTimeout: the link is considered dead and is closed.',
+  TUN_ERR_PEER_NOT_READING:
+    'The peer kept talking but read nothing of what was sent to it for idleTimeout (bytes waited to be sent and none left; seen within two idleTimeouts): the session is closed as dead; the client reconnects.',
   TUN_ERR_HANDSHAKE_TIMEOUT: 'The tunnel handshake did not finish within handshakeTimeout.',
   TUN_ERR_UPSTREAM_UNREACHABLE: 'The edge client could not connect to its upstream: check that the local app is running.',
   TUN_ERR_UPSTREAM_TIMEOUT: 'The upstream did not answer in time: raise --request-timeout or fix the slow app.',

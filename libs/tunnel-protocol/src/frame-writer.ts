@@ -46,6 +46,11 @@ export class FrameWriter {
     return this.transport.bufferedBytes + this.queuedSmallBytes;
   }
 
+  /** Bytes handed on by the transport (to the OS) so far: it grows only while the peer reads. */
+  get delivered(): number {
+    return this.bytesOut - this.transport.bufferedBytes;
+  }
+
   /** True while the transport said it is full and holds more than the high-water mark. */
   get isCongested(): boolean {
     return this.congested;

@@ -8,21 +8,43 @@ const NS_PER_MS = 1e6;
 export interface KeepAliveTimings {
   /** Interval between keep-alive PINGs, ms; 0 sends none. */
   readonly pingIntervalMs: number;
-  /** Silence after which the peer is declared dead, ms; 0 never does. */
+  /** Silence, or time our writes wait with none handed on, after which the peer is declared dead, ms; 0 never does. */
   readonly idleTimeoutMs: number;
+}
+
+/** Why a peer was declared dead: nothing heard from it, or it reads nothing of what we send. */
+export type DeadCode = 'TUN_ERR_IDLE_TIMEOUT' | 'TUN_ERR_PEER_NOT_READING';
+
+/** The log line of a session closed for each {@link DeadCode} (operators and e2e tests key on them). */
+export const DEAD_PEER_LOG: Readonly<Record<DeadCode, string>> = {
+  TUN_ERR_IDLE_TIMEOUT: 'peer silent too long: closing session',
+  TUN_ERR_PEER_NOT_READING: 'peer reads nothing we send: closing session',
+};
+
+/** How the session's writes are moving (its FrameWriter). */
+export interface WriteProgress {
+  /** Bytes waiting to be handed on, bytes. */
+  readonly pendingBytes: number;
+  /** Bytes handed on (to the OS) since the start, bytes; grows only while the peer reads. */
+  readonly delivered: number;
 }
 
 /** What a {@link KeepAlive} asks its session to do. */
 export interface KeepAliveHandlers {
   /** Time for a keep-alive PING. */
   readonly ping: () => void;
-  /** Nothing was heard for `silentMs` (at least idleTimeoutMs): the link is dead. */
-  readonly idle: (silentMs: number) => void;
+  /**
+   * The peer is dead: nothing heard from it for `ms` (TUN_ERR_IDLE_TIMEOUT), or our writes waited
+   * `ms` with none handed on while it kept talking (TUN_ERR_PEER_NOT_READING); `ms` >= idleTimeoutMs.
+   */
+  readonly dead: (code: DeadCode, ms: number) => void;
 }
 
 /**
  * Liveness of one session: when the peer was last heard from, the keep-alive PING timer, the
- * idle deadline, and the round-trip time of the PING last answered.
+ * idle deadline, and the round-trip time of the PING last answered. A peer that keeps talking
+ * but reads nothing is dead too: its pings would otherwise keep a session that blackholes
+ * everything sent to it. That is seen at the idle checks, so within two idleTimeoutMs.
  */
 export class KeepAlive {
   /** Round-trip time of the last answered PING, ms (undefined until one comes back). */
@@ -31,6 +53,11 @@ export class KeepAlive {
   private readonly timings: KeepAliveTimings;
   private readonly clock: Clock;
   private readonly handlers: KeepAliveHandlers;
+  private readonly output: WriteProgress;
+  /** Most bytes seen handed on: progress is going past it. */
+  private deliveredMax = 0;
+  /** When the idle checks first saw writes waiting without progress, ms; undefined while they move. */
+  private stalledSince: number | undefined;
   private lastHeardAt: number;
   /** Monotonic send time of the PING in flight, ns; 0 before the first. */
   private pingSentAtNs = 0n;
@@ -38,9 +65,10 @@ export class KeepAlive {
   /** Cancels the idle check, which is re-aimed at idleTimeoutMs after the last byte heard each time it fires. */
   private stopIdleCheck: (() => void) | undefined;
 
-  constructor(timings: KeepAliveTimings, clock: Clock, handlers: KeepAliveHandlers) {
+  constructor(timings: KeepAliveTimings, clock: Clock, output: WriteProgress, handlers: KeepAliveHandlers) {
     this.timings = timings;
     this.clock = clock;
+    this.output = output;
     this.handlers = handlers;
     this.lastHeardAt = clock.now();
     if (timings.pingIntervalMs > 0) this.stopPings = clock.every(timings.pingIntervalMs, () => handlers.ping());
@@ -81,12 +109,30 @@ export class KeepAlive {
   }
 
   private checkIdle(): void {
+    const idleMs = this.timings.idleTimeoutMs;
     const silent = this.silentForMs;
-    if (silent >= this.timings.idleTimeoutMs) {
-      this.handlers.idle(silent);
+    if (silent >= idleMs) {
+      this.handlers.dead('TUN_ERR_IDLE_TIMEOUT', silent);
       return;
     }
-    // Heard from since: aim at idleTimeoutMs after the last byte.
-    this.stopIdleCheck = this.clock.after(this.timings.idleTimeoutMs - silent, () => this.checkIdle());
+    const stalled = this.stalledForMs();
+    if (stalled >= idleMs) {
+      this.handlers.dead('TUN_ERR_PEER_NOT_READING', stalled);
+      return;
+    }
+    // Heard from since: aim at idleTimeoutMs after the last byte, or after the stall began.
+    this.stopIdleCheck = this.clock.after(Math.min(idleMs - silent, idleMs - stalled), () => this.checkIdle());
+  }
+
+  /** How long our writes have waited with none handed on, ms (0 while nothing waits or bytes move). */
+  private stalledForMs(): number {
+    const { pendingBytes, delivered } = this.output;
+    if (pendingBytes === 0 || delivered > this.deliveredMax) {
+      this.deliveredMax = Math.max(this.deliveredMax, delivered);
+      this.stalledSince = undefined;
+      return 0;
+    }
+    this.stalledSince ??= this.clock.now();
+    return this.clock.now() - this.stalledSince;
   }
 }

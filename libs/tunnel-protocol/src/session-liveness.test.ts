@@ -57,6 +57,42 @@ describe('Session liveness and control frames: PING, keep-alive, idle timeout, P
     expect(server.isClosed).toBe(false);
   });
 
+  it('closes with TUN_ERR_PEER_NOT_READING a session whose peer keeps pinging but reads nothing of what it is sent', async () => {
+    // Pings every 10 ms keep the server hearing the client even on a loaded host.
+    const idleTimeoutMs = 300;
+    const { server, ta } = sessions({
+      client: { pingIntervalMs: 10, idleTimeoutMs: 0 },
+      server: { idleTimeoutMs },
+      onClientStream: () => {},
+    });
+    ta.pause(); // the client stops reading: what the server writes stays unsent, while its pings still arrive
+    const started = performance.now();
+    server.openStream(httpHead()).write(Buffer.alloc(1000));
+    const [err] = (await once(server, 'close')) as [TunnelError];
+    expect(err.code).toBe('TUN_ERR_PEER_NOT_READING');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(idleTimeoutMs);
+  });
+
+  it('keeps a session whose peer reads in bursts, with pauses shorter than the idle timeout', async () => {
+    let received = 0;
+    const { client, server, ta } = sessions({
+      client: { pingIntervalMs: 10, idleTimeoutMs: 0 },
+      server: { idleTimeoutMs: 300 },
+      onClientStream: (st) => st.on('data', (c: Buffer) => (received += c.length)),
+    });
+    const st = server.openStream(httpHead());
+    // 8 bursts of 128 KB 150 ms apart: the reader stops for 150 ms each time with bytes waiting for it.
+    for (let burst = 1; burst <= 8; burst++) {
+      ta.pause();
+      st.write(Buffer.alloc(128 * 1024));
+      await new Promise((r) => setTimeout(r, 150));
+      ta.resume();
+      while (received < burst * 128 * 1024) await new Promise((r) => setImmediate(r));
+    }
+    expect(server.isClosed).toBe(false);
+    expect(client.isClosed).toBe(false);
+  });
+
   it('idle timeout closes the session with TUN_ERR_IDLE_TIMEOUT when the link is blackholed', async () => {
     const limits = { pingIntervalMs: 20, idleTimeoutMs: 100 };
     // Only the client times out: the in-memory pair still carries the resulting close to the server.

@@ -8,7 +8,7 @@ import { COPY_THRESHOLD_BYTES, FrameWriter } from './frame-writer.ts';
 import { firstEvent } from './first-event.ts';
 import { FrameFlag, FrameType, type Frame } from './frame.ts';
 import { decodeOpenHead, decodeResponseHead, encodeOpenHead, encodeResponseHead, type OpenHead, type ResponseHead } from './head.ts';
-import { KeepAlive } from './keep-alive.ts';
+import { DEAD_PEER_LOG, KeepAlive, type DeadCode } from './keep-alive.ts';
 import { DEFAULT_LIMITS, type SessionLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { decodePeers, encodePeers } from './peers.ts';
@@ -84,7 +84,10 @@ export class Session extends EventEmitter implements StreamHost {
     this.decoder = new FrameDecoder(this.limits, (frame) => this.handleFrame(frame));
     this.writer = new FrameWriter(this.transport, this.limits, this.clock, () => this.state !== SessionState.CLOSED);
     this.replies = new ReplyGate(this.limits, this.writer, this.transport, this.log);
-    this.keepAlive = new KeepAlive(this.limits, this.clock, { ping: () => this.ping(), idle: (silentMs) => this.idleTimedOut(silentMs) });
+    this.keepAlive = new KeepAlive(this.limits, this.clock, this.writer, {
+      ping: () => this.ping(),
+      dead: (code, ms) => this.dead(code, ms),
+    });
     this.transport.bind({
       data: (chunk) => this.receive(chunk),
       drain: () => this.handleDrain(),
@@ -377,10 +380,10 @@ export class Session extends EventEmitter implements StreamHost {
     this.onStream(stream);
   }
 
-  private idleTimedOut(silentMs: number): void {
+  private dead(code: DeadCode, ms: number): void {
     if (this.isClosed) return;
-    this.log.warn({ idleMs: silentMs }, 'peer silent too long: closing session');
-    this.destroy(new SessionClosedError('TUN_ERR_IDLE_TIMEOUT'));
+    this.log.warn({ code, ms }, DEAD_PEER_LOG[code]);
+    this.destroy(new SessionClosedError(code));
   }
 
   /** Queues a reply the peer asked for; see {@link ReplyGate}. */

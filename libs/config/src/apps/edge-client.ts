@@ -189,7 +189,8 @@ export const edgeClientSchema = defineSchema({
       kind: 'duration',
       min: 1,
       default: 30_000,
-      description: 'a server silent for this long is considered dead and the client reconnects',
+      description:
+        'a server silent for this long, or reading nothing of what the client sends for this long, is considered dead and the client reconnects',
     },
     /** TCP connect timeout towards an upstream, in milliseconds. */
     upstreamConnectTimeout: {

@@ -112,7 +112,7 @@ export const exitServerSchema = defineSchema({
       kind: 'duration',
       min: 1,
       default: 30_000,
-      description: 'a client silent for this long is considered dead',
+      description: 'a client silent for this long, or reading nothing of what the server sends for this long, is considered dead',
     },
     /** Idle time after which a kept-alive public connection is closed, in milliseconds. */
     keepAliveTimeout: {
