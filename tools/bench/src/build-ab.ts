@@ -1,5 +1,5 @@
 // node tools/bench/dist/build-ab.js [--rounds N] [--amount N] [--warmup N] [--connections N]
-//   [--shape small|download|upload] [--transport ws|wss|both] LABEL=DIR ...
+//   [--shape small|download|upload] [--transport ws|wss|both] [--node-flags LABEL:FLAG,FLAG ...] LABEL=DIR ...
 // CPU of the exit server and the edge client of several builds, side by side, on a host shared
 // with other work where req/s is noise. Each DIR holds exit-server.mjs and edge-client.mjs
 // (copies of apps/*/dist/main.js of one build; LABEL=. takes this checkout's dist). One upstream
@@ -11,6 +11,8 @@
 // and prints utime+stime of each process (/proc/<pid>/stat) in µs per request (small) or per
 // MB (10^6 bytes of bodies; download and upload); the end gives medians and the pairwise median
 // ratio to the first system. Run an A/A (the same DIR twice) to see the host's noise.
+// --node-flags runs LABEL's processes with those node flags instead of the images' (to A/B a
+// flag on one build: `--node-flags b:--max-semi-space-size=4 a=. b=.`).
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { freePorts, httpRequest, newToken, throwAwayCertificate, type ThrowAwayCertificate } from '@tunnel/testing';
@@ -34,8 +36,8 @@ interface Options {
   readonly shape: Shape;
   /** Transports each build runs with. */
   readonly transports: readonly Transport[];
-  /** LABEL and directory of each build, first one the reference. */
-  readonly builds: readonly { readonly label: string; readonly dir: string }[];
+  /** LABEL and directory of each build, first one the reference; its node flags when not the images'. */
+  readonly builds: readonly { readonly label: string; readonly dir: string; readonly nodeFlags?: readonly string[] }[];
 }
 
 /** How the edge client dials: ws:// or wss:// (the exit server with --tls-cert). */
@@ -63,6 +65,17 @@ interface Sample {
   readonly reqPerSec: number;
 }
 
+/** The `--node-flags LABEL:FLAG,FLAG` arguments, by label. */
+function nodeFlagsByLabel(argv: readonly string[]): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  argv.forEach((a, i) => {
+    const v = argv[i + 1];
+    if (a !== '--node-flags' || v === undefined || !v.includes(':')) return;
+    by.set(v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1).split(','));
+  });
+  return by;
+}
+
 function parseArgs(argv: readonly string[]): Options {
   const num = (flag: string, dflt: number): number => positiveIntFlag(argv, flag, dflt);
   const value = (flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
@@ -71,9 +84,14 @@ function parseArgs(argv: readonly string[]): Options {
   if (!shape) throw new Error(`--shape wants one of ${SHAPES.map((s) => s.name).join(', ')}`);
   const transport = value('--transport') ?? 'ws';
   if (!['ws', 'wss', 'both'].includes(transport)) throw new Error('--transport wants ws, wss or both');
+  const flags = nodeFlagsByLabel(argv);
   const builds = argv
     .filter((a, i) => a.includes('=') && !argv[i - 1]?.startsWith('--'))
-    .map((a) => ({ label: a.slice(0, a.indexOf('=')), dir: a.slice(a.indexOf('=') + 1) }));
+    .map((a) => ({
+      label: a.slice(0, a.indexOf('=')),
+      dir: a.slice(a.indexOf('=') + 1),
+      nodeFlags: flags.get(a.slice(0, a.indexOf('='))),
+    }));
   if (builds.length === 0)
     throw new Error('name at least one build: LABEL=DIR (DIR with exit-server.mjs and edge-client.mjs, or . for this checkout)');
   return {
@@ -108,15 +126,25 @@ interface BuildPlace {
   readonly upstreamPort: number;
   /** The certificate the exit server serves and the edge client trusts: wss://. */
   readonly tls?: ThrowAwayCertificate;
+  /** Node flags of both processes (the images' when undefined). */
+  readonly nodeFlags?: readonly string[];
 }
 
 async function startBuild(b: BuildPlace, shape: Shape): Promise<System> {
-  const { label, bins, token, tls } = b;
+  const { label, bins, token, tls, nodeFlags } = b;
   const [port, controlPort] = await freePorts(2);
   const extraArgs = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
-  const exit = await startExitServer({ bins, token, port, controlPort, extraArgs, tls: !!tls, name: `${label}-exit-server` });
+  const exit = await startExitServer({ bins, token, port, controlPort, extraArgs, tls: !!tls, name: `${label}-exit-server`, nodeFlags });
   const upstreamUrl = `http://127.0.0.1:${b.upstreamPort}`;
-  const edge = startEdgeClient({ bins, token, controlPort, upstreamUrl, id: `${label.replace('/', '-')}-1`, caFile: tls?.certFile });
+  const edge = startEdgeClient({
+    bins,
+    token,
+    controlPort,
+    upstreamUrl,
+    id: `${label.replace('/', '-')}-1`,
+    caFile: tls?.certFile,
+    nodeFlags,
+  });
   const base = `http://127.0.0.1:${port}`;
   const serves = async (): Promise<boolean> => (await httpRequest(`${base}/small`, { timeoutMs: 2000 })).status === 200;
   await until(Date.now() + READY_TIMEOUT_MS, [exit, edge], serves, `GET ${base}/small through ${label}`);
@@ -188,7 +216,8 @@ async function main(): Promise<void> {
       const bins = binsOf(base.bins, base.dir, b.label, b.dir);
       for (const t of o.transports) {
         const label = o.transports.length > 1 ? `${b.label}/${t}` : b.label;
-        systems.push(await startBuild({ label, bins, token, upstreamPort: upstream.http, tls: t === 'wss' ? tls : undefined }, o.shape));
+        const place = { label, bins, token, upstreamPort: upstream.http, tls: t === 'wss' ? tls : undefined, nodeFlags: b.nodeFlags };
+        systems.push(await startBuild(place, o.shape));
       }
     }
     for (const s of systems) await load(s, o, o.warmup, uploadFile);

@@ -55,6 +55,8 @@ export interface ExitServerOptions {
   readonly deadline?: number;
   /** The control port serves TLS (`--tls-cert` in extraArgs): ready once it accepts connections. */
   readonly tls?: boolean;
+  /** Node flags instead of {@link TUNNEL_NODE_FLAGS} (to A/B them). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** Settings of {@link startEdgeClient}. */
@@ -73,6 +75,8 @@ export interface EdgeClientOptions {
   readonly extraArgs?: readonly string[];
   /** Dial wss://localhost trusting this certificate (PEM file); plain ws:// without it. */
   readonly caFile?: string;
+  /** Node flags instead of {@link TUNNEL_NODE_FLAGS} (to A/B them). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** Starts the upstream child; resolves it and its ports. */
@@ -114,7 +118,7 @@ export function serverEnv(token: string): NodeJS.ProcessEnv {
 
 function exitServerArgs(o: ExitServerOptions): string[] {
   return [
-    ...TUNNEL_NODE_FLAGS,
+    ...(o.nodeFlags ?? TUNNEL_NODE_FLAGS),
     o.bins['exit-server'],
     ...['--port', `${o.port}`, '--control-port', `${o.controlPort}`, '--bind', '127.0.0.1'],
     ...['--token-env', 'TUNNEL_TOKEN', '--log-level', 'warn', '--access-log', 'off'],
@@ -169,9 +173,10 @@ export function statusClients(res: SimpleResponse): StatusClient[] {
 }
 
 /** Starts one real edge client. */
-export function startEdgeClient({ bins, token, controlPort, upstreamUrl, id, extraArgs = [], caFile }: EdgeClientOptions): ChildHandle {
+export function startEdgeClient(o: EdgeClientOptions): ChildHandle {
+  const { bins, token, controlPort, upstreamUrl, id, extraArgs = [], caFile } = o;
   const args = [
-    ...TUNNEL_NODE_FLAGS,
+    ...(o.nodeFlags ?? TUNNEL_NODE_FLAGS),
     bins['edge-client'],
     ...(caFile ? ['--url', `wss://localhost:${controlPort}`, '--ca-file', caFile] : ['--url', `ws://127.0.0.1:${controlPort}`]),
     ...(upstreamUrl ? ['--upstream', upstreamUrl] : []),
