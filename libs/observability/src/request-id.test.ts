@@ -15,4 +15,14 @@ describe('request ids', () => {
     expect(acceptRequestId(a)).toBe(a);
     expect(newRequestId()).not.toBe(a);
   });
+
+  it('generates version 4 UUIDs, distinct across refills of the random bytes', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const id = newRequestId();
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(1000);
+  });
 });
