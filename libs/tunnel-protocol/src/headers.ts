@@ -21,19 +21,20 @@ export interface ForwardedFacts {
  */
 export function withForwarded(headers: readonly string[], facts: ForwardedFacts): string[] {
   const out: string[] = [];
-  let chain: string[] = [];
+  const chain: string[] = [];
   let proto: string | undefined;
   let host: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    const lower = headers[i].toLowerCase();
+    const name = headers[i];
+    // Only names as long as the X-Forwarded-* ones need lower-casing (this runs per request).
+    const lower = name.length >= 15 && name.length <= 17 ? name.toLowerCase() : '';
     if (lower === 'x-forwarded-for') {
-      if (facts.trustProxy)
-        chain.push(
-          ...headers[i + 1]
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        );
+      if (facts.trustProxy) {
+        for (const hop of headers[i + 1].split(',')) {
+          const s = hop.trim();
+          if (s) chain.push(s);
+        }
+      }
       continue;
     }
     if (lower === 'x-forwarded-proto') {
@@ -44,10 +45,11 @@ export function withForwarded(headers: readonly string[], facts: ForwardedFacts)
       if (facts.trustProxy) host = headers[i + 1];
       continue;
     }
-    out.push(headers[i], headers[i + 1]);
+    out.push(name, headers[i + 1]);
   }
-  chain = [...chain, stripV4Mapped(facts.remoteAddress)];
-  out.push('X-Forwarded-For', chain.join(', '), 'X-Forwarded-Proto', proto ?? facts.proto, 'X-Forwarded-Host', host ?? facts.host);
+  const remote = stripV4Mapped(facts.remoteAddress);
+  const forwardedFor = chain.length > 0 ? `${chain.join(', ')}, ${remote}` : remote;
+  out.push('X-Forwarded-For', forwardedFor, 'X-Forwarded-Proto', proto ?? facts.proto, 'X-Forwarded-Host', host ?? facts.host);
   return out;
 }
 
