@@ -60,13 +60,32 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
-/** Strips optional whitespace (SP and HTAB only, RFC 9110 5.6.3): no VT, FF, NBSP or other "spaces". */
+/**
+ * `line` from `start` to its end without optional whitespace (SP and HTAB only, RFC 9110
+ * 5.6.3: no VT, FF, NBSP or other "spaces") at either end: one slice, not one to cut and one to trim.
+ */
+function trimmedFrom(line: string, start: number): string {
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  return line.slice(start, end);
+}
+
+/** Strips optional whitespace (see trimmedFrom). */
 function trimOws(v: string): string {
-  let start = 0;
-  let end = v.length;
-  while (start < end && (v.charCodeAt(start) === 0x20 || v.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (v.charCodeAt(end - 1) === 0x20 || v.charCodeAt(end - 1) === 0x09)) end--;
-  return v.slice(start, end);
+  return trimmedFrom(v, 0);
+}
+
+/**
+ * True when token `name` is `lower` but for case. Per character `| 0x20` lower-cases a letter
+ * and leaves `-` and digits as they are; no other token character turns into a letter, a digit
+ * or `-` that way, so no allocation of a lower-cased copy is needed (this runs per header of
+ * every request and response).
+ */
+function isName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 const NONE: BodyFraming = { kind: 'none' };
@@ -90,7 +109,7 @@ function parseFields(lines: string[], fail: (detail: string) => HttpError): stri
     if (colon <= 0) throw fail('a header line without a name');
     const name = line.slice(0, colon);
     if (!HTTP_TOKEN.test(name)) throw fail(`bad header name "${name.slice(0, 32)}"`);
-    const value = trimOws(line.slice(colon + 1));
+    const value = trimmedFrom(line, colon + 1);
     if (!VALUE.test(value)) throw fail(`bad value for header ${name}`);
     raw[(i - 1) * 2] = name;
     raw[(i - 1) * 2 + 1] = value;
@@ -99,6 +118,12 @@ function parseFields(lines: string[], fail: (detail: string) => HttpError): stri
 }
 
 function tokens(into: Set<string>, value: string): void {
+  // Nearly always one token (`keep-alive`, `close`): no list to split.
+  if (!value.includes(',')) {
+    const s = value.trim().toLowerCase();
+    if (s) into.add(s);
+    return;
+  }
   for (const t of value.split(',')) {
     const s = t.trim().toLowerCase();
     if (s) into.add(s);
@@ -131,19 +156,19 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
     // Most names are not framing ones: compare lengths before lower-casing.
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') {
+        if (isName(name, 'host')) {
           facts.hostCount++;
           facts.host = raw[i + 1].toLowerCase();
         }
         break;
       case 7:
-        if (name.toLowerCase() === 'upgrade') facts.upgrade = raw[i + 1];
+        if (isName(name, 'upgrade')) facts.upgrade = raw[i + 1];
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') tokens(facts.connection, raw[i + 1]);
+        if (isName(name, 'connection')) tokens(facts.connection, raw[i + 1]);
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (isName(name, 'content-length')) {
           // Exactly one field of plain digits: lists (`5, 5`) and repeats, even agreeing ones,
           // are where parsers differ, so they are refused rather than reconciled.
           const v = raw[i + 1];
@@ -153,7 +178,7 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (isName(name, 'transfer-encoding')) {
           facts.transferEncoding ??= [];
           for (const t of raw[i + 1].split(',')) {
             // Every element a token: no empty ones (`chunked,`), no parameters, nothing odd.
