@@ -88,6 +88,9 @@ function isName(name: string, lower: string): boolean {
   return true;
 }
 
+/** The `connection` of every head without a Connection field: one set, never added to (ReadonlySet). */
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 const NONE: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 const CLOSE: BodyFraming = { kind: 'close' };
@@ -135,7 +138,8 @@ interface FramingFacts {
   contentLength: number | undefined;
   contentLengthCount: number;
   transferEncoding: string[] | undefined;
-  connection: Set<string>;
+  /** Tokens of the Connection field(s); undefined without one (most requests: no Set to make). */
+  connection: Set<string> | undefined;
   host: string | undefined;
   hostCount: number;
   upgrade: string | undefined;
@@ -146,7 +150,7 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
     contentLength: undefined,
     contentLengthCount: 0,
     transferEncoding: undefined,
-    connection: new Set(),
+    connection: undefined,
     host: undefined,
     hostCount: 0,
     upgrade: undefined,
@@ -165,7 +169,7 @@ function framingFacts(raw: string[], fail: (detail: string) => HttpError): Frami
         if (isName(name, 'upgrade')) facts.upgrade = raw[i + 1];
         break;
       case 10:
-        if (isName(name, 'connection')) tokens(facts.connection, raw[i + 1]);
+        if (isName(name, 'connection')) tokens((facts.connection ??= new Set()), raw[i + 1]);
         break;
       case 14:
         if (isName(name, 'content-length')) {
@@ -239,7 +243,8 @@ export function parseRequestHead(head: Buffer): RequestHead {
   } else if (f.contentLength !== undefined && f.contentLength > 0) {
     framing = { kind: 'length', length: f.contentLength };
   }
-  const upgrade = f.upgrade !== undefined && f.connection.has('upgrade') ? f.upgrade : undefined;
+  const connection = f.connection ?? NO_TOKENS;
+  const upgrade = f.upgrade !== undefined && connection.has('upgrade') ? f.upgrade : undefined;
   const authority = targetAuthority ?? f.host ?? '';
   return {
     method,
@@ -248,7 +253,7 @@ export function parseRequestHead(head: Buffer): RequestHead {
     rawHeaders,
     authority,
     framing,
-    connection: f.connection,
+    connection,
     upgrade,
     absoluteForm: targetAuthority !== undefined,
   };
@@ -288,5 +293,11 @@ export function parseResponseHead(head: Buffer, method: string): ResponseHead {
     framing = f.contentLength === 0 ? NONE : { kind: 'length', length: f.contentLength };
   } else framing = CLOSE;
   // Both framings: Transfer-Encoding wins and Content-Length must not be passed on (RFC 9112 6.3).
-  return { status, rawHeaders, connection: f.connection, framing, dropContentLength: te !== undefined && f.contentLength !== undefined };
+  return {
+    status,
+    rawHeaders,
+    connection: f.connection ?? NO_TOKENS,
+    framing,
+    dropContentLength: te !== undefined && f.contentLength !== undefined,
+  };
 }
