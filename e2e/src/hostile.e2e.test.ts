@@ -67,6 +67,42 @@ describe('hostile input never takes the server down', () => {
     expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
   });
 
+  it('closes the session of a client that keeps pinging but reads nothing, and routes no more requests to it', async () => {
+    const quick = await startExitServer(token, ['--idle-timeout', '1s', '--ping-interval', '250ms']);
+    const hello = Buffer.from(
+      JSON.stringify({ version: PROTOCOL_VERSION, clientId: 'deaf', hostnames: ['deaf.test'], tcpPorts: [], capabilities: ['http'] }),
+    ).toString('base64url');
+    const deaf = connect(quick.controlPort, '127.0.0.1');
+    deaf.on('error', () => {});
+    deaf.write(
+      `GET /tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\nx-tunnel-hello: ${hello}\r\n\r\n`,
+    );
+    await new Promise((resolve) => deaf.once('data', resolve));
+    deaf.pause(); // reads nothing from now on
+    // A tunnel PING (type 5, stream 0, 8 bytes) in a masked WebSocket frame with the zero key, every 100 ms.
+    const ping = Buffer.concat([Buffer.from([0x82, 0x80 | 18, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 8]), Buffer.alloc(8)]);
+    const pinger = setInterval(() => deaf.write(ping), 100);
+    await waitForStatus(quick, (s) => s.clients.some((c) => c.id === 'deaf'));
+    // Uploads routed to it fill the loopback buffers toward it (each stream sends up to its 1 MiB window).
+    const uploads = Array.from({ length: 16 }, () =>
+      httpRequest(`${quick.publicUrl}/`, { method: 'POST', host: 'deaf.test', body: Buffer.alloc(2 * 1024 * 1024) }).catch(() => undefined),
+    );
+    try {
+      const closed = await quick.proc.waitForLog(
+        'peer reads nothing we send: closing session',
+        { code: 'TUN_ERR_PEER_NOT_READING' },
+        30_000,
+      );
+      expect(closed.client).toBe('deaf');
+      await waitForStatus(quick, (s) => !s.clients.some((c) => c.id === 'deaf'));
+      expect((await httpRequest(`${quick.publicUrl}/`, { host: 'deaf.test' })).status).toBe(503);
+    } finally {
+      clearInterval(pinger);
+      deaf.destroy();
+      await Promise.all(uploads);
+    }
+  });
+
   it('answers 431 to an oversized request head on the public port and keeps serving', async () => {
     const res = await raw(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     expect(res).toMatch(/^HTTP\/1\.1 431/);
