@@ -198,7 +198,20 @@ export class ConnCore {
       this.abort();
       return;
     }
+    if (b) this.dropPending(b, status); // the request the bad bytes belong to, if any: answered (and logged) with this status
     this.answer(status, (err as Error).message);
+  }
+
+  /**
+   * `b`'s upstream failed: the requests it owes are counted and logged with `status` (or the
+   * status already sent, once a response began), then answered with it while nothing of the
+   * response has gone out, else cut.
+   */
+  failOwed(b: Binding, status: number, text: string): void {
+    const answerable = b.answerable;
+    this.dropPending(b, answerable ? status : (b.pending[0]?.status ?? status));
+    if (answerable) this.answer(status, text);
+    else this.abort();
   }
 
   /** A time limit passed: logged with its code, the streams reset, the connection cut. */

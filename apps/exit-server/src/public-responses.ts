@@ -41,8 +41,7 @@ export class ResponseSide {
       core.deadlines.responseBytes(b.pending.length > 0 && !b.awaitingHead);
     } catch (err) {
       core.owner.log.warn({ host: b.host, client: b.client.hello.clientId, err: (err as Error).message }, 'upstream sent invalid HTTP');
-      if (b.answerable) core.answer(502, 'the upstream answered with invalid HTTP');
-      else core.abort();
+      core.failOwed(b, 502, 'the upstream answered with invalid HTTP');
     }
   }
 
@@ -142,8 +141,7 @@ export class ResponseSide {
       return;
     }
     if (b.pending.length > 0) {
-      if (b.answerable) core.answer(502, 'the upstream closed the connection without answering');
-      else core.abort();
+      core.failOwed(b, 502, 'the upstream closed the connection without answering');
       return;
     }
     // With one upstream connection per public connection, mirror the upstream's close (its
