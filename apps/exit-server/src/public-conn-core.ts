@@ -65,7 +65,7 @@ export class ConnCore {
       headTooSlow: () => {
         // Bytes we hold back (behind a busy request, before an upgrade's answer) are not late.
         if (this.state === ConnState.HeadHeld || this.state === ConnState.UpgradeAsked) this.deadlines.headHeld();
-        else this.refuse(new HttpError('TUN_ERR_BAD_REQUEST', 408, 'the request head took too long'));
+        else this.refuse(new HttpError('TUN_ERR_PUBLIC_TIMEOUT', 408, 'the request head took too long (--headers-timeout)'));
       },
       bodyStalled: () => {
         const b = this.streams.active;
@@ -75,7 +75,7 @@ export class ConnCore {
           { remote: this.remoteAddress, code: 'TUN_ERR_PUBLIC_TIMEOUT', why: BODY_STALLED },
           'public connection timed out',
         );
-        this.refuse(new HttpError('TUN_ERR_BAD_REQUEST', 408, BODY_STALLED));
+        this.refuse(new HttpError('TUN_ERR_PUBLIC_TIMEOUT', 408, BODY_STALLED));
       },
       streamIdle: () => this.leaveIfIdle(),
       sendStalled: () => this.timedOut('the client stopped reading the response (--send-timeout)'),

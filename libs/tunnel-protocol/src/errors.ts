@@ -56,7 +56,7 @@ export const ERROR_CODES = {
     'A public request was not valid HTTP/1.1 (answered 400, 501 or 505 and the connection closed): fix the client; nothing reached the upstream.',
   TUN_ERR_BAD_RESPONSE: 'The upstream answered with invalid HTTP/1.1: the public connection is cut; fix the upstream app.',
   TUN_ERR_PUBLIC_TIMEOUT:
-    'A public connection passed a time limit (--headers-timeout, --body-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
+    'A public connection passed a time limit (--headers-timeout, --body-timeout, --send-timeout, --upstream-read-timeout, --tcp-idle-timeout): it is cut, or answered 408 when a slow request head or body can still be answered, and its tunnel stream reset; raise the limit if the client or upstream is legitimately that slow.',
   TUN_ERR_TOO_MANY_CONNECTIONS:
     'A public connection was refused because --max-connections or --max-connections-per-address was reached (HTTP gets 503 with Retry-After): raise the cap, or find who holds the connections.',
   TUN_ERR_HELD_BYTES:
@@ -99,7 +99,7 @@ export class HttpError extends TunnelError {
   readonly status: number;
 
   constructor(
-    code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE' | 'TUN_ERR_HELD_BYTES',
+    code: 'TUN_ERR_BAD_REQUEST' | 'TUN_ERR_BAD_RESPONSE' | 'TUN_ERR_HEADERS_TOO_LARGE' | 'TUN_ERR_HELD_BYTES' | 'TUN_ERR_PUBLIC_TIMEOUT',
     status: number,
     detail?: string,
   ) {
