@@ -84,6 +84,31 @@ describe('request bodies and their time limits', () => {
   });
 });
 
+describe('Expect: 100-continue', () => {
+  const expecting = `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n`;
+  const opts = { ...TEST_PUBLIC_OPTIONS, bodyTimeoutMs: 200, requestTimeoutMs: 600 };
+
+  it('a client waiting for its 100 is not late: the upstream is (504 after --request-timeout, not 408)', async () => {
+    const router = new Router();
+    fakeEdge(router, 'a', [], () => {}); // never answers, not even 100
+    const { port } = await listenPublic(new PublicHttp(router, opts, silentLogger));
+    const client = rawClient(port);
+    client.socket.write(expecting);
+    await client.closed;
+    expect(client.text()).toMatch(/^HTTP\/1\.1 504 /);
+  });
+
+  it('once the 100 is sent, a body that does not come gets 408 after --body-timeout', async () => {
+    const router = new Router();
+    fakeEdge(router, 'a', [], (s) => s.once('data', () => s.write('HTTP/1.1 100 Continue\r\n\r\n')));
+    const { port } = await listenPublic(new PublicHttp(router, opts, silentLogger));
+    const client = rawClient(port);
+    client.socket.write(expecting);
+    await client.closed;
+    expect(client.text()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 408 /);
+  });
+});
+
 describe('a connection answered with an error', () => {
   it('is closed after --keep-alive-timeout when its client keeps it open (its reading was paused: the client’s end never arrives)', async () => {
     const router = new Router();

@@ -29,6 +29,11 @@ export class ConnCore {
   endAfterResponses = false;
   /** Reading is paused until a full tunnel stream drains (back-pressure, apart from the state). */
   private pausedForStream = false;
+  /**
+   * A request with `Expect: 100-continue` awaits its 100 and no byte of its body came yet: the
+   * upstream is on the clock (--request-timeout), not the client (see continued).
+   */
+  awaitingContinue = false;
   /** The wait for the oldest request's response head (--request-timeout). */
   private readonly responseDeadline: Deadline;
   /** The public client's address, IPv4-mapped prefix stripped. */
@@ -159,8 +164,16 @@ export class ConnCore {
     }
   }
 
+  /** The upstream answered 100 Continue, or the client sent body bytes without waiting: the body's clock starts. */
+  continued(): void {
+    if (!this.awaitingContinue) return;
+    this.awaitingContinue = false;
+    if (this.requests.inBody) this.clockBody();
+  }
+
   /** A whole request was read: when it is the oldest owed, the upstream has --request-timeout to answer. */
   requestRead(): void {
+    this.awaitingContinue = false;
     this.deadlines.bodyStopped();
     const b = this.streams.active;
     if (b && b.pending.length === 1 && b.awaitingHead && !this.responseDeadline.armed) this.armResponseTimer();

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { hostOf, leaseReadBuffer, type Session } from '@tunnel/tunnel-protocol';
 import { newRequestId } from '@tunnel/observability';
 import { forwardRequestHead } from './http1/forward-head.ts';
-import type { RequestHead } from './http1/head.ts';
+import { expectsContinue, type RequestHead } from './http1/head.ts';
 import { trustedFacts } from './http1/trusted-facts.ts';
 import { Binder } from './public-binder.ts';
 import type { Binding, Pending } from './public-binding.ts';
@@ -167,10 +167,13 @@ export class PublicConnection {
     core.owner.counters.inFlight++;
     b.client.inFlight++;
     b.client.requestsServed++;
-    // The wait for a body's answer starts when it has been read (see ConnCore.requestRead).
-    if (b.pending.length === 1 && h.framing.kind === 'none') core.armResponseTimer();
-    core.send(b, bytes, h.framing.kind === 'none' && h.upgrade === undefined);
-    if (h.framing.kind !== 'none') core.clockBody();
+    // The wait for a body's answer starts when it has been read (see ConnCore.requestRead),
+    // unless the client waits for a 100 before sending it.
+    const body = h.framing.kind !== 'none';
+    core.awaitingContinue = body && expectsContinue(h);
+    if (b.pending.length === 1 && (!body || core.awaitingContinue)) core.armResponseTimer();
+    core.send(b, bytes, !body && h.upgrade === undefined);
+    if (body && !core.awaitingContinue) core.clockBody();
     if (h.upgrade !== undefined) {
       // What follows an upgrade request is either the new protocol or the next request:
       // only the answer tells, so hold it until then.
@@ -205,6 +208,7 @@ export class PublicConnection {
     const last = b.pending[b.pending.length - 1];
     if (last) last.bytesIn += piece.length;
     b.replay = null;
+    core.continued();
     core.deadlines.bodyFlowing();
     // The stream keeps the piece until it is framed, and the session until it is written.
     if (!b.stream.write(piece, leaseReadBuffer(piece))) core.pauseForStream(b);

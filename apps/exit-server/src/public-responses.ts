@@ -57,6 +57,7 @@ export class ResponseSide {
     if (r.status < 200) {
       core.write(raw, b); // interim (100 Continue, 103 Early Hints)
       b.interim = true;
+      if (r.status === 100) core.continued();
       return;
     }
     p.status = r.status;

@@ -259,6 +259,18 @@ export function parseRequestHead(head: Buffer): RequestHead {
   };
 }
 
+/**
+ * True when the request asks `Expect: 100-continue`: its client may hold the body back until the
+ * upstream answers 100 (or finally), so until then the wait is the upstream's (RFC 9110 10.1.1).
+ */
+export function expectsContinue(head: RequestHead): boolean {
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 6 && raw[i].toLowerCase() === 'expect' && raw[i + 1].toLowerCase() === '100-continue') return true;
+  }
+  return false;
+}
+
 function badResponse(detail: string): HttpError {
   return new HttpError('TUN_ERR_BAD_RESPONSE', 502, detail);
 }
