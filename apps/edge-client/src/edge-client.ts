@@ -251,8 +251,8 @@ export class EdgeClient {
     const connectedAt = Date.now();
     this.backoff.attached();
     this.setState('connected');
-    log.info({ instance, hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
-    log.info({ instance, attached: this.coverage.attached, wanted: this.coverage.wanted }, 'attached to exit server');
+    log.info({ hostnames: this.upstreams.declaredHostnames, tcpPorts: welcome.tcpPorts?.accepted ?? [] }, 'tunnel established');
+    log.info({ attached: this.coverage.attached, wanted: this.coverage.wanted }, 'attached to exit server');
     for (const r of welcome.tcpPorts?.refused ?? [])
       log.error({ port: r.port, code: r.code, reason: r.reason }, 'exit server refused a TCP port');
     this.emit('connected', welcome);
