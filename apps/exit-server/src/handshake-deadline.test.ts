@@ -2,13 +2,25 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, silentLogger } from '@tunnel/tunnel-protocol';
 import { throwAwayCertificate } from '@tunnel/testing';
-import { ControlPlane } from './control.ts';
+import { ControlPlane, type ControlOptions } from './control.ts';
 import { Router } from './router.ts';
 
 let plane: ControlPlane | undefined;
 afterEach(async () => {
   await plane?.app.close();
 });
+
+/** A control plane with the tests' token and limits plus `extra`, listening on a free port. */
+async function listeningPlane(extra: Partial<ControlOptions>): Promise<{ port: number; listening: ControlPlane }> {
+  const listening = new ControlPlane(
+    new Router(),
+    { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: 10_000, statusExtra: () => ({}), ...extra },
+    silentLogger,
+  );
+  plane = listening;
+  await listening.app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: (listening.app.server.address() as AddressInfo).port, listening };
+}
 
 /** Opens a connection, sends `bytes` (maybe nothing) and resolves with how long it lived, ms. */
 function lifetime(port: number, bytes: string, encoding: BufferEncoding = 'utf8'): Promise<number> {
@@ -27,13 +39,7 @@ describe('--handshake-timeout', () => {
     ['sends half an upgrade request', 'GET /tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'],
   ])("closes a control connection that %s within 1 s of the setting, not at node's 30 s sweep", async (_what, bytes) => {
     const timeoutMs = 1500;
-    plane = new ControlPlane(
-      new Router(),
-      { token: 't'.repeat(32), instanceId: 'i', limits: DEFAULT_LIMITS, handshakeTimeoutMs: timeoutMs, statusExtra: () => ({}) },
-      silentLogger,
-    );
-    await plane.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (plane.app.server.address() as AddressInfo).port;
+    const { port } = await listeningPlane({ handshakeTimeoutMs: timeoutMs });
     const lived = await lifetime(port, bytes);
     expect(lived).toBeGreaterThanOrEqual(timeoutMs - 50);
     expect(lived).toBeLessThan(timeoutMs + 1000);
@@ -50,20 +56,7 @@ describe('--handshake-timeout with --tls-cert (wss://)', () => {
     ['sends half a ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50])],
   ])("closes a control connection that %s within 1 s of the setting, not at node's 120 s TLS handshake timeout", async (_what, bytes) => {
     const timeoutMs = 1500;
-    plane = new ControlPlane(
-      new Router(),
-      {
-        token: 't'.repeat(32),
-        instanceId: 'i',
-        limits: DEFAULT_LIMITS,
-        handshakeTimeoutMs: timeoutMs,
-        tls: { cert: certificate.cert, key: certificate.key },
-        statusExtra: () => ({}),
-      },
-      silentLogger,
-    );
-    await plane.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (plane.app.server.address() as AddressInfo).port;
+    const { port } = await listeningPlane({ handshakeTimeoutMs: timeoutMs, tls: { cert: certificate.cert, key: certificate.key } });
     const lived = await lifetime(port, bytes.toString('latin1'), 'latin1');
     expect(lived).toBeGreaterThanOrEqual(timeoutMs - 50);
     expect(lived).toBeLessThan(timeoutMs + 1000);
@@ -72,22 +65,8 @@ describe('--handshake-timeout with --tls-cert (wss://)', () => {
 
 /** A control plane capped at `maxConnections` sessions with `httpReserve` more sockets, listening. */
 async function cappedPlane(maxConnections: number, httpReserve: number): Promise<{ port: number; capped: ControlPlane }> {
-  const capped = new ControlPlane(
-    new Router(),
-    {
-      token: 't'.repeat(32),
-      instanceId: 'i',
-      limits: DEFAULT_LIMITS,
-      handshakeTimeoutMs: 10_000,
-      maxConnections,
-      httpReserve,
-      statusExtra: () => ({}),
-    },
-    silentLogger,
-  );
-  plane = capped;
-  await capped.app.listen({ port: 0, host: '127.0.0.1' });
-  return { port: (capped.app.server.address() as AddressInfo).port, capped };
+  const { port, listening } = await listeningPlane({ maxConnections, httpReserve });
+  return { port, capped: listening };
 }
 
 /** Sends one raw request on a fresh connection and resolves with the whole answer. */
@@ -149,21 +128,8 @@ describe('--max-control-connections', () => {
     ['never reads the refusal', false],
   ])('cuts a refused upgrade whose peer %s at --handshake-timeout, and frees its slot', async (_what, reads) => {
     const timeoutMs = 1000;
-    plane = new ControlPlane(
-      new Router(),
-      {
-        token: 't'.repeat(32),
-        instanceId: 'i',
-        limits: DEFAULT_LIMITS,
-        handshakeTimeoutMs: timeoutMs,
-        maxConnections: 1,
-        statusExtra: () => ({}),
-      },
-      silentLogger,
-    );
-    await plane.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (plane.app.server.address() as AddressInfo).port;
-    const slots = plane.slots;
+    const { port, listening } = await listeningPlane({ handshakeTimeoutMs: timeoutMs, maxConnections: 1 });
+    const slots = listening.slots;
     const held = () => slots.open;
     // allowHalfOpen: the peer keeps its half open after our FIN, as a hostile one would.
     const started = performance.now();
