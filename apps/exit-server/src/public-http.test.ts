@@ -309,6 +309,8 @@ describe('PublicHttp', () => {
     [`GET /${'a'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 431],
     ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
     ['GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505],
+    ['GET /p#frag HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 400],
     ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
   ])('answers %j with %i, closes, and sends nothing down the tunnel', async (bytes, status) => {
     const router = new Router();

@@ -54,8 +54,16 @@ export interface ResponseHead {
 /** Most header fields in one head; more is answered 431. */
 export const MAX_HEADER_FIELDS = 256;
 
-// Visible ASCII and obs-text; no controls, no spaces.
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+/**
+ * Request-target bytes (RFC 9112 3.2, RFC 3986): visible ASCII but `#`. No controls or spaces
+ * (they end or corrupt the line), no `#` (a fragment is never part of a request-target: upstreams
+ * that split on it see another path or cache key than the router), and no bytes over 0x7e (a URI
+ * is ASCII; upstreams decode raw 8-bit paths as UTF-8, latin1 or not at all, and node refuses
+ * them). Other ASCII that RFC 3986 leaves out (`"`, `<`, `>`, `\`, `^`, a backtick, `{`, `|`,
+ * `}`, a `%` without two hex digits) goes on, as node and nginx accept it: browsers send some of
+ * it unencoded in queries, and no parser splits on it.
+ */
+const TARGET = /^[\x21\x22\x24-\x7e]+$/;
 // Field values: visible, obs-text, SP and HTAB; no other controls (NUL, bare CR/LF).
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^[0-9]{1,15}$/;
@@ -216,7 +224,7 @@ export function parseRequestHead(head: Buffer): RequestHead {
   const rawTarget = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
   if (!HTTP_TOKEN.test(method)) throw badRequest('bad method');
-  if (!TARGET.test(rawTarget)) throw badRequest('bad request target');
+  if (!TARGET.test(rawTarget)) throw badRequest(rawTarget.includes('#') ? 'a fragment in the request target' : 'bad request target');
   let minor: 0 | 1;
   if (version === 'HTTP/1.1') minor = 1;
   else if (version === 'HTTP/1.0') minor = 0;

@@ -173,6 +173,25 @@ describe('request targets', () => {
     },
   );
 
+  it.each([
+    ['/p#frag', 400],
+    ['/p?q=1#frag', 400],
+    ['/#', 400],
+    ['http://a/p#frag', 400],
+    ['http://a#frag', 400],
+    ['/caf\xe9', 400],
+    ['/\xc3\xa9', 400],
+    ['/a\x7fb', 400],
+    ['/a\x00b', 400],
+    ['/a\tb', 400],
+  ])('refuses the target %j with %i (RFC 9112 3.2: no fragment, ASCII only, no controls)', (target, status) => {
+    expect(statusOf(() => parseRequestHead(b(`GET ${target} HTTP/1.1\r\nHost: a`)))).toBe(status);
+  });
+
+  it.each(['/a?q={"x":[1]}|^`\\<>', '/%zz', '/a%2Fb?c=%e9', "/!$&'()*+,;=:@~-._"])('passes the target %j as it came', (target) => {
+    expect(parseRequestHead(b(`GET ${target} HTTP/1.1\r\nHost: a`)).target).toBe(target);
+  });
+
   it('allows * for OPTIONS only', () => {
     expect(parseRequestHead(b('OPTIONS * HTTP/1.1\r\nHost: a')).target).toBe('*');
     expect(statusOf(() => parseRequestHead(b('GET * HTTP/1.1\r\nHost: a')))).toBe(400);

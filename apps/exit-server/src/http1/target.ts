@@ -41,14 +41,14 @@ export function readTarget(method: string, target: string): Target {
   if (!ABSOLUTE.test(target)) throw badTarget('the request target is neither origin nor absolute form');
   const rest = target.slice(target.indexOf('//') + 2);
   let end = rest.length;
-  for (const c of ['/', '?', '#']) {
+  // No `#` to look for: parseRequestHead refused it already.
+  for (const c of ['/', '?']) {
     const at = rest.indexOf(c);
     if (at >= 0 && at < end) end = at;
   }
   const authority = rest.slice(0, end);
   if (!AUTHORITY.test(authority)) throw badTarget('bad authority in an absolute-form target');
   let path = rest.slice(end);
-  if (path.includes('#')) throw badTarget('a fragment in the request target');
   if (path === '') path = '/';
   else if (path.charCodeAt(0) === 0x3f) path = `/${path}`;
   return { path, authority: authority.toLowerCase() };
