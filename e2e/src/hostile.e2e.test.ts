@@ -103,9 +103,12 @@ describe('hostile input never takes the server down', () => {
     }
   });
 
-  it('answers 431 to an oversized request head on the public port and keeps serving', async () => {
+  it('answers 431 to oversized header fields and 414 to an over-long target on the public port, closes, and keeps serving', async () => {
+    // raw() resolves when the server closes the connection.
     const res = await raw(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     expect(res).toMatch(/^HTTP\/1\.1 431/);
+    const long = await raw(server.port, `GET /${'a'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(long).toMatch(/^HTTP\/1\.1 414 URI Too Long\r\n/);
     expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
   });
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { HttpError, ResetCode, stripV4Mapped, type Session } from '@tunnel/tunnel-protocol';
 import { tickCorker, writeLeased } from '@tunnel/tunnel-io';
-import { parseRequestHead, type RequestHead } from './http1/head.ts';
+import { parseRequestHead, requestHeadTooLarge, type RequestHead } from './http1/head.ts';
 import { heldBytesError } from './http1/held-bytes.ts';
 import { MessageReader, type ReaderEvents } from './http1/reader.ts';
 import { plainReply } from './plain-reply.ts';
@@ -62,7 +62,7 @@ export class ConnCore {
       parseRequestHead,
       max,
       requestEvents,
-      () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `request head over ${max} bytes`),
+      (head) => requestHeadTooLarge(head, max),
       (detail) => new HttpError('TUN_ERR_BAD_REQUEST', 400, detail),
       { maxBytes: owner.opts.maxHeldBytes, over: heldBytesError },
     );

@@ -306,7 +306,9 @@ describe('PublicHttp', () => {
   it.each([
     ['GET / HTTP/1.1\r\n\r\n', 400],
     ['NOT HTTP AT ALL\r\n\r\n', 400],
-    [`GET /${'a'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 431],
+    [`GET /${'a'.repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414],
+    [`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`, 431],
+    [`GET / HTTP/1.1\r\nHost: a${'\r\nX: 1'.repeat(300)}\r\n\r\n`, 431],
     ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
     ['GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505],
     ['GET /p#frag HTTP/1.1\r\nHost: a\r\n\r\n', 400],

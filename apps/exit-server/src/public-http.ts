@@ -16,7 +16,7 @@ export interface PublicHttpOptions {
   readonly requestTimeoutMs: number;
   /** Keep and append to an incoming X-Forwarded-For chain (behind a trusted proxy). */
   readonly trustProxy: boolean;
-  /** Largest request head (request line and headers), bytes; more is answered 431. */
+  /** Largest request head (request line and headers), bytes; more is answered 431, or 414 when the request line alone is over it. */
   readonly maxHeaderBytes: number;
   /** A request head must arrive within this long of its first byte (blank lines included), ms; else 408. */
   readonly headersTimeoutMs: number;

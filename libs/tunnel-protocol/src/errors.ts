@@ -31,7 +31,8 @@ export const ERROR_CODES = {
   TUN_ERR_BAD_WELCOME: 'The server welcome was malformed: check that the URL points at an exit server.',
   TUN_ERR_PROTOCOL: 'The peer sent a frame that breaks the protocol: the connection is closed; upgrade both ends to the same release.',
   TUN_ERR_FRAME_TOO_LARGE: 'A frame exceeded the negotiated maximum size (maxFrameBytes): the connection is closed.',
-  TUN_ERR_HEADERS_TOO_LARGE: 'A request or response head exceeded maxHeaderBytes: send smaller headers or raise the limit.',
+  TUN_ERR_HEADERS_TOO_LARGE:
+    'A request or response head exceeded maxHeaderBytes (a public request is answered 431, or 414 when its request line alone is over it): send smaller headers or a shorter URL, or raise the limit.',
   TUN_ERR_TOO_MANY_STREAMS: 'The client has reached its maximum of concurrent streams (maxStreamsPerClient): raise it or add clients.',
   TUN_ERR_FLOW_CONTROL:
     'The peer sent more data than its flow-control window allowed: that stream is reset; upgrade both ends to the same release.',
@@ -95,7 +96,7 @@ export class HandshakeError extends TunnelError {
 
 /** A public request or an upstream response broke HTTP/1.1 framing rules. */
 export class HttpError extends TunnelError {
-  /** HTTP status to answer the public client with (400, 408, 431, 501, 505), or 502 for a bad response. */
+  /** HTTP status to answer the public client with (400, 405, 408, 413, 414, 431, 501, 505), or 502 for a bad response. */
   readonly status: number;
 
   constructor(

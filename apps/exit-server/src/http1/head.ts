@@ -51,6 +51,8 @@ export interface ResponseHead {
   readonly dropContentLength: boolean;
 }
 
+const CRLF = Buffer.from('\r\n');
+
 /** Most header fields in one head; more is answered 431. */
 export const MAX_HEADER_FIELDS = 256;
 
@@ -265,6 +267,20 @@ export function parseRequestHead(head: Buffer): RequestHead {
     upgrade,
     absoluteForm: targetAuthority !== undefined,
   };
+}
+
+/**
+ * The error for a request head over `max` bytes (`head`: its bytes so far). RFC 9112 3 sets
+ * apart which part is too long: a request line that alone is over the limit is 414 (URI Too Long,
+ * RFC 9110 15.5.15) for its target, or 501 for a method longer than any served (no space within
+ * the limit); one that fits leaves the header fields too large, 431 (RFC 6585 5).
+ */
+export function requestHeadTooLarge(head: Buffer, max: number): HttpError {
+  const lineEnd = head.indexOf(CRLF);
+  if (lineEnd >= 0 && lineEnd <= max) return new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431, `request head over ${max} bytes`);
+  const sp = head.indexOf(0x20);
+  if (sp < 0 || sp > max) return new HttpError('TUN_ERR_BAD_REQUEST', 501, `a method over ${max} bytes`);
+  return new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 414, `request line over ${max} bytes`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { HttpError } from '@tunnel/tunnel-protocol';
 import { feedBorrowed, splitAt } from '@tunnel/tunnel-protocol/testing';
 import { ChunkedScanner } from './chunked.ts';
 import { forwardRequestHead, forwardResponseHead } from './forward-head.ts';
-import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.ts';
+import { parseRequestHead, parseResponseHead, requestHeadTooLarge, type RequestHead, type ResponseHead } from './head.ts';
 import { MessageReader } from './reader.ts';
 import { trustedFacts } from './trusted-facts.ts';
 
@@ -151,7 +151,7 @@ function reader(max = 1024) {
       body: (p) => void events.push(['body', p.toString('latin1')]),
       end: () => void events.push(['end']),
     },
-    () => new HttpError('TUN_ERR_HEADERS_TOO_LARGE', 431),
+    (head) => requestHeadTooLarge(head, max),
     (d) => new HttpError('TUN_ERR_BAD_REQUEST', 400, d),
   );
   return { r, events };
@@ -218,9 +218,21 @@ describe('MessageReader', () => {
     }
   });
 
-  it('answers 431 once a head outgrows the limit, even before it is complete', () => {
-    const { r } = reader(64);
-    expect(statusOf(() => r.push(b(`GET /${'a'.repeat(100)}`)))).toBe(431);
+  it.each([
+    ['a target over the limit, before the line ends', 414, `GET /${'a'.repeat(100)}`],
+    ['a target over the limit, the head complete', 414, `GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`],
+    ['a request line just over the limit, headers behind it', 414, `GET /${'a'.repeat(52)} HTTP/1.1\r\nHost: a\r\n\r\n`],
+    ['a request line at the limit, headers behind it', 431, `GET /${'a'.repeat(50)} HTTP/1.1\r\nHost: a\r\n\r\n`],
+    ['a header field over the limit, before the head ends', 431, `GET / HTTP/1.1\r\nX: ${'a'.repeat(100)}`],
+    ['header fields over the limit, the head complete', 431, `GET / HTTP/1.1\r\nHost: a${'\r\nX: 1'.repeat(20)}\r\n\r\n`],
+    ['a method over the limit', 501, 'A'.repeat(100)],
+  ])('answers %s with %i once the head outgrows the limit, whatever the splits', (_what, status, bytes) => {
+    for (const size of [1, 7, bytes.length]) {
+      const { r } = reader(64);
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) pieces.push(b(bytes.slice(at, at + size)));
+      expect(statusOf(() => pieces.forEach((p) => r.push(p)))).toBe(status);
+    }
   });
 
   it.each([

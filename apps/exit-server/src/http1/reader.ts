@@ -47,7 +47,7 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
   /**
    * @param parse Parses head bytes (without the blank line); throws {@link HttpError}.
    * @param maxHeadBytes Largest head, bytes; more is `tooLarge`.
-   * @param tooLarge Builds the error for an oversized head.
+   * @param tooLarge Builds the error for an oversized head, given its bytes so far (over `maxHeadBytes`).
    * @param fail Builds the error for malformed chunked framing, or a head that cannot become valid.
    * @param hold Most bytes kept while paused, bytes, and the error past it (default: unbounded,
    *   for readers that are never paused).
@@ -56,12 +56,12 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     private readonly parse: (head: Buffer) => H,
     private readonly maxHeadBytes: number,
     private readonly events: ReaderEvents<H>,
-    private readonly tooLarge: () => HttpError,
+    private readonly tooLarge: (head: Buffer) => HttpError,
     private readonly fail: (detail: string) => HttpError,
     hold?: { readonly maxBytes: number; readonly over: (max: number) => HttpError },
   ) {
     this.chunked = new ChunkedScanner(maxHeadBytes, fail);
-    this.held = new HeldBytes(hold?.maxBytes ?? Number.POSITIVE_INFINITY, hold?.over ?? (() => tooLarge()));
+    this.held = new HeldBytes(hold?.maxBytes ?? Number.POSITIVE_INFINITY, hold?.over ?? ((max) => fail(`more than ${max} bytes held`)));
   }
 
   /** Bytes held while paused. */
@@ -138,14 +138,14 @@ export class MessageReader<H extends { readonly framing: BodyFraming }> {
     while (off + 1 < data.length && data[off] === 0x0d && data[off + 1] === 0x0a) off += 2;
     const end = data.indexOf(CRLFCRLF, off);
     if (end < 0) {
-      if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge();
+      if (data.length - off > this.maxHeadBytes + 3) throw this.tooLarge(data.subarray(off));
       if (off < data.length) {
         this.checkPartial(data, off);
         this.partialHead = ownBytes(data.subarray(off)); // kept past push(): owned
       }
       return data.length;
     }
-    if (end - off > this.maxHeadBytes) throw this.tooLarge();
+    if (end - off > this.maxHeadBytes) throw this.tooLarge(data.subarray(off, end));
     const head = this.parse(data.subarray(off, end));
     const raw = data.subarray(off, end + 4);
     if (this.events.head(head, raw) === false) {

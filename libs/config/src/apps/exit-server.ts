@@ -78,7 +78,8 @@ export const exitServerSchema = defineSchema({
       min: 1 * KiB,
       max: 1 * MiB,
       default: 16 * KiB,
-      description: 'largest accepted request head (request line + headers), in bytes',
+      description:
+        'largest accepted request head (request line + headers), in bytes; more is answered 431, or 414 when the request line alone is over it',
     },
     /** Concurrent streams per edge client (count). */
     maxStreamsPerClient: {
