@@ -152,7 +152,7 @@ export class PublicConnection {
     const opts = core.owner.opts;
     const bytes = forwardRequestHead(
       h,
-      { remoteAddress: core.remoteAddress, proto: 'http', host: h.authority, trustProxy: opts.trustProxy },
+      { remoteAddress: core.remoteAddress, clientAddress: p.remote, proto: 'http', host: h.authority, trustProxy: opts.trustProxy },
       { allowUnderscoreHeaders: opts.allowUnderscoreHeaders, requestId: p.requestId },
     );
     p.bytesIn = bytes.length;

@@ -14,7 +14,7 @@ import type { Router } from './router.ts';
 export interface PublicHttpOptions {
   /** Wait this long for the response head, from the end of the request (or from when the stream stops taking its body), before answering 504, ms. */
   readonly requestTimeoutMs: number;
-  /** Keep and append to an incoming X-Forwarded-For chain (behind a trusted proxy). */
+  /** Behind a trusted proxy: append to its X-Forwarded-For chain, keep its X-Forwarded-Proto/-Port and X-Request-Id, log its last hop as the client. */
   readonly trustProxy: boolean;
   /** Largest request head (request line and headers), bytes; more is answered 431, or 414 when the request line alone is over it. */
   readonly maxHeaderBytes: number;

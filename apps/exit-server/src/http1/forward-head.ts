@@ -41,8 +41,9 @@ export interface ForwardOptions {
 
 /**
  * The head the upstream sees: the request line and headers as received, minus hop-by-hop
- * fields (and those named in `Connection`) and names with `_`, plus
- * `X-Forwarded-For/-Proto/-Host` and `X-Request-Id` (see ForwardOptions). Framing headers are
+ * fields (and those named in `Connection`), names with `_` and the forwarding fields nobody
+ * vouches for (see withForwarded), plus `X-Forwarded-For/-Proto/-Host`, `X-Real-IP` and
+ * `X-Request-Id` (see ForwardOptions). Framing headers are
  * kept as they are, since the body bytes follow unchanged. An absolute-form target goes on in
  * origin form with `Host` set to its authority.
  */

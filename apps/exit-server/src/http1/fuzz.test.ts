@@ -54,7 +54,13 @@ describe('fuzz: request heads', () => {
       fc.assert(
         fc.property(anyBytes, (bytes) =>
           typed(() =>
-            forwardRequestHead(parseRequestHead(bytes), { remoteAddress: '1.2.3.4', proto: 'http', host: 'a', trustProxy: false }),
+            forwardRequestHead(parseRequestHead(bytes), {
+              remoteAddress: '1.2.3.4',
+              clientAddress: '1.2.3.4',
+              proto: 'http',
+              host: 'a',
+              trustProxy: false,
+            }),
           ),
         ),
         RUNS,
@@ -72,7 +78,13 @@ describe('fuzz: request heads', () => {
             const h = parseRequestHead(bytes);
             expect(['none', 'length', 'chunked']).toContain(h.framing.kind);
             expect(h.target === '*' || h.target.startsWith('/')).toBe(true);
-            forwardRequestHead(h, { remoteAddress: '1.2.3.4', proto: 'http', host: h.authority, trustProxy: false });
+            forwardRequestHead(h, {
+              remoteAddress: '1.2.3.4',
+              clientAddress: '1.2.3.4',
+              proto: 'http',
+              host: h.authority,
+              trustProxy: false,
+            });
           }),
         ),
         RUNS,

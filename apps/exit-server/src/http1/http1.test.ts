@@ -294,7 +294,13 @@ describe('MessageReader', () => {
 });
 
 describe('forwardRequestHead', () => {
-  const facts = { remoteAddress: '::ffff:203.0.113.7', proto: 'http', host: 'app.test', trustProxy: false };
+  const facts = {
+    remoteAddress: '::ffff:203.0.113.7',
+    clientAddress: '::ffff:203.0.113.7',
+    proto: 'http',
+    host: 'app.test',
+    trustProxy: false,
+  };
 
   it('drops hop-by-hop fields and those Connection names, keeps framing, adds X-Forwarded-*', () => {
     const h = parseRequestHead(
@@ -305,7 +311,7 @@ describe('forwardRequestHead', () => {
     );
     expect(forwardRequestHead(h, facts, { requestId: 'rid-1' }).toString('latin1')).toBe(
       'POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: 2\r\nX-Keep: a\r\n' +
-        'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.test\r\nX-Request-Id: rid-1\r\nConnection: keep-alive\r\n\r\n',
+        'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.test\r\nX-Real-IP: 203.0.113.7\r\nX-Request-Id: rid-1\r\nConnection: keep-alive\r\n\r\n',
     );
   });
 
@@ -323,6 +329,11 @@ describe('trustedFacts', () => {
   it('reads a valid X-Request-Id and the last X-Forwarded-For entry', () => {
     const h = parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6, 198.51.100.9\r\nX-Request-Id: abc-1'));
     expect(trustedFacts(h.rawHeaders)).toEqual({ requestId: 'abc-1', clientAddress: '198.51.100.9' });
+  });
+
+  it('drops ::ffff: from a v4-mapped last entry, as from the peer address (the access log and X-Real-IP agree)', () => {
+    const h = parseRequestHead(b('GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: ::ffff:198.51.100.9'));
+    expect(trustedFacts(h.rawHeaders).clientAddress).toBe('198.51.100.9');
   });
 
   it('ignores an unsafe or overlong id and an empty chain', () => {

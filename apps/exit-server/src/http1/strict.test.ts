@@ -5,7 +5,7 @@ import { forwardRequestHead, forwardResponseHead } from './forward-head.ts';
 import { parseRequestHead, parseResponseHead } from './head.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
-const facts = { remoteAddress: '203.0.113.7', proto: 'http', host: 'a', trustProxy: false };
+const facts = { remoteAddress: '203.0.113.7', clientAddress: '203.0.113.7', proto: 'http', host: 'a', trustProxy: false };
 
 function statusOf(fn: () => unknown): number | undefined {
   try {

@@ -1,10 +1,11 @@
 import { acceptRequestId } from '@tunnel/observability';
+import { stripV4Mapped } from '@tunnel/tunnel-protocol';
 
 /** What a trusted proxy tells about a request (only read with --trust-proxy). */
 export interface TrustedFacts {
   /** A valid incoming X-Request-Id, else undefined. */
   requestId: string | undefined;
-  /** The address the proxy saw: the last X-Forwarded-For entry, else undefined. */
+  /** The address the proxy saw: the last X-Forwarded-For entry (`::ffff:` dropped from a v4 one), else undefined. */
   clientAddress: string | undefined;
 }
 
@@ -22,7 +23,7 @@ export function trustedFacts(rawHeaders: readonly string[]): TrustedFacts {
     } else if (name.length === 15 && name.toLowerCase() === 'x-forwarded-for') {
       const value = rawHeaders[i + 1];
       const last = value.slice(value.lastIndexOf(',') + 1).trim();
-      if (last !== '') facts.clientAddress = last;
+      if (last !== '') facts.clientAddress = stripV4Mapped(last);
     }
   }
   return facts;

@@ -57,12 +57,12 @@ export const exitServerSchema = defineSchema({
       default: '0.0.0.0',
       description: 'address both ports listen on',
     },
-    /** Extend an incoming X-Forwarded-For chain (and keep X-Request-Id) instead of replacing them. */
+    /** Trust the proxy in front: extend its X-Forwarded-For chain, keep its X-Forwarded-Proto/-Port and X-Request-Id instead of replacing or dropping them. */
     trustProxy: {
       kind: 'boolean',
       default: false,
       description:
-        'append to an existing X-Forwarded-For chain, log its first address as the client, keep an incoming X-Request-Id; enable behind an ALB',
+        "append to an existing X-Forwarded-For chain and log its last address as the client (sent as X-Real-IP), keep the proxy's X-Forwarded-Proto and X-Forwarded-Port and an incoming X-Request-Id; enable behind an ALB",
     },
     /** Wait for the upstream's response head, in milliseconds. */
     requestTimeout: {
