@@ -22,12 +22,15 @@ interface Waiter {
 export class LogTail {
   readonly lines: string[] = [];
   private waiters: Waiter[] = [];
+  /** Settles when the stream attached last ends (docker ends it once the container stops). */
+  private streamEnd: Promise<void> = Promise.resolve();
 
   constructor(readonly name: string) {}
 
   /** Consumes a (demultiplexed, utf8) docker log stream. */
   attach(stream: Readable): void {
     let partial = '';
+    this.streamEnd = new Promise((resolve) => stream.once('close', resolve).once('end', resolve));
     stream.on('data', (chunk: Buffer | string) => {
       const text = partial + chunk.toString();
       const parts = text.split('\n');
@@ -50,6 +53,23 @@ export class LogTail {
       w.resolve(line);
       return false;
     });
+  }
+
+  /**
+   * Resolves once the stream attached last has ended, so every line the container wrote is in
+   * {@link lines}: a stopped container's last lines can still be on their way through docker's
+   * log pipeline when `docker stop` returns.
+   */
+  async waitForEnd(timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name}: log stream did not end within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.streamEnd, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves with the first line (already seen or future) that passes `test`. */
