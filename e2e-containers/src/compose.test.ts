@@ -23,7 +23,8 @@ const CANDIDATES: Compose[] = [
 
 async function available(c: Compose): Promise<boolean> {
   try {
-    return (await run(c.cmd, [...c.prefix, 'version'], { timeoutMs: 20_000 })).code === 0;
+    // Generous: a loaded host takes seconds just to start the Python of compose v1 (see COMPOSE_TEST_TIMEOUT_MS).
+    return (await run(c.cmd, [...c.prefix, 'version'], { timeoutMs: 120_000 })).code === 0;
   } catch {
     return false;
   }
@@ -31,6 +32,15 @@ async function available(c: Compose): Promise<boolean> {
 const found = (await Promise.all(CANDIDATES.map(available)))
   .map((ok, i) => (ok ? CANDIDATES[i] : undefined))
   .filter((c): c is Compose => !!c);
+
+/**
+ * Per compose: three image builds, five containers and ten compose CLI calls (v1 is Python: ~1
+ * CPU-second each, 8-9.5 s wall at load 18 on 2 cores). 35 s at load 16; at load 20-38 the
+ * whole test took 196 s, over the suite's 180 s, with `up --build` alone 85-109 s. `up` gets
+ * 420 s of it, so that it fails with its own output first.
+ */
+const COMPOSE_TEST_TIMEOUT_MS = 600_000;
+const UP_TIMEOUT_MS = 420_000;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -84,7 +94,7 @@ describe('docker-compose.yml demo', () => {
       });
 
       const t0 = Date.now();
-      await ok(['up', '--build', '-d'], 600_000);
+      await ok(['up', '--build', '-d'], UP_TIMEOUT_MS);
       const port = async (service: string, p: number) => Number(/:(\d+)\s*$/.exec((await ok(['port', service, String(p)])).trim())?.[1]);
       const publicUrl = `http://127.0.0.1:${await port('exit', 8000)}`;
       const controlUrl = `http://127.0.0.1:${await port('exit', 8123)}`;
@@ -132,5 +142,6 @@ describe('docker-compose.yml demo', () => {
       // 0 each: they exited by themselves (a SIGKILL after the 20 s grace would give 137)
       expect(codes.map((l) => l.split(' ')[1])).toEqual(ids5.map(() => '0'));
     },
+    COMPOSE_TEST_TIMEOUT_MS,
   );
 });
