@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@tunnel/tunnel-protocol';
+import { waitFor } from '@tunnel/testing';
 import type { ProbeResult } from './peer-set.ts';
 import { PeerDiscovery, type Resolver } from './peer-discovery.ts';
 import type { Probe } from './probe.ts';
@@ -71,6 +72,42 @@ describe('PeerDiscovery', () => {
     expect(probed).toContain('[fd00::4]:8123');
     // 172.18.0.3 left the DNS answer: it is no longer a peer.
     expect(d.live).toEqual(['d']);
+  });
+
+  it('settles only once every peer answered or stayed silent for the timeout, and stays settled', async () => {
+    // A replacement on a loaded host whose first probes time out must not take its busy peer's
+    // client count for 0 (it answered /readyz 200 with no client attached: 503s in a rolling restart).
+    const answers = new Map<string, ProbeResult>([['10.0.0.2:8123', { kind: 'silent' }]]);
+    const d = new PeerDiscovery({ ...base, peers: [{ host: '10.0.0.2', port: 8123 }], probe: fleet(answers).probe }, silentLogger);
+    await d.round();
+    await d.round();
+    expect(d.settled).toBe(false);
+    answers.set('10.0.0.2:8123', { kind: 'live', instanceId: 'b', clients: 2 });
+    await d.round();
+    expect(d.settled).toBe(true);
+    expect(d.maxPeerClients).toBe(2);
+    answers.set('10.0.0.2:8123', { kind: 'draining' });
+    await d.round();
+    expect(d.settled).toBe(true);
+  });
+
+  it('a peer silent for the whole timeout since it was listed no longer holds readiness back', async () => {
+    const d = new PeerDiscovery(
+      { ...base, timeoutMs: 30, peers: [{ host: '10.0.0.9', port: 8123 }], probe: fleet(new Map()).probe },
+      silentLogger,
+    );
+    const t0 = Date.now();
+    await d.round();
+    expect(d.settled).toBe(false);
+    await waitFor(
+      async () => {
+        await d.round();
+        return d.settled;
+      },
+      { timeoutMs: 5000, intervalMs: 10, what: 'discovery settled' },
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(30);
+    expect(d.maxPeerClients).toBe(0);
   });
 
   it('a failed lookup keeps the last answer instead of emptying the set', async () => {

@@ -51,7 +51,7 @@ export class PeerDiscovery extends EventEmitter {
   private running: Promise<void> | undefined;
   private stopped = false;
   private announced = '';
-  private roundsDone = 0;
+  private everDecided = false;
 
   constructor(
     private readonly opts: PeerDiscoveryOptions,
@@ -72,9 +72,14 @@ export class PeerDiscovery extends EventEmitter {
     return this.set.live;
   }
 
-  /** True once the first round's probes are in, or when no peer source is configured. */
+  /**
+   * True once every peer first listed has answered or stayed silent for `timeoutMs` (then for
+   * good: a peer that appears later must not take a serving server out of rotation), or when no
+   * peer source is configured. A first probe that timed out is not an answer: counting it as one
+   * made a replacement on a loaded host ready with no client (its peers' counts unknown, so 0).
+   */
   get settled(): boolean {
-    return !this.enabled || this.roundsDone > 0;
+    return !this.enabled || this.everDecided;
   }
 
   /** Most distinct clients any live peer holds. */
@@ -114,7 +119,7 @@ export class PeerDiscovery extends EventEmitter {
       }
       for (const t of this.lastDns) targets.add(t);
     }
-    this.set.setTargets([...targets].slice(0, PEERS_LIMITS.maxInstances));
+    this.set.setTargets([...targets].slice(0, PEERS_LIMITS.maxInstances), Date.now());
     await Promise.all(
       this.set.targets.map(async (t) => {
         const { host, port } = split(t);
@@ -123,7 +128,7 @@ export class PeerDiscovery extends EventEmitter {
       }),
     );
     if (this.stopped) return;
-    this.roundsDone++;
+    if (this.set.decided) this.everDecided = true;
     const live = this.set.live;
     const key = live.join(',');
     if (key !== this.announced) {

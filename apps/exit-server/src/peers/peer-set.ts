@@ -4,10 +4,13 @@ export type ProbeResult =
   | { readonly kind: 'live'; readonly instanceId: string; readonly clients: number }
   /** It answered, but not 200 (draining, shutting down): it leaves the set at once. */
   | { readonly kind: 'draining' }
-  /** No answer (refused, timed out, garbage): it leaves once silent for `timeoutMs`. */
+  /** No answer (refused, timed out, garbage): it leaves once silent for `timeoutMs` (a new target: since it was listed). */
   | { readonly kind: 'silent' };
 
-/** State of one probed address; `self`: it answered with this server's own id (its own address). */
+/**
+ * State of one probed address; `self`: it answered with this server's own id (its own address);
+ * `unknown`: listed, not answered yet and silent for less than the timeout.
+ */
 export type PeerState = 'unknown' | 'live' | 'self' | 'draining' | 'gone';
 
 /** One probed address and what is known of it (for /status). */
@@ -29,9 +32,13 @@ export interface PeerEntry {
  * every rule is unit-tested: a target answering 200 with an id is live; one answering anything
  * else is draining and out at once; one that stops answering is out once silent for
  * `timeoutMs`; this server's own id (its address is in the DNS answer too) is never a peer.
+ * A new target that does not answer stays unknown for `timeoutMs` too: one probe that timed out
+ * (a slow peer on a loaded host) must not count as "no peer here" (see {@link PeerSet.decided}).
  */
 export class PeerSet {
   private readonly entries = new Map<string, PeerEntry>();
+  /** When each target was first listed, ms since epoch. */
+  private readonly listedAt = new Map<string, number>();
 
   constructor(
     /** This server's own instance id. */
@@ -40,12 +47,19 @@ export class PeerSet {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Replaces the probed addresses: new ones start unknown, missing ones are forgotten. */
-  setTargets(targets: Iterable<string>): void {
+  /** Replaces the probed addresses at time `now` (ms): new ones start unknown, missing ones are forgotten. */
+  setTargets(targets: Iterable<string>, now: number): void {
     const keep = new Set(targets);
-    for (const t of this.entries.keys()) if (!keep.has(t)) this.entries.delete(t);
+    for (const t of this.entries.keys())
+      if (!keep.has(t)) {
+        this.entries.delete(t);
+        this.listedAt.delete(t);
+      }
     for (const t of keep)
-      if (!this.entries.has(t)) this.entries.set(t, { target: t, state: 'unknown', instanceId: undefined, clients: 0, lastLiveAt: 0 });
+      if (!this.entries.has(t)) {
+        this.entries.set(t, { target: t, state: 'unknown', instanceId: undefined, clients: 0, lastLiveAt: 0 });
+        this.listedAt.set(t, now);
+      }
   }
 
   /** The addresses to probe. */
@@ -64,9 +78,15 @@ export class PeerSet {
       this.entries.set(target, { ...e, state: 'draining' });
     } else if (e.state === 'live' && now - e.lastLiveAt >= this.timeoutMs) {
       this.entries.set(target, { ...e, state: 'gone' });
-    } else if (e.state === 'unknown' || e.state === 'draining') {
+    } else if (e.state === 'draining' || (e.state === 'unknown' && now - (this.listedAt.get(target) ?? now) >= this.timeoutMs)) {
       this.entries.set(target, { ...e, state: 'gone' });
     }
+  }
+
+  /** True when no target is unknown: each answered, or stayed silent for the timeout. */
+  get decided(): boolean {
+    for (const e of this.entries.values()) if (e.state === 'unknown') return false;
+    return true;
   }
 
   /** Live peers' instance ids, sorted, without this server's own. */

@@ -76,7 +76,7 @@ export const PEER_OPTIONS = {
     max: 600_000,
     default: 6000,
     description:
-      'a peer that has not answered its /healthz probe for this long leaves the advertised set (one that answers "draining" leaves at once)',
+      'a peer that has not answered its /healthz probe for this long leaves the advertised set (one that answers "draining" leaves at once); /readyz waits at most this long for a peer\'s first answer',
   },
   /** Longest wait for clients before /readyz answers 200 anyway, in milliseconds. */
   readyTimeout: {
