@@ -88,7 +88,9 @@ describe('ALL /echo over a real socket', () => {
   });
   afterAll(() => app.close());
 
-  it('streams a 100 MB chunked upload through the hash', async () => {
+  // Generating, sending and hashing 100 MB twice is ~0.4 GB of CPU-bound work: about a second on
+  // an idle core, over 5 s (vitest's default) at load 17 on 2 cores. A hang still fails, at 60 s.
+  it('streams a 100 MB chunked upload through the hash', { timeout: 60_000 }, async () => {
     const size = 100 * 1000 * 1000;
     const expected = createHash('sha256');
     for (const chunk of pseudoRandomBytes(9, size)) expected.update(chunk);
