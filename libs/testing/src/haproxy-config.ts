@@ -26,6 +26,13 @@ export interface HaproxyConfigOptions {
  * (they hold the clients); clients dial only servers whose /healthz answers 200. A connection
  * refused by a server that just went away is retried on another (`retries` + `option
  * redispatch`), as an ALB does.
+ *
+ * A server leaves rotation after 2 failed checks, each given 2 s, like the ALB's unhealthy
+ * threshold (2) and its shortest check timeout (2 s): with one failure of 1 s, a host at load
+ * 12-17 on 2 cores timed out every server's check at once ("backend has no server available")
+ * and HAProxy hung up on public requests that the servers would have answered. A draining
+ * server answers 503 at once, so it is still out 2 checks (~2 x 200 ms) after its SIGTERM,
+ * well inside the tests' --drain-delay.
  */
 export function haproxyConfig(opts: HaproxyConfigOptions): string {
   const inter = opts.checkIntervalMs ?? 200;
@@ -39,7 +46,7 @@ defaults
   timeout connect 2s
   timeout client 120s
   timeout server 120s
-  timeout check 1s
+  timeout check 2s
   retries 3
   # every retry goes to another server: a refused connect must not wait for (or land on) a restarting one
   option redispatch 1
@@ -51,7 +58,7 @@ frontend public
 backend exit_public
   balance roundrobin
   option httpchk GET /readyz
-${servers((b, i) => `  server exit${i} 127.0.0.1:${b.port} check port ${b.controlPort} inter ${inter}ms fall 1 rise 1`)}
+${servers((b, i) => `  server exit${i} 127.0.0.1:${b.port} check port ${b.controlPort} inter ${inter}ms fall 2 rise 1`)}
 
 frontend control
   bind 127.0.0.1:${opts.controlPort}
@@ -60,7 +67,7 @@ frontend control
 backend exit_control
   balance roundrobin
   option httpchk GET /healthz
-${servers((b, i) => `  server exit${i} 127.0.0.1:${b.controlPort} check inter ${inter}ms fall 1 rise 1`)}
+${servers((b, i) => `  server exit${i} 127.0.0.1:${b.controlPort} check inter ${inter}ms fall 2 rise 1`)}
 `;
 }
 

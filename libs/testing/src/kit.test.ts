@@ -85,8 +85,8 @@ describe('haproxy config', () => {
       ],
       checkIntervalMs: 100,
     });
-    expect(cfg).toContain('server exit1 127.0.0.1:20 check port 21 inter 100ms fall 1 rise 1');
-    expect(cfg).toContain('server exit1 127.0.0.1:21 check inter 100ms fall 1 rise 1');
+    expect(cfg).toContain('server exit1 127.0.0.1:20 check port 21 inter 100ms fall 2 rise 1');
+    expect(cfg).toContain('server exit1 127.0.0.1:21 check inter 100ms fall 2 rise 1');
     expect(cfg).toContain('bind 127.0.0.1:1\n');
   });
 
