@@ -1,6 +1,7 @@
 import type { Borrowed } from './borrowed.ts';
 import type { Clock } from './clock.ts';
 import { PING_PAYLOAD_BYTES } from './frame.ts';
+import { Responsiveness } from './responsiveness.ts';
 
 const NS_PER_MS = 1e6;
 
@@ -10,6 +11,8 @@ export interface KeepAliveTimings {
   readonly pingIntervalMs: number;
   /** Silence, or time our writes wait with none handed on, after which the peer is declared dead, ms; 0 never does. */
   readonly idleTimeoutMs: number;
+  /** Owed silence before a probe PING, and the time it is given, ms; 0 never suspects (see {@link Responsiveness}). */
+  readonly unresponsiveAfterMs: number;
 }
 
 /** Why a peer was declared dead: nothing heard from it, or it reads nothing of what we send. */
@@ -38,6 +41,8 @@ export interface KeepAliveHandlers {
    * `ms` with none handed on while it kept talking (TUN_ERR_PEER_NOT_READING); `ms` >= idleTimeoutMs.
    */
   readonly dead: (code: DeadCode, ms: number) => void;
+  /** The peer turned unresponsive or was heard from again (see {@link Responsiveness}); once per transition. */
+  readonly responsive: (responsive: boolean, owedMs: number) => void;
 }
 
 /**
@@ -54,6 +59,7 @@ export class KeepAlive {
   private readonly clock: Clock;
   private readonly handlers: KeepAliveHandlers;
   private readonly output: WriteProgress;
+  private readonly responsiveness: Responsiveness;
   /** Most bytes seen handed on: progress is going past it. */
   private deliveredMax = 0;
   /** When the idle checks first saw writes waiting without progress, ms; undefined while they move. */
@@ -71,6 +77,7 @@ export class KeepAlive {
     this.output = output;
     this.handlers = handlers;
     this.lastHeardAt = clock.now();
+    this.responsiveness = new Responsiveness(timings.unresponsiveAfterMs, clock, { probe: handlers.ping, changed: handlers.responsive });
     if (timings.pingIntervalMs > 0) this.stopPings = clock.every(timings.pingIntervalMs, () => handlers.ping());
     // Its own timer, not the ping's: a dead link is declared within idleTimeoutMs of the last
     // byte heard, not up to a ping interval later.
@@ -85,12 +92,24 @@ export class KeepAlive {
   /** Bytes arrived from the peer. */
   heard(): void {
     this.lastHeardAt = this.clock.now();
+    this.responsiveness.heard();
+  }
+
+  /** False while the peer is suspected of having vanished (see {@link Responsiveness}). */
+  get responsive(): boolean {
+    return this.responsiveness.responsive;
+  }
+
+  /** We opened a stream: the peer owes us an answer. */
+  expect(): void {
+    this.responsiveness.expect();
   }
 
   /** The opaque payload of a new PING: its monotonic send time, so the answer carrying it yields the RTT. */
   pingPayload(): Buffer {
     const opaque = Buffer.allocUnsafe(PING_PAYLOAD_BYTES);
     this.pingSentAtNs = this.clock.monotonicNs();
+    this.responsiveness.expect();
     opaque.writeBigUInt64BE(this.pingSentAtNs);
     return opaque;
   }
@@ -106,6 +125,7 @@ export class KeepAlive {
   stop(): void {
     this.stopPings?.();
     this.stopIdleCheck?.();
+    this.responsiveness.stop();
   }
 
   private checkIdle(): void {

@@ -12,6 +12,8 @@ export interface SessionLimits {
   readonly pingIntervalMs: number;
   /** Silence after which the link is declared dead, ms; 0 disables. Default 30 s. */
   readonly idleTimeoutMs: number;
+  /** Silence while the peer owes us something (a stream's answer, a PING's), then again after a probe PING, before it counts as unresponsive (a 'responsive' event), ms; 0 disables. Default 0: the exit server sets it. */
+  readonly unresponsiveAfterMs: number;
   /** Transport bytes buffered before streams are paused, bytes. Default 1 MiB. */
   readonly transportHighWaterMark: number;
   /** Replies (PING answers, RESETs) owed to a peer while the write side is over transportHighWaterMark before the transport is no longer read, count. Default 256. */
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: SessionLimits = Object.freeze({
   maxStreams: 1024,
   pingIntervalMs: 10_000,
   idleTimeoutMs: 30_000,
+  unresponsiveAfterMs: 0,
   transportHighWaterMark: 1024 * 1024,
   maxQueuedReplies: 256,
 });

@@ -51,7 +51,7 @@ const EMPTY = Buffer.alloc(0);
  * with RTT, GOAWAY drain, and batching of frames into as few transport writes as possible.
  *
  * Events: `close` (err?: TunnelError), `goaway` (reason), `rtt` (ms), `idle` (last stream closed),
- * `peers` (readonly string[]: the instance ids of a PEERS frame).
+ * `peers` (instance ids of a PEERS frame), `responsive` (ok, owedMs: see Responsiveness).
  */
 export class Session extends EventEmitter implements StreamHost {
   /** Effective limits. */
@@ -87,6 +87,7 @@ export class Session extends EventEmitter implements StreamHost {
     this.keepAlive = new KeepAlive(this.limits, this.clock, this.writer, {
       ping: () => this.ping(),
       dead: (code, ms) => this.dead(code, ms),
+      responsive: (ok, owedMs) => this.emit('responsive', ok, owedMs),
     });
     this.transport.bind({
       data: (chunk) => this.receive(chunk),
@@ -167,10 +168,9 @@ export class Session extends EventEmitter implements StreamHost {
     }
     const stream = this.newStream(id, head);
     this.writer.enqueueSmall(encodeFrame(FrameType.OPEN, fin ? FrameFlag.FIN : 0, id, payload));
-    if (fin) {
-      // No body: the OPEN frame's FIN already ended our half.
-      stream.endedByOpen();
-    }
+    this.keepAlive.expect();
+    // No body: the OPEN frame's FIN already ended our half.
+    if (fin) stream.endedByOpen();
     return stream;
   }
 
