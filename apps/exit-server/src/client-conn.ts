@@ -15,6 +15,9 @@ export interface ClientAuth {
 /** Why the server is ending a session on its own initiative (GOAWAY reason), if it is. */
 export type EndReason = 'replaced' | 'revoked';
 
+/** Routing state of a client in /status: `unresponsive` clients get requests only when no `active` one serves the host. */
+export type ClientState = 'active' | 'unresponsive' | 'draining';
+
 /** One connected edge client: its session, what it declared, and counters for /status. */
 export class ClientConn implements Balanced {
   /** HTTP requests and TCP connections routed to this client. */
@@ -29,6 +32,11 @@ export class ClientConn implements Balanced {
   attachedTo: readonly string[] = [];
   /** Set when the server drains this session itself: a newer process replaced it, or its token was revoked. */
   endReason: EndReason | undefined;
+  /**
+   * True while its session is suspected of having vanished (it owed us an answer, then left a probe
+   * PING unanswered: see watchClientHealth): new requests go to other clients of the route while any is responsive.
+   */
+  unresponsive = false;
 
   constructor(
     /** Server-assigned session id (unique per connection). */
@@ -62,6 +70,12 @@ export class ClientConn implements Balanced {
     return !this.session.isGoingAway;
   }
 
+  /** Where it is for routing: draining (going away), unresponsive (see {@link unresponsive}) or active. */
+  get state(): ClientState {
+    if (this.session.isGoingAway) return 'draining';
+    return this.unresponsive ? 'unresponsive' : 'active';
+  }
+
   /** JSON for /status. */
   toStatus(): Record<string, unknown> {
     return {
@@ -81,6 +95,7 @@ export class ClientConn implements Balanced {
       bytesIn: this.session.bytesIn,
       bytesOut: this.session.bytesOut,
       lastRttMs: this.session.rttMs === undefined ? null : Math.round(this.session.rttMs * 1000) / 1000,
+      state: this.state,
       draining: this.session.isGoingAway,
       ...(this.endReason !== undefined ? { endReason: this.endReason } : {}),
       attachedTo: this.attachedTo,

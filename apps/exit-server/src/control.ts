@@ -17,6 +17,7 @@ import { adminGuard } from './admin-auth.ts';
 import { authSource, type AuthRateLimit } from './auth-rate-limit.ts';
 import { ClientAdmission, RECENTLY_HEARD_PING_INTERVALS, type Admitted } from './client-admission.ts';
 import { ClientConn } from './client-conn.ts';
+import { watchClientHealth } from './client-health.ts';
 import { Credentials } from './credentials.ts';
 import { SESSION_CAP_RETRY_AFTER_S, SessionSlots } from './session-slots.ts';
 import { enforceHandshakeDeadline } from './handshake-deadline.ts';
@@ -27,10 +28,8 @@ import { isReady } from './readiness.ts';
 import type { Router } from './router.ts';
 import type { TcpClaim, TcpPorts } from './tcp-ports.ts';
 
-/**
- * Time a replaced or revoked session gets to finish its streams when the control plane makes
- * its own admission (tests, embedders), ms: the --drain-timeout default.
- */
+// Time a replaced or revoked session gets to finish its streams when the control plane makes
+// its own admission (tests, embedders), ms: the --drain-timeout default.
 const DEFAULT_REPLACED_DRAIN_MS = 30_000;
 
 /** Settings of the control port. */
@@ -309,7 +308,7 @@ export class ControlPlane {
       });
     }
     this.opts.metrics?.clientConnected(client);
-    session.on('goaway', () => log.info({}, 'edge client is draining: out of rotation'));
+    watchClientHealth(client, log, this.opts.metrics);
     session.once('close', (err) => {
       this.slotReleases.get(socket)?.();
       this.router.remove(client);

@@ -41,6 +41,7 @@ export class Binder {
       active &&
       active.host === host &&
       active.client.available &&
+      !active.client.unresponsive &&
       (!preferred?.length || preferred.includes(active.client))
     )
       return active;

@@ -102,4 +102,23 @@ describe('Router', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect([inTurn(), inTurn()]).toEqual(['b', 'b']);
   });
+
+  it('sends nothing to an unresponsive client while another serves the host, not even by its cookie; the only one still gets requests', () => {
+    const r = new Router();
+    const a = client('a', ['app.test']);
+    const b = client('b', ['app.test']);
+    const wild = client('wild', ['*.test']);
+    r.add(a);
+    r.add(b);
+    r.add(wild);
+    (b as { unresponsive: boolean }).unresponsive = true;
+    expect(ids(r, 'app.test', 3)).toEqual(['a', 'a', 'a']);
+    expect(r.pick('app.test', [b])?.hello.clientId).toBe('a');
+    // The host's own route keeps its unresponsive client rather than falling through to the wildcard.
+    a.session.isGoingAway = true;
+    expect(ids(r, 'app.test', 2)).toEqual(['b', 'b']);
+    (b as { unresponsive: boolean }).unresponsive = false;
+    a.session.isGoingAway = false;
+    expect(new Set(ids(r, 'app.test', 2))).toEqual(new Set(['a', 'b']));
+  });
 });

@@ -10,8 +10,9 @@ const hasAvailable = (pool: Pool<ClientConn>): boolean => pool.hasAvailable;
  * Routes a request's hostname to a connected client: exact hostname first, then the closest
  * `*.` wildcard, then clients that declared no hostname (default upstreams). Within each route
  * the policy picks (see {@link Pool}: weighted round-robin or least requests in flight);
- * draining clients are skipped; a removed client is out of rotation at once. TCP ports are
- * always weighted round-robin: a TCP connection is one long request whose load nobody measures.
+ * draining clients are skipped, unresponsive ones too while the route has a responsive one; a
+ * removed client is out of rotation at once. TCP ports are always weighted round-robin: a TCP
+ * connection is one long request whose load nobody measures.
  */
 export class Router {
   private readonly exact = new Map<string, Pool<ClientConn>>();
@@ -122,7 +123,7 @@ export class Router {
     const pool = this.route(host);
     if (!pool) return undefined;
     // (No default `[]`: this runs per request, and the common case has no preference.)
-    if (preferred) for (const c of preferred) if (c.available && pool.has(c)) return c;
+    if (preferred) for (const c of preferred) if (c.available && !c.unresponsive && pool.has(c)) return c;
     return turn === undefined ? pool.pick() : pool.pickInTurn(turn);
   }
 

@@ -155,6 +155,7 @@ function sessionLimits(config: ExitServerConfig): SessionLimits {
     maxStreams: config.maxStreamsPerClient,
     pingIntervalMs: config.pingInterval,
     idleTimeoutMs: config.idleTimeout,
+    unresponsiveAfterMs: config.unresponsiveAfter,
     maxQueuedReplies: config.maxQueuedReplies,
   };
 }

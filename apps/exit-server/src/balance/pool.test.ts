@@ -5,6 +5,7 @@ interface M extends Balanced {
   id: string;
   available: boolean;
   inFlight: number;
+  unresponsive?: boolean;
 }
 
 const member = (id: string, weight = 1, inFlight = 0): M => ({ id, weight, inFlight, available: true });
@@ -185,5 +186,39 @@ describe('Pool.pickInTurn (the requests of one event-loop turn)', () => {
     const first = pool.pickInTurn(0) as M;
     first.inFlight++;
     expect(pool.pickInTurn(0)).toBe(first === a ? b : a);
+  });
+});
+
+describe('Pool, unresponsive members', () => {
+  for (const policy of ['round-robin', 'least-inflight'] as const) {
+    it(`${policy}: skips an unresponsive member while another is responsive, and picks it when it is the only one`, () => {
+      const pool = new Pool<M>(policy);
+      const a = member('a');
+      const b = member('b');
+      pool.add(a);
+      pool.add(b);
+      b.unresponsive = true;
+      expect(picks(pool, 4)).toEqual(['a', 'a', 'a', 'a']);
+      expect(Array.from({ length: 4 }, (_, i) => pool.pickInTurn(i < 2 ? 1 : 2)?.id)).toEqual(['a', 'a', 'a', 'a']);
+      a.available = false; // a drains: b, though unresponsive, is all that is left
+      expect(picks(pool, 2)).toEqual(['b', 'b']);
+      expect(pool.hasAvailable).toBe(true);
+      a.available = true;
+      b.unresponsive = false;
+      expect(new Set(picks(pool, 4))).toEqual(new Set(['a', 'b']));
+    });
+  }
+
+  it('a turn that picked a member turning unresponsive moves on to a responsive one', () => {
+    const pool = new Pool<M>();
+    const a = member('a');
+    const b = member('b');
+    pool.add(a);
+    pool.add(b);
+    const first = pool.pickInTurn(7);
+    if (!first) throw new Error('no pick');
+    first.unresponsive = true;
+    const other = first === a ? 'b' : 'a';
+    expect([pool.pickInTurn(7)?.id, pool.pickInTurn(7)?.id]).toEqual([other, other]);
   });
 });

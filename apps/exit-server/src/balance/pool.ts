@@ -9,6 +9,13 @@ export interface Balanced {
   readonly weight: number;
   /** Requests it is serving now. */
   readonly inFlight: number;
+  /** True while it answers nothing (it may have vanished): picked only when no other available member is. */
+  readonly unresponsive?: boolean;
+}
+
+/** May `m` be picked: available, and responsive unless `lax` (no responsive member is available). */
+function eligible(m: Balanced, lax: boolean): boolean {
+  return m.available && (lax || m.unresponsive !== true);
 }
 
 /**
@@ -24,6 +31,10 @@ export interface Balanced {
  *   idle pool still alternates and honours weights.
  *
  * {@link pickInTurn} groups the round-robin picks of one event-loop turn (see there).
+ *
+ * An unresponsive member is skipped while another available member is responsive; when none is,
+ * the unresponsive ones are picked as before (a request then waits on them rather than failing
+ * at once: they may only be slow, and nothing else serves the route).
  */
 export class Pool<M extends Balanced> {
   /** Members in the order they joined. */
@@ -74,14 +85,19 @@ export class Pool<M extends Balanced> {
   /** Picks the member for the next request, or undefined when none is available. */
   pick(): M | undefined {
     if (this.policy === 'round-robin') return this.smooth(undefined);
+    return this.leastLoaded(false) ?? this.leastLoaded(true);
+  }
+
+  /** least-inflight among the members {@link eligible} with `lax`. */
+  private leastLoaded(lax: boolean): M | undefined {
     // The least loaded per unit of weight: a.inFlight / a.weight < b.inFlight / b.weight, cross-multiplied.
     let least: M | undefined;
     for (const m of this.members) {
-      if (m.available && (least === undefined || m.inFlight * least.weight < least.inFlight * m.weight)) least = m;
+      if (eligible(m, lax) && (least === undefined || m.inFlight * least.weight < least.inFlight * m.weight)) least = m;
     }
     if (least === undefined) return undefined;
     const min = least;
-    return this.smooth((m) => m.inFlight * min.weight === min.inFlight * m.weight);
+    return this.smooth((m) => eligible(m, lax) && m.inFlight * min.weight === min.inFlight * m.weight);
   }
 
   /**
@@ -108,7 +124,7 @@ export class Pool<M extends Balanced> {
   pickInTurn(turn: number): M | undefined {
     if (this.policy !== 'round-robin') return this.pick();
     const held = this.turnPick >= 0 ? this.members[this.turnPick] : undefined;
-    if (turn === this.turn && held?.available) {
+    if (turn === this.turn && held !== undefined && eligible(held, false)) {
       this.charge(this.turnPick);
       return held;
     }
@@ -117,12 +133,12 @@ export class Pool<M extends Balanced> {
     return this.turnPick >= 0 ? this.members[this.turnPick] : undefined;
   }
 
-  /** Scores a pick of member `i`, as {@link smooth} does for the member it picks. */
+  /** Scores a pick of member `i` (a responsive one), as {@link smooth} does for the member it picks. */
   private charge(i: number): void {
     let total = 0;
     for (let j = 0; j < this.members.length; j++) {
       const m = this.members[j];
-      if (!m.available) continue;
+      if (!eligible(m, false)) continue;
       this.scores[j] += m.weight;
       total += m.weight;
     }
@@ -135,13 +151,19 @@ export class Pool<M extends Balanced> {
     return i >= 0 ? this.members[i] : undefined;
   }
 
-  /** {@link smooth}, as an index in `members` (-1: none available). */
+  /** {@link smooth}, as an index in `members` (-1: none available): responsive members first. */
   private smoothIndex(among: ((m: M) => boolean) | undefined): number {
+    const i = this.smoothIndexOf(among, false);
+    return i >= 0 ? i : this.smoothIndexOf(among, true);
+  }
+
+  /** {@link smoothIndex} among the members {@link eligible} with `lax`. */
+  private smoothIndexOf(among: ((m: M) => boolean) | undefined, lax: boolean): number {
     let total = 0;
     let best = -1;
     for (let i = 0; i < this.members.length; i++) {
       const m = this.members[i];
-      if (!m.available || (among !== undefined && !among(m))) continue;
+      if (!eligible(m, lax) || (among !== undefined && !among(m))) continue;
       this.scores[i] += m.weight;
       total += m.weight;
       if (best < 0 || this.scores[i] > this.scores[best]) best = i;

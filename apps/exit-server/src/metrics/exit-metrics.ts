@@ -67,6 +67,13 @@ const RECONNECTS: FamilyOptions<never> = {
   labelNames: [],
 };
 
+/** `tunnel_client_unresponsive_total`: one series. */
+const UNRESPONSIVE: FamilyOptions<never> = {
+  name: 'tunnel_client_unresponsive_total',
+  help: 'Times a connected edge client turned unresponsive (owed an answer, then left a probe ping unanswered: see --unresponsive-after).',
+  labelNames: [],
+};
+
 /** The gauges read from the connected clients at scrape time. */
 function clientGauges(clients: () => ReadonlySet<ClientConn>, instanceId: string): CollectedMetric[] {
   return [
@@ -81,6 +88,16 @@ function clientGauges(clients: () => ReadonlySet<ClientConn>, instanceId: string
       help: 'Edge-client sessions held by this exit server instance.',
       type: 'gauge',
       samples: () => [{ labels: { instance: instanceId }, value: clients().size }],
+    },
+    {
+      name: 'tunnel_clients_unresponsive',
+      help: 'Connected edge clients unresponsive now: they get requests only when no responsive client serves the host.',
+      type: 'gauge',
+      samples: () => {
+        let n = 0;
+        for (const c of clients()) if (c.unresponsive) n++;
+        return [{ labels: {}, value: n }];
+      },
     },
     {
       name: 'tunnel_streams_in_flight',
@@ -137,6 +154,7 @@ export class ExitMetrics {
   private readonly tcp: CounterFamily<'port'>;
   private readonly authFailures: CounterFamily<'reason'>;
   private readonly reconnects: CounterCell;
+  private readonly unresponsive: CounterCell;
   private readonly seriesCache = new Map<string, RequestSeries>();
   private readonly left = new RecentIds(MAX_REMEMBERED_CLIENTS);
   /** Tunnel bytes of sessions that have closed (open ones are read live). */
@@ -157,6 +175,7 @@ export class ExitMetrics {
     this.tcp = new CounterFamily(registry, TCP_CONNECTIONS);
     this.authFailures = new CounterFamily(registry, AUTH_FAILURES);
     this.reconnects = new CounterFamily(registry, RECONNECTS).series({});
+    this.unresponsive = new CounterFamily(registry, UNRESPONSIVE).series({});
     registerCollectedMetrics(registry, [
       ...clientGauges(() => router.clients, instanceId),
       {
@@ -229,6 +248,11 @@ export class ExitMetrics {
   /** A client session opened: counts a reconnect when this id was here before. */
   clientConnected(client: ClientConn): void {
     if (this.left.take(client.hello.clientId)) this.reconnects.value++;
+  }
+
+  /** A client turned unresponsive. */
+  clientUnresponsive(): void {
+    this.unresponsive.value++;
   }
 
   /** A client session closed (and left the router): keeps its byte totals, forgets its series once no session of its id remains. */

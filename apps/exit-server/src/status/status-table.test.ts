@@ -56,6 +56,23 @@ describe('status table', () => {
     expect(renderStatus(withRates({ instanceId: 'x', clients: [] }, undefined, 0), 0)).toContain('no client is connected');
   });
 
+  it('marks unresponsive and draining clients after their id', () => {
+    const doc: StatusDoc = {
+      instanceId: 'i',
+      clients: [
+        client({ id: 'pi-1', state: 'unresponsive' }),
+        client({ id: 'pi-2', sessionId: 's-2', draining: true, state: 'draining' }),
+        client({ id: 'pi-3', sessionId: 's-3', state: 'active' }),
+      ],
+    };
+    const rows = renderStatus(withRates(doc, undefined, 0), 0).split('\n');
+    expect(rows.filter((l) => l.startsWith('pi-')).map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      'pi-1 (unresponsive)',
+      'pi-2 (draining)',
+      'pi-3',
+    ]);
+  });
+
   it('formats uptimes and sizes', () => {
     expect(formatUptime(5_000)).toBe('5s');
     expect(formatUptime(65_000)).toBe('1m5s');

@@ -12,6 +12,8 @@ export interface StatusClient {
   readonly bytesOut: number;
   readonly lastRttMs: number | null;
   readonly draining?: boolean;
+  /** Routing state (servers before it sent only `draining`). */
+  readonly state?: 'active' | 'unresponsive' | 'draining';
 }
 
 /** A peer exit server as /status lists it. */
@@ -100,7 +102,7 @@ export function renderStatus(s: StatusWithRates, now: number): string {
     out.push('no client is connected');
   } else {
     const rows = s.clients.map((c) => [
-      c.id + (c.draining ? ' (draining)' : ''),
+      c.id + (c.state === 'unresponsive' ? ' (unresponsive)' : c.draining ? ' (draining)' : ''),
       c.remoteAddress,
       [...(c.hostnames.length > 0 ? c.hostnames : ['*']), ...c.tcpPorts.map((p) => `tcp:${p}`)].join(','),
       formatUptime(now - Date.parse(c.connectedSince)),

@@ -23,6 +23,7 @@ describe('exit-server', () => {
       handshakeTimeout: 10_000,
       pingInterval: 10_000,
       idleTimeout: 30_000,
+      unresponsiveAfter: 2_000,
       keepAliveTimeout: 65_000,
       drainTimeout: 30_000,
       tlsCert: undefined,

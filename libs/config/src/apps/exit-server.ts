@@ -115,6 +115,18 @@ export const exitServerSchema = defineSchema({
       default: 30_000,
       description: 'a client silent for this long, or reading nothing of what the server sends for this long, is considered dead',
     },
+    /**
+     * Silence of a client that owes an answer before it is probed, and time the probe is given,
+     * in milliseconds; 0 disables. 2 s: a dead device leaves rotation within 4 s of the first
+     * request sent to it, while a live one would need 4 s of total silence (several times any
+     * sane RTT, and an edge client does little CPU work) to be suspected by mistake.
+     */
+    unresponsiveAfter: {
+      kind: 'duration',
+      default: 2_000,
+      description:
+        'a client that owes an answer (a request, a ping) and is silent this long is probed with a ping; unanswered for as long again, it gets no new requests while another client serves the host, until it is heard from (0: never)',
+    },
     /** Idle time after which a kept-alive public connection is closed, in milliseconds. */
     keepAliveTimeout: {
       kind: 'duration',
