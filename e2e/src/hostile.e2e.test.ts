@@ -68,7 +68,10 @@ describe('hostile input never takes the server down', () => {
   });
 
   it('closes the session of a client that keeps pinging but reads nothing, and routes no more requests to it', async () => {
-    const quick = await startExitServer(token, ['--idle-timeout', '1s', '--ping-interval', '250ms']);
+    // The deaf peer's pings come from this test process every 100 ms; --idle-timeout 1s closed it
+    // as silent (TUN_ERR_IDLE_TIMEOUT, 1001 ms) when this process stalled that long at load ~10,
+    // before its outgoing bytes were stuck long enough. 3 s tolerates such stalls.
+    const quick = await startExitServer(token, ['--idle-timeout', '3s', '--ping-interval', '250ms']);
     const hello = Buffer.from(
       JSON.stringify({ version: PROTOCOL_VERSION, clientId: 'deaf', hostnames: ['deaf.test'], tcpPorts: [], capabilities: ['http'] }),
     ).toString('base64url');
