@@ -8,19 +8,18 @@ interface SlowQuery {
   ms: number;
 }
 
-/** `GET /slow?ms=`: answers after a delay, to exercise timeouts along the tunnel. */
+/** `GET|POST /slow?ms=`: answers after a delay, to exercise timeouts along the tunnel (and what is replayed: a POST is not). */
 export const slowRoute: FastifyPluginAsync = async (app) => {
-  app.get<{ Querystring: SlowQuery }>(
-    '/slow',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { ms: { type: 'integer', minimum: 0, maximum: MAX_SLOW_MS, default: 1000 } },
-        },
+  app.route<{ Querystring: SlowQuery }>({
+    method: ['GET', 'POST'],
+    url: '/slow',
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: { ms: { type: 'integer', minimum: 0, maximum: MAX_SLOW_MS, default: 1000 } },
       },
     },
-    async (request, reply) => {
+    handler: async (request, reply) => {
       const { ms } = request.query;
       try {
         // request.signal aborts when the client disconnects, so abandoned requests free their timer.
@@ -34,5 +33,5 @@ export const slowRoute: FastifyPluginAsync = async (app) => {
       }
       return { sleptMs: ms };
     },
-  );
+  });
 };
