@@ -44,6 +44,8 @@ export class ConnCore {
   readonly streams = new PublicStreams();
   /** The connection's time limits. */
   readonly deadlines: PublicDeadlines;
+  /** Replays `b`'s requests on another client when safe, true if it did (ResponseSide.rescue; set by its connection). */
+  rescuer: ((b: Binding) => boolean) | undefined;
   /** Everything written in one tick leaves in one writev (see tickCorker). */
   private readonly corkForTick: () => void;
 
@@ -122,6 +124,12 @@ export class ConnCore {
     if (this.current === ConnState.Piping) return;
     const held = session === undefined ? this.streams.all() : [this.streams.onSession(session)];
     for (const b of held) if (b && b.pending.length === 0 && !b.responses.raw) this.release(b);
+  }
+
+  /** The client of `session` turned unresponsive: the requests owed on it are replayed elsewhere when that is safe (see ResponseSide.rescue). */
+  rescue(session: Session): void {
+    const b = this.streams.active;
+    if (b && b.client.session === session) this.rescuer?.(b);
   }
 
   /** Sends request bytes down `b`, keeping them for a replay while every request on it is bodiless (`replayable`). */

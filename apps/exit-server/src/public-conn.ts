@@ -39,8 +39,9 @@ export class PublicConnection {
       end: () => this.core.requestRead(),
     });
     this.core = core;
-    const responses = new ResponseSide(core, (p, authority, attempt) => this.binder.open(p, authority, attempt));
+    const responses = new ResponseSide(core, (p, authority, attempt, picked) => this.binder.open(p, authority, attempt, picked));
     this.binder = new Binder(core, responses);
+    core.rescuer = (b) => responses.rescue(b);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => socket.destroy());

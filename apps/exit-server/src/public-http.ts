@@ -51,6 +51,8 @@ export type BalanceMode = 'request' | 'connection';
 export interface StreamHolder {
   /** Lets go of the idle stream it holds on `session`, if any. */
   leaveIfIdle(session: Session): void;
+  /** The client of `session` turned unresponsive: replays the requests owed on it elsewhere, when safe. */
+  rescue(session: Session): void;
 }
 
 /** Counters the exit server reports. */
@@ -61,6 +63,8 @@ export interface PublicCounters {
   inFlight: number;
   /** Public connections currently open. */
   connections: number;
+  /** Requests replayed on another client because theirs vanished before answering (see ResponseSide.rescue). */
+  rescued: number;
 }
 
 /** Where finished requests are counted and logged. */
@@ -86,7 +90,7 @@ export function pathOf(target: string): string {
  */
 export class PublicHttp {
   /** Counters for status and logs. */
-  readonly counters: PublicCounters = { noRoute: 0, inFlight: 0, connections: 0 };
+  readonly counters: PublicCounters = { noRoute: 0, inFlight: 0, connections: 0, rescued: 0 };
   /** While draining, new requests get 503. */
   draining = false;
   /** Metrics of the requests. */
@@ -166,6 +170,9 @@ export class PublicHttp {
       session.once('close', forget);
       session.once('goaway', () => {
         for (const c of [...(set ?? [])]) c.leaveIfIdle(session);
+      });
+      session.on('responsive', (ok: boolean) => {
+        if (!ok) for (const c of [...(set ?? [])]) c.rescue(session);
       });
     }
     set.add(conn);

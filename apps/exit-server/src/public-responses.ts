@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { HttpError, ResetCode, StreamResetError, type Borrowed } from '@tunnel/tunnel-protocol';
+import { HttpError, ResetCode, SessionClosedError, StreamResetError, type Borrowed } from '@tunnel/tunnel-protocol';
+import type { ClientConn } from './client-conn.ts';
 import { failureReply } from './errors-to-status.ts';
 import { forwardResponseHead } from './http1/forward-head.ts';
 import type { ResponseHead } from './http1/head.ts';
@@ -7,11 +8,18 @@ import type { Binding, Pending } from './public-binding.ts';
 import type { ConnCore } from './public-conn-core.ts';
 import { ConnState } from './public-conn-state.ts';
 
-/** Tries per connection for bodiless requests refused by draining clients. */
+/** Tries per connection for bodiless requests refused by draining clients (or rescued from vanished ones). */
 const MAX_ATTEMPTS = 3;
 
-/** Opens a binding for `p` (with `authority` in its open head) on the next client the router picks; answers the request itself and returns undefined on failure. */
-export type Reopen = (p: Pending, authority: string, attempt: number) => Binding | undefined;
+/**
+ * Methods whose requests may be sent again after a client that may have seen them vanished
+ * (RFC 9110 9.2.2; PUT and DELETE are idempotent too, but carry or change state a retry could
+ * surprise, and a bodiless request with them is rare).
+ */
+const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Opens a binding for `p` (with `authority` in its open head) on `picked`, or the next client the router picks; answers the request itself and returns undefined on failure. */
+export type Reopen = (p: Pending, authority: string, attempt: number, picked?: ClientConn) => Binding | undefined;
 
 /**
  * The response side of one public connection: what comes back on its tunnel streams. Response
@@ -170,6 +178,7 @@ export class ResponseSide {
       this.replay(b);
       return;
     }
+    if (err instanceof SessionClosedError && this.rescue(b)) return;
     if (b.answerable) {
       const f = failureReply(err);
       core.answer(f.status, f.text);
@@ -180,10 +189,33 @@ export class ResponseSide {
     }
   }
 
-  /** The client behind `b` was draining and never touched its bytes: replay them on another. */
-  private replay(b: Binding): void {
+  /**
+   * The client behind `b` vanished (it turned unresponsive, or its session closed) before a byte
+   * of the answers came back: when every request on `b` is bodiless and idempotent and another
+   * client serves the host, they are sent there instead (the vanished client may have run them:
+   * hence idempotent only). Returns true if it did; otherwise `b` is left as it was.
+   */
+  rescue(b: Binding): boolean {
     const core = this.core;
-    const nb = this.reopen(b.pending[0], b.host, b.attempt + 1);
+    if (b.confirmed || !b.replay || b.attempt >= MAX_ATTEMPTS - 1 || core.closing || b.pending.length === 0) return false;
+    for (const p of b.pending) if (!REPLAYABLE_METHODS.has(p.method)) return false;
+    const next = core.owner.router.pick(b.host);
+    if (!next || next === b.client) return false;
+    core.owner.log.debug(
+      { host: b.host, from: b.client.hello.clientId, to: next.hello.clientId, requests: b.pending.length },
+      'requests replayed: their client vanished',
+    );
+    core.owner.counters.rescued += b.pending.length;
+    core.detach(b);
+    if (!b.stream.destroyed) b.stream.reset(ResetCode.CANCEL);
+    this.replay(b, next);
+    return true;
+  }
+
+  /** The client behind `b` never touched its bytes (it was draining) or vanished: replay them on `picked` or another. */
+  private replay(b: Binding, picked?: ClientConn): void {
+    const core = this.core;
+    const nb = this.reopen(b.pending[0], b.host, b.attempt + 1, picked);
     if (!nb) {
       core.dropPending(b, 0);
       return;

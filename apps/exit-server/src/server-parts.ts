@@ -202,6 +202,7 @@ function newControlPlane(config: ExitServerConfig, p: ControlPeers, logger: Logg
       statusExtra: () => ({
         publicRequestsInFlight: p.publicHttp.counters.inFlight,
         publicNoRoute: p.publicHttp.counters.noRoute,
+        publicReplayed: p.publicHttp.counters.rescued,
         publicConnections: p.publicHttp.counters.connections,
         tcpPorts: p.tcpPorts.stats(),
         readPool: p.readPool?.stats(),

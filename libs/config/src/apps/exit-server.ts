@@ -125,7 +125,7 @@ export const exitServerSchema = defineSchema({
       kind: 'duration',
       default: 2_000,
       description:
-        'a client that owes an answer (a request, a ping) and is silent this long is probed with a ping; unanswered for as long again, it gets no new requests while another client serves the host, until it is heard from (0: never)',
+        'a client that owes an answer (a request, a ping) and is silent this long is probed with a ping; unanswered for as long again, it gets no new requests while another client serves the host, until it is heard from, and the bodiless GET, HEAD and OPTIONS requests it owes are replayed there (0: never)',
     },
     /** Idle time after which a kept-alive public connection is closed, in milliseconds. */
     keepAliveTimeout: {
