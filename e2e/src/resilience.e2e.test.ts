@@ -44,11 +44,15 @@ describe('failures have defined outcomes', () => {
     }
   });
 
-  it('fails only the in-flight request of a killed client (502) and keeps serving through the other', async () => {
+  it('fails only the in-flight POST of a killed client (502) and keeps serving through the other', async () => {
     const a = await startEdgeClient(token, server.controlUrl, 'victim-a', [pi1.url]);
     const b = await startEdgeClient(token, server.controlUrl, 'victim-b', [pi2.url]);
     await waitForStatus(server, (s) => s.clients.length === 2);
-    const slow = httpRequest(`${server.publicUrl}/slow?ms=20000`);
+    const slow = httpRequest(`${server.publicUrl}/slow?ms=20000`, {
+      method: 'POST',
+      body: 'order=1',
+      headers: { 'content-type': 'text/plain' },
+    });
     let busy: Record<string, unknown> | undefined;
     await waitForStatus(server, (s) => {
       busy = s.clients.find((c) => c.inFlight === 1);
@@ -61,6 +65,27 @@ describe('failures have defined outcomes', () => {
     await waitForStatus(server, (s) => s.clients.length === 1);
     for (let i = 0; i < 5; i++) expect((await httpRequest(`${server.publicUrl}/`)).status).toBe(200);
     await survivor.stop();
+  });
+
+  it('replays the in-flight GET of a killed client, which sent no byte of its answer, on the other client', async () => {
+    const a = await startEdgeClient(token, server.controlUrl, 'replay-a', [pi1.url]);
+    const b = await startEdgeClient(token, server.controlUrl, 'replay-b', [pi2.url]);
+    await waitForStatus(server, (s) => s.clients.length === 2);
+    const slow = httpRequest(`${server.publicUrl}/slow?ms=500`, { timeoutMs: 15_000 });
+    let busy: Record<string, unknown> | undefined;
+    await waitForStatus(server, (s) => {
+      busy = s.clients.find((c) => c.inFlight === 1);
+      return busy !== undefined;
+    });
+    const [victim, survivor, survivorId] = busy?.id === 'replay-a' ? [a, b, 'replay-b'] : [b, a, 'replay-a'];
+    const replayedBefore = (await status(server)).publicReplayed as number;
+    await victim.stop('SIGKILL');
+    expect((await slow).status).toBe(200);
+    const after = await status(server);
+    expect(after.publicReplayed).toBe(replayedBefore + 1);
+    expect(after.clients.find((c) => c.id === survivorId)?.requestsServed).toBe(1);
+    await survivor.stop();
+    await waitForStatus(server, (s) => s.clients.length === 0);
   });
 
   it('drains on SIGTERM: in-flight requests finish, then the client leaves', async () => {
