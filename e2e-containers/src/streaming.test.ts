@@ -77,7 +77,7 @@ describe('bodies and protocols through the containers', () => {
   });
 
   it('7d. delivers Server-Sent Events in order, each as it is sent', async () => {
-    const res = await fetch(`${exit.publicUrl}/sse?count=5&interval=150`);
+    const res = await fetch(`${exit.publicUrl}/sse?count=5&interval=300`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     if (!res.body) throw new Error('no body');
@@ -93,8 +93,10 @@ describe('bodies and protocols through the containers', () => {
     }
     const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids).toEqual([1, 2, 3, 4, 5]);
-    // streamed, not buffered until the end: several reads spread over the 600 ms of the stream
+    // streamed, not buffered until the end: several reads spread over at least half of the
+    // stream's 1200 ms (events 300 ms apart: on a loaded host delivery jitters by up to ~210 ms,
+    // which 150 ms apart left within 90 ms of the 300 ms this asked for then)
     expect(arrivals.length).toBeGreaterThanOrEqual(3);
-    expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(300);
+    expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(600);
   });
 });
