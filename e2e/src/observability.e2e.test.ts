@@ -115,6 +115,8 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
       tunnel_tcp_connections_total: 'counter',
       tunnel_auth_failures_total: 'counter',
       tunnel_client_reconnects_total: 'counter',
+      tunnel_client_unresponsive_total: 'counter',
+      tunnel_clients_unresponsive: 'gauge',
       tunnel_ping_rtt_seconds: 'gauge',
       process_cpu_user_seconds_total: 'counter',
       process_resident_memory_bytes: 'gauge',
@@ -139,6 +141,7 @@ describe('metrics and access logs after real traffic through a loopback tunnel',
     expect(sumSamples(m, 'tunnel_bytes_total', { direction: 'out' })).toBeGreaterThan(5 * 1000);
     expect(sumSamples(m, 'tunnel_auth_failures_total', { reason: 'TUN_ERR_AUTH' })).toBeGreaterThanOrEqual(1);
     expect(sumSamples(m, 'tunnel_client_reconnects_total')).toBe(0);
+    expect(sumSamples(m, 'tunnel_client_unresponsive_total')).toBe(0);
 
     // The edge clients count what they passed to their upstreams.
     const edge = await Promise.all(clientMetricsPorts.map(metricsOf));
