@@ -43,8 +43,10 @@ export class Binder {
       active.client.available &&
       !active.client.unresponsive &&
       (!preferred?.length || preferred.includes(active.client))
-    )
+    ) {
+      if (active.idle) active.reuse();
       return active;
+    }
     const router = core.owner.router;
     const client = perConnection ? router.pick(host, preferred) : router.pickInTurn(host, preferred);
     if (perConnection && active && active.client !== client) core.release(active);

@@ -60,6 +60,15 @@ export class Binding {
     readonly attempt: number,
   ) {}
 
+  /**
+   * A new request on this idle stream: until its answer starts, what is sent from here may be
+   * replayed elsewhere again (the answers before it are complete: nothing of them is at stake).
+   */
+  reuse(): void {
+    this.confirmed = false;
+    this.replay = [];
+  }
+
   /** Nothing in flight: no request owed a response, no partial response, not a byte pipe. */
   get idle(): boolean {
     return this.pending.length === 0 && this.responses.idle;

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResetCode, SessionClosedError, StreamResetError, silentLogger, type TunnelStream } from '@tunnel/tunnel-protocol';
 import type { ClientConn } from './client-conn.ts';
@@ -8,8 +8,9 @@ import { TEST_PUBLIC_OPTIONS as OPTIONS, fakeEdge, listenPublic, stopFixtures, u
 
 afterEach(stopFixtures);
 
-/** A fake edge client that answers every request `<id> <method>` unless `mute` (then it holds the streams it gets). */
-function edge(router: Router, id: string, mute: boolean) {
+/** A fake edge client that answers every request `<id> <method>` unless `mute` (then it holds the streams it gets; a number: after that many answers). */
+function edge(router: Router, id: string, mute: boolean | number) {
+  let answers = 0;
   const held: TunnelStream[] = [];
   const resets: number[] = [];
   const e = fakeEdge(router, id, [], (s) => {
@@ -18,7 +19,8 @@ function edge(router: Router, id: string, mute: boolean) {
       if (err instanceof StreamResetError) resets.push(err.reason);
     });
     s.on('data', () => {
-      if (mute) return;
+      if (mute === true || (typeof mute === 'number' && answers >= mute)) return;
+      answers++;
       const text = `${id} ${s.head.kind === 'http' ? s.head.method : ''}`;
       s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${text.length}\r\n\r\n${text}`);
     });
@@ -33,9 +35,9 @@ function suspect(conn: ClientConn): void {
   conn.session.emit('responsive', false, 4000);
 }
 
-function send(port: number, method: string, body?: string): Promise<{ status: number; body: string }> {
+function send(port: number, method: string, body?: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/x', method, agent: false, headers: { host: 'app.test' } }, (res) => {
+    const req = request({ port, host: '127.0.0.1', path: '/x', method, agent, headers: { host: 'app.test' } }, (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
@@ -71,6 +73,26 @@ describe('requests owed by a client that vanishes', () => {
       expect([a.conn.inFlight, b.conn.inFlight, a.conn.requestsServed, b.conn.requestsServed]).toEqual([0, 0, 0, 1]);
     },
   );
+
+  it('a GET on a kept-alive stream that already carried answers is replayed too (only its own answer is at stake)', async () => {
+    const router = new Router();
+    const a = edge(router, 'a', 1); // answers the first request, then nothing
+    edge(router, 'b', false);
+    const http = new PublicHttp(router, { ...OPTIONS, balance: 'connection' }, silentLogger);
+    const { port } = await listenPublic(http);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await send(port, 'GET', undefined, agent)).toEqual({ status: 200, body: 'a GET' });
+      const second = send(port, 'GET', undefined, agent);
+      await until(() => a.conn.inFlight === 1, 'the second GET reached a, on the same stream');
+      expect(a.held).toHaveLength(1);
+      a.server.destroy(new SessionClosedError('TUN_ERR_IDLE_TIMEOUT'));
+      expect(await second).toEqual({ status: 200, body: 'b GET' });
+      expect(http.counters.rescued).toBe(1);
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it('a POST (with a body) waiting on a client turning unresponsive is not replayed: 504 at --request-timeout', async () => {
     const { a, b, http, port } = await setUp(300);

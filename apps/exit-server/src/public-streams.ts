@@ -36,6 +36,7 @@ export class PublicStreams {
    * into the Map: this runs per request, the LRU scan only when making room.)
    */
   use(b: Binding): Binding {
+    b.reuse();
     b.usedAt = ++this.uses;
     this.active = b;
     return b;
