@@ -56,7 +56,7 @@ describe('4. stopping edge-client containers under load', () => {
     }
   });
 
-  it('docker kill (SIGKILL): only the requests in flight on it fail (502), the rest keep succeeding', async () => {
+  it('docker kill (SIGKILL): the GETs in flight on it are replayed on the other client, and not one request fails', async () => {
     const { topo, exit, app1 } = t;
     const victim = await topo.edgeClient('pi-1b', exit, app1);
     await exit.waitForClients(['pi-1b', 'pi-2']);
@@ -76,13 +76,11 @@ describe('4. stopping edge-client containers under load', () => {
         `[stop] SIGKILL: exit server dropped the client ${tGone - tKill} ms after the kill; ${samples.length} requests: ${summary(samples)}`,
       );
       expect((await victim.inspect()).State.ExitCode).toBe(137);
-      // some requests were in flight on the victim (it was busy when killed) and those failed...
-      expect(failed.length).toBeGreaterThanOrEqual(1);
-      expect(failed.length).toBeLessThanOrEqual(concurrency);
-      // ...as 502 answers, not as broken connections
-      expect(failed.map((s) => s.status)).toEqual(failed.map(() => 502));
-      // all of them had started before the exit server dropped the client; everything after succeeded
-      for (const f of failed) expect(f.start).toBeLessThan(tGone);
+      // Requests were in flight on the victim (it was busy when killed), bodiless GETs with no byte
+      // of their answer yet: replayed on pi-2 when its session closed, so none failed (a POST would
+      // get 502: e2e/src/resilience.e2e.test.ts).
+      expect(failed).toEqual([]);
+      expect((await exit.status()).publicReplayed).toBeGreaterThanOrEqual(1);
       const after = samples.filter((s) => s.start >= tGone);
       expect(after.length).toBeGreaterThanOrEqual(40);
       expect(after.filter((s) => s.status !== 200)).toEqual([]);
